@@ -1,0 +1,265 @@
+"""Syntax nodes: the parsed formula before any algebra is applied.
+
+Every node is a frozen, slotted dataclass compared by value; the ``span`` (where the node sits in the
+formula text) is kept out of equality, hashing and ``repr`` so that ``parse("y ~ a+b")`` equals
+``parse("y  ~  a + b")``. ``str(node)`` prints formula text.
+
+Two families of nodes exist:
+
+* formula algebra: :class:`Name`, :class:`Number`, :class:`Call`, :class:`BinaryOp` (``+ - * / : ^``),
+  :class:`Negate` (leading ``-``), :class:`GroupTerm` (``(e | g)`` / ``(e || g)``), :class:`Paren`;
+* arithmetic inside function calls: :class:`Arith` (``x + 1``, ``x**2``), :class:`UnaryMinus`,
+  :class:`String`, plus :class:`Name`, :class:`Number` and nested :class:`Call`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from hiermod.errors import Span
+
+__all__ = [
+    "Arith",
+    "ArithNode",
+    "BinaryOp",
+    "Call",
+    "FormulaNode",
+    "FormulaSyntax",
+    "GroupTerm",
+    "Keyword",
+    "Name",
+    "Negate",
+    "Number",
+    "Paren",
+    "Response",
+    "String",
+    "SyntaxTree",
+    "UnaryMinus",
+    "format_name",
+    "format_number",
+]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def format_name(name: str) -> str:
+    """Print a column name: bare when it is an identifier, else in backticks (`` `log.radon` ``)."""
+    return name if _IDENTIFIER.match(name) else f"`{name}`"
+
+
+def format_number(value: float) -> str:
+    """Print a number the way it would be typed: ``2`` not ``2.0``, ``0.5`` as is."""
+    if float(value).is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _span() -> Span | None:
+    return field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A column reference: ``x``, `` `log.radon` `` or ``"log.radon"``."""
+
+    name: str
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        return format_name(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """A numeric literal: ``1``, ``0``, ``2.5``."""
+
+    value: float
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        return format_number(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class String:
+    """A string literal, only meaningful as a function argument: ``C(f, ref="b")``."""
+
+    value: str
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    """A keyword argument ``name=value`` of a function call."""
+
+    name: str
+    value: ArithNode
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+# Binding strength of arithmetic operators, for printing with the fewest parentheses.
+_ARITH_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    """Binary arithmetic inside a call: ``x + 1``, ``x**2`` (``^`` is read as ``**``)."""
+
+    op: str
+    left: ArithNode
+    right: ArithNode
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        mine = _ARITH_PRECEDENCE[self.op]
+        # ** is right-associative: a**b**c == a**(b**c); the others are left-associative.
+        left_needs = _arith_precedence(self.left) < mine or (
+            self.op == "**" and _arith_precedence(self.left) == mine
+        )
+        right_needs = _arith_precedence(self.right) < mine or (
+            self.op != "**" and _arith_precedence(self.right) == mine and self.op in "-/"
+        )
+        left = f"({self.left})" if left_needs else str(self.left)
+        right = f"({self.right})" if right_needs else str(self.right)
+        return f"{left}**{right}" if self.op == "**" else f"{left} {self.op} {right}"
+
+
+@dataclass(frozen=True, slots=True)
+class UnaryMinus:
+    """Arithmetic negation inside a call: ``-x``."""
+
+    operand: ArithNode
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        inner = str(self.operand)
+        return f"-({inner})" if _arith_precedence(self.operand) < 4 else f"-{inner}"
+
+
+def _arith_precedence(node: ArithNode) -> int:
+    if isinstance(node, Arith):
+        return _ARITH_PRECEDENCE[node.op]
+    if isinstance(node, UnaryMinus):
+        return 3
+    return 5
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A function call from the allow-list: ``log(y)``, ``C(f, ref="b")``, ``bs(x, df=4)``."""
+
+    func: str
+    args: tuple[ArithNode, ...] = ()
+    kwargs: tuple[Keyword, ...] = ()
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        inner = ", ".join([*(str(a) for a in self.args), *(str(k) for k in self.kwargs)])
+        return f"{self.func}({inner})"
+
+    def keyword(self, name: str) -> Keyword | None:
+        """The keyword argument called ``name``, if given."""
+        return next((k for k in self.kwargs if k.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryOp:
+    """Formula algebra: ``a + b``, ``a - b``, ``a * b``, ``a / b``, ``a : b``, ``a ^ 2``."""
+
+    op: str
+    left: FormulaNode
+    right: FormulaNode
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        if self.op == ":":
+            return f"{self.left}:{self.right}"
+        if self.op == "^":
+            return f"{self.left}^{self.right}"
+        return f"{self.left} {self.op} {self.right}"
+
+
+@dataclass(frozen=True, slots=True)
+class Negate:
+    """A leading minus in a formula: ``-1 + x``."""
+
+    operand: FormulaNode
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        return f"-{self.operand}"
+
+
+@dataclass(frozen=True, slots=True)
+class Paren:
+    """Parentheses in a formula, kept so that ``str`` reproduces the grouping that was typed."""
+
+    inner: FormulaNode
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        return f"({self.inner})"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTerm:
+    """A group-specific block ``(terms | grouping)``, or ``(terms || grouping)`` when uncorrelated."""
+
+    terms: FormulaNode
+    grouping: FormulaNode
+    correlated: bool = True
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        bar = "|" if self.correlated else "||"
+        return f"({self.terms} {bar} {self.grouping})"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """The left-hand side: a column or transformed column plus brms-style addition terms."""
+
+    value: Name | Call
+    additions: tuple[Call, ...] = ()
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        if not self.additions:
+            return str(self.value)
+        return f"{self.value} | " + " + ".join(str(a) for a in self.additions)
+
+
+@dataclass(frozen=True, slots=True)
+class FormulaSyntax:
+    """One formula ``lhs ~ rhs``; ``lhs`` is ``None`` for a one-sided formula ``~ x``."""
+
+    lhs: Response | None
+    rhs: FormulaNode
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        return f"{self.lhs} ~ {self.rhs}" if self.lhs is not None else f"~ {self.rhs}"
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxTree:
+    """Every formula of one text, as typed (no algebra applied yet)."""
+
+    formulas: tuple[FormulaSyntax, ...]
+    text: str = field(default="", compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return "; ".join(str(f) for f in self.formulas)
+
+
+ArithNode: TypeAlias = Name | Number | String | Call | Arith | UnaryMinus
+FormulaNode: TypeAlias = Name | Number | Call | BinaryOp | Negate | Paren | GroupTerm
