@@ -263,10 +263,14 @@ class _Binder:
             )
         return self._codes[name]
 
-    def _unseen(self, name: str, codes: np.ndarray) -> str:
+    def _unseen(
+        self, what: str, name: str, codes: np.ndarray, span: Span | None, hint: str | None = None
+    ) -> DataError:
         values = pd.unique(self.frame[name].to_numpy()[codes < 0])
         shown = ", ".join(repr(v) for v in values[:5].tolist())
-        return shown + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+        more = f" and {len(values) - 5} more" if len(values) > 5 else ""
+        message = f"{what} has levels not seen when the model was fitted: {shown}{more}"
+        return self.error(f"{message} ({int((codes < 0).sum())} rows)", span, hint)
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -331,12 +335,10 @@ class _Binder:
                 )
             series = self.frame[value.name]
             if stored is None:
-                levels = self.columns[value.name].levels
-                if (
-                    isinstance(series.dtype, pd.CategoricalDtype)
-                    and len(series.cat.categories) == 2
-                ):
-                    levels = tuple(series.cat.categories.tolist())
+                # A categorical's two categories count even if one is unobserved.
+                is_cat = isinstance(series.dtype, pd.CategoricalDtype)
+                cats = tuple(series.cat.categories.tolist()) if is_cat else ()
+                levels = cats if len(cats) == 2 else self.columns[value.name].levels
                 if len(levels) != 2:
                     raise self.error(
                         f"response {label!r} must have exactly two levels for the {family.name} "
@@ -346,11 +348,7 @@ class _Binder:
                 stored = ColumnSchema(label, "categorical", levels, levels[0])
             codes = tf.encode(series, stored.levels)
             if (codes < 0).any():
-                raise self.error(
-                    f"response {label!r} has levels not seen when the model was fitted: "
-                    f"{self._unseen(value.name, codes)}",
-                    value.span,
-                )
+                raise self._unseen(f"response {label!r}", value.name, codes, value.span)
             y = codes.astype(np.float64)
         else:
             y = self.evaluator.numeric(value)
@@ -436,12 +434,8 @@ class _Binder:
                 )
             stored = self.columns[key] = ColumnSchema(key, "categorical", levels, levels[index])
         elif (codes < 0).any():
-            raise self.error(
-                f"column {node.name!r} has levels not seen when the model was fitted: "
-                f"{self._unseen(node.name, codes)}",
-                node.span,
-                f"a categorical predictor takes only its fitted levels: {', '.join(map(str, levels))}",
-            )
+            hint = f"a categorical predictor takes only its fitted levels: {', '.join(map(str, levels))}"
+            raise self._unseen(f"column {node.name!r}", node.name, codes, node.span, hint)
         return codes, levels, levels.index(stored.reference)
 
     def _columns(
@@ -507,14 +501,12 @@ class _Binder:
                         f"grouping factor {node.name!r} has a single level ({levels[0]!r}); its "
                         "group effects cannot be told apart from the population terms",
                         DataWarning,
-                        stacklevel=5,
+                        stacklevel=tf.user_stacklevel(),
                     )
             if self.new_levels == "error" and (code < 0).any():
-                raise self.error(
-                    f"grouping factor {node.name!r} has levels not seen when the model was "
-                    f"fitted: {self._unseen(node.name, code)} ({int((code < 0).sum())} rows)",
-                    node.span,
-                    "pass new_levels='allow' to draw their effects from the population",
+                hint = "pass new_levels='allow' to draw their effects from the population"
+                raise self._unseen(
+                    f"grouping factor {node.name!r}", node.name, code, node.span, hint
                 )
             codes.append(code)
         if self.fit:

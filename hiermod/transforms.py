@@ -15,9 +15,11 @@ the training data again with the stored constants gives bit-identical arrays.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from types import FrameType
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,7 @@ __all__ = [
     "poly_apply",
     "poly_fit",
     "used_columns",
+    "user_stacklevel",
 ]
 
 Kind = Literal["numeric", "categorical"]
@@ -63,12 +66,8 @@ _ELEMENTWISE: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
     "abs": (np.abs, ""),
 }
 _ARITH: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
-    "/": np.divide,
-    "**": np.power,
-}
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power
+}  # fmt: skip
 _TRUE = frozenset({"TRUE", "True", "T", "true"})
 _FALSE = frozenset({"FALSE", "False", "F", "false"})
 
@@ -105,7 +104,8 @@ def factorize(series: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
 
 def encode(series: pd.Series, levels: tuple[Any, ...]) -> np.ndarray:
     """Codes of ``series`` in a stored level table; ``-1`` for a value not in it."""
-    index = pd.Index(list(levels), dtype=object if _mixed(levels) else None)
+    mixed = len({type(v) for v in levels}) > 1
+    index = pd.Index(list(levels), dtype=object if mixed else None)
     return np.asarray(index.get_indexer(series), dtype=np.int64)
 
 
@@ -142,13 +142,9 @@ def check_columns(data: pd.DataFrame, used: Mapping[str, Name], text: str) -> No
     for name, node in used.items():
         if name not in data.columns:
             guess = closest(name, names)
+            hint = f"did you mean {guess!r}?" if guess else f"the columns are: {', '.join(names)}"
             raise DataError(
-                f"unknown column {name!r}: the data has no such column",
-                text,
-                node.span,
-                hint=f"did you mean {guess!r}?"
-                if guess
-                else f"the columns are: {', '.join(names)}",
+                f"unknown column {name!r}: the data has no such column", text, node.span, hint=hint
             )
         if isinstance(data[name], pd.DataFrame):
             raise DataError(f"column {name!r} appears more than once in the data", text, node.span)
@@ -181,11 +177,8 @@ def kept_rows(data: pd.DataFrame, used: Iterable[str], na_action: str) -> np.nda
         )
     if dropped == n:
         raise DataError(f"no rows left: all {n} rows have missing values in {where}")
-    warnings.warn(
-        f"dropped {dropped} of {n} rows with missing values (NaN, None or inf) in: {where}",
-        DataWarning,
-        stacklevel=5,
-    )
+    message = f"dropped {dropped} of {n} rows with missing values (NaN, None or inf) in: {where}"
+    warnings.warn(message, DataWarning, stacklevel=user_stacklevel())
     return np.flatnonzero(~missing).astype(np.int64)
 
 
@@ -221,8 +214,12 @@ def lookup_cells(cells: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
     return np.asarray(known.get_indexer(pd.MultiIndex.from_arrays(codes)), dtype=np.int64)
 
 
-def _mixed(levels: tuple[Any, ...]) -> bool:
-    return len({type(v) for v in levels}) > 1
+def user_stacklevel() -> int:
+    """The ``stacklevel`` of the first caller outside hiermod, so a warning shows the user's line."""
+    level, frame = 1, cast("FrameType | None", sys._getframe(1))
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("hiermod"):
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def _python(value: Any) -> Any:
@@ -311,11 +308,6 @@ def bs_fit(
     return tuple(knots.tolist()), (float(np.min(x)), float(np.max(x)))
 
 
-def _full_knots(knots: tuple[float, ...], boundary: tuple[float, float], degree: int) -> np.ndarray:
-    order = degree + 1
-    return np.sort(np.concatenate([[boundary[0]] * order, knots, [boundary[1]] * order]))
-
-
 def bs_apply(
     x: np.ndarray, knots: tuple[float, ...], boundary: tuple[float, float], degree: int
 ) -> tuple[np.ndarray, int]:
@@ -324,10 +316,10 @@ def bs_apply(
     Inside the boundary knots the B-spline basis; outside, R's extrapolation: a Taylor polynomial of
     the basis around a pivot a quarter of the way from the boundary to the next knot.
     """
-    t = _full_knots(knots, boundary, degree)
+    lo, hi = boundary
+    t = np.sort(np.r_[[lo] * (degree + 1), knots, [hi] * (degree + 1)])
     n_basis = t.shape[0] - degree - 1
     spline = BSpline(t, np.eye(n_basis), degree, extrapolate=False)
-    lo, hi = boundary
     below, above = x < lo, x > hi
     basis = np.empty((x.shape[0], n_basis))
     inside = ~(below | above)
@@ -523,7 +515,7 @@ class Evaluator:
                 f"{call}: {outside} row(s) lie outside the boundary knots [{lo:g}, {hi:g}] of the "
                 "fitted data; the basis is extrapolated as R's bs() does",
                 DataWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         return values
 

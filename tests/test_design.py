@@ -274,6 +274,8 @@ ERRORS = [
         "trials(count)",
     ),
     ("y | weights(z) ~ x", "gaussian", None, "weights() needs positive values", "weights(z)"),
+    ("count | trials(z) ~ x", "binomial", None, "trials() needs whole numbers >= 0", "trials(z)"),
+    ("count | trials(z) ~ x", "binomial", {"z": 2}, "response 'count' has more successes", "count"),
     ("y | se(x) ~ 1", "gaussian", None, "se() needs positive values", "se(x)"),
     ("y ~ f", "gaussian", {"f": "a"}, "f has a single level ('a')", "f"),
 ]
@@ -453,6 +455,23 @@ def test_unseen_predictor_levels_always_error(policy: str) -> None:
     with pytest.raises(DataError) as caught:
         apply_schema(d.schema, new, new_levels=policy)  # type: ignore[arg-type]
     assert "column 'f' has levels not seen when the model was fitted: 'd', 'e'" in str(caught.value)
+
+
+def test_apply_schema_rejects_unseen_response_levels() -> None:
+    df = frame().assign(yn=np.where(np.arange(12) % 2 == 0, "no", "yes"))
+    d = bind(hm.parse("yn ~ x"), df, family="bernoulli")
+    new = frame(2).assign(yn=["yes", "maybe"])
+    with pytest.raises(DataError, match=r"response 'yn' has levels not seen .*'maybe' \(1 rows\)"):
+        apply_schema(d.schema, new, with_response=True)
+    np.testing.assert_array_equal(apply_schema(d.schema, new.iloc[:1], with_response=True).y, [1.0])
+
+
+@pytest.mark.parametrize("dtype", ["object", "category", "str"])
+def test_string_dtypes_bind_alike(dtype: str) -> None:
+    df = frame()
+    expected = bind(hm.parse("y ~ f + (1 | g:rater)"), df)
+    got = bind(hm.parse("y ~ f + (1 | g:rater)"), df.astype({"f": dtype, "g": dtype}))
+    assert_same_arrays(expected, got)
 
 
 def test_apply_schema_needs_the_response_only_when_asked() -> None:
