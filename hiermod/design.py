@@ -6,6 +6,11 @@ transform state (centring means, polynomial and spline coefficients). It is reus
 in ``predict`` so new rows are encoded exactly like the training rows.
 
 Nothing here builds a rows × levels one-hot of a grouping factor: groupings become integer codes.
+
+:func:`bind` makes the schema from the training data and the arrays; :func:`apply_schema` encodes new
+data with a stored schema. Both run the same code (``_Binder``), which only *reads* the schema when it
+is given, so applying the schema to the training data reproduces bind's arrays bit for bit. Reading
+columns, missing values and the calls' arithmetic live in :mod:`hiermod.transforms`.
 """
 
 from __future__ import annotations
@@ -239,6 +244,11 @@ class _Binder:
         self.formula, self.text, self.family, self.schema = formula, formula.text, family, schema
         self.data, self.na_action, self.new_levels = data, na_action, new_levels
         self.fit = schema is None
+        if na_action not in ("drop", "raise") or new_levels not in ("error", "allow"):
+            raise ValueError(
+                f"na_action must be 'drop' or 'raise' (got {na_action!r}) and "
+                f"new_levels 'error' or 'allow' (got {new_levels!r})"
+            )
         self.read_response = with_response and formula.response is not None
         self.columns: dict[str, ColumnSchema] = {} if schema is None else dict(schema.columns)
         self.constants: tf.Constants = (

@@ -1,4 +1,7 @@
-"""NumPy evaluation of formula calls: hiermod's own interpreter over syntax nodes.
+"""Reading data columns and evaluating formula calls with NumPy: hiermod's own interpreter.
+
+Column reading: kinds (numeric or categorical), missing values (R's ``na.omit``), level tables and
+codes, the observed cells of a grouping interaction. Evaluation: arithmetic and the allow-listed calls.
 
 Formula text is untrusted, so nothing here calls ``eval``, ``exec`` or ``getattr`` on it: each node kind
 has one branch below and each allowed function one table entry or one small function. Evaluation works
@@ -183,10 +186,12 @@ def kept_rows(data: pd.DataFrame, used: Iterable[str], na_action: str) -> np.nda
 
 
 def find_level(levels: tuple[Any, ...], ref: object) -> int | None:
-    """The index of ``ref="b"`` (or ``ref=2``) among the levels; strings also match by text."""
-    value = ref.value if isinstance(ref, (String, Number)) else None
+    """The index of ``ref="b"`` (or ``ref=2``) among the levels; also matched by text, so that
+    ``ref="2"`` finds the number 2, ``ref=2`` the string "2" and ``ref="True"`` the boolean."""
+    if not isinstance(ref, (String, Number)):
+        return None
     for i, level in enumerate(levels):
-        if level == value or (isinstance(ref, String) and str(level) == value):
+        if level == ref.value or str(level) == str(ref).strip('"'):
             return i
     return None
 
