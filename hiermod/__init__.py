@@ -8,6 +8,8 @@ y ~ 1 + x1 + (1 + x1 | group:color); sigma ~ 1 + (1 | group:color)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from hiermod.errors import (
     DataError,
     FamilyError,
@@ -18,7 +20,12 @@ from hiermod.errors import (
 )
 from hiermod.expand import expand
 from hiermod.parser import parse_syntax
+from hiermod.priors import Prior
 from hiermod.terms import Block, Formula, ModelFormula, Term
+
+if TYPE_CHECKING:  # imported lazily below: `import hiermod` and `hm.parse` stay free of PyMC
+    from hiermod import datasets
+    from hiermod.model import Model
 
 __version__ = "0.1.0"
 
@@ -30,10 +37,13 @@ __all__ = [
     "FormulaError",
     "FormulaSyntaxError",
     "HiermodError",
+    "Model",
     "ModelFormula",
+    "Prior",
     "PriorError",
     "Term",
     "__version__",
+    "datasets",
     "parse",
     "parse_syntax",
 ]
@@ -56,3 +66,16 @@ def parse(text: str | ModelFormula) -> ModelFormula:
     if isinstance(text, ModelFormula):
         return text
     return expand(parse_syntax(text))
+
+
+def __getattr__(name: str) -> Any:
+    """Import the PyMC-dependent parts on first use (``hm.Model``, ``hm.datasets``)."""
+    if name == "Model":
+        from hiermod.model import Model
+
+        return Model
+    if name == "datasets":
+        import hiermod.datasets
+
+        return hiermod.datasets
+    raise AttributeError(f"module 'hiermod' has no attribute {name!r}")

@@ -1,0 +1,198 @@
+"""ModelIR: the backend-neutral plan of a model, between the design and PyMC (or source text).
+
+The IR says *what* the model is — coords, data containers, parameters with dims and priors, how each
+linear predictor is assembled, the likelihood — in semantic pieces (a population part, a group block, a
+constant parameter) rather than in PyMC calls. :mod:`hiermod.build` turns it into a ``pm.Model`` and
+:mod:`hiermod.emit` into Python source, one small function per piece in each; the tests check that both
+honour :meth:`ModelIR.parameters`, the contract every output must match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from hiermod.priors import Prior, ResolvedPrior
+from hiermod.terms import Block
+
+__all__ = [
+    "BlockIR",
+    "ConstantIR",
+    "DataSpec",
+    "LikelihoodIR",
+    "ModelIR",
+    "ParamSpec",
+    "PopulationIR",
+    "PredictorIR",
+]
+
+Role = Literal[
+    "intercept",  # Intercept of a linear predictor
+    "coefficients",  # b: population-level slopes
+    "group_sd",  # sd of group-level effects
+    "group_cholesky",  # packed Cholesky factor (LKJCholeskyCov)
+    "group_corr",  # correlation matrix (deterministic)
+    "group_offsets",  # z: standard-normal offsets (non-centred)
+    "group_effects",  # r: the group-level effects (deterministic, or free when centred)
+    "auxiliary",  # a constant distributional parameter: sigma, nu, alpha, phi
+    "predictor",  # a distributional parameter computed from its formula (deterministic)
+]
+
+Layout = Literal["single", "dense", "observed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """One named model variable: the contract unit.
+
+    ``free`` is False for deterministics (``r_g``, ``corr_g``, ``sigma`` computed per row, …).
+    ``source`` is the formula term it implements (``"(1 + x | g)"``, ``"x1"``, ``"sigma"``).
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    role: Role
+    dpar: str
+    source: str
+    prior: Prior | None = None
+    free: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DataSpec:
+    """A ``pm.Data`` container: its name, dims and what it holds."""
+
+    name: str
+    dims: tuple[str, ...]
+    role: str  # "response", "X", "Z", "index", "offset", "trials", "weights", "se"
+    description: str
+    dtype: str = "float64"
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationIR:
+    """``Intercept + X @ b`` of one linear predictor (either part may be absent)."""
+
+    intercept: ParamSpec | None
+    coefficients: ParamSpec | None
+    X: str | None  # data container name
+    coef_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockIR:
+    """One group block, non-centred: ``r = z @ chol.T`` (correlated) or ``r = z * sd``.
+
+    Layouts: ``single`` — one grouping column, r has dims (g[, term]); ``observed`` — a grouping
+    interaction over its observed cells, one dim ``g1__g2``; ``dense`` — the full product, dims
+    ``(g1, g2[, term])``. Rows gather their effects with one flat cell index per block (``index``),
+    1-D gathers on 1-D vectors, one per effect (DESIGN.md §3).
+    """
+
+    block: Block
+    stem: str
+    layout: Layout
+    layout_reason: str
+    level_dims: tuple[str, ...]
+    term_dim: str | None  # None when the block has a single effect
+    term_labels: tuple[str, ...]
+    intercept: bool
+    correlated: bool
+    sd: ParamSpec
+    chol: ParamSpec | None
+    corr: ParamSpec | None
+    z: ParamSpec
+    r: ParamSpec
+    index: str  # data container: each row's flat cell index
+    Z: str | None  # data container for the non-intercept effect columns, (obs, n_slopes)
+    lkj_eta: float = 2.0
+    n_cells_observed: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.term_labels)
+
+    @property
+    def n_levels(self) -> int:
+        return int(np.prod(self.r.shape[: len(self.level_dims)]))
+
+
+@dataclass(frozen=True, slots=True)
+class PredictorIR:
+    """A distributional parameter computed row-wise from its formula: ``link⁻¹(eta)``."""
+
+    dpar: str
+    link: str
+    population: PopulationIR
+    blocks: tuple[BlockIR, ...]
+    offset: str | None  # data container name
+    name: str  # the PyMC name when stored (``mu`` is not stored; ``sigma`` per row is)
+    store: bool  # whether to keep it as a Deterministic with dims obs
+
+
+@dataclass(frozen=True, slots=True)
+class ConstantIR:
+    """A distributional parameter without a formula: one scalar with a prior (``sigma``)."""
+
+    dpar: str
+    param: ParamSpec
+
+
+@dataclass(frozen=True, slots=True)
+class LikelihoodIR:
+    """The observed variable and where each distributional parameter comes from."""
+
+    family: str
+    link: str
+    name: str  # the observed variable's name (the response column, as an identifier)
+    observed: str  # data container of the response
+    dpars: tuple[tuple[str, PredictorIR | ConstantIR | str], ...]  # str: a data container (se)
+    trials: str | None = None
+    weights: str | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModelIR:
+    """The whole plan. ``data_values`` holds the arrays (kept out of the plan's identity)."""
+
+    coords: dict[str, tuple[object, ...]]
+    data: tuple[DataSpec, ...]
+    predictors: tuple[PredictorIR, ...]
+    constants: tuple[ConstantIR, ...]
+    likelihood: LikelihoodIR
+    formula: str
+    data_values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    priors: tuple[ResolvedPrior, ...] = ()
+
+    def parameters(self) -> tuple[ParamSpec, ...]:
+        """Every named model variable in build order: the contract of every output."""
+        out: list[ParamSpec] = []
+        for predictor in self.predictors:
+            pop = predictor.population
+            out.extend(p for p in (pop.intercept, pop.coefficients) if p is not None)
+            for block in predictor.blocks:
+                out.extend(p for p in (block.sd, block.chol, block.corr, block.z, block.r) if p)
+        out.extend(c.param for c in self.constants)
+        for predictor in self.predictors:
+            if predictor.store:
+                out.append(
+                    ParamSpec(
+                        predictor.name,
+                        ("obs",),
+                        (len(self.coords["obs"]),),
+                        "predictor",
+                        predictor.dpar,
+                        f"{predictor.dpar} ~ …",
+                        free=False,
+                    )
+                )
+        return tuple(out)
+
+    def free_parameters(self) -> tuple[ParamSpec, ...]:
+        return tuple(p for p in self.parameters() if p.free)
+
+    def predictor(self, dpar: str) -> PredictorIR | None:
+        return next((p for p in self.predictors if p.dpar == dpar), None)

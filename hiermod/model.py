@@ -1,0 +1,145 @@
+"""``hm.Model``: the one place that composes the pipeline stages.
+
+``text → parse → expand → bind(data) → lower → build`` (DESIGN.md §1). Each stage's value stays
+inspectable: ``m.formula`` (canonical formula), ``m.design`` (schema + arrays), ``m.ir`` (the plan),
+``m.pymc`` (the PyMC model, built once and cached).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Mapping
+
+import pandas as pd
+import pymc as pm
+
+from hiermod.build import build
+from hiermod.design import Design, bind
+from hiermod.errors import FormulaError
+from hiermod.expand import expand
+from hiermod.families import Family, get_family
+from hiermod.ir import ModelIR
+from hiermod.lower import LowerOptions, lower
+from hiermod.parser import parse_syntax
+from hiermod.priors import Prior
+from hiermod.terms import ModelFormula
+
+__all__ = ["Model"]
+
+
+def _combine(formula: str | ModelFormula, dpar_formulas: Mapping[str, str]) -> ModelFormula:
+    """The formula, plus distributional formulas given as keywords (``sigma="~ (1 | g)"``)."""
+    if isinstance(formula, ModelFormula):
+        if not dpar_formulas:
+            return formula
+        text = formula.text or str(formula)
+    else:
+        text = formula
+    for name, rhs in dpar_formulas.items():
+        rhs_text = rhs.strip()
+        if not rhs_text.startswith("~"):
+            rhs_text = f"~ {rhs_text}"
+        text = f"{text}\n{name} {rhs_text}"
+    return expand(parse_syntax(text))
+
+
+class Model:
+    """A hierarchical regression model compiled from a formula.
+
+    Args:
+        formula: formula text (several formulas separated by ``;`` or new lines: the response's first,
+            then distributional parameters such as ``sigma ~ (1 | g)``), or a parsed ``ModelFormula``.
+        data: a pandas DataFrame with every column the formula uses.
+        family: ``"gaussian"`` (default), ``"student_t"``, ``"bernoulli"``, ``"binomial"``,
+            ``"poisson"``, ``"negativebinomial"``, ``"gamma"``, ``"lognormal"`` or ``"beta"``.
+        link: the link of the mean; the family's default when omitted.
+        priors: overrides by parameter name or class, as :class:`~hiermod.priors.Prior` objects or
+            strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.priors`).
+        layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
+            by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.lower`.
+        na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
+        **dpar_formulas: distributional formulas as keywords, e.g. ``sigma="~ (1 | group:color)"``.
+
+    Example:
+        >>> m = hm.Model("y ~ x + (1 + x | g)", data=df)          # doctest: +SKIP
+        >>> m.describe()                                              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        formula: str | ModelFormula,
+        data: pd.DataFrame,
+        *,
+        family: str | Family = "gaussian",
+        link: str | None = None,
+        priors: Mapping[str, Prior | str] | None = None,
+        layout: str | Mapping[str, str] = "auto",
+        na_action: str = "drop",
+        **dpar_formulas: str,
+    ) -> None:
+        self.formula: ModelFormula = _combine(formula, dpar_formulas)
+        if self.formula.main.response is None:
+            raise FormulaError(
+                "the model formula needs a response",
+                self.formula.text,
+                self.formula.main.span,
+                hint="write it before '~', e.g. y ~ x",
+            )
+        self.family: Family = get_family(family)
+        self.link: str = self.family.check_link(link)
+        self.data = data
+        self.design: Design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
+        self.options = LowerOptions(link=self.link, priors=priors, layout=layout)
+        self.ir: ModelIR = lower(self.design, self.family, self.options)
+
+    @functools.cached_property
+    def pymc(self) -> pm.Model:
+        """The PyMC model (built on first use, then cached)."""
+        return build(self.ir)
+
+    # -- inspection --------------------------------------------------------------------------------
+
+    def describe(self) -> pd.DataFrame:
+        """One row per model variable: name, dims, shape, role, distributional parameter, source term."""
+        rows = [
+            {
+                "parameter": p.name,
+                "dims": ", ".join(p.dims) if p.dims else "",
+                "shape": p.shape,
+                "role": p.role,
+                "dpar": p.dpar,
+                "free": p.free,
+                "term": p.source,
+                "prior": str(p.prior) if p.prior is not None else "",
+            }
+            for p in self.ir.parameters()
+        ]
+        return pd.DataFrame(rows).set_index("parameter")
+
+    @property
+    def priors(self) -> pd.DataFrame:
+        """Every prior used: parameter, prior, and whether it is the default or the user's."""
+        rows = [
+            {"parameter": r.name, "prior": str(r.prior), "source": r.source, "key": r.detail}
+            for r in self.ir.priors
+        ]
+        return pd.DataFrame(rows).set_index("parameter")
+
+    def __repr__(self) -> str:
+        blocks = [b for p in self.ir.predictors for b in p.blocks]
+        lines = [
+            f"hiermod.Model: {self.formula}",
+            f"  family: {self.family.name} (link: {self.link}); rows: {self.design.n}",
+        ]
+        for b in blocks:
+            kind = "correlated" if b.correlated else "independent"
+            lines.append(
+                f"  block {b.block}: {b.layout} layout ({b.layout_reason}); {kind}; "
+                f"{b.n_levels} levels × {b.size} effects"
+            )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "<br>".join(html.escape(line) for line in repr(self).splitlines())
+        return f"<div><p><code>{head}</code></p>{self.describe().to_html()}</div>"
