@@ -6,17 +6,19 @@ has a worked example next to its code. Nothing here looks at data.
 
 Passes, in order (see :func:`expand`):
 
-1. :func:`check_calls` — every call is on the allow-list with a valid signature (no ``eval`` ever);
+1. :func:`check_literals` and :func:`check_calls` — names and numbers print back to themselves; every
+   call is on the allow-list with a valid signature (no ``eval`` ever);
 2. :func:`check_response` — the left-hand side and its brms addition terms;
 3. :func:`expand_sum` — ``+``/``-``/``0``/``1``, with :func:`expand_product` for ``: * / ^``;
 4. :func:`expand_block` — ``(e | g)``, ``(e || g)`` and grouping expressions ``g1/g2``, ``g1+g2``, ``g1*g2``;
-5. :func:`canonical_order` — population terms by degree then first appearance, factors within a term by
-   first appearance of their variable, so that ``str`` is canonical and parses back to itself;
+5. :func:`canonical_order` — population terms by degree then first appearance, factors within a term in
+   the order they were written, so that ``str`` is canonical and parses back to itself;
 6. :func:`check_blocks` — one effect never appears in two blocks of the same grouping.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -38,7 +40,7 @@ from hiermod.syntax import (
     SyntaxTree,
     UnaryMinus,
 )
-from hiermod.terms import Atom, Block, Formula, ModelFormula, Term
+from hiermod.terms import Block, Formula, ModelFormula, Term
 
 __all__ = ["check_calls", "expand", "expand_block", "expand_product", "expand_sum"]
 
@@ -66,28 +68,40 @@ def _call_name_span(call: Call) -> Span | None:
     return Span(call.span.start, call.span.start + len(call.func))
 
 
+def _children(node: object) -> tuple[object, ...]:
+    """The child nodes of a syntax node, left to right (arguments of a call included)."""
+    if isinstance(node, (BinaryOp, Arith)):
+        return (node.left, node.right)
+    if isinstance(node, (Negate, UnaryMinus)):
+        return (node.operand,)
+    if isinstance(node, Paren):
+        return (node.inner,)
+    if isinstance(node, GroupTerm):
+        return (node.terms, node.grouping)
+    if isinstance(node, Call):
+        return (*node.args, *(k.value for k in node.kwargs))
+    return ()
+
+
+def _walk(node: object) -> Iterator[tuple[object, bool]]:
+    """Every node inside ``node``, in source order, with whether it sits inside a call's arguments.
+
+    Iterative rather than recursive: a formula with thousands of terms is a left-nested chain of
+    ``+`` nodes thousands deep, which would exhaust Python's recursion limit.
+    """
+    stack: list[tuple[object, bool]] = [(node, False)]
+    while stack:
+        current, nested = stack.pop()
+        yield current, nested
+        inside = nested or isinstance(current, Call)
+        stack.extend((child, inside) for child in reversed(_children(current)))
+
+
 def _walk_calls(node: object) -> Iterator[tuple[Call, bool]]:
     """Every call inside ``node`` with whether it is nested inside another call's arguments."""
-
-    def visit(n: object, nested: bool) -> Iterator[tuple[Call, bool]]:
-        if isinstance(n, Call):
-            yield n, nested
-            for a in n.args:
-                yield from visit(a, True)
-            for k in n.kwargs:
-                yield from visit(k.value, True)
-        elif isinstance(n, (BinaryOp, Arith)):
-            yield from visit(n.left, nested)
-            yield from visit(n.right, nested)
-        elif isinstance(n, (Negate, UnaryMinus)):
-            yield from visit(n.operand, nested)
-        elif isinstance(n, Paren):
-            yield from visit(n.inner, nested)
-        elif isinstance(n, GroupTerm):
-            yield from visit(n.terms, nested)
-            yield from visit(n.grouping, nested)
-
-    yield from visit(node, False)
+    for current, nested in _walk(node):
+        if isinstance(current, Call):
+            yield current, nested
 
 
 def _reads_a_column(node: object) -> bool:
@@ -142,6 +156,25 @@ def check_calls(node: object, ctx: _Context, *, response_side: bool = False) -> 
             )
         _check_signature(call, spec.parameters, spec.positional, spec.required, ctx)
         _check_arguments(call, ctx)
+
+
+def check_literals(node: object, ctx: _Context) -> None:
+    """Names and numbers must print back to the same text (``parse(str(f)) == f``).
+
+    * a number that overflows to infinity (``I(x * 1e400)``) would print as ``inf``, a column name;
+    * an empty name (``y ~ ""``) or one holding a backtick (``y ~ "a`b"``) has no backticked form.
+    """
+    for current, _nested in _walk(node):
+        if isinstance(current, Number) and not math.isfinite(current.value):
+            raise ctx.error(
+                "this number is too large", current.span, "numbers must be below about 1.8e308"
+            )
+        if isinstance(current, Name) and (not current.name.strip() or "`" in current.name):
+            raise ctx.error(
+                "a column name cannot be empty or contain a backtick",
+                current.span,
+                "rename the column, e.g. `my column`",
+            )
 
 
 def _check_signature(
@@ -289,34 +322,50 @@ def check_response(response: Response, ctx: _Context, *, distributional: bool) -
 # Pass 3: sums and products (population terms).
 
 
+def _too_many_terms(ctx: _Context, span: Span | None) -> FormulaError:
+    return ctx.error(
+        f"the formula expands to more than {MAX_TERMS:,} terms",
+        span,
+        "a power or a product of long sums creates every interaction; "
+        "list the interactions you need instead",
+    )
+
+
+def _key(item: Term | Block) -> object:
+    """Identity of a term or block in an ordered set: ``a:b`` is ``b:a``; block terms are a set."""
+    if isinstance(item, Block):
+        return (item.intercept, frozenset(item.terms), item.grouping, item.correlated)
+    return item
+
+
 @dataclass(slots=True)
 class _Collector:
-    """An ordered set of terms and blocks, built left to right like R's ``terms()``."""
+    """An ordered set of terms and blocks, built left to right like R's ``terms()``.
+
+    Backed by a dict (insertion-ordered), so adding and removing cost O(1): a formula with a few
+    hundred terms must not take quadratic time.
+    """
 
     ctx: _Context
-    items: list[Term | Block] = field(default_factory=list)
+    index: dict[object, Term | Block] = field(default_factory=dict)
+
+    @property
+    def items(self) -> list[Term | Block]:
+        return list(self.index.values())
 
     def add(self, item: Term | Block) -> None:
-        if isinstance(item, Block):
-            if not any(isinstance(b, Block) and b.same_effects(item) for b in self.items):
-                self.items.append(item)
-        elif item not in self.items:
-            self.items.append(item)
-        if len(self.items) > MAX_TERMS:
-            raise self.ctx.error(f"the formula expands to more than {MAX_TERMS:,} terms", item.span)
+        self.index.setdefault(_key(item), item)  # the first spelling (a:b vs b:a) is kept
+        if len(self.index) > MAX_TERMS:
+            raise _too_many_terms(self.ctx, item.span)
 
     def remove(self, item: Term | Block, span: Span | None) -> None:
         # Removing the intercept is idempotent (`0 + x - 1` is common); removing anything else that
-        # is not there is an error rather than silently doing nothing.
-        if isinstance(item, Block):
-            kept = [i for i in self.items if not (isinstance(i, Block) and i.same_effects(item))]
-        else:
-            kept = [i for i in self.items if i != item]
-        if len(kept) == len(self.items) and item != INTERCEPT:
+        # is not there is an error rather than silently doing nothing (R ignores it: `y ~ a - b` is
+        # `y ~ a` in R, but the `- b` is almost always a typo, so hiermod says so).
+        if self.index.pop(_key(item), None) is None and item != INTERCEPT:
             raise self.ctx.error(
                 f"'- {item}' removes nothing: {item} is not a term of the formula", span
             )
-        self.items[:] = kept
 
 
 def _signed_operands(node: FormulaNode, sign: int = 1) -> Iterator[tuple[int, FormulaNode]]:
@@ -324,18 +373,20 @@ def _signed_operands(node: FormulaNode, sign: int = 1) -> Iterator[tuple[int, Fo
 
     Parentheses that hold a sum are flattened when added, as in R: ``y ~ a + (b + c - 1)`` is
     ``y ~ 0 + a + b + c``. A subtracted parenthesis is removed as a whole: ``a*b - (a + b)`` is ``a:b``.
+    Iterative (an explicit stack), because ``x1 + x2 + … + x500`` is a left-nested chain 500 deep.
     """
-    if isinstance(node, BinaryOp) and node.op in "+-":
-        yield from _signed_operands(node.left, sign)
-        yield from _signed_operands(node.right, sign if node.op == "+" else -sign)
-    elif isinstance(node, Negate):
-        yield from _signed_operands(node.operand, -sign)
-    elif (isinstance(node, Paren) and sign > 0 and _is_sum(node.inner)) or (
-        isinstance(node, Paren) and not _is_sum(node.inner)
-    ):
-        yield from _signed_operands(node.inner, sign)
-    else:
-        yield sign, node
+    stack: list[tuple[int, FormulaNode]] = [(sign, node)]
+    while stack:
+        s, current = stack.pop()
+        if isinstance(current, BinaryOp) and current.op in "+-":
+            stack.append((s if current.op == "+" else -s, current.right))
+            stack.append((s, current.left))  # popped first: left to right
+        elif isinstance(current, Negate):
+            stack.append((-s, current.operand))
+        elif isinstance(current, Paren) and (s > 0 or not _is_sum(current.inner)):
+            stack.append((s, current.inner))
+        else:
+            yield s, current
 
 
 def _is_sum(node: FormulaNode) -> bool:
@@ -393,27 +444,31 @@ def expand_sum(
     return out.items
 
 
-def _interact(left: list[Term], right: list[Term], span: Span | None) -> list[Term]:
+def _interact(left: list[Term], right: list[Term], span: Span | None, ctx: _Context) -> list[Term]:
     """``L:R``: every term of L with every term of R; repeated factors merge (``a:a`` is ``a``).
 
-    R's order: the left term varies fastest, so ``(a+b):(c+d)`` is ``a:c + b:c + a:d + b:d``;
-    the intercept is the identity, so ``(1+a):b`` is ``b + a:b``.
+    R's order (``InteractTerms`` in R's ``src/library/stats/src/model.c``): the left term is the
+    outer loop, so ``(a+b):(c+d)`` is ``a:c + a:d + b:c + b:d``. The intercept is the identity, so
+    ``(1+a):b`` is ``b + a:b`` (Wilkinson–Rogers, as patsy; R's ``terms()`` differs here: it reads a
+    ``1`` anywhere as "keep the intercept" and gives ``1 + a:b``).
     """
-    out: list[Term] = []
-    for r in right:
-        for l_term in left:
-            factors = l_term.factors + tuple(f for f in r.factors if f not in l_term.factors)
-            term = Term(factors, span=span)
-            if term not in out:
-                out.append(term)
-    return out
+    out: dict[Term, None] = {}
+    for l_term in left:
+        for r_term in right:
+            factors = l_term.factors + tuple(f for f in r_term.factors if f not in l_term.factors)
+            out.setdefault(Term(factors, span=span), None)
+            if len(out) > MAX_TERMS:
+                raise _too_many_terms(ctx, span)
+    return list(out)
 
 
 def _union(*groups: Iterable[Term]) -> list[Term]:
-    out: list[Term] = []
+    """Concatenate term lists, dropping later duplicates (``a:b`` and ``b:a`` are one term)."""
+    out: dict[Term, None] = {}
     for group in groups:
-        out.extend(t for t in group if t not in out)
-    return out
+        for term in group:
+            out.setdefault(term, None)
+    return list(out)
 
 
 def expand_product(node: FormulaNode, ctx: _Context) -> list[Term]:
@@ -459,13 +514,17 @@ def expand_product(node: FormulaNode, ctx: _Context) -> list[Term]:
     left = expand_product(node.left, ctx)
     right = expand_product(node.right, ctx)
     if node.op == ":":
-        return _interact(left, right, node.span)
+        # a:b -- the interaction alone: (a+b):c is a:c + b:c.
+        return _interact(left, right, node.span, ctx)
     if node.op == "*":
-        return _union(left, right, _interact(left, right, node.span))
+        # a*b -- main effects then interactions (R's CrossTerms): (a+b)*c is a + b + c + a:c + b:c.
+        return _union(left, right, _interact(left, right, node.span, ctx))
     if node.op == "/":
-        # All variables of the left side, as one term, interacted with each right-hand term.
+        # a/b -- b nested in a (R's NestTerms): the left terms, then every right term interacted with
+        # all variables of the left together. a/b is a + a:b; (a+b)/c is a + b + a:b:c (c is nested
+        # in the (a, b) cells), not a + b + a:c + b:c; a/b/c = (a/b)/c is a + a:b + a:b:c.
         outer = Term(tuple(dict.fromkeys(f for t in left for f in t.factors)), span=node.span)
-        return _union(left, _interact([outer], right, node.span))
+        return _union(left, _interact([outer], right, node.span, ctx))
     raise AssertionError(f"unhandled operator {node.op!r}")  # pragma: no cover
 
 
@@ -477,14 +536,30 @@ def _power(node: BinaryOp, ctx: _Context) -> list[Term]:
             exponent.span,
             "(a + b)^2 means all interactions up to degree 2; for x squared write I(x^2)",
         )
+    # R's PowerTerms: e^k is e:e:...:e (k times) with repeated factors merged, so it holds every
+    # interaction of the terms of e up to degree k: (a+b+c)^2 is a + b + c + a:b + a:c + b:c, and
+    # (a+b+c)^3 adds a:b:c. Each round interacts the base (outer loop) with the result so far.
+    # As in R, terms are bit sets of the base's atoms while expanding: (x1+...+x13)^13 makes 8191
+    # terms in 13 rounds, which must take milliseconds, not seconds.
     base = expand_product(node.left, ctx)
-    result = list(base)
+    atoms = list(dict.fromkeys(f for t in base for f in t.factors))
+    bit = {atom: 1 << i for i, atom in enumerate(atoms)}
+    base_bits = list(dict.fromkeys(sum(bit[f] for f in t.factors) for t in base))
+    result = base_bits
     for _ in range(int(exponent.value) - 1):
-        expanded = _union(result, _interact(result, base, node.span))
-        if expanded == result:  # higher powers add nothing once every interaction is present
+        expanded: dict[int, None] = {}
+        for left in base_bits:
+            for right in result:
+                expanded.setdefault(left | right, None)
+            if len(expanded) > MAX_TERMS:
+                raise _too_many_terms(ctx, node.span)
+        if list(expanded) == result:  # a higher power adds nothing once all interactions are in
             break
-        result = expanded
-    return result
+        result = list(expanded)
+    return [
+        Term(tuple(a for a in atoms if bits & bit[a]), span=node.span if bits else None)
+        for bits in result
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -533,31 +608,20 @@ def expand_block(group: GroupTerm, ctx: _Context) -> list[Block]:
 # Pass 5: canonical order, and pass 6: block overlap.
 
 
-def _atom_rank(terms: Iterable[Term]) -> dict[Atom, int]:
-    rank: dict[Atom, int] = {}
-    for term in terms:
-        for factor in term.factors:
-            rank.setdefault(factor, len(rank))
-    return rank
+def canonical_order(terms: Iterable[Term]) -> tuple[Term, ...]:
+    """Order terms by degree, then first appearance (a stable sort), as R's ``terms()`` does.
 
+    ``y ~ a:b + c + a`` prints as ``y ~ 1 + c + a + a:b``.
 
-def canonical_order(terms: list[Term], source_order: dict[Atom, int]) -> tuple[Term, ...]:
-    """Order terms by degree, then first appearance; order factors inside each term.
-
-    Factors follow their first appearance in the degree-sorted term list, ties broken by the source.
-    So ``y ~ b:a + a`` prints as ``y ~ 1 + a + a:b``, and printing that again gives the same text.
+    The factors inside a term keep the order in which they were written or generated (the left
+    operand's factors first), and of two spellings of one term (``a:b``, ``b:a``) the first wins. So
+    ``(a+b):(c+d)`` prints ``a:c + a:d + b:c + b:d`` and ``y ~ b:a + a`` prints ``y ~ 1 + a + b:a``,
+    the labels R gives. Printing is a fixed point: each term is printed once, in its own order, and
+    reads back in that order. R itself sorts a term's factors by their first appearance in the
+    formula, which is not a fixed point: R's text for ``(a+b):(c+d)`` read back labels ``b:c`` as
+    ``c:b``. (Where the orders differ: ``y ~ b + a:b`` prints ``a:b`` here, ``b:a`` in R.)
     """
-    by_degree = sorted(
-        terms, key=lambda t: t.degree
-    )  # stable: keeps first appearance within a degree
-    presorted = [
-        Term(tuple(sorted(t.factors, key=lambda f: source_order.get(f, 0))), span=t.span)
-        for t in by_degree
-    ]
-    rank = _atom_rank(presorted)
-    return tuple(
-        Term(tuple(sorted(t.factors, key=rank.__getitem__)), span=t.span) for t in presorted
-    )
+    return tuple(sorted(terms, key=lambda t: t.degree))
 
 
 def check_blocks(blocks: list[Block], ctx: _Context) -> None:
@@ -584,11 +648,13 @@ def check_blocks(blocks: list[Block], ctx: _Context) -> None:
 
 def _expand_formula(syntax: FormulaSyntax, ctx: _Context, *, distributional: bool) -> Formula:
     if syntax.lhs is not None:
+        for part in (syntax.lhs.value, *syntax.lhs.additions):
+            check_literals(part, ctx)
         check_response(syntax.lhs, ctx, distributional=distributional)
+    check_literals(syntax.rhs, ctx)
     check_calls(syntax.rhs, ctx)
     items = expand_sum(syntax.rhs, ctx, implicit_intercept=True, allow_blocks=True)
 
-    source_order = _atom_rank(_source_terms(syntax.rhs))
     population: list[Term] = []
     offsets: list[Call] = []
     for item in items:
@@ -601,43 +667,18 @@ def _expand_formula(syntax: FormulaSyntax, ctx: _Context, *, distributional: boo
             raise ctx.error("offset() cannot be part of an interaction", item.span)
         else:
             offsets.append(offset)
-    blocks = [b for b in items if isinstance(b, Block)]
     ordered_blocks = [
-        replace(
-            b,
-            terms=canonical_order(list(b.terms), source_order),
-            grouping=Term(
-                tuple(sorted(b.grouping.factors, key=lambda f: source_order.get(f, 0))),
-                span=b.grouping.span,
-            ),
-        )
-        for b in blocks
+        replace(b, terms=canonical_order(b.terms)) for b in items if isinstance(b, Block)
     ]
     check_blocks(ordered_blocks, ctx)
     return Formula(
         response=syntax.lhs,
         intercept=INTERCEPT in items,
-        terms=canonical_order(population, source_order),
+        terms=canonical_order(population),
         offsets=tuple(offsets),
         blocks=tuple(ordered_blocks),
         span=syntax.span,
     )
-
-
-def _source_terms(node: FormulaNode) -> Iterator[Term]:
-    """Atoms in the order they are written, as one-factor terms (for first-appearance ranks)."""
-    if isinstance(node, (Name, Call)):
-        yield Term((node,))
-    elif isinstance(node, BinaryOp):
-        yield from _source_terms(node.left)
-        yield from _source_terms(node.right)
-    elif isinstance(node, Negate):
-        yield from _source_terms(node.operand)
-    elif isinstance(node, Paren):
-        yield from _source_terms(node.inner)
-    elif isinstance(node, GroupTerm):
-        yield from _source_terms(node.terms)
-        yield from _source_terms(node.grouping)
 
 
 def expand(tree: SyntaxTree) -> ModelFormula:

@@ -16,8 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Tree, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.visitors import Transformer_NonRecursive
 
 from hiermod.errors import FormulaSyntaxError, Span
 from hiermod.syntax import (
@@ -40,6 +41,9 @@ from hiermod.syntax import (
 __all__ = ["parse_syntax"]
 
 MAX_FORMULA_LENGTH = 100_000
+# Nesting deeper than this (parentheses, calls, chains of ':' or of arithmetic) is refused with a caret:
+# later stages walk nested nodes recursively. A long sum of terms is not nesting (see _check_depth).
+MAX_DEPTH = 64
 
 # Tokens after which a line break cannot end a formula: the expression is obviously unfinished.
 _CONTINUES_AFTER = frozenset(
@@ -58,9 +62,25 @@ _CONTINUES_AFTER = frozenset(
         "EQUALS",
     }
 )
-# Tokens before which a line break cannot end a formula: no formula starts with them.
+# Tokens before which a line break cannot end a formula: no formula starts with them. A formula starts
+# with its response (a name or a call) or with '~', so a line that begins with an operator continues
+# the formula above:  y ~ a*b
+#                       - a:b
 _CONTINUES_BEFORE = frozenset(
-    {"TILDE", "BAR", "DBAR", "PLUS", "STAR", "SLASH", "COLON", "POW", "RPAR", "COMMA", "EQUALS"}
+    {
+        "TILDE",
+        "BAR",
+        "DBAR",
+        "PLUS",
+        "MINUS",
+        "STAR",
+        "SLASH",
+        "COLON",
+        "POW",
+        "RPAR",
+        "COMMA",
+        "EQUALS",
+    }
 )
 
 
@@ -153,8 +173,12 @@ def _unquote(raw: str) -> str:
 
 
 @v_args(meta=True)
-class _ToNodes(Transformer[Token, SyntaxTree]):
-    """Convert the lark tree to syntax nodes. It decides nothing and never raises on user input."""
+class _ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
+    """Convert the lark tree to syntax nodes. It decides nothing and never raises on user input.
+
+    Non-recursive: ``y ~ x1 + … + x500`` is a left-nested tree 500 deep, past Python's recursion limit
+    for lark's recursive Transformer.
+    """
 
     def start(self, meta: Any, children: list[FormulaSyntax]) -> SyntaxTree:
         return SyntaxTree(tuple(children))
@@ -288,8 +312,39 @@ def parse_syntax(text: str) -> SyntaxTree:
         raise FormulaSyntaxError(
             f"cannot parse formula: {error}", text, Span(0, len(text))
         ) from None
+    _check_depth(tree, text)
     result = _TO_NODES.transform(tree)
     return SyntaxTree(result.formulas, text=text)
+
+
+# Rules whose left child continues the same chain without nesting: a + b + c is one flat sum.
+_CHAINS = frozenset({"add", "sub", "neg"})
+
+
+def _check_depth(tree: Tree[Token], text: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH`, with a caret under the first too-deep part.
+
+    The depth of a node is the number of rule nodes around it inside its formula, except that the
+    left operand of a ``+``/``-`` chain is not counted: ``x1 + x2 + … + x5000`` is flat (the
+    expansion walks sums iteratively), while ``((((x))))`` or ``log(log(log(x)))`` nest.
+    """
+    stack: list[tuple[Tree[Token], int]] = [(tree, -1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FormulaSyntaxError(
+                f"the formula nests more than {MAX_DEPTH} levels deep",
+                text,
+                Span(node.meta.start_pos, node.meta.end_pos),
+                hint="simplify the expression, or compute the column before modelling",
+            )
+        for index, child in enumerate(node.children):
+            if isinstance(child, Tree):
+                flat = (
+                    node.data in ("start", "arguments")  # one formula, one argument list: no depth
+                    or (index == 0 and node.data in _CHAINS and child.data in _CHAINS)
+                )
+                stack.append((child, depth if flat else depth + 1))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -125,8 +125,14 @@ class Arith:
         left_needs = _arith_precedence(self.left) < mine or (
             self.op == "**" and _arith_precedence(self.left) == mine
         )
-        right_needs = _arith_precedence(self.right) < mine or (
-            self.op != "**" and _arith_precedence(self.right) == mine and self.op in "-/"
+        # The left-associative operators need parentheses around a right operand of the same
+        # precedence, or the text reads back as a different tree: a - (b - c), and also
+        # a * (b / c), which would otherwise print as a * b / c and parse as (a * b) / c.
+        # The exponent of ** may be a negation without parentheses: 2**-x.
+        right_needs = (
+            _arith_precedence(self.right) < 3
+            if self.op == "**"
+            else _arith_precedence(self.right) <= mine
         )
         left = f"({self.left})" if left_needs else str(self.left)
         right = f"({self.right})" if right_needs else str(self.right)
@@ -141,8 +147,9 @@ class UnaryMinus:
     span: Span | None = _span()
 
     def __str__(self) -> str:
+        # -x**2 is -(x**2) and --x is -(-x), so only + - * / operands need parentheses.
         inner = str(self.operand)
-        return f"-({inner})" if _arith_precedence(self.operand) < 4 else f"-{inner}"
+        return f"-({inner})" if _arith_precedence(self.operand) < 3 else f"-{inner}"
 
 
 def _arith_precedence(node: ArithNode) -> int:
@@ -185,7 +192,16 @@ class BinaryOp:
             return f"{self.left}:{self.right}"
         if self.op == "^":
             return f"{self.left}^{self.right}"
-        return f"{self.left} {self.op} {self.right}"
+        if self.op not in ("+", "-"):
+            return f"{self.left} {self.op} {self.right}"
+        # A long sum is a left-nested chain (((a + b) + c) + ...): walk it iteratively so that a
+        # formula with thousands of terms prints without hitting the recursion limit.
+        tail: list[str] = []
+        node: FormulaNode = self
+        while isinstance(node, BinaryOp) and node.op in ("+", "-"):
+            tail.append(f" {node.op} {node.right}")
+            node = node.left
+        return str(node) + "".join(reversed(tail))
 
 
 @dataclass(frozen=True, slots=True)
