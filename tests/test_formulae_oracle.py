@@ -13,6 +13,8 @@ Known differences, excluded from the comparison (checked against formulae 0.9):
 * ``y ~ x - 0``, ``y ~ (x - 1 | g)`` — formulae raises ``TypeError``.
 * ``y ~ (1 + a):b`` — formulae raises ``AttributeError``.
 * ``y ~ (a + b)^2`` — formulae only knows ``**`` for powers.
+* ``y ~ a + (b + c - 1)`` — formulae ignores a ``-1`` inside parentheses and keeps the intercept;
+  R (and hiermod) remove it.
 * ``y ~ (x || g)`` — formulae has no ``||``.
 * ``;`` (distributional formulas) and ``y | trials(n)`` (brms addition terms) — not in formulae.
 * ``y ~ x1 | group``, ``y ~ x z``, ``y ~ x // z``, ``y ~ x == 1`` — formulae drops the rest of the
