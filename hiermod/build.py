@@ -13,7 +13,15 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from hiermod.ir import BlockIR, ConstantIR, LikelihoodIR, ModelIR, ParamSpec, PredictorIR
+from hiermod.ir import (
+    BlockIR,
+    ConstantIR,
+    LikelihoodIR,
+    ModelIR,
+    ParamSpec,
+    PredictorIR,
+    SuffStatsIR,
+)
 from hiermod.priors import Prior
 
 __all__ = ["build", "inverse_link"]
@@ -49,8 +57,8 @@ def inverse_link(link: str, eta: TensorLike) -> TensorLike:
     raise ValueError(f"unknown link {link!r}")  # pragma: no cover - families check links
 
 
-def _block(block: BlockIR, data: dict[str, TensorLike]) -> TensorLike:
-    """Create the block's parameters; return its contribution to the linear predictor (per row)."""
+def _block_effects(block: BlockIR) -> TensorLike:
+    """Create the block's parameters and return its effects ``r`` (dims: levels…[, term])."""
     k = block.size
     if block.correlated:
         assert block.chol is not None
@@ -67,46 +75,115 @@ def _block(block: BlockIR, data: dict[str, TensorLike]) -> TensorLike:
         pm.Deterministic(block.sd.name, stds, dims=block.sd.dims)
         pm.Deterministic(block.corr.name, corr, dims=block.corr.dims)
         z = _random_variable(block.z)
-        r = pm.Deterministic(block.r.name, z @ chol.T, dims=block.r.dims)
-    else:
-        sd = _random_variable(block.sd)
-        z = _random_variable(block.z)
-        r = pm.Deterministic(block.r.name, z * sd, dims=block.r.dims)
+        return pm.Deterministic(block.r.name, z @ chol.T, dims=block.r.dims)
+    sd = _random_variable(block.sd)
+    z = _random_variable(block.z)
+    return pm.Deterministic(block.r.name, z * sd, dims=block.r.dims)
 
-    idx = data[block.index]
+
+def _effect_vectors(block: BlockIR, r: TensorLike) -> list[TensorLike]:
+    """One 1-D vector over all levels (cells) per effect: ``r[:, j]``, flattened for dense layouts."""
     if block.term_dim is None:
-        effects = r.reshape((-1,))[idx] if len(block.level_dims) > 1 else r[idx]
-        if block.intercept:
-            return effects
-        return effects * data[block.Z] if block.Z else effects
-    flat = r.reshape((block.n_levels, k)) if len(block.level_dims) > 1 else r
-    z_data = data[block.Z] if block.Z else None
+        return [r.reshape((-1,)) if len(block.level_dims) > 1 else r]
+    flat = r.reshape((block.n_levels, block.size)) if len(block.level_dims) > 1 else r
+    return [flat[:, j] for j in range(block.size)]
+
+
+def _block_rows(block: BlockIR, r: TensorLike, data: dict[str, TensorLike]) -> TensorLike:
+    """The block's contribution to each row: sum over effects of ``r_j[idx] * Z[:, j]``."""
+    idx = data[block.index]
+    z_data = data[block.Z] if block.Z is not None else None
     total = None
-    for j in range(k):
-        term = flat[:, j][idx]
+    for j, effect in enumerate(_effect_vectors(block, r)):
+        term = effect[idx]
         if not (block.intercept and j == 0):
             assert z_data is not None
-            term = term * z_data[:, j]
+            term = term * (z_data[:, j] if block.term_dim is not None else z_data)
         total = term if total is None else total + term
     return total
 
 
-def _predictor(predictor: PredictorIR, data: dict[str, TensorLike]) -> TensorLike:
-    """eta = Intercept + X @ b + group effects + offset; returns link⁻¹(eta)."""
+def _matvec(X: TensorLike, b: TensorLike, p: int) -> TensorLike:
+    """``X @ b``, as a sum of column products for up to :data:`MAX_ELEMENTWISE_COLUMNS` columns.
+
+    PyTensor installed from pip links no BLAS, so ``pt.dot`` runs its Gemv in Python; the column sum
+    fuses into one C loop instead (measured 3× faster per logp+gradient at 100k rows × 5 columns).
+    """
+    if p > MAX_ELEMENTWISE_COLUMNS:
+        return pt.dot(X, b)
+    total = X[:, 0] * b[0]
+    for k in range(1, p):
+        total = total + X[:, k] * b[k]
+    return total
+
+
+MAX_ELEMENTWISE_COLUMNS = 64
+
+
+def _population(predictor: PredictorIR) -> tuple[TensorLike | None, TensorLike | None]:
     pop = predictor.population
+    intercept = _random_variable(pop.intercept) if pop.intercept is not None else None
+    b = _random_variable(pop.coefficients) if pop.coefficients is not None else None
+    return intercept, b
+
+
+def _predictor(predictor: PredictorIR, data: dict[str, TensorLike]) -> TensorLike:
+    """eta = Intercept + X @ b + group effects + offset (on the link scale), one value per row."""
+    intercept, b = _population(predictor)
     parts: list[TensorLike] = []
-    if pop.intercept is not None:
-        parts.append(_random_variable(pop.intercept))
-    if pop.coefficients is not None and pop.X is not None:
-        b = _random_variable(pop.coefficients)
-        parts.append(pt.dot(data[pop.X], b))
-    parts.extend(_block(block, data) for block in predictor.blocks)
+    if intercept is not None:
+        parts.append(intercept)
+    if b is not None and predictor.population.X is not None:
+        parts.append(
+            _matvec(data[predictor.population.X], b, len(predictor.population.coef_labels))
+        )
+    for block in predictor.blocks:
+        parts.append(_block_rows(block, _block_effects(block), data))
     if predictor.offset is not None:
         parts.append(data[predictor.offset])
-    eta = parts[0] if parts else pt.zeros_like(data[next(iter(data))], dtype="float64")
+    if not parts:
+        return pt.constant(0.0)
+    eta = parts[0]
     for part in parts[1:]:
         eta = eta + part
     return eta
+
+
+def _suffstats_likelihood(ir: ModelIR, ss: SuffStatsIR, data: dict[str, TensorLike]) -> None:
+    """The Gaussian log-likelihood from per-cell statistics (see SuffStatsIR for the formula)."""
+    mu = ir.predictors[0]
+    intercept, b = _population(mu)
+    effects: dict[str, list[TensorLike]] = {
+        block.r.name: _effect_vectors(block, _block_effects(block)) for block in mu.blocks
+    }
+    n = data[ss.n]
+    columns: list[TensorLike] = [pt.zeros_like(n) for _ in ss.features]
+    for c in ss.contributions:
+        if c.kind == "intercept":
+            value = intercept
+        elif c.kind == "coefficient":
+            assert b is not None
+            value = b[c.element]
+        elif c.kind == "effect":
+            assert c.param is not None
+            assert c.element is not None
+            assert c.cell_map is not None
+            value = effects[c.param][c.element][data[c.cell_map]]
+        else:  # offset: fixed coefficient 1
+            value = 1.0
+        columns[c.feature] = columns[c.feature] + value
+    theta = pt.stack(columns, axis=1)  # (cell, feature): each cell's coefficient vector
+    if isinstance(ss.sigma, ConstantIR):
+        sigma = _random_variable(ss.sigma.param)
+    else:
+        sigma = inverse_link(ss.sigma.link, _predictor(ss.sigma, data))
+    rss = (
+        data[ss.yy]
+        - 2.0 * pt.sum(theta * data[ss.wy], axis=1)
+        + pt.sum(theta * (data[ss.ww] @ theta[:, :, None])[:, :, 0], axis=1)
+    )
+    loglik = -n * pt.log(sigma) - 0.5 * n * np.log(2.0 * np.pi) - rss / (2.0 * sigma**2)
+    pm.Potential(f"{ir.likelihood.name}_loglik", pt.sum(loglik))
 
 
 def _likelihood(
@@ -168,9 +245,22 @@ def _likelihood(
     )
 
 
-def build(ir: ModelIR) -> pm.Model:
-    """Build the PyMC model the IR describes."""
-    with pm.Model(coords=ir.coords) as model:
+def build(ir: ModelIR, *, rows: bool = False) -> pm.Model:
+    """Build the PyMC model the IR describes.
+
+    With ``ir.suffstats`` set the Gaussian likelihood uses per-cell statistics, unless ``rows=True``
+    asks for the row-wise model (same parameters; used for predictions and log-likelihoods).
+    """
+    ss = None if rows else ir.suffstats
+    coords = ir.coords if ss is None else {**ir.coords, **ss.coords}
+    with pm.Model(coords=coords) as model:
+        if ss is not None:
+            data = {
+                spec.name: pm.Data(spec.name, ss.values[spec.name], dims=spec.dims)
+                for spec in ss.data
+            }
+            _suffstats_likelihood(ir, ss, data)
+            return model
         data = {
             spec.name: pm.Data(spec.name, ir.data_values[spec.name], dims=spec.dims)
             for spec in ir.data

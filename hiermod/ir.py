@@ -20,12 +20,14 @@ from hiermod.terms import Block
 __all__ = [
     "BlockIR",
     "ConstantIR",
+    "Contribution",
     "DataSpec",
     "LikelihoodIR",
     "ModelIR",
     "ParamSpec",
     "PopulationIR",
     "PredictorIR",
+    "SuffStatsIR",
 ]
 
 Role = Literal[
@@ -154,6 +156,56 @@ class LikelihoodIR:
     weights: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One parameter's share of a feature's coefficient in every cell (see :class:`SuffStatsIR`).
+
+    ``kind``: ``intercept`` (the scalar ``Intercept``), ``coefficient`` (``b[element]``), ``effect``
+    (effect ``element`` of block ``param``, gathered per cell through ``cell_map``) or ``offset``
+    (the fixed coefficient 1 of an offset column).
+    """
+
+    feature: int
+    kind: Literal["intercept", "coefficient", "effect", "offset"]
+    param: str | None = None
+    element: int | None = None
+    cell_map: str | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SuffStatsIR:
+    """A Gaussian likelihood through per-cell sufficient statistics (DESIGN.md §3).
+
+    Rows are grouped into cells within which every coefficient and sigma are constant. With the
+    features ``w`` of a row (the distinct columns of X and of the blocks' Z) and the cell's coefficient
+    vector ``theta_c``::
+
+        sum_i log N(y_i | w_i . theta_c, sigma_c)
+          = -n_c log sigma_c - n_c/2 log(2 pi) - (S_yy - 2 theta_c . S_wy + theta_c' S_ww theta_c) / (2 sigma_c^2)
+
+    so each evaluation costs O(cells × features²) instead of O(rows × features). Same posterior.
+    """
+
+    cell_dim: str
+    feature_dim: str
+    features: tuple[str, ...]
+    n: str  # data: rows per cell
+    yy: str  # data: sum of y^2 per cell
+    wy: str  # data: sum of w y per cell, (cell, feature)
+    ww: str  # data: sum of w w' per cell, (cell, feature, feature)
+    contributions: tuple[Contribution, ...]
+    sigma: PredictorIR | ConstantIR  # sigma per cell (a cell-level predictor) or one constant
+    data: tuple[DataSpec, ...]
+    reason: str
+    n_rows: int
+    coords: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.features)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class ModelIR:
     """The whole plan. ``data_values`` holds the arrays (kept out of the plan's identity)."""
@@ -166,6 +218,7 @@ class ModelIR:
     formula: str
     data_values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     priors: tuple[ResolvedPrior, ...] = ()
+    suffstats: SuffStatsIR | None = None
 
     def parameters(self) -> tuple[ParamSpec, ...]:
         """Every named model variable in build order: the contract of every output."""

@@ -10,9 +10,12 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Mapping
+from dataclasses import replace
 
+import arviz as az
 import pandas as pd
 import pymc as pm
+import xarray as xr
 
 from hiermod.build import build
 from hiermod.design import Design, bind
@@ -23,6 +26,7 @@ from hiermod.ir import ModelIR
 from hiermod.lower import LowerOptions, lower
 from hiermod.parser import parse_syntax
 from hiermod.priors import Prior
+from hiermod.suffstats import plan_suffstats
 from hiermod.terms import ModelFormula
 
 __all__ = ["Model"]
@@ -59,6 +63,8 @@ class Model:
         layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
             by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.lower`.
         na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
+        suffstats: ``"auto"`` uses per-cell sufficient statistics for the Gaussian likelihood when
+            valid and cheaper, ``False`` never, ``True`` always (an error says why when not valid).
         **dpar_formulas: distributional formulas as keywords, e.g. ``sigma="~ (1 | group:color)"``.
 
     Example:
@@ -76,6 +82,7 @@ class Model:
         priors: Mapping[str, Prior | str] | None = None,
         layout: str | Mapping[str, str] = "auto",
         na_action: str = "drop",
+        suffstats: bool | str = "auto",
         **dpar_formulas: str,
     ) -> None:
         self.formula: ModelFormula = _combine(formula, dpar_formulas)
@@ -91,12 +98,26 @@ class Model:
         self.data = data
         self.design: Design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
         self.options = LowerOptions(link=self.link, priors=priors, layout=layout)
-        self.ir: ModelIR = lower(self.design, self.family, self.options)
+        rows_ir = lower(self.design, self.family, self.options)
+        reduction = (
+            plan_suffstats(rows_ir, self.design.y, suffstats) if self.design.y is not None else None
+        )
+        self.ir: ModelIR = replace(rows_ir, suffstats=reduction)
 
     @functools.cached_property
     def pymc(self) -> pm.Model:
-        """The PyMC model (built on first use, then cached)."""
+        """The PyMC model used for fitting (built on first use, then cached).
+
+        For Gaussian models whose coefficients and sigma are constant within cells of the grouping
+        factors its likelihood uses per-cell sufficient statistics (see :mod:`hiermod.suffstats`);
+        :attr:`pymc_rows` is the same model with the row-wise likelihood.
+        """
         return build(self.ir)
+
+    @functools.cached_property
+    def pymc_rows(self) -> pm.Model:
+        """The row-wise PyMC model: one observed variable over ``obs`` (same parameters as ``pymc``)."""
+        return self.pymc if self.ir.suffstats is None else build(self.ir, rows=True)
 
     # -- inspection --------------------------------------------------------------------------------
 
@@ -143,3 +164,108 @@ class Model:
     def _repr_html_(self) -> str:
         head = "<br>".join(html.escape(line) for line in repr(self).splitlines())
         return f"<div><p><code>{head}</code></p>{self.describe().to_html()}</div>"
+
+    # -- fitting, prediction and summaries (hiermod.fit, hiermod.predict, hiermod.summaries) -------
+
+    def fit(
+        self,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        sampler: str = "pymc",
+        random_seed: int | None = None,
+        progressbar: bool = True,
+        method: str = "nuts",
+        **kwargs: object,
+    ) -> az.InferenceData:
+        """Fit the model: NUTS by default, or ``method="advi"``, ``"pathfinder"``, ``"map"``.
+
+        Returns an ``arviz.InferenceData`` with named dims, the observed data, the pointwise
+        log-likelihood (``log_likelihood=False`` skips it) and ``hiermod_*`` attributes that
+        :meth:`from_idata` reads back. Other keywords go to the backend, e.g.
+        ``target_accept=0.95``. See :mod:`hiermod.fit`.
+
+        Example:
+            >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
+        """
+        from hiermod.fit import fit
+
+        return fit(
+            self,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            sampler=sampler,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            method=method,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def predict(
+        self,
+        idata: az.InferenceData,
+        data: pd.DataFrame | None = None,
+        kind: str = "mean",
+        new_levels: str = "population",
+        random_seed: int | None = None,
+    ) -> xr.DataArray:
+        """Expected (``kind="mean"``) or simulated (``"response"``) responses, dims (chain, draw, obs).
+
+        ``data=None`` predicts the fitted rows. Unseen group levels get effects drawn from the
+        population (``new_levels="error"`` raises instead). See :mod:`hiermod.predict`.
+        """
+        from hiermod.predict import predict
+
+        return predict(
+            self,
+            idata,
+            data,
+            kind=kind,  # type: ignore[arg-type]
+            new_levels=new_levels,  # type: ignore[arg-type]
+            random_seed=random_seed,
+        )
+
+    def fixef(self, idata: az.InferenceData, dpar: str = "mu") -> pd.DataFrame:
+        """Population-level effects indexed by coefficient label (``Intercept``, ``x``, ``f[b]``)."""
+        from hiermod.summaries import fixef
+
+        return fixef(self, idata, dpar)
+
+    def ranef(self, idata: az.InferenceData) -> dict[str, pd.DataFrame]:
+        """Group-level effects: per grouping, a level × (stat, term) DataFrame."""
+        from hiermod.summaries import ranef
+
+        return ranef(self, idata)
+
+    def varcorr(self, idata: az.InferenceData) -> pd.DataFrame:
+        """Group-level sds indexed by (group, term), the residual sd, and correlations alongside."""
+        from hiermod.summaries import varcorr
+
+        return varcorr(self, idata)
+
+    def corr(self, idata: az.InferenceData) -> pd.DataFrame:
+        """Group-level correlations indexed by (group, term1, term2), with full summaries."""
+        from hiermod.summaries import correlations
+
+        return correlations(self, idata)
+
+    def summary(self, idata: az.InferenceData, show: bool = True) -> str:
+        """Print (unless ``show=False``) and return the lme4-style summary of a fit."""
+        from hiermod.summaries import summary
+
+        text = summary(self, idata)
+        if show:
+            print(text)
+        return text
+
+    @classmethod
+    def from_idata(cls, idata: az.InferenceData, data: pd.DataFrame) -> Model:
+        """Rebuild the model a fit was made with (formula, family, link, priors, layout) on ``data``.
+
+        Example:
+            >>> m = hm.Model.from_idata(az.from_netcdf("fit.nc"), data=df)   # doctest: +SKIP
+        """
+        from hiermod.storage import model_from_idata
+
+        return model_from_idata(cls, idata, data)
