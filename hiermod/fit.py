@@ -1,0 +1,256 @@
+"""Fitting a :class:`~hiermod.model.Model`: MCMC (NUTS) or a quick approximation, always an ``InferenceData``.
+
+``Model.fit`` calls :func:`fit`. Every method returns an ``arviz.InferenceData`` with the model's named
+dims and coords, an ``observed_data`` group, the pointwise ``log_likelihood`` (for ``az.loo`` /
+``az.compare``; ``log_likelihood=False`` skips it) and the ``hiermod_*`` attributes of
+:mod:`hiermod.storage` on the posterior group, so the fit can be saved with ``idata.to_netcdf`` and
+used again with ``hm.Model.from_idata``.
+
+==============  ======================================================================================
+method          what it does
+==============  ======================================================================================
+``"nuts"``      MCMC with NUTS, by PyMC (``sampler="pymc"``), nutpie or NumPyro (optional extras)
+``"advi"``      mean-field ADVI (``pm.fit``), then ``draws`` draws from the approximation (one chain)
+``"pathfinder"`` Pathfinder from ``pymc-extras`` (optional), ``draws`` draws (one chain)
+``"map"``       the posterior mode (``pm.find_MAP``): one chain with one draw. Hierarchical modes
+                often sit at sd = 0; use it as a quick check, not as an estimate of uncertainty
+==============  ======================================================================================
+
+After NUTS, divergences, tree-depth hits, high R-hat and low ESS become **one**
+:class:`~hiermod.warnings.SamplingWarning` (see :mod:`hiermod.diagnostics`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import TYPE_CHECKING, Any
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from hiermod.diagnostics import warn_if_problems
+from hiermod.errors import HiermodError
+from hiermod.storage import fit_attrs
+
+if TYPE_CHECKING:
+    from hiermod.model import Model
+
+__all__ = ["METHODS", "SAMPLERS", "MissingDependencyError", "fit"]
+
+SAMPLERS = ("pymc", "nutpie", "numpyro")
+METHODS = ("nuts", "advi", "pathfinder", "map")
+
+# The modules each optional backend needs, and the extra that installs them.
+_EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
+    "nutpie": (("nutpie",), "pip install 'hiermod[nutpie]'"),
+    "numpyro": (("numpyro", "jax"), "pip install 'hiermod[numpyro]'"),
+    "pathfinder": (("pymc_extras", "pymc_experimental"), "pip install pymc-extras"),
+}
+
+
+class MissingDependencyError(HiermodError, ImportError):
+    """An optional backend (nutpie, NumPyro, pymc-extras) was asked for but is not installed."""
+
+
+def _require(what: str, *, any_of: bool = False) -> str:
+    """Import the modules ``what`` needs; return the first that imported, or explain how to install."""
+    modules, install = _EXTRAS[what]
+    missing = []
+    found = ""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+        else:
+            found = found or module
+    if (any_of and not found) or (not any_of and missing):
+        needed = " or ".join(modules) if any_of else ", ".join(missing)
+        raise MissingDependencyError(
+            f"{what!r} needs {needed}, which is not installed; install it with: {install}"
+        )
+    return found
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+
+
+def fit(
+    model: Model,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    sampler: str = "pymc",
+    random_seed: int | None = None,
+    progressbar: bool = True,
+    method: str = "nuts",
+    log_likelihood: bool = True,
+    **kwargs: Any,
+) -> az.InferenceData:
+    """Fit ``model``; see the module docstring for the methods.
+
+    Args:
+        draws, tune, chains: NUTS settings; ``draws`` is also the number of draws taken from an
+            ADVI or Pathfinder approximation.
+        sampler: the NUTS implementation: ``"pymc"``, ``"nutpie"`` or ``"numpyro"``.
+        random_seed: makes the fit reproducible.
+        method: ``"nuts"``, ``"advi"``, ``"pathfinder"`` or ``"map"``.
+        log_likelihood: compute the pointwise log-likelihood group.
+        **kwargs: passed on: to ``pm.sample`` for NUTS (``target_accept=0.95``, ``cores=1``, …),
+            to ``pm.fit`` for ADVI (``n=20000`` iterations), to ``pm.find_MAP`` for MAP.
+
+    Example:
+        >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
+    """
+    _check_choice("method", method, METHODS)
+    _check_choice("sampler", sampler, SAMPLERS)
+    if method != "nuts" and sampler != "pymc":
+        raise ValueError(f"sampler={sampler!r} is for method='nuts', not method={method!r}")
+    pymc_model = model.pymc
+    start = time.perf_counter()
+    if method == "nuts":
+        idata = _nuts(pymc_model, draws, tune, chains, sampler, random_seed, progressbar, kwargs)
+    elif method == "advi":
+        idata = _advi(pymc_model, draws, random_seed, progressbar, kwargs)
+    elif method == "pathfinder":
+        idata = _pathfinder(pymc_model, draws, random_seed, progressbar, kwargs)
+    else:
+        idata = _map(pymc_model, random_seed, progressbar, kwargs)
+    elapsed = time.perf_counter() - start
+    _ensure_observed(idata, model)
+    if log_likelihood:
+        # A model fitted through sufficient statistics has no per-row likelihood; its row-wise twin
+        # (same parameters) gives the pointwise values.
+        rows_model = getattr(model, "pymc_rows", pymc_model)
+        pm.compute_log_likelihood(idata, model=rows_model, progressbar=False)
+    n_chains, n_draws = idata["posterior"].sizes["chain"], idata["posterior"].sizes["draw"]
+    settings: dict[str, str | int | float] = {
+        "method": method,
+        "sampler": sampler if method == "nuts" else method,
+        "draws": int(n_draws),
+        "tune": int(tune) if method == "nuts" else 0,
+        "chains": int(n_chains),
+        "seconds": round(elapsed, 3),
+    }
+    idata["posterior"].attrs.update(fit_attrs(model, settings))
+    if method == "nuts":
+        warn_if_problems(idata)
+    return idata
+
+
+# -- methods ------------------------------------------------------------------------------------
+
+
+def _nuts(
+    model: pm.Model,
+    draws: int,
+    tune: int,
+    chains: int,
+    sampler: str,
+    random_seed: int | None,
+    progressbar: bool,
+    kwargs: dict[str, Any],
+) -> az.InferenceData:
+    if sampler != "pymc":
+        _require(sampler)
+    # hiermod checks convergence itself (one warning, hiermod.diagnostics), so PyMC's per-check
+    # log messages are turned off.
+    kwargs.setdefault("compute_convergence_checks", False)
+    result = pm.sample(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        nuts_sampler=sampler,
+        model=model,
+        **kwargs,
+    )
+    assert isinstance(result, az.InferenceData)
+    return result
+
+
+def _advi(
+    model: pm.Model,
+    draws: int,
+    random_seed: int | None,
+    progressbar: bool,
+    kwargs: dict[str, Any],
+) -> az.InferenceData:
+    n = int(kwargs.pop("n", 20_000))
+    approx = pm.fit(
+        n=n, method="advi", model=model, random_seed=random_seed, progressbar=progressbar, **kwargs
+    )
+    result = approx.sample(draws, random_seed=random_seed)
+    assert isinstance(result, az.InferenceData)
+    return result
+
+
+def _pathfinder(
+    model: pm.Model,
+    draws: int,
+    random_seed: int | None,
+    progressbar: bool,
+    kwargs: dict[str, Any],
+) -> az.InferenceData:
+    module = importlib.import_module(_require("pathfinder", any_of=True))
+    result = module.fit(
+        method="pathfinder",
+        model=model,
+        num_draws=draws,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        **kwargs,
+    )
+    if not isinstance(result, az.InferenceData):  # pragma: no cover - older pymc-extras
+        raise HiermodError(f"pathfinder returned {type(result).__name__}, not an InferenceData")
+    return _with_deterministics(result, model)
+
+
+def _with_deterministics(idata: az.InferenceData, model: pm.Model) -> az.InferenceData:
+    """Add deterministics (``r_*``, ``sd_*``, ``corr_*``) when a backend left them out."""
+    missing = [d for d in model.deterministics if d.name not in idata["posterior"]]
+    if missing:
+        extra = pm.compute_deterministics(
+            idata["posterior"], var_names=[d.name for d in missing], model=model, progressbar=False
+        )
+        idata["posterior"] = idata["posterior"].merge(extra)
+    return idata
+
+
+def _map(
+    model: pm.Model, random_seed: int | None, progressbar: bool, kwargs: dict[str, Any]
+) -> az.InferenceData:
+    point = pm.find_MAP(
+        model=model,
+        progressbar=progressbar,
+        include_transformed=False,
+        seed=random_seed,
+        **kwargs,
+    )
+    names = [v.name for v in (*model.free_RVs, *model.deterministics)]
+    posterior = {name: np.asarray(point[name])[None, None, ...] for name in names if name in point}
+    dims = {name: list(model.named_vars_to_dims.get(name, ())) for name in posterior}
+    coords = {name: list(values) for name, values in model.coords.items() if values is not None}
+    result: az.InferenceData = az.from_dict(
+        posterior=posterior, coords=coords, dims={k: v for k, v in dims.items() if v}
+    )
+    return result
+
+
+def _ensure_observed(idata: az.InferenceData, model: Model) -> None:
+    """Every fit carries the observed response, with the ``obs`` coords of the model."""
+    if "observed_data" in idata.groups():
+        return
+    lik = model.ir.likelihood
+    values = model.ir.data_values[lik.observed]
+    obs = xr.Dataset(
+        {lik.name: (("obs",), values)}, coords={"obs": np.asarray(model.ir.coords["obs"])}
+    )
+    idata.add_groups(observed_data=obs)
