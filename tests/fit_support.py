@@ -1,0 +1,76 @@
+"""Helpers for fit, prediction and summary tests: posterior-like draws without running a sampler.
+
+:func:`prior_fit` draws every parameter from the prior (``pm.sample_prior_predictive``: a forward
+pass, seconds instead of a NUTS run), reshapes the draws into chains, and stamps the ``hiermod_*``
+attributes as ``Model.fit`` does. Predictions and summaries only read draws, so prior draws test them
+as well as posterior draws would (the deterministics ``r``, ``sd``, ``corr`` are consistent with the
+free parameters exactly as after sampling).
+"""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytensor
+import xarray as xr
+
+import hiermod as hm
+from hiermod.storage import fit_attrs
+
+
+def prior_fit(
+    model: hm.Model, *, chains: int = 2, draws: int = 20, seed: int = 0
+) -> az.InferenceData:
+    """An ``InferenceData`` shaped like a fit (chains × draws) whose draws come from the prior."""
+    pm_model = getattr(model, "pymc_rows", model.pymc)
+    names = [v.name for v in (*pm_model.free_RVs, *pm_model.deterministics)]
+    prior = pm.sample_prior_predictive(
+        draws=chains * draws, model=pm_model, random_seed=seed, var_names=names
+    )["prior"]
+    variables = {
+        name: (
+            ("chain", "draw", *da.dims[2:]),
+            da.values.reshape(chains, draws, *da.shape[2:]),
+        )
+        for name, da in prior.data_vars.items()
+    }
+    coords = {k: v.values for k, v in prior.coords.items() if k not in ("chain", "draw")}
+    coords |= {"chain": np.arange(chains), "draw": np.arange(draws)}
+    posterior = xr.Dataset(variables, coords=coords)
+    lik = model.ir.likelihood
+    observed = xr.Dataset(
+        {lik.name: (("obs",), model.ir.data_values[lik.observed])},
+        coords={"obs": np.asarray(model.ir.coords["obs"])},
+    )
+    posterior.attrs.update(
+        fit_attrs(model, {"method": "nuts", "sampler": "pymc", "draws": draws, "tune": 0,
+                          "chains": chains})
+    )  # fmt: skip
+    return az.InferenceData(posterior=posterior, observed_data=observed)
+
+
+def pymc_likelihood_inputs(model: hm.Model, idata: az.InferenceData) -> list[np.ndarray]:
+    """The parameters PyMC passes to the likelihood, evaluated at every draw: (chain, draw, obs) each.
+
+    Compiled from ``Model.pymc_rows``: the free random variables are the inputs, the likelihood's
+    distribution parameters (after PyMC's own conversions, e.g. ``logit_p`` → ``p``) the outputs.
+    """
+    pm_model = getattr(model, "pymc_rows", model.pymc)
+    y = pm_model.observed_RVs[0]
+    params = y.owner.inputs[2:]
+    free = pm_model.free_RVs
+    function = pytensor.function(free, params, on_unused_input="ignore")
+    posterior = idata["posterior"]
+    chains, draws, n = (
+        posterior.sizes["chain"],
+        posterior.sizes["draw"],
+        len(model.ir.coords["obs"]),
+    )
+    out = [np.empty((chains, draws, n)) for _ in params]
+    for c in range(chains):
+        for d in range(draws):
+            values = function(*[posterior[rv.name].values[c, d] for rv in free])
+            for k, value in enumerate(values):
+                out[k][c, d] = np.broadcast_to(value, (n,))
+    return out
