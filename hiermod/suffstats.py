@@ -7,19 +7,23 @@ of sigma's design. Example: ``y ~ x1 + (1 + x1 | group:color); sigma ~ (1 | grou
 are the (group, color) pairs; ``sigma ~ x1`` with a continuous x1 makes every row its own cell.
 
 When is it used? With ``suffstats="auto"`` (the default) when valid and worth it: the cell-level cost
-``cells × features²`` must be below the row-level cost ``rows × features``. For the forum scenario
-at 1M rows and 4,000 cells with 6 features that is 144k against 6M operations per evaluation.
-``suffstats=False`` always keeps the row-wise likelihood; ``True`` requires the reduction (an error
-explains why when it is not valid).
+``cells × features`` must be below the row count. For the forum scenario at 1M rows and 4,000 cells
+with 6 features that is 144k against 6M operations per evaluation. ``suffstats=False`` always keeps
+the row-wise likelihood; ``True`` requires the reduction (an error explains why when it is not valid).
 
-Stats are exact sums; predictions, log-likelihoods and posterior predictive draws still use the
-row-wise model (``Model.pymc_rows``), which has the same parameters.
+The statistics are sums, so they can be computed chunk by chunk and added up
+(:class:`Accumulator`, used by :mod:`hiermod.stream` for files larger than memory). Features are the
+distinct design columns, identified by label (``"x1"`` in X and ``"x1"`` in a block's Z are the
+same column; the block intercept is the ``Intercept`` column of ones).
+
+Predictions, log-likelihoods and posterior predictive draws use the row-wise model
+(``Model.pymc_rows``), which has the same parameters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -35,7 +39,9 @@ from hiermod.ir import (
 )
 from hiermod.names import Namer
 
-__all__ = ["SuffStatsError", "combine_codes", "plan_suffstats"]
+__all__ = ["Accumulator", "SuffStatsError", "combine_codes", "plan_suffstats", "reduction_plan"]
+
+Column = tuple[str, int | None]  # a data container and a column of it (None: the container is 1-D)
 
 
 class SuffStatsError(HiermodError, ValueError):
@@ -64,7 +70,8 @@ def _referenced_data(predictor: PredictorIR) -> list[str]:
     return [n for n in names if n is not None]
 
 
-def _why_not(ir: ModelIR) -> str | None:
+def why_not(ir: ModelIR) -> str | None:
+    """Why the reduction does not apply to ``ir``, or ``None`` when it does."""
     lik = ir.likelihood
     if lik.family != "gaussian":
         return f"the {lik.family} family has no Gaussian sufficient statistics"
@@ -72,27 +79,160 @@ def _why_not(ir: ModelIR) -> str | None:
         return f"the {lik.link} link makes the mean non-linear in the coefficients"
     if lik.weights is not None:
         return "weights() are not supported by the reduction"
-    sigma = dict(lik.dpars)["sigma"]
-    if isinstance(sigma, str):
+    if isinstance(dict(lik.dpars)["sigma"], str):
         return "se() gives every row its own known sigma"
     return None
 
 
-class _Features:
-    """The distinct feature columns (equal columns share one feature) and their contributions."""
+@dataclass(frozen=True, slots=True)
+class ReductionPlan:
+    """What the reduction reads, fixed by the IR alone (the same for every chunk of the data).
 
-    def __init__(self) -> None:
-        self.columns: list[np.ndarray] = []
-        self.labels: list[str] = []
-        self.contributions: list[Contribution] = []
+    ``keys`` are the columns whose values define a cell; ``features`` the distinct design columns
+    (``None`` is the column of ones); ``contributions`` say which parameters make up each feature's
+    coefficient (effects refer to the key column holding their block's index).
+    """
 
-    def index(self, column: np.ndarray, label: str) -> int:
-        for j, existing in enumerate(self.columns):
-            if np.array_equal(existing, column):
-                return j
-        self.columns.append(np.asarray(column, dtype=np.float64))
-        self.labels.append(label)
-        return len(self.columns) - 1
+    keys: tuple[Column, ...]
+    feature_labels: tuple[str, ...]
+    features: tuple[Column | None, ...]
+    contributions: tuple[Contribution, ...]
+    block_keys: tuple[tuple[str, int], ...]  # (r name, position of its index among the keys)
+
+
+def reduction_plan(ir: ModelIR) -> ReductionPlan:
+    """The cell keys and features of ``ir`` (call :func:`why_not` first)."""
+    mu = ir.predictors[0]
+    sigma = dict(ir.likelihood.dpars)["sigma"]
+    specs = {d.name: d for d in ir.data}
+    keys: list[Column] = [(b.index, None) for b in mu.blocks]
+    if isinstance(sigma, PredictorIR):
+        for name in _referenced_data(sigma):
+            width = len(ir.coords[specs[name].dims[1]]) if len(specs[name].dims) > 1 else None
+            keys += [(name, None)] if width is None else [(name, j) for j in range(width)]
+    keys = list(dict.fromkeys(keys))
+
+    labels: list[str] = []
+    columns: list[Column | None] = []
+    contributions: list[Contribution] = []
+
+    def feature(label: str, column: Column | None) -> int:
+        if label not in labels:
+            labels.append(label)
+            columns.append(column)
+        return labels.index(label)
+
+    pop = mu.population
+    if pop.intercept is not None:
+        contributions.append(
+            Contribution(feature("Intercept", None), "intercept", pop.intercept.name)
+        )
+    if pop.coefficients is not None and pop.X is not None:
+        for k, label in enumerate(pop.coef_labels):
+            j = feature(label, (pop.X, k))
+            contributions.append(Contribution(j, "coefficient", pop.coefficients.name, k))
+    block_keys: list[tuple[str, int]] = []
+    for block in mu.blocks:
+        block_keys.append((block.r.name, keys.index((block.index, None))))
+        for t, label in enumerate(block.term_labels):
+            if block.intercept and t == 0:
+                j = feature("Intercept", None)
+            else:
+                assert block.Z is not None
+                j = feature(label, (block.Z, t if block.term_dim is not None else None))
+            contributions.append(Contribution(j, "effect", block.r.name, t))
+    if mu.offset is not None:
+        contributions.append(Contribution(feature("offset", (mu.offset, None)), "offset"))
+    return ReductionPlan(
+        tuple(keys), tuple(labels), tuple(columns), tuple(contributions), tuple(block_keys)
+    )
+
+
+def _column(values: Mapping[str, np.ndarray], column: Column) -> np.ndarray:
+    name, j = column
+    array = values[name]
+    return array[:, j] if j is not None else array
+
+
+@dataclass(frozen=True, slots=True)
+class CellStats:
+    """Sums per cell; ``keys`` holds each cell's key values (one row per cell)."""
+
+    keys: np.ndarray  # (cells, n_keys) float64
+    n: np.ndarray  # (cells,)
+    yy: np.ndarray  # (cells,)
+    wy: np.ndarray  # (cells, features)
+    ww: np.ndarray  # (cells, features, features)
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.n.shape[0])
+
+
+def cell_stats(plan: ReductionPlan, values: Mapping[str, np.ndarray], y: np.ndarray) -> CellStats:
+    """The statistics of one batch of rows (vectorised: one ``bincount`` per sum, no row loops)."""
+    n_rows = int(y.shape[0])
+    key_columns = [_column(values, c).astype(np.float64) for c in plan.keys]
+    cell = combine_codes(key_columns, n_rows)
+    n_cells = int(cell.max()) + 1 if n_rows else 0
+    first = np.unique(cell, return_index=True)[1]
+    keys = (
+        np.column_stack([k[first] for k in key_columns]) if key_columns else np.zeros((n_cells, 0))
+    )
+    W = [np.ones(n_rows) if c is None else _column(values, c) for c in plan.features]
+    d = len(W)
+    ww = np.empty((n_cells, d, d))
+    for a in range(d):
+        for b in range(a, d):
+            ww[:, a, b] = ww[:, b, a] = np.bincount(cell, weights=W[a] * W[b], minlength=n_cells)
+    return CellStats(
+        keys=keys,
+        n=np.bincount(cell, minlength=n_cells).astype(np.float64),
+        yy=np.bincount(cell, weights=y * y, minlength=n_cells),
+        wy=np.column_stack([np.bincount(cell, weights=w * y, minlength=n_cells) for w in W])
+        if d
+        else np.zeros((n_cells, 0)),
+        ww=ww,
+    )
+
+
+class Accumulator:
+    """Adds up :class:`CellStats` of successive chunks; cells are matched by their key values."""
+
+    def __init__(self, plan: ReductionPlan) -> None:
+        self.plan = plan
+        self.parts: list[CellStats] = []
+        self.n_rows = 0
+
+    def add(self, values: Mapping[str, np.ndarray], y: np.ndarray) -> None:
+        self.parts.append(cell_stats(self.plan, values, y))
+        self.n_rows += int(y.shape[0])
+        if len(self.parts) >= 16:  # keep memory bounded by the number of cells, not of chunks
+            self.parts = [self.total()]
+
+    def total(self) -> CellStats:
+        if len(self.parts) == 1:
+            return self.parts[0]
+        keys = np.vstack([p.keys for p in self.parts])
+        if keys.shape[1]:
+            table, cell = np.unique(keys, axis=0, return_inverse=True)
+        else:
+            table, cell = np.zeros((1, 0)), np.zeros(keys.shape[0], dtype=np.int64)
+        cell = cell.reshape(-1)
+
+        def summed(arrays: list[np.ndarray]) -> np.ndarray:
+            stacked = np.concatenate(arrays)
+            out = np.zeros((table.shape[0], *stacked.shape[1:]))
+            np.add.at(out, cell, stacked)
+            return out
+
+        return CellStats(
+            table,
+            summed([p.n for p in self.parts]),
+            summed([p.yy for p in self.parts]),
+            summed([p.wy for p in self.parts]),
+            summed([p.ww for p in self.parts]),
+        )
 
 
 def plan_suffstats(ir: ModelIR, y: np.ndarray, mode: bool | str = "auto") -> SuffStatsIR | None:
@@ -103,133 +243,98 @@ def plan_suffstats(ir: ModelIR, y: np.ndarray, mode: bool | str = "auto") -> Suf
     """
     if mode is False:
         return None
-    reason = _why_not(ir)
+    reason = why_not(ir)
     if reason is not None:
         if mode is True:
             raise SuffStatsError(f"sufficient statistics are not available: {reason}")
         return None
-    values = ir.data_values
-    n_rows = int(y.shape[0])
-    mu = ir.predictors[0]
-    sigma_source = dict(ir.likelihood.dpars)["sigma"]
-    assert isinstance(sigma_source, (PredictorIR, ConstantIR))
+    plan = reduction_plan(ir)
+    stats = cell_stats(plan, ir.data_values, y)
+    if mode == "auto" and stats.n_cells * len(plan.features) >= y.shape[0]:
+        return None  # no saving: nearly one cell per row
+    return suffstats_ir(ir, plan, stats, int(y.shape[0]))
 
-    # Cells: rows sharing every block index of mu and sigma and every value of sigma's design.
-    key_columns: list[np.ndarray] = [values[b.index] for b in mu.blocks]
-    if isinstance(sigma_source, PredictorIR):
-        for name in _referenced_data(sigma_source):
-            array = values[name]
-            key_columns.extend(array.T if array.ndim == 2 else [array])
-    cell = combine_codes(key_columns, n_rows)
-    n_cells = int(cell.max()) + 1 if n_rows else 0
-    first_row = np.unique(cell, return_index=True)[1]
 
-    features = _Features()
-    ones = np.ones(n_rows)
-    pop = mu.population
-    if pop.intercept is not None:
-        j = features.index(ones, "Intercept")
-        features.contributions.append(Contribution(j, "intercept", pop.intercept.name))
-    if pop.coefficients is not None and pop.X is not None:
-        X = values[pop.X]
-        for k, label in enumerate(pop.coef_labels):
-            j = features.index(X[:, k], label)
-            features.contributions.append(Contribution(j, "coefficient", pop.coefficients.name, k))
+def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int) -> SuffStatsIR:
+    """Package the statistics as data containers over a ``cell`` dim, with cell-level sigma."""
     namer = Namer(set(ir.coords) | {d.name for d in ir.data} | {p.name for p in ir.parameters()})
-    extra: list[DataSpec] = []
-    extra_values: dict[str, np.ndarray] = {}
     cell_dim = namer.claim("cell")
+    feature_dim = namer.claim("feature")
+    feature_bis = namer.claim(f"{feature_dim}_bis")
+    specs: list[DataSpec] = []
+    values: dict[str, np.ndarray] = {}
 
     def add(wanted: str, array: np.ndarray, dims: tuple[str, ...], role: str, text: str) -> str:
         name = namer.claim(wanted)
-        extra.append(DataSpec(name, dims, role, text, str(array.dtype)))
-        extra_values[name] = array
+        specs.append(DataSpec(name, dims, role, text, str(array.dtype)))
+        values[name] = array
         return name
 
-    for block in mu.blocks:
-        cell_map = add(
+    mu = ir.predictors[0]
+    cell_maps = {}
+    for (r_name, key), block in zip(plan.block_keys, mu.blocks, strict=True):
+        cell_maps[r_name] = add(
             f"{block.index}_cell",
-            values[block.index][first_row],
+            stats.keys[:, key].astype(np.int64),
             (cell_dim,),
             "index",
-            f"each cell's level of {':'.join(block.block.factors)} ({block.r.name})",
+            f"each cell's level of {':'.join(block.block.factors)} ({r_name})",
         )
-        z = values[block.Z] if block.Z is not None else None
-        for t, label in enumerate(block.term_labels):
-            if block.intercept and t == 0:
-                column = ones
-            else:
-                assert z is not None
-                column = z[:, t] if z.ndim == 2 else z
-            j = features.index(column, label)
-            features.contributions.append(Contribution(j, "effect", block.r.name, t, cell_map))
-    if mu.offset is not None:
-        j = features.index(values[mu.offset], "offset")
-        features.contributions.append(Contribution(j, "offset"))
-
-    d = len(features.columns)
-    if mode == "auto" and n_cells * d >= n_rows:
-        return None  # no saving: nearly one cell per row
-
-    W = np.column_stack(features.columns) if d else np.zeros((n_rows, 0))
-    n = np.bincount(cell, minlength=n_cells).astype(np.float64)
-    yy = np.bincount(cell, weights=y * y, minlength=n_cells)
-    wy = np.column_stack(
-        [np.bincount(cell, weights=W[:, j] * y, minlength=n_cells) for j in range(d)]
+    contributions = tuple(
+        replace(c, cell_map=cell_maps[c.param]) if c.kind == "effect" and c.param else c
+        for c in plan.contributions
     )
-    ww = np.empty((n_cells, d, d))
-    for a in range(d):
-        for b in range(a, d):
-            ww[:, a, b] = ww[:, b, a] = np.bincount(
-                cell, weights=W[:, a] * W[:, b], minlength=n_cells
-            )
-
-    feature_dim = namer.claim("feature")
-    feature_bis = namer.claim(f"{feature_dim}_bis")
-    n_name = add("cell_n", n, (cell_dim,), "suffstat", "rows per cell")
-    yy_name = add("cell_yy", yy, (cell_dim,), "suffstat", "sum of y² per cell")
-    wy_name = add("cell_wy", wy, (cell_dim, feature_dim), "suffstat", "sum of w·y per cell")
+    n_name = add("cell_n", stats.n, (cell_dim,), "suffstat", "rows per cell")
+    yy_name = add("cell_yy", stats.yy, (cell_dim,), "suffstat", "sum of y² per cell")
+    wy_name = add("cell_wy", stats.wy, (cell_dim, feature_dim), "suffstat", "sum of w·y per cell")
     ww_name = add(
-        "cell_ww", ww, (cell_dim, feature_dim, feature_bis), "suffstat", "sum of w·wᵀ per cell"
+        "cell_ww",
+        stats.ww,
+        (cell_dim, feature_dim, feature_bis),
+        "suffstat",
+        "sum of w·wᵀ per cell",
     )
-
-    sigma: PredictorIR | ConstantIR = sigma_source
-    if isinstance(sigma_source, PredictorIR):
+    sigma = dict(ir.likelihood.dpars)["sigma"]
+    assert isinstance(sigma, (PredictorIR, ConstantIR))
+    if isinstance(sigma, PredictorIR):
         renamed: dict[str, str] = {}
-        for name in _referenced_data(sigma_source):
-            spec = next(s for s in ir.data if s.name == name)
+        ir_specs = {d.name: d for d in ir.data}
+        for name in _referenced_data(sigma):
+            spec = ir_specs[name]
+            columns = [i for i, (key_name, _) in enumerate(plan.keys) if key_name == name]
+            cell_values = stats.keys[:, columns]
+            cell_values = cell_values[:, 0] if len(spec.dims) == 1 else cell_values
             renamed[name] = add(
                 f"{name}_cell",
-                values[name][first_row],
+                cell_values.astype(spec.dtype),
                 (cell_dim, *spec.dims[1:]),
                 spec.role,
                 f"{spec.description}, one row per cell",
             )
-        sigma = _rename_data(sigma_source, renamed)
-
-    coords = {
-        cell_dim: tuple(range(n_cells)),
-        feature_dim: tuple(features.labels),
-        feature_bis: tuple(features.labels),
-    }
+        sigma = _rename_data(sigma, renamed)
+    d = len(plan.features)
     return SuffStatsIR(
         cell_dim=cell_dim,
         feature_dim=feature_dim,
-        features=tuple(features.labels),
+        features=plan.feature_labels,
         n=n_name,
         yy=yy_name,
         wy=wy_name,
         ww=ww_name,
-        contributions=tuple(features.contributions),
+        contributions=contributions,
         sigma=sigma,
-        data=tuple(extra),
+        data=tuple(specs),
         reason=(
-            f"{n_rows:,} rows reduce to {n_cells:,} cells × {d} features "
-            f"({n_cells * d * d:,} instead of {n_rows * d:,} operations per evaluation)"
+            f"{n_rows:,} rows reduce to {stats.n_cells:,} cells × {d} features "
+            f"({stats.n_cells * d * d:,} instead of {n_rows * d:,} operations per evaluation)"
         ),
         n_rows=n_rows,
-        coords=coords,
-        values=extra_values,
+        coords={
+            cell_dim: tuple(range(stats.n_cells)),
+            feature_dim: plan.feature_labels,
+            feature_bis: plan.feature_labels,
+        },
+        values=values,
     )
 
 
