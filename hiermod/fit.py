@@ -68,9 +68,11 @@ def _require(what: str, *, any_of: bool = False) -> str:
         else:
             found = found or module
     if (any_of and not found) or (not any_of and missing):
-        needed = " or ".join(modules) if any_of else ", ".join(missing)
+        needed = " or ".join(modules) if any_of else " and ".join(missing)
+        verb = "is" if any_of or len(missing) == 1 else "are"
+        option = "method='pathfinder'" if what == "pathfinder" else f"sampler={what!r}"
         raise MissingDependencyError(
-            f"{what!r} needs {needed}, which is not installed; install it with: {install}"
+            f"{option} needs {needed}, which {verb} not installed; install it with: {install}"
         )
     return found
 

@@ -1,0 +1,172 @@
+"""Model.fit: InferenceData shape and attributes, optional backends, one readable sampling warning.
+
+One tiny NUTS fit per module (a few seconds); ADVI and MAP with few iterations. The sampler
+diagnostics are tested on hand-made InferenceData, so the tests need no bad sampler run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+
+import hiermod as hm
+from hiermod.diagnostics import diagnose, warning_text
+from hiermod.fit import MissingDependencyError
+from hiermod.warnings import SamplingWarning
+
+SIM = hm.datasets.correlated_slopes(n_groups=6, per_group=12, seed=3)
+
+
+@pytest.fixture(scope="module")
+def model() -> hm.Model:
+    return hm.Model(SIM.formula, SIM.data)
+
+
+@pytest.fixture(scope="module")
+def nuts(model: hm.Model) -> tuple[az.InferenceData, list[warnings.WarningMessage]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        idata = model.fit(draws=40, tune=40, chains=2, random_seed=1, progressbar=False, cores=1)
+    return idata, [w for w in caught if issubclass(w.category, SamplingWarning)]
+
+
+def test_nuts_fit_has_named_dims_and_every_group(model, nuts) -> None:
+    idata, _ = nuts
+    assert {"posterior", "sample_stats", "log_likelihood", "observed_data"} <= set(idata.groups())
+    post = idata["posterior"]
+    assert post["r_g"].dims == ("chain", "draw", "g", "g_term")
+    assert post["b"].dims == ("chain", "draw", "coef")
+    assert list(post["coef"].values) == ["x"]
+    assert list(post["g_term"].values) == ["Intercept", "x"]
+    assert post.sizes["chain"] == 2
+    assert post.sizes["draw"] == 40
+    assert idata["log_likelihood"]["y"].dims == ("chain", "draw", "obs")
+    np.testing.assert_array_equal(idata["observed_data"]["y"].values, SIM.data["y"].to_numpy())
+
+
+def test_attrs_describe_the_model_and_are_netcdf_safe(model, nuts, tmp_path) -> None:
+    idata, _ = nuts
+    attrs = idata["posterior"].attrs
+    assert attrs["hiermod_formula"] == "y ~ 1 + x + (1 + x | g)"
+    assert attrs["hiermod_family"] == "gaussian"
+    assert attrs["hiermod_link"] == "identity"
+    assert attrs["hiermod_version"] == hm.__version__
+    assert attrs["hiermod_method"] == "nuts"
+    assert json.loads(attrs["hiermod_model"])["formula"] == attrs["hiermod_formula"]
+    if callable(getattr(model, "source", None)):
+        assert attrs["hiermod_source"] == model.source()
+    assert all(isinstance(v, str | int | float) for v in attrs.values())
+    idata.to_netcdf(tmp_path / "fit.nc")
+    loaded = az.from_netcdf(tmp_path / "fit.nc")
+    assert loaded["posterior"].attrs["hiermod_model"] == attrs["hiermod_model"]
+    np.testing.assert_array_equal(
+        loaded["posterior"]["r_g"].values, idata["posterior"]["r_g"].values
+    )
+
+
+def test_short_run_gives_exactly_one_sampling_warning(nuts) -> None:
+    _, caught = nuts
+    assert len(caught) == 1  # 80 draws cannot reach 200 effective draws: low ESS at least
+    text = str(caught[0].message)
+    assert "bulk ESS below 200" in text
+    assert "target_accept=0.95" in text
+    assert "check the priors" in text
+
+
+def _fake(chains: int = 2, draws: int = 100, *, split: float = 0.0, divergent: int = 0):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(chains, draws)) + split * np.arange(chains)[:, None]
+    diverging = np.zeros((chains, draws), dtype=bool)
+    diverging.flat[:divergent] = True
+    return az.from_dict(
+        posterior={"a": a, "b": rng.normal(size=(chains, draws, 3))},
+        sample_stats={"diverging": diverging},
+        dims={"b": ["coef"]},
+        coords={"coef": ["u", "v", "w"]},
+    )
+
+
+def test_healthy_draws_give_no_warning_text() -> None:
+    healthy = _fake(chains=4, draws=500)
+    assert warning_text(diagnose(healthy)) is None
+    assert "0 divergent transitions" in diagnose(healthy).line()
+
+
+def test_problems_are_listed_in_one_text() -> None:
+    bad = diagnose(_fake(chains=2, draws=300, split=3.0, divergent=7))
+    text = warning_text(bad)
+    assert text is not None
+    assert "7 divergent transitions after tuning" in text
+    assert "R-hat above 1.01" in text
+    assert "worst: a =" in text
+    assert text.count("\n  - ") == len(bad.problems()) + 4  # problems, then four remedies
+
+
+@pytest.mark.parametrize(
+    ("sampler", "module", "install"),
+    [("nutpie", "nutpie", "hiermod[nutpie]"), ("numpyro", "numpyro", "hiermod[numpyro]")],
+)
+def test_missing_optional_sampler_says_how_to_install(
+    model, monkeypatch, sampler: str, module: str, install: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` raise ImportError
+    with pytest.raises(MissingDependencyError, match=re.escape(f"pip install '{install}'")) as info:
+        model.fit(draws=5, tune=5, chains=1, sampler=sampler)
+    assert isinstance(info.value, hm.HiermodError)
+    assert isinstance(info.value, ImportError)
+
+
+def test_missing_pathfinder_says_how_to_install(model, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "pymc_extras", None)
+    monkeypatch.setitem(sys.modules, "pymc_experimental", None)
+    with pytest.raises(MissingDependencyError, match="pip install pymc-extras"):
+        model.fit(method="pathfinder")
+
+
+def test_bad_method_or_sampler(model) -> None:
+    with pytest.raises(ValueError, match="method must be one of"):
+        model.fit(method="gibbs")
+    with pytest.raises(ValueError, match="sampler must be one of"):
+        model.fit(sampler="stan")
+    with pytest.raises(ValueError, match="is for method='nuts'"):
+        model.fit(method="advi", sampler="nutpie")
+
+
+def test_map_is_one_chain_one_draw_with_the_same_dims(model, nuts) -> None:
+    idata = model.fit(method="map", progressbar=False, random_seed=1)
+    post = idata["posterior"]
+    assert (post.sizes["chain"], post.sizes["draw"]) == (1, 1)
+    reference = nuts[0]["posterior"]
+    assert set(post.data_vars) == set(reference.data_vars)
+    for name in post.data_vars:
+        assert post[name].dims == reference[name].dims, name
+    assert "log_likelihood" in idata.groups()
+    assert "observed_data" in idata.groups()
+    assert idata["posterior"].attrs["hiermod_method"] == "map"
+    assert model.predict(idata).shape == (1, 1, len(SIM.data))
+
+
+def test_advi_draws_from_the_approximation(model, nuts) -> None:
+    idata = model.fit(method="advi", draws=30, n=300, progressbar=False, random_seed=1)
+    post = idata["posterior"]
+    assert (post.sizes["chain"], post.sizes["draw"]) == (1, 30)
+    reference = nuts[0]["posterior"]
+    for name in reference.data_vars:
+        assert post[name].dims[2:] == reference[name].dims[2:], name
+    assert {"log_likelihood", "observed_data"} <= set(idata.groups())
+    assert "0 divergent" not in model.summary(idata, show=False)
+
+
+def test_log_likelihood_can_be_skipped_and_uses_rows_with_suffstats() -> None:
+    sim = hm.datasets.forum_scenario(n_rows=200, n_features=1, n_groups=2, n_colors=2, seed=1)
+    model = hm.Model(sim.formula, sim.data)
+    idata = model.fit(method="map", progressbar=False, log_likelihood=False)
+    assert "log_likelihood" not in idata.groups()
+    with_ll = model.fit(method="map", progressbar=False)
+    assert with_ll["log_likelihood"]["y"].shape == (1, 1, 200)
