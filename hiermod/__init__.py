@@ -26,6 +26,7 @@ from hiermod.terms import Block, Formula, ModelFormula, Term
 if TYPE_CHECKING:  # imported lazily below: `import hiermod` and `hm.parse` stay free of PyMC
     from hiermod import datasets
     from hiermod.model import Model
+    from hiermod.stream import stream_model
 
 __version__ = "0.1.0"
 
@@ -46,6 +47,7 @@ __all__ = [
     "datasets",
     "parse",
     "parse_syntax",
+    "stream_model",
 ]
 
 
@@ -69,11 +71,15 @@ def parse(text: str | ModelFormula) -> ModelFormula:
 
 
 def __getattr__(name: str) -> Any:
-    """Import the PyMC-dependent parts on first use (``hm.Model``, ``hm.datasets``)."""
+    """Import the PyMC-dependent parts on first use (``hm.Model``, ``hm.stream_model``, ``hm.datasets``)."""
     if name == "Model":
         from hiermod.model import Model
 
         return Model
+    if name == "stream_model":
+        from hiermod.stream import stream_model
+
+        return stream_model
     if name == "datasets":
         import hiermod.datasets
 

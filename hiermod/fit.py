@@ -125,8 +125,9 @@ def fit(
     else:
         idata = _map(pymc_model, random_seed, progressbar, kwargs)
     elapsed = time.perf_counter() - start
-    _ensure_observed(idata, model)
-    if log_likelihood:
+    if not model.streamed:  # a streamed model keeps no rows: no observed data, no pointwise values
+        _ensure_observed(idata, model)
+    if log_likelihood and not model.streamed:
         # A model fitted through sufficient statistics has no per-row likelihood; its row-wise twin
         # (same parameters) gives the pointwise values.
         rows_model = getattr(model, "pymc_rows", pymc_model)

@@ -57,6 +57,19 @@ class LowerOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class DataMoments:
+    """The data summaries default priors use, for when the rows are not all in memory.
+
+    ``response`` is (mean, sd) of y — of log y for the lognormal family; ``columns`` maps
+    ``("X", dpar, -1)`` and ``("Z", dpar, block position)`` to the sds of those design columns.
+    Without moments, :func:`lower` computes both from the design's arrays.
+    """
+
+    response: tuple[float, float]
+    columns: Mapping[tuple[str, str, int], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
 class _Scale:
     """Location and scale of the response on the link scale, for default priors."""
 
@@ -65,16 +78,21 @@ class _Scale:
     data_scaled: bool  # whether the scale came from the data (gaussian-like) or is 1
 
 
-def _response_scale(design: Design, family: Family, link: str) -> _Scale:
+def _response_scale(
+    design: Design, family: Family, link: str, moments: DataMoments | None
+) -> _Scale:
+    data_scaled = (family.name in ("gaussian", "student_t") and link == "identity") or (
+        family.name == "lognormal"
+    )
+    if not data_scaled:
+        return _Scale(0.0, 1.0, False)
+    if moments is not None:
+        return _Scale(moments.response[0], moments.response[1], True)
     y = design.y
     if y is None or y.size == 0:
         return _Scale(0.0, 1.0, False)
-    if family.name in ("gaussian", "student_t") and link == "identity":
-        return _Scale(float(np.mean(y)), safe_sd(y), True)
-    if family.name == "lognormal":
-        logy = np.log(y)
-        return _Scale(float(np.mean(logy)), safe_sd(logy), True)
-    return _Scale(0.0, 1.0, False)
+    y = np.log(y) if family.name == "lognormal" else y
+    return _Scale(float(np.mean(y)), safe_sd(y), True)
 
 
 def _column_sds(matrix: np.ndarray) -> np.ndarray:
@@ -84,7 +102,9 @@ def _column_sds(matrix: np.ndarray) -> np.ndarray:
 class _Lowering:
     """One lowering run: keeps the namer, coords, data and prior slots together."""
 
-    def __init__(self, design: Design, family: Family, options: LowerOptions) -> None:
+    def __init__(
+        self, design: Design, family: Family, options: LowerOptions, moments: DataMoments | None
+    ) -> None:
         self.design = design
         self.family = family
         self.options = options
@@ -95,10 +115,17 @@ class _Lowering:
         self.values: dict[str, np.ndarray] = {}
         self.slots: list[PriorSlot] = []
         self.factor_dims: dict[str, str] = {}
-        self.scale = _response_scale(design, family, self.link)
+        self.moments = moments
+        self.scale = _response_scale(design, family, self.link, moments)
         self.used_layout_keys: set[str] = set()
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def column_sds(self, key: tuple[str, str, int], matrix: np.ndarray) -> np.ndarray:
+        """Sds of design columns: from the moments when given, else from the rows."""
+        if self.moments is not None:
+            return np.asarray(self.moments.columns[key], dtype=np.float64)
+        return _column_sds(matrix)
 
     def add_data(
         self, wanted: str, values: np.ndarray, dims: tuple[str, ...], role: str, description: str
@@ -142,7 +169,8 @@ class _Lowering:
                 name, (coef_dim,), (fd.X.shape[1],), "coefficients", fd.dpar, source
             )
             scale = self._slope_scale(fd.dpar)
-            sigma = tuple(float(v) for v in 2.5 * scale / _column_sds(fd.X))
+            sds = self.column_sds(("X", fd.dpar, -1), fd.X)
+            sigma = tuple(float(v) for v in 2.5 * scale / sds)
             self.slots.append(
                 PriorSlot(name, (name,), Prior("normal", 0.0, sigma), "real", fd.coef_labels)
             )
@@ -195,7 +223,9 @@ class _Lowering:
             "nested labels, one effect per observed cell"
         )
 
-    def block(self, bd: BlockDesign, prefix: str, dpar: str, taken_stems: set[str]) -> BlockIR:
+    def block(
+        self, bd: BlockDesign, prefix: str, dpar: str, taken_stems: set[str], position: int
+    ) -> BlockIR:
         grouping = bd.grouping
         base = stem(grouping.factors)
         block_stem = base
@@ -251,7 +281,10 @@ class _Lowering:
 
         sd_name = self.namer.claim(f"{prefix}sd_{block_stem}")
         sd_scale = self._group_sd_scale(dpar) / np.concatenate(
-            [[1.0] if bd.block.intercept else [], _column_sds(bd.Z[:, int(bd.block.intercept) :])]
+            [
+                [1.0] if bd.block.intercept else [],
+                self.column_sds(("Z", dpar, position), bd.Z)[int(bd.block.intercept) :],
+            ]
         )
         sd_default = Prior(
             "half_normal", tuple(float(v) for v in sd_scale) if k > 1 else float(sd_scale[0])
@@ -342,7 +375,10 @@ class _Lowering:
         prefix = "" if fd.dpar == "mu" else f"{identifier(fd.dpar)}_"
         population = self.population(fd, prefix)
         taken: set[str] = set()
-        blocks = tuple(self.block(bd, prefix, fd.dpar, taken) for bd in fd.blocks)
+        blocks = tuple(
+            self.block(bd, prefix, fd.dpar, taken, position)
+            for position, bd in enumerate(fd.blocks)
+        )
         offset = None
         if fd.offset is not None:
             offset = self.add_data(
@@ -361,9 +397,15 @@ class _Lowering:
         return ConstantIR(dpar, ParamSpec(name, (), (), "auxiliary", dpar, dpar))
 
 
-def lower(design: Design, family: Family, options: LowerOptions) -> ModelIR:
-    """Plan the model for ``design``; see the module docstring for the rules."""
-    run = _Lowering(design, family, options)
+def lower(
+    design: Design, family: Family, options: LowerOptions, moments: DataMoments | None = None
+) -> ModelIR:
+    """Plan the model for ``design``; see the module docstring for the rules.
+
+    ``moments`` replaces the data summaries behind default priors when ``design`` holds only part of
+    the rows (streaming, :mod:`hiermod.stream`).
+    """
+    run = _Lowering(design, family, options, moments)
     schema = design.schema
     formula = schema.formula
     for name, dformula in formula.dpars.items():

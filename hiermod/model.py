@@ -19,7 +19,7 @@ import xarray as xr
 
 from hiermod.build import build
 from hiermod.design import Design, bind
-from hiermod.errors import FormulaError
+from hiermod.errors import FormulaError, HiermodError
 from hiermod.expand import expand
 from hiermod.families import Family, get_family
 from hiermod.ir import ModelIR
@@ -95,7 +95,7 @@ class Model:
             )
         self.family: Family = get_family(family)
         self.link: str = self.family.check_link(link)
-        self.data = data
+        self.data: pd.DataFrame | None = data
         self.design: Design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
         self.options = LowerOptions(link=self.link, priors=priors, layout=layout)
         rows_ir = lower(self.design, self.family, self.options)
@@ -103,6 +103,23 @@ class Model:
             plan_suffstats(rows_ir, self.design.y, suffstats) if self.design.y is not None else None
         )
         self.ir: ModelIR = replace(rows_ir, suffstats=reduction)
+        self.streamed = False
+
+    @classmethod
+    def _assemble(
+        cls,
+        formula: ModelFormula,
+        family: Family,
+        options: LowerOptions,
+        design: Design,
+        ir: ModelIR,
+    ) -> Model:
+        """A model from already computed stages, without the rows (used by :mod:`hiermod.stream`)."""
+        model = cls.__new__(cls)
+        model.formula, model.family, model.link = formula, family, options.link
+        model.data, model.design, model.options, model.ir = None, design, options, ir
+        model.streamed = True
+        return model
 
     @functools.cached_property
     def pymc(self) -> pm.Model:
@@ -117,6 +134,11 @@ class Model:
     @functools.cached_property
     def pymc_rows(self) -> pm.Model:
         """The row-wise PyMC model: one observed variable over ``obs`` (same parameters as ``pymc``)."""
+        if self.streamed:
+            raise HiermodError(
+                "a streamed model keeps no rows, so it has no row-wise model; "
+                "predict with model.predict(idata, data=new_rows)"
+            )
         return self.pymc if self.ir.suffstats is None else build(self.ir, rows=True)
 
     # -- inspection --------------------------------------------------------------------------------
