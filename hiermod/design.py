@@ -16,7 +16,7 @@ columns, missing values and the calls' arithmetic live in :mod:`hiermod.transfor
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,6 +40,7 @@ __all__ = [
     "TransformState",
     "apply_schema",
     "bind",
+    "term_codings",
 ]
 
 Level = Any  # a level value as found in the data: str, int, float or bool
@@ -180,6 +181,32 @@ class Design:
 
     def dpar(self, name: str) -> FormulaDesign | None:
         return next((f for f in self.formulas if f.dpar == name), None)
+
+
+def term_codings(
+    terms: Sequence[Term], intercept: bool, is_categorical: Callable[[Atom], bool]
+) -> list[dict[Atom, bool]]:
+    """Per term, which categorical factors get full dummy coding (True) or contrasts (False).
+
+    R's rule: factor F of term T gets treatment contrasts if T without F is in the term set
+    (the intercept is the empty term), else one indicator per level:
+    ``y ~ f``: f[b], f[c]; ``y ~ x:f``: x:f[a], x:f[b], x:f[c] (no ``x``); ``y ~ f*g``: f[b],
+    g[v], f[b]:g[v]. Without an intercept, as R does, the first categorical main effect absorbs
+    it and later ones are contrasted again: ``y ~ 0 + f + g``: f[a], f[b], f[c], g[v], g[w]
+    (counting the intercept as absent there would make the columns of f and g collinear).
+    """
+    present, absorbed = set(terms), intercept
+    out: list[dict[Atom, bool]] = []
+    for term in terms:
+        full: dict[Atom, bool] = {}
+        for atom in (a for a in term.factors if is_categorical(a)):
+            margin = Term(tuple(a for a in term.factors if a is not atom))
+            if margin.is_intercept:
+                full[atom], absorbed = not absorbed, True
+            else:
+                full[atom] = margin not in present
+        out.append(full)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -382,29 +409,6 @@ class _Binder:
             return atom.func == "C"
         return self.columns[atom.name].kind == "categorical"
 
-    def _codings(self, terms: Sequence[Term], intercept: bool) -> list[dict[Atom, bool]]:
-        """Per term, which categorical factors get full dummy coding (True) or contrasts (False).
-
-        R's rule: factor F of term T gets treatment contrasts if T without F is in the term set
-        (the intercept is the empty term), else one indicator per level:
-        ``y ~ f``: f[b], f[c]; ``y ~ x:f``: x:f[a], x:f[b], x:f[c] (no ``x``); ``y ~ f*g``: f[b],
-        g[v], f[b]:g[v]. Without an intercept, as R does, the first categorical main effect absorbs
-        it and later ones are contrasted again: ``y ~ 0 + f + g``: f[a], f[b], f[c], g[v], g[w]
-        (counting the intercept as absent there would make the columns of f and g collinear).
-        """
-        present, absorbed = set(terms), intercept
-        out: list[dict[Atom, bool]] = []
-        for term in terms:
-            full: dict[Atom, bool] = {}
-            for atom in (a for a in term.factors if self._is_categorical(a)):
-                margin = Term(tuple(a for a in term.factors if a is not atom))
-                if margin.is_intercept:
-                    full[atom], absorbed = not absorbed, True
-                else:
-                    full[atom] = margin not in present
-            out.append(full)
-        return out
-
     def _atom(self, atom: Atom, full: bool | None) -> tuple[np.ndarray, list[str]]:
         """One factor's columns: a numeric vector, a basis, or a categorical's indicator columns."""
         if full is None:
@@ -459,7 +463,9 @@ class _Binder:
         pieces: list[np.ndarray] = []
         labels: list[str] = []
         sources: list[str] = []
-        for term, full in zip(terms, self._codings(terms, intercept), strict=True):
+        for term, full in zip(
+            terms, term_codings(terms, intercept, self._is_categorical), strict=True
+        ):
             values, names = self._atom(term.factors[0], full.get(term.factors[0]))
             for atom in term.factors[1:]:
                 more, more_names = self._atom(atom, full.get(atom))
