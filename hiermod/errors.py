@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "DataError",
+    "DependencyError",
     "FamilyError",
     "FormulaError",
     "FormulaSyntaxError",
@@ -123,3 +124,7 @@ class PriorError(_LocatedError, ValueError):
 
 class FamilyError(_LocatedError, ValueError):
     """An unknown family or link, or a distributional parameter the family does not have."""
+
+
+class DependencyError(HiermodError, ImportError):
+    """An optional dependency is missing: the message names it and how to install it."""
