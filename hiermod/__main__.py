@@ -1,0 +1,7 @@
+"""``python -m hiermod``: the ``hiermod`` command (see :mod:`hiermod.cli`)."""
+
+import sys
+
+from hiermod.cli import main
+
+sys.exit(main())
