@@ -23,6 +23,7 @@ After NUTS, divergences, tree-depth hits, high R-hat and low ESS become **one**
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -165,6 +166,10 @@ def _nuts(
     # hiermod checks convergence itself (one warning, hiermod.diagnostics), so PyMC's per-check
     # log messages are turned off.
     kwargs.setdefault("compute_convergence_checks", False)
+    if sampler == "pymc":
+        # PyMC assumes half the CPUs are hyper-threads and runs 2 chains one after the other on a
+        # 2-core machine; one process per chain (up to the CPU count) is what users expect.
+        kwargs.setdefault("cores", max(1, min(chains, os.cpu_count() or 1)))
     result = pm.sample(
         draws=draws,
         tune=tune,
