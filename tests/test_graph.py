@@ -1,0 +1,99 @@
+"""Model.graph(): plates from dims, nested vs additive pooling visible, text formats without graphviz."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sys
+
+import pytest
+
+import hiermod as hm
+from hiermod.datasets import forum_scenario
+from hiermod.errors import DependencyError, HiermodError
+from hiermod.graph import graph_nodes
+
+
+@functools.cache
+def models() -> dict[str, hm.Model]:
+    data = forum_scenario(n_rows=120, n_features=1, n_groups=3, n_colors=2, seed=1).data
+    return {
+        "nested": hm.Model("y ~ x1 + (1 | group/color)", data),
+        "additive": hm.Model("y ~ x1 + (1 | group) + (1 | color)", data),
+        "forum": hm.Model("y ~ x1 + (1 + x1 | group:color)\nsigma ~ (1 | group:color)", data),
+    }
+
+
+def plates(model: hm.Model) -> dict[str, str]:
+    """Each variable's plate label."""
+    nodes, _ = graph_nodes(model.pymc_rows)
+    return {node.name: node.plate for node in nodes}
+
+
+def test_nested_and_additive_pooling_are_different_plates() -> None:
+    nested, additive = plates(models()["nested"]), plates(models()["additive"])
+    assert nested["r_group"] == "group (3)"
+    assert nested["r_group__color"] == "group (3) x color (2)"  # dense: every cell observed
+    assert additive["r_group"] == "group (3)"
+    assert additive["r_color"] == "color (2)"
+    assert "r_group__color" not in additive
+
+
+def test_edges_follow_the_model() -> None:
+    _, edges = graph_nodes(models()["forum"].pymc_rows)
+    assert ("chol_group__color", "r_group__color") in edges
+    assert ("z_group__color", "r_group__color") in edges
+    assert ("r_group__color", "y") in edges
+    assert ("sigma_r_group__color", "y") in edges
+    assert ("y", "y_data") in edges  # observed data hangs off the observed variable, as in PyMC
+
+
+def test_dot_text_has_a_cluster_per_plate_and_is_stable() -> None:
+    model = models()["forum"]
+    dot = model.graph("dot")
+    assert dot == model.graph("dot")
+    assert dot.startswith('digraph "model" {')
+    assert 'label="group (3) x color (2) x group__color_term (2)"' in dot
+    assert '"z_group__color" [label="z_group__color\\n~\\nNormal" shape=ellipse]' in dot
+    assert '\t"r_group__color" -> "y"' in dot
+    assert dot.count("subgraph cluster_") == len({p for p in plates(model).values() if p})
+
+
+def test_mermaid_text() -> None:
+    text = models()["forum"].graph("mermaid")
+    assert text.startswith("flowchart TD\n")
+    assert "subgraph plate" in text
+    assert '(["sigma_z_group__color ~ Normal"])' in text
+    assert '["r_group__color ~ Deterministic"]' in text
+    assert "classDef filled" in text
+
+
+def test_digraph_and_rendering() -> None:
+    pytest.importorskip("graphviz")
+    digraph = models()["nested"].graph()
+    assert "cluster" in digraph.source
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz's dot program is not installed")
+    assert "<svg" in models()["nested"].graph("svg")
+    assert models()["nested"].graph("png")[:4] == b"\x89PNG"
+
+
+def test_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    with pytest.raises(DependencyError, match="pip install graphviz") as info:
+        models()["nested"].graph()
+    assert isinstance(info.value, HiermodError)
+    assert "format='dot' or format='mermaid'" in str(info.value)
+    assert models()["nested"].graph("mermaid").startswith("flowchart TD")
+
+
+def test_missing_dot_program_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("graphviz")
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(DependencyError, match="apt-get install graphviz"):
+        models()["nested"].graph("svg")
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(ValueError, match="format must be"):
+        models()["nested"].graph("jpeg")
