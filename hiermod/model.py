@@ -8,7 +8,6 @@ inspectable: ``m.formula`` (canonical formula), ``m.design`` (schema + arrays), 
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -194,22 +193,15 @@ class Model:
         return model_graph(self.pymc_rows, format)
 
     def __repr__(self) -> str:
-        blocks = [b for p in self.ir.predictors for b in p.blocks]
-        lines = [
-            f"hiermod.Model: {self.formula}",
-            f"  family: {self.family.name} (link: {self.link}); rows: {self.design.n}",
-        ]
-        for b in blocks:
-            kind = "correlated" if b.correlated else "independent"
-            lines.append(
-                f"  block {b.block}: {b.layout} layout ({b.layout_reason}); {kind}; "
-                f"{b.n_levels} levels × {b.size} effects"
-            )
-        return "\n".join(lines)
+        """Formula, family, blocks (grouping, effects, layout, cells) and parameters with priors."""
+        from hiermod.overview import overview_text
+
+        return overview_text(self)
 
     def _repr_html_(self) -> str:
-        head = "<br>".join(html.escape(line) for line in repr(self).splitlines())
-        return f"<div><p><code>{head}</code></p>{self.describe().to_html()}</div>"
+        from hiermod.overview import overview_html
+
+        return overview_html(self)
 
     # -- fitting, prediction and summaries (hiermod.fit, hiermod.predict, hiermod.summaries) -------
 

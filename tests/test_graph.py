@@ -97,3 +97,23 @@ def test_missing_dot_program_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="format must be"):
         models()["nested"].graph("jpeg")
+
+
+def test_repr_shows_formula_blocks_parameters_and_priors() -> None:
+    model = models()["nested"]
+    text = repr(model)
+    lines = text.splitlines()
+    assert lines[0] == "hiermod.Model: y ~ 1 + x1 + (1 | group) + (1 | group:color)"
+    assert (
+        "    (1 | group:color)  mu; grouping group:color; effects Intercept; independent;" in lines
+    )
+    assert any(
+        line.strip().startswith("dense layout (6 of 6 combinations observed")
+        and line.endswith("6 levels, 6 observed cells")
+        for line in lines
+    )
+    row = next(line.split() for line in lines if line.strip().startswith("z_group__color "))
+    assert row == ["z_group__color", "group,", "color", "(3,", "2)", "normal(0,", "1)"]
+    html = model._repr_html_()
+    assert "<th>observed cells</th>" in html
+    assert "half_normal" in html
