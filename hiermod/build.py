@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.distributions.dist_math import logpow
 
 from hiermod.ir import (
     BlockIR,
+    CollapsedIR,
     ConstantIR,
     LikelihoodIR,
     ModelIR,
@@ -245,21 +247,44 @@ def _likelihood(
     )
 
 
+def _collapsed_likelihood(ir: ModelIR, collapsed: CollapsedIR, data: dict[str, TensorLike]) -> None:
+    """The log-likelihood of merged rows from counts (see CollapsedIR for the formula)."""
+    lik = ir.likelihood
+    eta = _predictor(collapsed.mu, data)
+    n, k = data[collapsed.n], data[collapsed.k]
+    if lik.family == "poisson" and lik.link == "log":  # log mu = eta
+        loglik = k * eta - n * pt.exp(eta)
+    elif lik.family == "poisson":  # identity: a negative mean is outside the support, as in PyMC
+        loglik = pt.switch(eta >= 0, logpow(eta, k) - n * eta, -np.inf)
+    else:
+        if lik.link == "logit":  # log p = -log(1 + exp(-eta)), log(1 - p) = -log(1 + exp(eta))
+            log_p, log_q = -pt.log1pexp(-eta), -pt.log1pexp(eta)
+        else:
+            p = inverse_link(lik.link, eta)
+            log_p, log_q = pt.log(p), pt.log1p(-p)
+        loglik = k * log_p + (n - k) * log_q
+    pm.Potential(f"{lik.name}_loglik", pt.sum(loglik) + collapsed.constant)
+
+
 def build(ir: ModelIR, *, rows: bool = False) -> pm.Model:
     """Build the PyMC model the IR describes.
 
-    With ``ir.suffstats`` set the Gaussian likelihood uses per-cell statistics, unless ``rows=True``
-    asks for the row-wise model (same parameters; used for predictions and log-likelihoods).
+    With ``ir.suffstats`` (or ``ir.collapsed``) set the likelihood uses per-cell statistics (or merged
+    counts), unless ``rows=True`` asks for the row-wise model (same parameters; used for predictions
+    and log-likelihoods).
     """
-    ss = None if rows else ir.suffstats
-    coords = ir.coords if ss is None else {**ir.coords, **ss.coords}
+    reduced = None if rows else (ir.suffstats or ir.collapsed)
+    coords = ir.coords if reduced is None else {**ir.coords, **reduced.coords}
     with pm.Model(coords=coords) as model:
-        if ss is not None:
+        if reduced is not None:
             data = {
-                spec.name: pm.Data(spec.name, ss.values[spec.name], dims=spec.dims)
-                for spec in ss.data
+                spec.name: pm.Data(spec.name, reduced.values[spec.name], dims=spec.dims)
+                for spec in reduced.data
             }
-            _suffstats_likelihood(ir, ss, data)
+            if isinstance(reduced, SuffStatsIR):
+                _suffstats_likelihood(ir, reduced, data)
+            else:
+                _collapsed_likelihood(ir, reduced, data)
             return model
         data = {
             spec.name: pm.Data(spec.name, ir.data_values[spec.name], dims=spec.dims)

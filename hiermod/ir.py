@@ -9,7 +9,8 @@ honour :meth:`ModelIR.parameters`, the contract every output must match.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -19,6 +20,7 @@ from hiermod.terms import Block
 
 __all__ = [
     "BlockIR",
+    "CollapsedIR",
     "ConstantIR",
     "Contribution",
     "DataSpec",
@@ -134,6 +136,25 @@ class PredictorIR:
     name: str  # the PyMC name when stored (``mu`` is not stored; ``sigma`` per row is)
     store: bool  # whether to keep it as a Deterministic with dims obs
 
+    def data_names(self) -> list[str]:
+        """The data containers this predictor reads (design matrices, indices, offset)."""
+        names = [self.population.X, self.offset]
+        for block in self.blocks:
+            names += [block.index, block.Z]
+        return [n for n in names if n is not None]
+
+    def with_data(self, renamed: Mapping[str, str]) -> PredictorIR:
+        """The same predictor (same parameters) reading other containers, e.g. cell-level copies."""
+
+        def new(name: str | None) -> str | None:
+            return renamed.get(name, name) if name is not None else None
+
+        population = replace(self.population, X=new(self.population.X))
+        blocks = tuple(
+            replace(b, index=renamed.get(b.index, b.index), Z=new(b.Z)) for b in self.blocks
+        )
+        return replace(self, population=population, blocks=blocks, offset=new(self.offset))
+
 
 @dataclass(frozen=True, slots=True)
 class ConstantIR:
@@ -207,6 +228,32 @@ class SuffStatsIR:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class CollapsedIR:
+    """Rows with identical predictors merged into counts (bernoulli, binomial, poisson).
+
+    Within a cell every row has the same mean, so with ``n`` rows (or summed trials) and ``k`` summed
+    successes (or counts) per cell::
+
+        bernoulli / binomial:  sum_i log p(y_i) = k log p + (n - k) log(1 - p) + constant
+        poisson:               sum_i log p(y_i) = k log mu - n mu + constant
+
+    ``constant`` (the binomial coefficients, ``-sum log y_i!``) does not depend on the parameters; it
+    is added back so the log-likelihood equals the row-wise one exactly. Same posterior, fewer rows.
+    """
+
+    cell_dim: str
+    mu: PredictorIR  # the mean's predictor reading cell-level copies of its data (same parameters)
+    n: str  # data: rows per cell (bernoulli, poisson) or summed trials (binomial)
+    k: str  # data: summed response per cell
+    constant: float
+    data: tuple[DataSpec, ...]
+    reason: str
+    n_rows: int
+    coords: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class ModelIR:
     """The whole plan. ``data_values`` holds the arrays (kept out of the plan's identity)."""
 
@@ -219,6 +266,7 @@ class ModelIR:
     data_values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     priors: tuple[ResolvedPrior, ...] = ()
     suffstats: SuffStatsIR | None = None
+    collapsed: CollapsedIR | None = None
 
     def parameters(self) -> tuple[ParamSpec, ...]:
         """Every named model variable in build order: the contract of every output."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
 import arviz as az
 import pandas as pd
@@ -18,6 +17,7 @@ import pymc as pm
 import xarray as xr
 
 from hiermod.build import build
+from hiermod.collapse import COLLAPSIBLE, plan_collapse
 from hiermod.design import Design, bind
 from hiermod.errors import FormulaError, HiermodError
 from hiermod.expand import expand
@@ -63,8 +63,10 @@ class Model:
         layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
             by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.lower`.
         na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
-        suffstats: ``"auto"`` uses per-cell sufficient statistics for the Gaussian likelihood when
-            valid and cheaper, ``False`` never, ``True`` always (an error says why when not valid).
+        suffstats: ``"auto"`` reduces the likelihood when valid and cheaper — per-cell sufficient
+            statistics for Gaussian models (:mod:`hiermod.suffstats`), rows with identical predictors
+            merged into counts for bernoulli, binomial and poisson (:mod:`hiermod.collapse`);
+            ``False`` never, ``True`` always (an error says why when not valid).
         **dpar_formulas: distributional formulas as keywords, e.g. ``sigma="~ (1 | group:color)"``.
 
     Example:
@@ -99,10 +101,13 @@ class Model:
         self.design: Design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
         self.options = LowerOptions(link=self.link, priors=priors, layout=layout)
         rows_ir = lower(self.design, self.family, self.options)
-        reduction = (
-            plan_suffstats(rows_ir, self.design.y, suffstats) if self.design.y is not None else None
-        )
-        self.ir: ModelIR = replace(rows_ir, suffstats=reduction)
+        y = self.design.y
+        assert y is not None  # a response is required above
+        if self.family.name in COLLAPSIBLE:
+            collapsed = plan_collapse(rows_ir, y, self.design.trials, suffstats)
+            self.ir: ModelIR = replace(rows_ir, collapsed=collapsed)
+        else:
+            self.ir = replace(rows_ir, suffstats=plan_suffstats(rows_ir, y, suffstats))
         self.streamed = False
 
     @classmethod
@@ -139,7 +144,8 @@ class Model:
                 "a streamed model keeps no rows, so it has no row-wise model; "
                 "predict with model.predict(idata, data=new_rows)"
             )
-        return self.pymc if self.ir.suffstats is None else build(self.ir, rows=True)
+        reduced = self.ir.suffstats is not None or self.ir.collapsed is not None
+        return build(self.ir, rows=True) if reduced else self.pymc
 
     # -- inspection --------------------------------------------------------------------------------
 
@@ -168,29 +174,6 @@ class Model:
             for r in self.ir.priors
         ]
         return pd.DataFrame(rows).set_index("parameter")
-
-    # -- export: source and graph (hiermod.emit, hiermod.graph) ----------------------------------
-
-    def source(self) -> str:
-        """The model as a readable, runnable PyMC module: ``prepare(df)``, ``build_model(df)``.
-
-        Example:
-            >>> print(m.source())                                     # doctest: +SKIP
-        """
-        from hiermod.emit import emit_source
-
-        return emit_source(self)
-
-    def graph(self, format: str | None = None) -> Any:
-        """The model's graph with a plate per set of dims.
-
-        ``format=None`` gives a ``graphviz.Digraph`` (needs the ``graphviz`` package); ``"dot"`` and
-        ``"mermaid"`` give text and need nothing; ``"svg"`` (text) and ``"png"`` (bytes) also need
-        graphviz's ``dot`` program. See :mod:`hiermod.graph`.
-        """
-        from hiermod.graph import model_graph
-
-        return model_graph(self.pymc_rows, format)
 
     def __repr__(self) -> str:
         """Formula, family, blocks (grouping, effects, layout, cells) and parameters with priors."""

@@ -63,13 +63,6 @@ def combine_codes(columns: Iterable[np.ndarray], n: int) -> np.ndarray:
     return key
 
 
-def _referenced_data(predictor: PredictorIR) -> list[str]:
-    names = [predictor.population.X, predictor.offset]
-    for block in predictor.blocks:
-        names += [block.index, block.Z]
-    return [n for n in names if n is not None]
-
-
 def why_not(ir: ModelIR) -> str | None:
     """Why the reduction does not apply to ``ir``, or ``None`` when it does."""
     lik = ir.likelihood
@@ -107,7 +100,7 @@ def reduction_plan(ir: ModelIR) -> ReductionPlan:
     specs = {d.name: d for d in ir.data}
     keys: list[Column] = [(b.index, None) for b in mu.blocks]
     if isinstance(sigma, PredictorIR):
-        for name in _referenced_data(sigma):
+        for name in sigma.data_names():
             width = len(ir.coords[specs[name].dims[1]]) if len(specs[name].dims) > 1 else None
             keys += [(name, None)] if width is None else [(name, j) for j in range(width)]
     keys = list(dict.fromkeys(keys))
@@ -299,7 +292,7 @@ def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int
     if isinstance(sigma, PredictorIR):
         renamed: dict[str, str] = {}
         ir_specs = {d.name: d for d in ir.data}
-        for name in _referenced_data(sigma):
+        for name in sigma.data_names():
             spec = ir_specs[name]
             columns = [i for i, (key_name, _) in enumerate(plan.keys) if key_name == name]
             cell_values = stats.keys[:, columns]
@@ -311,7 +304,7 @@ def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int
                 spec.role,
                 f"{spec.description}, one row per cell",
             )
-        sigma = _rename_data(sigma, renamed)
+        sigma = sigma.with_data(renamed)
     d = len(plan.features)
     return SuffStatsIR(
         cell_dim=cell_dim,
@@ -336,14 +329,3 @@ def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int
         },
         values=values,
     )
-
-
-def _rename_data(predictor: PredictorIR, renamed: dict[str, str]) -> PredictorIR:
-    """The same predictor (same parameters) reading the cell-level copies of its data."""
-
-    def r(name: str | None) -> str | None:
-        return renamed.get(name, name) if name is not None else None
-
-    population = replace(predictor.population, X=r(predictor.population.X))
-    blocks = tuple(replace(b, index=r(b.index) or b.index, Z=r(b.Z)) for b in predictor.blocks)
-    return replace(predictor, population=population, blocks=blocks, offset=r(predictor.offset))
