@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import hiermod as hm
+from hiermod.commands import register_demo, register_fit
 from hiermod.errors import HiermodError
 
 if TYPE_CHECKING:
@@ -130,6 +131,8 @@ SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     _register_parse,
     _register_compile,
     _register_graph,
+    register_fit,
+    register_demo,
 ]
 
 

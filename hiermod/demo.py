@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from hiermod.datasets import Simulated
     from hiermod.model import Model
 
-__all__ = ["add_demo_arguments", "demo_command", "recovery_table", "run_demo"]
+__all__ = ["demo_command", "recovery_table", "run_demo"]
 
 DEMO_SIZE = {"n_rows": 3000, "n_features": 3, "n_groups": 6, "n_colors": 3}
 DEMO_SEED = 11
@@ -185,18 +185,6 @@ def run_demo(
     return model, idata, recovery
 
 
-def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``hiermod demo`` options."""
-    parser.add_argument(
-        "--out", default=".", help="directory for model.py and graph.* (default: .)"
-    )
-    parser.add_argument("--draws", type=int, default=500)
-    parser.add_argument("--tune", type=int, default=500)
-    parser.add_argument("--chains", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=DEMO_SEED)
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-
 def demo_command(args: argparse.Namespace) -> int:
     """Run ``hiermod demo``; the exit status."""
     run_demo(
@@ -204,7 +192,7 @@ def demo_command(args: argparse.Namespace) -> int:
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
-        seed=args.seed,
+        seed=DEMO_SEED if args.seed is None else args.seed,
         progressbar=not args.no_progress,
     )
     return 0
