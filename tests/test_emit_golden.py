@@ -172,3 +172,13 @@ def test_exported_script_runs_in_its_own_process(tmp_path: Path) -> None:
     table = done.stdout
     for name in ("Intercept", "b[x]", "sd_g[Intercept]", "sd_g[x]", "sigma", "mean", "hdi_"):
         assert name in table, table
+
+
+def test_docs_page_shows_the_real_source_and_graph() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "source-export.md").read_text(encoding="utf-8")
+    python = page.split("```python\n")[-1].split("```\n")[0]
+    assert python == (GOLDEN / "forum_nested_sigma.py").read_text(encoding="utf-8")
+    mermaid = page.split("```mermaid\n")[1].split("```\n")[0]
+    formula, data, options = golden_models()["forum_nested_sigma"]
+    assert mermaid == hm.Model(formula, data(), **options).graph("mermaid")
+    assert (Path(__file__).parents[1] / "docs" / "img" / "forum-graph.svg").exists()
