@@ -207,6 +207,11 @@ def _pathfinder(
     progressbar: bool,
     kwargs: dict[str, Any],
 ) -> az.InferenceData:
+    """Multi-path Pathfinder from pymc-extras (``pymc_extras.fit(method="pathfinder")``).
+
+    Recent pymc-extras return an ``xarray.DataTree``, older ones an ``InferenceData``; both are
+    accepted. Deterministics (``r_*``, ``sd_*``) are added when the backend left them out.
+    """
     module = importlib.import_module(_require("pathfinder", any_of=True))
     result = module.fit(
         method="pathfinder",
@@ -216,7 +221,9 @@ def _pathfinder(
         progressbar=progressbar,
         **kwargs,
     )
-    if not isinstance(result, az.InferenceData):  # pragma: no cover - older pymc-extras
+    if not isinstance(result, az.InferenceData) and hasattr(result, "children"):
+        result = az.InferenceData.from_datatree(result)
+    if not isinstance(result, az.InferenceData):  # pragma: no cover - unknown pymc-extras
         raise HiermodError(f"pathfinder returned {type(result).__name__}, not an InferenceData")
     return _with_deterministics(result, model)
 
