@@ -203,6 +203,11 @@ def _design(
     if new_levels not in ("population", "error"):
         raise ValueError(f"new_levels must be 'population' or 'error', not {new_levels!r}")
     if data is None:
+        if getattr(model, "streamed", False):
+            raise DataError(
+                "a streamed model keeps no training rows to predict",
+                hint="pass the rows to predict: m.predict(idata, data=df)",
+            )
         return model.design, None, np.asarray(model.ir.coords["obs"])
     # Unseen group levels are always let through here; _block_part draws them or raises.
     design = apply_schema(model.design.schema, data, new_levels="allow")

@@ -243,6 +243,14 @@ def _groups_line(model: Model) -> str:
     return "; ".join(seen.values()) if seen else "none"
 
 
+def _n_observations(model: Model) -> int:
+    """Rows the model was fitted to (a streamed model counts them in its sufficient statistics)."""
+    reduced = model.ir.suffstats
+    if getattr(model, "streamed", False) and reduced is not None:
+        return int(reduced.n_rows)
+    return model.design.n
+
+
 def _fit_line(idata: az.InferenceData) -> str:
     attrs = idata["posterior"].attrs
     method = attrs.get("hiermod_method", "nuts")
@@ -264,7 +272,7 @@ def summary(model: Model, idata: az.InferenceData) -> str:
     lines = [
         f"Formula: {model.formula}",
         f"Family:  {model.family.name} (link: {model.link})",
-        f"Data:    {model.design.n} observations; groups: {_groups_line(model)}",
+        f"Data:    {_n_observations(model)} observations; groups: {_groups_line(model)}",
         f"Fit:     {_fit_line(idata)}",
         "",
         f"Population-level effects (eti: {INTERVAL:.0%} equal-tailed interval):",

@@ -326,3 +326,15 @@ def test_in_sample_mean_of_a_real_fit_equals_pymc(fitted) -> None:
     np.testing.assert_allclose(
         sigma, idata["posterior"]["sigma"].values[:, :5, None] * np.ones_like(mu)
     )
+
+
+def test_streamed_model_predicts_given_rows_only(tmp_path) -> None:
+    sim = hm.datasets.correlated_slopes(n_groups=5, per_group=20, seed=1)
+    path = tmp_path / "rows.csv"
+    sim.data.to_csv(path, index=False)
+    model = hm.stream_model(sim.formula, path, chunksize=30)
+    idata = model.fit(method="map", progressbar=False)
+    with pytest.raises(hm.DataError, match="streamed model keeps no training rows"):
+        model.predict(idata)
+    assert model.predict(idata, data=sim.data.head(3)).shape == (1, 1, 3)
+    assert "Data:    100 observations" in model.summary(idata, show=False)
