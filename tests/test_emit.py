@@ -25,7 +25,7 @@ import pytest
 from support import assert_same_model
 
 import hiermod as hm
-from hiermod.codegen import EmitError, Names, Seq, literal, render
+from hiermod.codegen import Chain, EmitError, Names, Seq, call, literal, render
 from hiermod.datasets import forum_scenario
 from hiermod.emit import emit_node
 from hiermod.emit_helpers import (
@@ -310,10 +310,28 @@ def test_an_unknown_ir_node_is_a_clear_error() -> None:
         emit_node(None, Seq("(", (), ")"))  # type: ignore[arg-type]
 
 
-def test_layout_splits_only_what_does_not_fit() -> None:
+def test_names_never_shadow_imports_or_builtins() -> None:
     names = Names(["np"])
     assert names.claim("np") == "np_"
     assert names.claim("len") == "len_"
     assert names.claim("log.radon") == "log_radon"
-    short = Seq("f(", (), ")")
-    assert render(short, 1, "x = ") == ["    x = f()"]
+    assert names.claim("class") == "class_"
+
+
+def test_layout_splits_only_what_does_not_fit() -> None:
+    assert render(call("f", "a", b="1"), 1, "x = ") == ["    x = f(a, b=1)"]
+    long = call("pm.Normal", literal("z_" + "g" * 40), mu="0.0", sigma="1.0", dims=literal("g"))
+    assert render(long, 2, "z = ") == [
+        "        z = pm.Normal(",
+        f'            "z_{"g" * 40}",',
+        "            mu=0.0,",
+        "            sigma=1.0,",
+        '            dims="g",',
+        "        )",
+    ]
+    chain = Chain("Intercept", tuple(("+", f"r_{i}[:, 0][idx_{i}]") for i in range(4)))
+    assert render(chain, 2, "mu = ")[:3] == [
+        "        mu = (",
+        "            Intercept",
+        "            + r_0[:, 0][idx_0]",
+    ]

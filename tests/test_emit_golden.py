@@ -11,7 +11,6 @@ import functools
 import os
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -150,24 +149,14 @@ def test_exported_script_runs_in_its_own_process(tmp_path: Path) -> None:
     script, csv = tmp_path / "model.py", tmp_path / "data.csv"
     script.write_text(hm.Model(sim.formula, sim.data).source(), encoding="utf-8")
     sim.data.to_csv(csv, index=False)
-    with warnings.catch_warnings():
-        done = subprocess.run(
-            [
-                sys.executable,
-                str(script),
-                str(csv),
-                "--draws",
-                "20",
-                "--tune",
-                "20",
-                "--chains",
-                "1",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=300,
-        )
+    args = ["--draws", "20", "--tune", "20", "--chains", "1"]
+    done = subprocess.run(
+        [sys.executable, str(script), str(csv), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     table = done.stdout
     for name in ("Intercept", "b[x]", "sd_g[Intercept]", "sd_g[x]", "sigma", "mean", "hdi_"):
