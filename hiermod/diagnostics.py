@@ -5,19 +5,22 @@ turns its problems into **one** :class:`~hiermod.warnings.SamplingWarning` that 
 and the usual remedies (never one warning per parameter). ``Model.summary`` prints
 :meth:`Diagnostics.line`.
 
-Thresholds follow Vehtari et al. (2021), "Rank-normalization, folding, and localization: an improved
+R-hat and ESS are checked on every parameter except the non-centred offsets ``z_*`` and the
+correlation matrices (see :func:`unchecked`). Thresholds follow Vehtari et al. (2021), "Rank-normalization, folding, and localization: an improved
 R-hat", as PyMC and Stan use them: R-hat above 1.01, or fewer than 100 effective draws per chain.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
 import xarray as xr
 
+from hiermod.ir import ModelIR
 from hiermod.transforms import user_stacklevel
 from hiermod.warnings import SamplingWarning
 
@@ -26,6 +29,7 @@ __all__ = [
     "RHAT_MAX",
     "Diagnostics",
     "diagnose",
+    "unchecked",
     "warn_if_problems",
 ]
 
@@ -131,21 +135,31 @@ def _worst(stats: xr.Dataset, worst_is_max: bool, bad: float) -> tuple[float | N
     return best_value, best_label, n_bad
 
 
-def _checked_variables(posterior: xr.Dataset) -> list[str]:
-    """Parameters worth checking: everything but per-row values and correlation matrices.
-
-    A correlation matrix's diagonal is constant 1 (R-hat undefined); its off-diagonal is a function
-    of the Cholesky factor, which is checked.
-    """
+def _checked_variables(posterior: xr.Dataset, skip: Collection[str]) -> list[str]:
+    """Every posterior variable but per-row values and the names in ``skip``."""
     return [
         str(name)
         for name, da in posterior.data_vars.items()
-        if "obs" not in da.dims and not str(name).startswith(("corr_", "sigma_corr_"))
+        if "obs" not in da.dims and str(name) not in skip
     ]
 
 
-def diagnose(idata: az.InferenceData) -> Diagnostics:
-    """Divergences, tree-depth hits, worst R-hat and worst bulk ESS of a fit."""
+def unchecked(ir: ModelIR) -> tuple[str, ...]:
+    """Variables of a model that the convergence checks leave out, and why.
+
+    The standard-normal offsets ``z_*`` of the non-centred parameterisation mean nothing on their
+    own: they are checked through the effects ``r_* = z_* @ chol.T`` (or ``z_* * sd``) that users
+    interpret. Correlation matrices have a constant diagonal (R-hat undefined) and off-diagonal
+    values that are functions of the Cholesky factor, which is checked.
+    """
+    return tuple(p.name for p in ir.parameters() if p.role in ("group_offsets", "group_corr"))
+
+
+def diagnose(idata: az.InferenceData, skip: Collection[str] = ()) -> Diagnostics:
+    """Divergences, tree-depth hits, worst R-hat and worst bulk ESS of a fit.
+
+    ``skip`` names variables left out of the R-hat and ESS checks (see :func:`unchecked`).
+    """
     posterior = idata["posterior"]
     chains, draws = int(posterior.sizes["chain"]), int(posterior.sizes["draw"])
     divergences = treedepth = None
@@ -157,7 +171,7 @@ def diagnose(idata: az.InferenceData) -> Diagnostics:
             treedepth = int(stats["reached_max_treedepth"].sum())
     if draws < 4 or "sample_stats" not in idata.groups():
         return Diagnostics(chains, draws, divergences, treedepth)
-    names = _checked_variables(posterior)
+    names = _checked_variables(posterior, skip)
     subset = posterior[names]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # constant draws give nan, skipped below
@@ -191,9 +205,9 @@ def warning_text(diagnostics: Diagnostics) -> str | None:
     return "\n".join(lines)
 
 
-def warn_if_problems(idata: az.InferenceData) -> Diagnostics:
+def warn_if_problems(idata: az.InferenceData, skip: Collection[str] = ()) -> Diagnostics:
     """Diagnose ``idata`` and issue one :class:`SamplingWarning` listing every problem found."""
-    diagnostics = diagnose(idata)
+    diagnostics = diagnose(idata, skip)
     text = warning_text(diagnostics)
     if text is not None:
         warnings.warn(text, SamplingWarning, stacklevel=user_stacklevel())

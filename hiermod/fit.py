@@ -32,7 +32,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from hiermod.diagnostics import warn_if_problems
+from hiermod.diagnostics import unchecked, warn_if_problems
 from hiermod.errors import HiermodError
 from hiermod.storage import fit_attrs
 
@@ -144,7 +144,7 @@ def fit(
     }
     idata["posterior"].attrs.update(fit_attrs(model, settings))
     if method == "nuts":
-        warn_if_problems(idata)
+        warn_if_problems(idata, unchecked(model.ir))
     return idata
 
 

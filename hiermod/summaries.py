@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hiermod.diagnostics import diagnose
+from hiermod.diagnostics import diagnose, unchecked
 from hiermod.ir import BlockIR, ConstantIR, PredictorIR
 
 if TYPE_CHECKING:
@@ -302,5 +302,5 @@ def summary(model: Model, idata: az.InferenceData) -> str:
             "Family parameters:",
             _fmt_table(_stats(values, [c.param.name for c in others])),
         ]
-    lines += ["", f"Sampler diagnostics: {diagnose(idata).line()}"]
+    lines += ["", f"Sampler diagnostics: {diagnose(idata, unchecked(model.ir)).line()}"]
     return "\n".join(lines)
