@@ -35,10 +35,13 @@ __all__ = [
     "Item",
     "Names",
     "Seq",
+    "Subscript",
+    "assign",
     "call",
     "comment",
     "comment_text",
     "docstring_text",
+    "flat",
     "list_of",
     "literal",
     "render",
@@ -46,6 +49,7 @@ __all__ = [
 ]
 
 LINE_LENGTH = 88  # ruff's default
+MAX_NAME = 30  # longer Python names are cut (the PyMC names, in strings, stay whole)
 INDENT = "    "
 
 
@@ -163,16 +167,42 @@ class Seq:
 
 @dataclass(frozen=True, slots=True)
 class Chain:
-    """``a + b - c``: a first operand and ``(operator, operand)`` pairs."""
+    """``a + b * c``: a first operand and ``(operator, operand)`` pairs; an operand may be a
+    chain of a higher precedence (a product in a sum)."""
 
-    first: str
-    rest: tuple[tuple[str, str], ...]
+    first: str | Chain
+    rest: tuple[tuple[str, str | Chain], ...] = ()
 
     def flat(self) -> str:
-        return " ".join([self.first, *(f"{op} {operand}" for op, operand in self.rest)])
+        parts = [flat(self.first), *(f"{op} {flat(operand)}" for op, operand in self.rest)]
+        return " ".join(parts)
+
+    def lines(self, pad: str) -> list[str]:
+        """One operand per line; a product that does not fit is split at its operators too."""
+        out: list[str] = []
+        for op, operand in [("", self.first), *self.rest]:
+            lead = f"{pad}{op} " if op else pad
+            if isinstance(operand, Chain) and width(lead + flat(operand)) > LINE_LENGTH:
+                first, *more = operand.lines(pad)
+                out += [lead + first.lstrip(), *more]
+            else:
+                out.append(lead + flat(operand))
+        return out
 
 
-Code = str | Seq | Chain
+@dataclass(frozen=True, slots=True)
+class Subscript:
+    """``base[key]suffix``, split as ``base[`` / key / ``]suffix`` when it does not fit."""
+
+    base: str
+    key: str
+    suffix: str = ""
+
+    def flat(self) -> str:
+        return f"{self.base}[{self.key}]{self.suffix}"
+
+
+Code = str | Seq | Chain | Subscript
 
 
 def flat(code: Code) -> str:
@@ -185,26 +215,46 @@ def _has_comments(code: Code) -> bool:
     )
 
 
-def render(code: Code, indent: int, lead: str = "", tail: str = "") -> list[str]:
-    """The lines of ``lead + code + tail`` at ``indent`` levels, laid out as ruff does."""
+def render(
+    code: Code, indent: int, lead: str = "", tail: str = "", *, bracketed: bool = False
+) -> list[str]:
+    """The lines of ``lead + code + tail`` at ``indent`` levels, laid out as ruff does.
+
+    ``bracketed``: the code is an item inside brackets, so a split sum needs no parentheses.
+    """
     pad = INDENT * indent
     one_line = f"{pad}{lead}{flat(code)}{tail}"
     if isinstance(code, str) or (width(one_line) <= LINE_LENGTH and not _has_comments(code)):
         return [one_line]
+    if isinstance(code, Subscript):
+        key = INDENT * (indent + 1) + code.key
+        return [f"{pad}{lead}{code.base}[", key, f"{pad}]{code.suffix}{tail}"]
     if isinstance(code, Chain):
-        inner = INDENT * (indent + 1)
-        body = [f"{inner}{code.first}"] + [f"{inner}{op} {operand}" for op, operand in code.rest]
-        return [f"{pad}{lead}(", *body, f"{pad}){tail}"]
+        if bracketed and not lead:
+            *body, last = code.lines(pad)
+            return [*body, last + tail]
+        return [f"{pad}{lead}(", *code.lines(INDENT * (indent + 1)), f"{pad}){tail}"]
     lines = [f"{pad}{lead}{code.open}"]
     for item in code.items:
         note = f"  # {comment_text(item.comment)}" if item.comment else ""
-        item_lines = render(item.value, indent + 1, item.prefix, ",")
+        item_lines = render(item.value, indent + 1, item.prefix, ",", bracketed=True)
         if note and len(item_lines) == 1 and width(item_lines[0] + note) <= LINE_LENGTH:
             item_lines = [item_lines[0] + note]
         elif note:
             item_lines = comment(item.comment, indent + 1) + item_lines
         lines += item_lines
     return [*lines, f"{pad}{code.close}{tail}"]
+
+
+def assign(targets: Sequence[str], value: Code, indent: int) -> list[str]:
+    """``a, b, c = value``; targets that do not fit before the value's bracket go one per line."""
+    pad = INDENT * indent
+    joined = ", ".join(targets)
+    opening = value.open if isinstance(value, Seq) else flat(value)
+    if len(targets) == 1 or width(f"{pad}{joined} = {opening}") <= LINE_LENGTH:
+        return render(value, indent, f"{joined} = ")
+    inner = INDENT * (indent + 1)
+    return [f"{pad}(", *(f"{inner}{t}," for t in targets), *render(value, indent, ") = ")]
 
 
 def call(func: str, *args: Code, **kwargs: Code) -> Seq:
@@ -238,8 +288,17 @@ class Names:
         self.taken: set[str] = set(dir(builtins)) | set(reserved)
 
     def claim(self, wanted: str) -> str:
-        """``wanted`` as an identifier if free, else with ``_`` appended until it is."""
+        """``wanted`` as an identifier if free, else with ``_`` appended until it is.
+
+        A name longer than :data:`MAX_NAME` is cut in the middle, keeping its last word
+        (``GROUP_LEVELS``, ``r_g_cells``), so that lines stay short; PyMC names, in strings, stay
+        whole.
+        """
         name = identifier(wanted)
+        if len(name) > MAX_NAME:
+            head, _, last = name.rpartition("_")
+            keep = last if head and 0 < len(last) <= 10 else ""
+            name = name[: MAX_NAME - len(keep) - 1].rstrip("_") + (f"_{keep}" if keep else "")
         while name in self.taken:
             name = f"{name}_"
         self.taken.add(name)

@@ -27,6 +27,8 @@ from hiermod.codegen import (
     Item,
     Names,
     Seq,
+    Subscript,
+    assign,
     call,
     comment,
     docstring_text,
@@ -80,7 +82,7 @@ class _Emitter:
     data: DataEmitter
     locals: dict[str, str] = field(default_factory=dict)  # PyMC name -> Python name
     predictor: PredictorIR | None = None
-    values: dict[str, str] = field(default_factory=dict)  # dpar -> code of its value
+    values: dict[str, str] = field(default_factory=dict)  # dpar (or "eta mu") -> its code
     weighted: tuple[str, tuple[str, ...]] | None = None  # (distribution, parameters) of weights()
 
     def local(self, pymc_name: str) -> str:
@@ -94,7 +96,7 @@ class Piece:
     """What one emitter writes: lines, and the terms it adds to a linear predictor."""
 
     lines: list[str]
-    terms: tuple[str, ...] = ()
+    terms: tuple[str | Chain, ...] = ()
 
 
 def _dims(dims: tuple[str, ...]) -> Code:
@@ -104,12 +106,7 @@ def _dims(dims: tuple[str, ...]) -> Code:
 def _value(value: Any) -> Code:
     """A prior parameter: a float, or ``np.array([...])`` for a vector."""
     if isinstance(value, tuple):
-        return call(
-            "np.array",
-            tuple_of(literal(float(v)) for v in value).__class__(
-                "[", tuple_of(literal(float(v)) for v in value).items, "]"
-            ),
-        )
+        return call("np.array", list_of(literal(float(v)) for v in value))
     return literal(float(value))
 
 
@@ -133,7 +130,7 @@ def _random_variable(e: _Emitter, spec: ParamSpec) -> list[str]:
 
 def _population(e: _Emitter, pop: PopulationIR) -> Piece:
     lines = comment(population_note(pop), 2) if pop.intercept or pop.coefficients else []
-    terms: list[str] = []
+    terms: list[str | Chain] = []
     if pop.intercept is not None:
         lines += _random_variable(e, pop.intercept)
         terms.append(e.local(pop.intercept.name))
@@ -165,16 +162,16 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
             compute_corr="True",
             store_in_trace="False",
         )
-        lines += render(lkj, 2, f"{chol}, {corr}, {sd} = ")
+        lines += assign([chol, corr, sd], lkj, 2)
         for spec, local in ((block.sd, sd), (block.corr, corr)):
             det = call("pm.Deterministic", literal(spec.name), local, dims=_dims(spec.dims))
             lines += render(det, 2)
         lines += _random_variable(e, block.z)
-        effects = f"{z} @ {chol}.T"
+        effects = Chain(z, (("@", f"{chol}.T"),))
     else:
         lines += _random_variable(e, block.sd)
         lines += _random_variable(e, block.z)
-        effects = f"{z} * {e.local(block.sd.name)}"
+        effects = Chain(z, (("*", e.local(block.sd.name)),))
     lines += render(
         call("pm.Deterministic", literal(block.r.name), effects, dims=r_dims), 2, f"{r} = "
     )
@@ -183,20 +180,23 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
     multi = len(block.level_dims) > 1
     if block.term_dim is None:
         gathered = f"{r}.flatten()[{idx}]" if multi else f"{r}[{idx}]"
-        z_data = e.local(block.Z) if block.Z else None
-        return Piece(lines, (f"{gathered} * {z_data}" if z_data else gathered,))
+        if block.Z is None:
+            return Piece(lines, (gathered,))
+        return Piece(lines, (Chain(gathered, (("*", e.local(block.Z)),)),))
     rows = r
     if multi:
         rows = e.names.claim(f"{block.r.name}_cells")
         lines += comment(f"one row per cell, in the order of {block.index}", 2)
-        lines.append(f"        {rows} = {r}.reshape(({block.n_levels}, {block.size}))")
-    terms = []
+        shape = tuple_of([str(block.n_levels), str(block.size)])
+        lines += render(call(f"{r}.reshape", shape), 2, f"{rows} = ")
+    terms: list[str | Chain] = []
     for j in range(block.size):
-        term = f"{rows}[:, {j}][{idx}]"
-        if not (block.intercept and j == 0):
+        gathered = f"{rows}[:, {j}][{idx}]"
+        if block.intercept and j == 0:
+            terms.append(gathered)
+        else:
             assert block.Z is not None
-            term += f" * {e.local(block.Z)}[:, {j}]"
-        terms.append(term)
+            terms.append(Chain(gathered, (("*", f"{e.local(block.Z)}[:, {j}]"),)))
     return Piece(lines, tuple(terms))
 
 
@@ -214,7 +214,8 @@ def _predictor(e: _Emitter, predictor: PredictorIR) -> Piece:
     if predictor.offset is not None:
         terms.append(e.local(predictor.offset))
     if not terms:
-        terms = [f"pm.math.zeros_like({e.local(e.ir.likelihood.observed)}, dtype='float64')"]
+        observed = e.local(e.ir.likelihood.observed)
+        terms = [render(call("pm.math.zeros_like", observed, dtype=literal("float64")), 0)[0]]
     eta = e.names.claim(
         predictor.dpar if predictor.link == "identity" else f"{predictor.link}_{predictor.dpar}"
     )
@@ -223,7 +224,7 @@ def _predictor(e: _Emitter, predictor: PredictorIR) -> Piece:
     e.values[f"eta {predictor.dpar}"] = eta
     if predictor.dpar != "mu":
         value = e.names.claim(predictor.dpar)
-        lines.append(f"        {value} = {_INVERSE_LINK[predictor.link].format(eta)}")
+        lines += render(_INVERSE_LINK[predictor.link].format(eta), 2, f"{value} = ")
         e.values[predictor.dpar] = value
     e.predictor = None
     return Piece(lines)
@@ -261,7 +262,7 @@ def _likelihood(e: _Emitter, lik: LikelihoodIR) -> Piece:
         params["logit_p"] = params.pop("p").replace("{mu}", eta)
     elif lik.link != "identity":
         mu = e.names.claim("mu")
-        lines.append(f"        {mu} = {_INVERSE_LINK[lik.link].format(eta)}")
+        lines += render(_INVERSE_LINK[lik.link].format(eta), 2, f"{mu} = ")
         e.values["mu"] = mu
     else:
         e.values["mu"] = eta
@@ -365,9 +366,8 @@ def _build_model(e: _Emitter) -> list[str]:
     coords = _coords(e)
     body = comment("Data containers (pm.Data): swap in new rows with pm.set_data", 2)
     for spec in e.ir.data:
-        container = call(
-            "pm.Data", literal(spec.name), f"data[{literal(spec.name)}]", dims=_dims(spec.dims)
-        )
+        value = Subscript("data", literal(spec.name))
+        container = call("pm.Data", literal(spec.name), value, dims=_dims(spec.dims))
         body += render(container, 2, f"{e.local(spec.name)} = ")
     for predictor in e.ir.predictors:
         body += ["", *emit_node(e, predictor).lines]

@@ -17,13 +17,16 @@ import re
 from dataclasses import dataclass
 
 from hiermod.codegen import (
+    Chain,
     Code,
     EmitError,
     Item,
     Names,
     Seq,
+    Subscript,
     call,
     comment,
+    flat,
     list_of,
     literal,
     render,
@@ -48,14 +51,26 @@ _SIMPLE = re.compile(r"-?(?:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*|\d[\d.e-]*)")
 class Column:
     """One design-matrix column: its code, its label, and whether the code gives booleans."""
 
-    code: str
+    code: str | Chain
     label: str
     boolean: bool = False
+
+    def times(self, other: Column) -> Column:
+        """The interaction column ``self * other`` (a product chain)."""
+        code = self.code
+        rest = (*code.rest, ("*", other.code)) if isinstance(code, Chain) else (("*", other.code),)
+        first = code.first if isinstance(code, Chain) else code
+        label = f"{self.label}:{other.label}"
+        return Column(Chain(first, rest), label, self.boolean and other.boolean)
 
 
 def _number(value: float) -> str:
     text = format_number(value)
     return literal(float(text)) if not text.lstrip("-").isdigit() else text
+
+
+def _floats(values: tuple[float, ...]) -> Seq:
+    return tuple_of(literal(float(v)) for v in values)
 
 
 def _simple(code: str) -> bool:
@@ -128,12 +143,13 @@ class DataEmitter:
 
     def column(self, name: str) -> str:
         """A column read as numbers (booleans count 0/1)."""
-        return self.local(f"column {name}", name, f"df[{literal(name)}].to_numpy(dtype=float)")
+        value = call("np.asarray", Subscript("df", literal(name)), dtype="float")
+        return self.local(f"column {name}", name, value)
 
     def codes(self, name: str, levels: tuple[object, ...] | None = None) -> str:
         """Each row's level code of a categorical column."""
         table = self.level_table(name, levels)
-        value = call(self.helper("level_codes"), f"df[{literal(name)}]", table)
+        value = call(self.helper("level_codes"), Subscript("df", literal(name)), table)
         return self.local(f"codes {name}", name, value)
 
     # -- numeric expressions (mirrors transforms.Evaluator) ---------------------------------------------
@@ -214,16 +230,16 @@ class DataEmitter:
             value = call(
                 self.helper("poly_basis"),
                 x,
-                self.constant(f"{stem}_ALPHA", literal(tuple(alpha)), f"{node}: R's recurrence"),
-                self.constant(f"{stem}_NORM2", literal(tuple(norm2))),
+                self.constant(f"{stem}_ALPHA", _floats(alpha), f"{node}: R's recurrence"),
+                self.constant(f"{stem}_NORM2", _floats(norm2)),
             )
             return self.local(key, stem, value), len(alpha)
         knots, spline_degree = tuple(state.get("knots")), int(state.get("degree"))
         value = call(
             self.helper("bspline_basis"),
             x,
-            self.constant(f"{stem}_KNOTS", literal(knots), f"{node}: interior knots"),
-            self.constant(f"{stem}_BOUNDARY", literal(tuple(state.get("boundary")))),
+            self.constant(f"{stem}_KNOTS", _floats(knots), f"{node}: interior knots"),
+            self.constant(f"{stem}_BOUNDARY", _floats(state.get("boundary"))),
             str(spline_degree),
         )
         return self.local(key, stem, value), len(knots) + spline_degree
@@ -261,11 +277,7 @@ class DataEmitter:
             cols = self._atom(term.factors[0], full.get(term.factors[0]))
             for atom in term.factors[1:]:
                 more = self._atom(atom, full.get(atom))
-                cols = [
-                    Column(f"{a.code} * {b.code}", f"{a.label}:{b.label}", a.boolean and b.boolean)
-                    for b in more
-                    for a in cols
-                ]
+                cols = [a.times(b) for b in more for a in cols]
             out += cols
         return out
 
@@ -273,7 +285,9 @@ class DataEmitter:
         """``np.stack([...], axis=1)``, a comment per column whose code does not say its label."""
         if tuple(c.label for c in columns) != tuple(labels):  # pragma: no cover - design changed
             raise EmitError(f"columns {[c.label for c in columns]} do not match {list(labels)}")
-        notes = [c.label if identifier(c.label).lower() != c.code.lower() else "" for c in columns]
+        notes = [
+            c.label if identifier(c.label).lower() != flat(c.code).lower() else "" for c in columns
+        ]
         kwargs: dict[str, Code] = {"axis": "1"}
         if any(c.boolean for c in columns):
             kwargs["dtype"] = "float"
@@ -281,7 +295,7 @@ class DataEmitter:
 
     # -- the containers --------------------------------------------------------------------------------
 
-    def response(self) -> str:
+    def response(self) -> Code:
         response = self.schema.formula.response
         stored = self.schema.response
         assert response is not None
@@ -289,12 +303,14 @@ class DataEmitter:
         if stored.kind == "categorical":
             levels = self.constant(
                 "RESPONSE_LEVELS",
-                literal(tuple(stored.levels)),
+                tuple_of(literal(v) for v in stored.levels),
                 f"{stored.name!r} is coded 0 for the first level, 1 for the second",
             )
             assert isinstance(response.value, Name)
-            codes = call(self.helper("level_codes"), f"df[{literal(response.value.name)}]", levels)
-            return f"{render(codes, 0)[0]}.astype(float)"
+            column = Subscript("df", literal(response.value.name))
+            return Seq(
+                f"{self.helper('level_codes')}(", (Item(column), Item(levels)), ").astype(float)"
+            )
         return self.expr(response.value)[0]
 
     def index(self, block: BlockIR, syntax: Block) -> Code:
@@ -312,7 +328,14 @@ class DataEmitter:
         columns = self.columns(syntax.terms, syntax.intercept)
         if block.term_dim is None:
             (column,) = columns
-            return f"{column.code}.astype(float)" if column.boolean else column.code
+            if not column.boolean:
+                return column.code
+            code = column.code
+            return (
+                f"({flat(code)}).astype(float)"
+                if isinstance(code, Chain)
+                else f"{code}.astype(float)"
+            )
         if syntax.intercept:
             columns = [Column("np.ones(len(df))", "Intercept"), *columns]
         return self.matrix(columns, block.term_labels)
@@ -360,9 +383,10 @@ class DataEmitter:
         numeric = [n for n in used if self.schema.columns[n].kind == "numeric"]
         categorical = [n for n in used if n not in numeric]
         if numeric:
-            self.constant("NUMERIC_COLUMNS", literal(tuple(numeric)), "Columns the model reads")
+            columns = tuple_of(literal(n) for n in numeric)
+            self.constant("NUMERIC_COLUMNS", columns, "Columns the model reads")
         if categorical:
-            self.constant("CATEGORICAL_COLUMNS", literal(tuple(categorical)))
+            self.constant("CATEGORICAL_COLUMNS", tuple_of(literal(n) for n in categorical))
         self.complete_rows = complete_rows_source(bool(numeric), bool(categorical))
         entries = [("rows", "rows")] + [(d.name, values[d.name]) for d in self.ir.data]
         result = Seq("{", tuple(Item(v, f"{literal(k)}: ") for k, v in entries), "}")

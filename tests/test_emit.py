@@ -91,6 +91,20 @@ def gappy_frame() -> pd.DataFrame:
     return data
 
 
+LONG_G = "a_really_quite_long_grouping_column_name"
+LONG_C = "another_rather_long_colour_column_name"
+LONG_X = "a_long_predictor_name_for_testing"
+
+
+@functools.cache
+def long_frame() -> pd.DataFrame:
+    """Long column names: the layout must still be what ruff writes."""
+    data = frame()
+    return pd.DataFrame(
+        {"y": data["y"], LONG_X: data["x"], LONG_G: data["g"], LONG_C: data["c"], "f": data["f"]}
+    )
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -137,9 +151,15 @@ CASES = [
     Case("beta", "prop ~ x + (1 | g)", "beta"),
     Case("weighted_gamma", "pos | weights(w) ~ x", "gamma"),
     Case("missing_values", "y ~ x + (1 | g)", data="gappy"),
+    Case(
+        "long_names",
+        f"y ~ {LONG_X} * f + (1 + {LONG_X} | {LONG_G}:{LONG_C}) + (0 + {LONG_X} | {LONG_C})"
+        f"\nsigma ~ (1 | {LONG_G})",
+        data="long",
+    ),
 ]
 
-FRAMES = {"frame": frame, "forum": forum_frame, "gappy": gappy_frame}
+FRAMES = {"frame": frame, "forum": forum_frame, "gappy": gappy_frame, "long": long_frame}
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -137,6 +138,15 @@ def test_hostile_names_stay_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert not (tmp_path / "PWNED").exists()
     assert_same_model(built, model.pymc, n_points=1)
     assert {k: tuple(v) for k, v in built.coords.items()} == model.ir.coords
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is not None:
+        (tmp_path / "hostile.py").write_text(source, encoding="utf-8")
+        fmt = subprocess.run(
+            [ruff, "format", "--isolated", "--check", "--diff", str(tmp_path / "hostile.py")],
+            capture_output=True,
+            text=True,
+        )
+        assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
 # ---------------------------------------------------------------------------------------------------
