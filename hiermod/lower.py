@@ -95,6 +95,22 @@ def _response_scale(
     return _Scale(float(np.mean(y)), safe_sd(y), True)
 
 
+def _noise_scale(design: Design, family: Family, moments: DataMoments | None) -> float | None:
+    """The sd of the response on sigma's scale (log y for lognormal), whatever the link of mu.
+
+    sigma is on the response scale even when mu has a log link (``gaussian``, ``link="log"``), so its
+    default priors use sd(y) there too. ``None`` without a response, or for families without sigma.
+    """
+    if "sigma" not in family.auxiliary:
+        return None
+    if moments is not None:
+        return moments.response[1]
+    y = design.y
+    if y is None or y.size == 0:
+        return None
+    return safe_sd(np.log(y) if family.name == "lognormal" else y)
+
+
 def _column_sds(matrix: np.ndarray) -> np.ndarray:
     return np.array([safe_sd(matrix[:, j]) for j in range(matrix.shape[1])])
 
@@ -117,6 +133,7 @@ class _Lowering:
         self.factor_dims: dict[str, str] = {}
         self.moments = moments
         self.scale = _response_scale(design, family, self.link, moments)
+        self.noise = _noise_scale(design, family, moments)
         self.used_layout_keys: set[str] = set()
 
     # -- helpers -------------------------------------------------------------------------------
@@ -181,8 +198,8 @@ class _Lowering:
             if self.scale.data_scaled:
                 return Prior("student_t", 3.0, self.scale.center, 2.5 * self.scale.scale)
             return Prior("student_t", 3.0, 0.0, 2.5)
-        if dpar == "sigma" and self.scale.data_scaled:
-            return Prior("normal", float(np.log(self.scale.scale)), 1.5)
+        if dpar == "sigma" and self.noise is not None:
+            return Prior("normal", float(np.log(self.noise)), 1.5)
         return Prior("normal", 0.0, 2.5)
 
     def _slope_scale(self, dpar: str) -> float:
@@ -390,7 +407,7 @@ class _Lowering:
     def constant(self, dpar: str) -> ConstantIR:
         name = self.namer.claim(dpar)
         if dpar in ("sigma",):
-            default = Prior("exponential", 1.0 / self.scale.scale)
+            default = Prior("exponential", 1.0 / (self.noise or 1.0))
         else:
             default = Prior("gamma", 2.0, 0.1)
         self.slots.append(PriorSlot(name, (name,), default, "positive"))

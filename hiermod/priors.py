@@ -24,6 +24,9 @@ parameter                            default
 ===================================  ==========================================================
 
 A column with zero spread uses ``sd(x) = 1``. Binary columns (dummies) are scaled like any other column.
+"gaussian" above means gaussian or student_t with the identity link, and lognormal with ``log(y)`` in
+place of ``y`` (its mu and sigma are on the log scale). sigma's priors use ``sd(y)`` whatever the link
+of mu: with ``link="log"``, mu is on the log scale but sigma is on the scale of ``y``.
 
 Overrides (``priors={...}``) are matched by key, most specific first:
 
