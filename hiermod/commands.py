@@ -81,7 +81,7 @@ def register_demo(subparsers: Subparsers) -> None:
     parser.add_argument("--out", default=".", help="directory for model.py and graph.* (default .)")
     parser.add_argument("--draws", type=int, default=500, help="draws per chain (default 500)")
     parser.add_argument("--tune", type=int, default=500, help="tuning steps (default 500)")
-    parser.add_argument("--chains", type=int, default=2, help="chains (default 2)")
+    parser.add_argument("--chains", type=int, default=4, help="chains (default 4)")
     parser.add_argument("--seed", type=int, default=None, help="simulation and sampler seed")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=_run_demo)

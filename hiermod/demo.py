@@ -8,9 +8,11 @@ Simulates rows in 6 groups × 3 colours with 3 features, a correlated intercept-
 
 prints the canonical formula, the parameter table, the fit's summary and a recovery table (true
 value, posterior mean, 90% interval, covered?), and writes ``model.py`` (the generated PyMC source),
-``graph.dot`` and ``graph.svg`` (when Graphviz is installed) into the
-output directory. Sized to finish in under two minutes on two cores (500 draws, 500 tuning steps,
-2 chains).
+``graph.dot`` and ``graph.svg`` (when Graphviz is installed) into the output directory.
+
+Sized to finish in under two minutes on two cores: 4 chains × 500 draws after 500 tuning steps,
+about 80 s of CPU time in all (measured), two chains at a time. Four chains rather than two keep
+R-hat meaningful (Vehtari et al. 2021 recommend at least four) and below 1.01 for this run.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def run_demo(
     *,
     draws: int = 500,
     tune: int = 500,
-    chains: int = 2,
+    chains: int = 4,
     seed: int = DEMO_SEED,
     progressbar: bool = True,
     stream: TextIO | None = None,
