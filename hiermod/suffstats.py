@@ -74,6 +74,9 @@ def why_not(ir: ModelIR) -> str | None:
         return "weights() are not supported by the reduction"
     if isinstance(dict(lik.dpars)["sigma"], str):
         return "se() gives every row its own known sigma"
+    mu = ir.predictors[0]
+    if mu.population.intercept is None and mu.population.X is None and not mu.blocks:
+        return "the mean has no terms to reduce over"
     return None
 
 

@@ -151,6 +151,8 @@ CASES = [
     Case("beta", "prop ~ x + (1 | g)", "beta"),
     Case("weighted_gamma", "pos | weights(w) ~ x", "gamma"),
     Case("missing_values", "y ~ x + (1 | g)", data="gappy"),
+    Case("no_terms", "y ~ 0"),
+    Case("offset_only", "count ~ 0 + offset(log(exposure))", "poisson"),
     Case(
         "long_names",
         f"y ~ {LONG_X} * f + (1 + {LONG_X} | {LONG_G}:{LONG_C}) + (0 + {LONG_X} | {LONG_C})"
