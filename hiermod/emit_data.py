@@ -315,9 +315,9 @@ class DataEmitter:
 
     def index(self, block: BlockIR, syntax: Block) -> Code:
         factors = syntax.factors
-        codes = tuple_of([self.codes(f) for f in factors])
         if block.layout == "single":
             return self.codes(factors[0])
+        codes = tuple_of([self.codes(f) for f in factors])
         if block.layout == "dense":
             sizes = tuple_of([f"len({self.level_table(f)})" for f in factors])
             return call("np.ravel_multi_index", codes, sizes)
@@ -330,10 +330,10 @@ class DataEmitter:
             (column,) = columns
             if not column.boolean:
                 return column.code
-            code = column.code
+            code = flat(column.code)  # an indicator is already in parentheses, a product is not
             return (
-                f"({flat(code)}).astype(float)"
-                if isinstance(code, Chain)
+                f"({code}).astype(float)"
+                if isinstance(column.code, Chain)
                 else f"{code}.astype(float)"
             )
         if syntax.intercept:
@@ -352,7 +352,8 @@ class DataEmitter:
                     self.columns(formula.terms, formula.intercept), pop.coef_labels
                 )
             for block, syntax in zip(predictor.blocks, formula.blocks, strict=True):
-                values.setdefault(block.index, self.index(block, syntax))
+                if block.index not in values:  # blocks over one grouping share their index
+                    values[block.index] = self.index(block, syntax)
                 if block.Z is not None:
                     values[block.Z] = self.effects(block, syntax)
             if predictor.offset is not None:
@@ -360,7 +361,7 @@ class DataEmitter:
                 values[predictor.offset] = (
                     offsets[0] if len(offsets) == 1 else call("np.sum", tuple_of(offsets), axis="0")
                 )
-        se = next((v for k, v in lik.dpars if isinstance(v, str)), None)
+        se = next((v for _, v in lik.dpars if isinstance(v, str)), None)
         targets = {"trials": lik.trials, "weights": lik.weights, "se": se}
         assert self.schema.formula.response is not None
         for addition in self.schema.formula.response.additions:
@@ -368,7 +369,9 @@ class DataEmitter:
             data = argument(addition, 0, "x")
             if name is not None and data is not None:
                 code = self.expr(data)[0]
-                values[name] = f"({code}).astype(np.int64)" if addition.func == "trials" else code
+                if addition.func == "trials":
+                    code = f"{code if code.isidentifier() else f'({code})'}.astype(np.int64)"
+                values[name] = code
         missing = [d.name for d in ir.data if d.name not in values]
         if missing:  # pragma: no cover - a container kind the emitter does not know
             raise EmitError(f"no code for the data containers {missing}")

@@ -13,7 +13,6 @@ gives two separate plates, ``g`` and ``c``, feeding the same mean.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,8 +213,3 @@ def write_graph(model: pm.Model, path: str | Path) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
-
-
-def dot_available() -> bool:
-    """Whether graphviz's ``dot`` program is on the PATH (rendering needs it)."""
-    return shutil.which("dot") is not None
