@@ -126,7 +126,14 @@ def run_demo(
     )
     model = hm.Model(sim.formula, data)
     print(f"Formula (canonical):\n  {model.formula}\n", file=stream)
-    print(repr(model) + "\n", file=stream)
+    print("Group blocks:", file=stream)
+    for predictor in model.ir.predictors:
+        for block in predictor.blocks:
+            print(
+                f"  {predictor.dpar}: {block.block} — {block.layout} layout ({block.layout_reason})",
+                file=stream,
+            )
+    print("", file=stream)
     table = model.describe()[["dims", "shape", "role", "term", "prior"]]
     print("Parameters:", file=stream)
     print(table.to_string(), file=stream)

@@ -33,7 +33,7 @@ import pymc as pm
 import xarray as xr
 
 from hiermod.diagnostics import unchecked, warn_if_problems
-from hiermod.errors import HiermodError
+from hiermod.errors import DependencyError, HiermodError
 from hiermod.storage import fit_attrs
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ _EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-class MissingDependencyError(HiermodError, ImportError):
+class MissingDependencyError(DependencyError):
     """An optional backend (nutpie, NumPyro, pymc-extras) was asked for but is not installed."""
 
 
