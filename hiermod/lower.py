@@ -135,6 +135,7 @@ class _Lowering:
         self.scale = _response_scale(design, family, self.link, moments)
         self.noise = _noise_scale(design, family, moments)
         self.used_layout_keys: set[str] = set()
+        self.index_names: dict[tuple[tuple[str, ...], str], str] = {}  # (grouping, layout) -> data
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -268,13 +269,19 @@ class _Lowering:
             level_dims = (dim_name,)
             flat_index = bd.cell
         level_shape = tuple(len(self.coords[d]) for d in level_dims)
-        index_name = self._reuse_index(flat_index) or self.add_data(
-            f"{prefix}{base}_idx",
-            np.asarray(flat_index, dtype=np.int64),
-            ("obs",),
-            "index",
-            f"each row's {'cell' if len(grouping.factors) > 1 else 'level'} of {':'.join(grouping.factors)}",
-        )
+        # Blocks over one grouping with one layout share the index: (1 | g) + (0 + x | g), or mu's
+        # and sigma's blocks. Keyed by the grouping, not the values: two groupings whose codes
+        # happen to coincide in the training data are still indexed separately.
+        index_key = (grouping.factors, layout)
+        if index_key not in self.index_names:
+            self.index_names[index_key] = self.add_data(
+                f"{prefix}{base}_idx",
+                np.asarray(flat_index, dtype=np.int64),
+                ("obs",),
+                "index",
+                f"each row's {'cell' if len(grouping.factors) > 1 else 'level'} of {':'.join(grouping.factors)}",
+            )
+        index_name = self.index_names[index_key]
 
         term_dim = None
         if k > 1:
@@ -377,13 +384,6 @@ class _Lowering:
             lkj_eta=LKJ_ETA,
             n_cells_observed=grouping.n_cells,
         )
-
-    def _reuse_index(self, flat_index: np.ndarray) -> str | None:
-        """An existing index container with the same values (blocks over one grouping share it)."""
-        for spec in self.data:
-            if spec.role == "index" and np.array_equal(self.values[spec.name], flat_index):
-                return spec.name
-        return None
 
     def _group_sd_scale(self, dpar: str) -> float:
         return self.scale.scale if dpar == "mu" and self.scale.data_scaled else 1.0

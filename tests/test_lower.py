@@ -186,3 +186,12 @@ def test_two_blocks_on_one_grouping_get_distinct_names() -> None:
     names = list(model.describe().index)
     assert {"sd_g", "r_g", "sd_g_2", "r_g_2"} <= set(names)
     assert model.describe().loc["r_g_2", "dims"] == "g"
+
+
+def test_groupings_with_coinciding_codes_keep_their_own_index() -> None:
+    """Index containers are shared by grouping, not by value: h's codes equal g's here, but new data
+    (predict, the exported prepare) may not keep them equal."""
+    data = pd.DataFrame({"y": np.arange(8.0), "g": list("abab" * 2), "x": np.linspace(0, 1, 8)})
+    data["h"] = data["g"].map({"a": "u", "b": "v"})
+    model = hm.Model("y ~ 1 + (1 | g) + (1 | h) + (0 + x | g)", data)
+    assert [b.index for b in model.ir.predictors[0].blocks] == ["g_idx", "h_idx", "g_idx"]
