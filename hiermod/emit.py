@@ -39,7 +39,13 @@ from hiermod.codegen import (
 )
 from hiermod.emit_data import DataEmitter
 from hiermod.emit_helpers import IMPORTS, weighted_source
-from hiermod.emit_text import block_notes, constant_note, population_note, predictor_note
+from hiermod.emit_text import (
+    block_notes,
+    constant_note,
+    population_note,
+    predictor_note,
+    reduction_notes,
+)
 from hiermod.ir import (
     BlockIR,
     ConstantIR,
@@ -276,6 +282,7 @@ def _likelihood(e: _Emitter, lik: LikelihoodIR) -> Piece:
     lines += comment(
         f"Likelihood: {lik.family} with {lik.link} link, one term per row (dim obs)", 2
     )
+    lines += [line for note in reduction_notes(e.ir) for line in comment(note, 2)]
     if lik.weights is None:
         return Piece(lines + render(call(f"pm.{dist}", literal(lik.name), **args, **observed), 2))
     lines += comment("weights(): each row's log-likelihood is multiplied by its weight", 2)

@@ -6,10 +6,10 @@ emitter escapes it (:func:`~hiermod.codegen.comment_text`) before it becomes a c
 
 from __future__ import annotations
 
-from hiermod.ir import BlockIR, ConstantIR, PopulationIR, PredictorIR
+from hiermod.ir import BlockIR, ConstantIR, ModelIR, PopulationIR, PredictorIR
 from hiermod.terms import ModelFormula
 
-__all__ = ["block_notes", "constant_note", "population_note", "predictor_note"]
+__all__ = ["block_notes", "constant_note", "population_note", "predictor_note", "reduction_notes"]
 
 _CONSTANTS = {
     ("sigma", "student_t"): "the scale of the Student-t",
@@ -108,3 +108,14 @@ def predictor_note(predictor: PredictorIR, formula: ModelFormula) -> str:
 def constant_note(constant: ConstantIR, family: str) -> str:
     what = _CONSTANTS.get((constant.dpar, family)) or _CONSTANTS.get((constant.dpar, ""), "")
     return f"{constant.dpar}: {what}, one for all rows (no {constant.dpar} formula)."
+
+
+def reduction_notes(ir: ModelIR) -> list[str]:
+    """How ``Model.pymc`` evaluates the same likelihood faster, when it does."""
+    if ir.suffstats is not None:
+        how, reason = "through per-cell sufficient statistics", ir.suffstats.reason
+    elif ir.collapsed is not None:
+        how, reason = "with rows of identical predictors merged", ir.collapsed.reason
+    else:
+        return []
+    return [f"(hiermod's own model evaluates this likelihood {how}, the same posterior: {reason}.)"]
