@@ -5,8 +5,10 @@
 
 * an expression that fits on its line stays on one line;
 * otherwise a call or collection puts one item per line and ends with a trailing comma, which ruff
-  keeps ("magic trailing comma"), and a sum goes in parentheses with one operand per line;
-* a comment counts toward the width; one that does not fit after its item goes on its own line.
+  keeps ("magic trailing comma"), and a sum goes in parentheses with one operand per line (a
+  product that still does not fit is split at its operators, a subscript around its key);
+* a comment counts toward the width; one that does not fit after its item goes on its own line;
+* Python names longer than 30 characters are cut (the PyMC names, in strings, stay whole).
 
 Data values (column names, levels, labels) enter the source only through :func:`literal`, which
 re-quotes ``repr`` the way ruff does and checks the result with :func:`ast.literal_eval`, and through
@@ -192,14 +194,14 @@ class Chain:
 
 @dataclass(frozen=True, slots=True)
 class Subscript:
-    """``base[key]suffix``, split as ``base[`` / key / ``]suffix`` when it does not fit."""
+    """``base[key]``, split as ``base[`` / key / ``]`` when it does not fit (no comma: a trailing
+    comma would make the key a tuple)."""
 
     base: str
     key: str
-    suffix: str = ""
 
     def flat(self) -> str:
-        return f"{self.base}[{self.key}]{self.suffix}"
+        return f"{self.base}[{self.key}]"
 
 
 Code = str | Seq | Chain | Subscript
@@ -228,7 +230,7 @@ def render(
         return [one_line]
     if isinstance(code, Subscript):
         key = INDENT * (indent + 1) + code.key
-        return [f"{pad}{lead}{code.base}[", key, f"{pad}]{code.suffix}{tail}"]
+        return [f"{pad}{lead}{code.base}[", key, f"{pad}]{tail}"]
     if isinstance(code, Chain):
         if bracketed and not lead:
             *body, last = code.lines(pad)
