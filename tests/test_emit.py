@@ -357,3 +357,21 @@ def test_layout_splits_only_what_does_not_fit() -> None:
         "            Intercept",
         "            + r_0[:, 0][idx_0]",
     ]
+
+
+def test_prepare_reads_categorical_and_nullable_columns() -> None:
+    """pandas categoricals keep their category order (unused ones dropped); Int64 works in C()."""
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=50),
+            "x": rng.normal(size=50),
+            "g": pd.Categorical(rng.choice(["z", "a", "m"], 50), categories=["z", "m", "a", "u"]),
+            "f": pd.array(rng.choice([1, 2, 3], 50), dtype="Int64"),
+        }
+    )
+    model = hm.Model("y ~ x + C(f) + (1 + x | g)", data)
+    arrays = run_source(model.source())["prepare"](data)
+    assert model.ir.coords["g"] == ("z", "m", "a")
+    for name, values in model.ir.data_values.items():
+        np.testing.assert_array_equal(arrays[name], values, err_msg=name)
