@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 import arviz as az
 import pandas as pd
@@ -174,6 +175,29 @@ class Model:
             for r in self.ir.priors
         ]
         return pd.DataFrame(rows).set_index("parameter")
+
+    # -- export: source and graph (hiermod.emit, hiermod.graph) ----------------------------------
+
+    def source(self) -> str:
+        """The model as a readable, runnable PyMC module: ``prepare(df)``, ``build_model(df)``.
+
+        Example:
+            >>> print(m.source())                                     # doctest: +SKIP
+        """
+        from hiermod.emit import emit_source
+
+        return emit_source(self)
+
+    def graph(self, format: str | None = None) -> Any:
+        """The model's graph with a plate per set of dims.
+
+        ``format=None`` gives a ``graphviz.Digraph`` (needs the ``graphviz`` package); ``"dot"`` and
+        ``"mermaid"`` give text and need nothing; ``"svg"`` (text) and ``"png"`` (bytes) also need
+        graphviz's ``dot`` program. See :mod:`hiermod.graph`.
+        """
+        from hiermod.graph import model_graph
+
+        return model_graph(self.pymc_rows, format)
 
     def __repr__(self) -> str:
         """Formula, family, blocks (grouping, effects, layout, cells) and parameters with priors."""
