@@ -74,7 +74,7 @@ def test_models_share_parameters_and_only_rows_observes() -> None:
 @pytest.mark.parametrize(
     ("formula", "kwargs", "reason"),
     [
-        ("y ~ x + (1 | g)", {"family": "poisson"}, "poisson family"),
+        ("y ~ x + (1 | g)", {"family": "negativebinomial"}, "negativebinomial family"),
         ("y ~ x + (1 | g)", {"link": "log"}, "log link"),
         ("y | weights(exposure) ~ x + (1 | g)", {}, "weights"),
         ("y | se(exposure) ~ 1 + (1 | g)", {}, "se()"),
@@ -82,7 +82,7 @@ def test_models_share_parameters_and_only_rows_observes() -> None:
 )
 def test_invalid_cases_fall_back_or_explain(formula: str, kwargs: dict, reason: str) -> None:
     data = _data()
-    if kwargs.get("family") == "poisson" or kwargs.get("link") == "log":
+    if kwargs.get("family") == "negativebinomial" or kwargs.get("link") == "log":
         data = data.assign(y=np.random.default_rng(1).poisson(3, len(data)) + 1)
     assert hm.Model(formula, data, **kwargs).ir.suffstats is None
     with pytest.raises(SuffStatsError, match=reason.replace("(", r"\(").replace(")", r"\)")):
