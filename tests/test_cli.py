@@ -88,7 +88,6 @@ def test_graph_text_needs_neither_graphviz_nor_dot(
     csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz fails
-    monkeypatch.setenv("PATH", "")
     assert main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.mmd")]) == 0
     text = (tmp_path / "g.mmd").read_text(encoding="utf-8")
     assert text.startswith("flowchart TD")
@@ -98,10 +97,21 @@ def test_graph_text_needs_neither_graphviz_nor_dot(
     assert "subgraph cluster_" in (tmp_path / "g.dot").read_text(encoding="utf-8")
 
 
+def _without_dot_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendering fails as when graphviz's ``dot`` is not installed. (Blanking PATH instead would also
+    hide the C compiler's assembler from PyTensor for the rest of the worker process.)"""
+    graphviz = pytest.importorskip("graphviz")
+
+    def missing(*args: object, **kwargs: object) -> None:
+        raise graphviz.ExecutableNotFound(["dot"])
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+
+
 def test_graph_to_svg_without_dot_names_the_fix(
     csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("PATH", "")
+    _without_dot_program(monkeypatch)
     assert main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.svg")]) == 2
     err = capsys.readouterr().err
     assert "needs graphviz's 'dot' program" in err
