@@ -111,6 +111,26 @@ def _noise_scale(design: Design, family: Family, moments: DataMoments | None) ->
     return safe_sd(np.log(y) if family.name == "lognormal" else y)
 
 
+def _compact(values: np.ndarray) -> float | tuple[float, ...]:
+    """One number when every element is the same (``normal(0, 2.5)``), else the vector."""
+    return float(values[0]) if np.all(values == values[0]) else tuple(values.tolist())
+
+
+def _intercept_columns(fd: FormulaDesign) -> list[int]:
+    """The columns of the first term whose indicators sum to one in every row, if any.
+
+    Without an intercept, R's coding gives the first categorical term one indicator per level
+    (``0 + f``: f[a], f[b], f[c]); those columns together are the intercept, level by level.
+    """
+    terms = list(dict.fromkeys(fd.coef_terms))
+    for term in terms:
+        columns = [j for j, t in enumerate(fd.coef_terms) if t == term]
+        block = fd.X[:, columns]
+        if np.isin(block, (0.0, 1.0)).all() and (block.sum(axis=1) == 1).all():
+            return columns
+    return []
+
+
 def _column_sds(matrix: np.ndarray) -> np.ndarray:
     return np.array([safe_sd(matrix[:, j]) for j in range(matrix.shape[1])])
 
@@ -188,11 +208,29 @@ class _Lowering:
             )
             scale = self._slope_scale(fd.dpar)
             sds = self.column_sds(("X", fd.dpar, -1), fd.X)
-            sigma = tuple(float(v) for v in 2.5 * scale / sds)
+            location = np.zeros(fd.X.shape[1])
+            spread = 2.5 * scale / sds
+            if not fd.intercept:
+                # Indicator columns that replace the intercept (y ~ 0 + f, sigma ~ 0 + g:c) are
+                # intercepts, one per level: they get the intercept's location and scale.
+                columns = _intercept_columns(fd)
+                center, width = self._intercept_location(fd.dpar)
+                location[columns], spread[columns] = center, width
             self.slots.append(
-                PriorSlot(name, (name,), Prior("normal", 0.0, sigma), "real", fd.coef_labels)
+                PriorSlot(
+                    name,
+                    (name,),
+                    Prior("normal", _compact(location), _compact(spread)),
+                    "real",
+                    fd.coef_labels,
+                )
             )
         return PopulationIR(intercept, coefficients, x_name, fd.coef_labels)
+
+    def _intercept_location(self, dpar: str) -> tuple[float, float]:
+        """Location and scale of an intercept of ``dpar`` on its link scale."""
+        prior = dict(self._intercept_prior(dpar).params)
+        return float(prior["mu"]), float(prior["sigma"])  # type: ignore[arg-type]
 
     def _intercept_prior(self, dpar: str) -> Prior:
         if dpar == "mu":
@@ -476,7 +514,10 @@ def lower(
         if unknown:
             raise ValueError(f"layout names groupings that are not in the model: {sorted(unknown)}")
 
-    resolved = resolve_priors(run.slots, options.priors)
+    # Defaults to 4 significant digits: the same prior for any purpose, and readable in the
+    # priors table and the generated source.
+    slots = [replace(slot, default=slot.default.rounded(4)) for slot in run.slots]
+    resolved = resolve_priors(slots, options.priors)
     predictors = [_with_priors(p, resolved) for p in predictors]
     constants = [ConstantIR(c.dpar, _attach(c.param, resolved)) for c in constants]
     by_dpar = {p.dpar: p for p in predictors} | {c.dpar: c for c in constants}

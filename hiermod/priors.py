@@ -23,6 +23,11 @@ parameter                            default
 ``alpha``, ``phi`` (shape/precision)  ``gamma(2, 0.1)``
 ===================================  ==========================================================
 
+Without an intercept, the indicator columns that take its place (``y ~ 0 + f``, ``sigma ~ 0 + g:c``:
+one column per level, exactly one 1 per row) are intercepts level by level and get the intercept's
+location and scale as a normal: ``normal(mean(y), 2.5 sd(y))``, or ``normal(log sd(y), 1.5)`` for sigma.
+Every default is rounded to 4 significant digits (:meth:`Prior.rounded`).
+
 A column with zero spread uses ``sd(x) = 1``. Binary columns (dummies) are scaled like any other column.
 "gaussian" above means gaussian or student_t with the identity link, and lognormal with ``log(y)`` in
 place of ``y`` (its mu and sigma are on the log scale). sigma's priors use ``sd(y)`` whatever the link
@@ -171,6 +176,20 @@ class Prior:
 
     def __str__(self) -> str:
         return f"{self.dist}({', '.join(_fmt(v) for _, v in self.params)})"
+
+    def rounded(self, digits: int = 4) -> Prior:
+        """The same prior with every parameter rounded to ``digits`` significant digits.
+
+        Default priors are rounded so tables and generated source read like hand-written ones:
+        ``student_t(3, 251.4, 141.5)`` rather than ``student_t(3, 251.40510032, 141.4855981)``.
+        """
+
+        def r(value: ParamValue) -> ParamValue:
+            if isinstance(value, tuple):
+                return tuple(float(f"{v:.{digits}g}") for v in value)
+            return float(f"{value:.{digits}g}")
+
+        return Prior(self.dist, **{k: r(v) for k, v in self.params})
 
     def __repr__(self) -> str:
         inner = ", ".join([repr(self.dist), *(f"{k}={v!r}" for k, v in self.params)])

@@ -125,6 +125,11 @@ def codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     return idx, [str(v) for v in levels]
 
 
+def r4(value: float) -> float:
+    """Default priors are rounded to 4 significant digits (hiermod/priors.py, Prior.rounded)."""
+    return float(f"{value:.4g}")
+
+
 def sd(values: np.ndarray | pd.Series) -> float:
     return float(np.std(np.asarray(values, dtype=float), ddof=1))
 
@@ -171,12 +176,12 @@ def hand_gaussian_default() -> pm.Model:
     with pm.Model(coords={**obs(d), "coef": ["x"], "g": groups}) as model:
         X = pm.Data("X", x[:, None], dims=("obs", "coef"))
         g = pm.Data("g_idx", g_idx, dims="obs")
-        intercept = pm.StudentT("Intercept", nu=3, mu=y.mean(), sigma=2.5 * sd(y))
-        b = pm.Normal("b", 0.0, 2.5 * sd(y) / sd(x), dims="coef")
-        sd_g = pm.HalfNormal("sd_g", sd(y))
+        intercept = pm.StudentT("Intercept", nu=3, mu=r4(y.mean()), sigma=r4(2.5 * sd(y)))
+        b = pm.Normal("b", 0.0, r4(2.5 * sd(y) / sd(x)), dims="coef")
+        sd_g = pm.HalfNormal("sd_g", r4(sd(y)))
         z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
         r_g = pm.Deterministic("r_g", z_g * sd_g, dims="g")
-        sigma = pm.Exponential("sigma", 1.0 / sd(y))
+        sigma = pm.Exponential("sigma", r4(1.0 / sd(y)))
         pm.Normal("y", intercept + X @ b + r_g[g], sigma, observed=y, dims="obs")
     return model
 
@@ -214,11 +219,11 @@ def hand_gaussian_log_link_default() -> pm.Model:
     with pm.Model(coords={**obs(d), "coef": ["x"], "g": groups}) as model:
         X = pm.Data("X", x[:, None], dims=("obs", "coef"))
         intercept = pm.StudentT("Intercept", nu=3, mu=0.0, sigma=2.5)
-        b = pm.Normal("b", 0.0, 2.5 / sd(x), dims="coef")
+        b = pm.Normal("b", 0.0, r4(2.5 / sd(x)), dims="coef")
         sd_g = pm.HalfNormal("sd_g", 1.0)
         z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
         r_g = pm.Deterministic("r_g", z_g * sd_g, dims="g")
-        sigma = pm.Exponential("sigma", 1.0 / sd(y))
+        sigma = pm.Exponential("sigma", r4(1.0 / sd(y)))
         mu = pt.exp(intercept + X @ b + r_g[g_idx])
         pm.Normal("amount", mu, sigma, observed=y, dims="obs")
     return model
@@ -232,9 +237,9 @@ def hand_student_t_log_link_sigma_default() -> pm.Model:
     with pm.Model(coords={**obs(d), "coef": ["x"], "sigma_coef": ["x"]}) as model:
         X = pm.Data("X", x[:, None], dims=("obs", "coef"))
         intercept = pm.StudentT("Intercept", nu=3, mu=0.0, sigma=2.5)
-        b = pm.Normal("b", 0.0, 2.5 / sd(x), dims="coef")
-        sigma_intercept = pm.Normal("sigma_Intercept", np.log(sd(y)), 1.5)
-        sigma_b = pm.Normal("sigma_b", 0.0, 1.0 / sd(x), dims="sigma_coef")
+        b = pm.Normal("b", 0.0, r4(2.5 / sd(x)), dims="coef")
+        sigma_intercept = pm.Normal("sigma_Intercept", r4(np.log(sd(y))), 1.5)
+        sigma_b = pm.Normal("sigma_b", 0.0, r4(1.0 / sd(x)), dims="sigma_coef")
         nu = pm.Gamma("nu", alpha=2.0, beta=0.1)
         mu = pt.exp(intercept + X @ b)
         sigma = pt.exp(sigma_intercept + X[:, 0] * sigma_b[0])
@@ -249,12 +254,12 @@ def hand_lognormal_default() -> pm.Model:
     g_idx, groups = codes(d["g"])
     with pm.Model(coords={**obs(d), "coef": ["x"], "g": groups}) as model:
         X = pm.Data("X", x[:, None], dims=("obs", "coef"))
-        intercept = pm.StudentT("Intercept", nu=3, mu=logy.mean(), sigma=2.5 * sd(logy))
-        b = pm.Normal("b", 0.0, 2.5 * sd(logy) / sd(x), dims="coef")
-        sd_g = pm.HalfNormal("sd_g", sd(logy))
+        intercept = pm.StudentT("Intercept", nu=3, mu=r4(logy.mean()), sigma=r4(2.5 * sd(logy)))
+        b = pm.Normal("b", 0.0, r4(2.5 * sd(logy) / sd(x)), dims="coef")
+        sd_g = pm.HalfNormal("sd_g", r4(sd(logy)))
         z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
         r_g = pm.Deterministic("r_g", z_g * sd_g, dims="g")
-        sigma = pm.Exponential("sigma", 1.0 / sd(logy))
+        sigma = pm.Exponential("sigma", r4(1.0 / sd(logy)))
         mu = intercept + X @ b + r_g[g_idx]
         pm.LogNormal("pos", mu=mu, sigma=sigma, observed=d["pos"].to_numpy(), dims="obs")
     return model
@@ -303,7 +308,7 @@ def hand_bernoulli_logit_default() -> pm.Model:
         X = pm.Data("X", x[:, None], dims=("obs", "coef"))
         g = pm.Data("g_idx", g_idx, dims="obs")
         intercept = pm.StudentT("Intercept", nu=3, mu=0.0, sigma=2.5)
-        b = pm.Normal("b", 0.0, 2.5 / sd(x), dims="coef")
+        b = pm.Normal("b", 0.0, r4(2.5 / sd(x)), dims="coef")
         sd_g = pm.HalfNormal("sd_g", 1.0)
         z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
         r_g = pm.Deterministic("r_g", z_g * sd_g, dims="g")
@@ -353,7 +358,7 @@ def hand_poisson_offset_default() -> pm.Model:
         g = pm.Data("g_idx", g_idx, dims="obs")
         log_exposure = pm.Data("log_expo", np.log(d["expo"].to_numpy()), dims="obs")
         intercept = pm.StudentT("Intercept", nu=3, mu=0.0, sigma=2.5)
-        b = pm.Normal("b", 0.0, 2.5 / sd(x), dims="coef")
+        b = pm.Normal("b", 0.0, r4(2.5 / sd(x)), dims="coef")
         sd_g = pm.HalfNormal("sd_g", 1.0)
         z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
         r_g = pm.Deterministic("r_g", z_g * sd_g, dims="g")
@@ -409,13 +414,13 @@ def hand_correlated_default() -> pm.Model:
     with pm.Model(coords=coords) as model:
         X = pm.Data("X", x[:, None], dims=("obs", "coef"))
         g = pm.Data("g_idx", g_idx, dims="obs")
-        intercept = pm.StudentT("Intercept", nu=3, mu=y.mean(), sigma=2.5 * sd(y))
-        b = pm.Normal("b", 0.0, 2.5 * sd(y) / sd(x), dims="coef")
+        intercept = pm.StudentT("Intercept", nu=3, mu=r4(y.mean()), sigma=r4(2.5 * sd(y)))
+        b = pm.Normal("b", 0.0, r4(2.5 * sd(y) / sd(x)), dims="coef")
         chol, corr, stds = pm.LKJCholeskyCov(
             "chol_g",
             n=2,
             eta=2.0,
-            sd_dist=pm.HalfNormal.dist(sigma=np.array([sd(y), sd(y) / sd(x)]), shape=2),
+            sd_dist=pm.HalfNormal.dist(sigma=np.array([r4(sd(y)), r4(sd(y) / sd(x))]), shape=2),
             compute_corr=True,
             store_in_trace=False,
         )
@@ -423,7 +428,7 @@ def hand_correlated_default() -> pm.Model:
         pm.Deterministic("corr_g", corr, dims=("g_term", "g_term_bis"))
         z_g = pm.Normal("z_g", 0.0, 1.0, dims=("g", "g_term"))
         r_g = pm.Deterministic("r_g", z_g @ chol.T, dims=("g", "g_term"))
-        sigma = pm.Exponential("sigma", 1.0 / sd(y))
+        sigma = pm.Exponential("sigma", r4(1.0 / sd(y)))
         mu = intercept + X @ b + r_g[g, 0] + r_g[g, 1] * X[:, 0]
         pm.Normal("y", mu, sigma, observed=y, dims="obs")
     return model
@@ -613,10 +618,10 @@ def hand_sigma_formula_default() -> pm.Model:
     with pm.Model(coords={**obs(d), "coef": ["x"], "sigma_coef": ["x"]}) as model:
         X = pm.Data("X", x[:, None], dims=("obs", "coef"))
         sigma_X = pm.Data("sigma_X", x[:, None], dims=("obs", "sigma_coef"))
-        intercept = pm.StudentT("Intercept", nu=3, mu=y.mean(), sigma=2.5 * sd(y))
-        b = pm.Normal("b", 0.0, 2.5 * sd(y) / sd(x), dims="coef")
-        sigma_intercept = pm.Normal("sigma_Intercept", np.log(sd(y)), 1.5)
-        sigma_b = pm.Normal("sigma_b", 0.0, 1.0 / sd(x), dims="sigma_coef")
+        intercept = pm.StudentT("Intercept", nu=3, mu=r4(y.mean()), sigma=r4(2.5 * sd(y)))
+        b = pm.Normal("b", 0.0, r4(2.5 * sd(y) / sd(x)), dims="coef")
+        sigma_intercept = pm.Normal("sigma_Intercept", r4(np.log(sd(y))), 1.5)
+        sigma_b = pm.Normal("sigma_b", 0.0, r4(1.0 / sd(x)), dims="sigma_coef")
         sigma = pt.exp(sigma_intercept + sigma_X @ sigma_b)
         pm.Normal("y", intercept + X @ b, sigma, observed=y, dims="obs")
     return model
@@ -755,13 +760,13 @@ def hand_transforms_default() -> pm.Model:
     y = d["y"].to_numpy()
     x, pos, x2 = d["x"].to_numpy(), d["pos"].to_numpy(), d["x2"].to_numpy()
     columns = np.column_stack([x - x.mean(), np.log(pos), orthopoly(x2, 2)])
-    scales = [2.5 * sd(y) / sd(columns[:, j]) for j in range(columns.shape[1])]
+    scales = [r4(2.5 * sd(y) / sd(columns[:, j])) for j in range(columns.shape[1])]
     labels = ["center(x)", "log(pos)", "poly(x2, 2)[1]", "poly(x2, 2)[2]"]
     with pm.Model(coords={**obs(d), "coef": labels}) as model:
         X = pm.Data("X", columns, dims=("obs", "coef"))
-        intercept = pm.StudentT("Intercept", nu=3, mu=y.mean(), sigma=2.5 * sd(y))
+        intercept = pm.StudentT("Intercept", nu=3, mu=r4(y.mean()), sigma=r4(2.5 * sd(y)))
         b = pm.Normal("b", 0.0, np.array(scales), dims="coef")
-        sigma = pm.Exponential("sigma", 1.0 / sd(y))
+        sigma = pm.Exponential("sigma", r4(1.0 / sd(y)))
         pm.Normal("y", intercept + X @ b, sigma, observed=y, dims="obs")
     return model
 

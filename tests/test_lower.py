@@ -104,16 +104,41 @@ def test_default_priors_scale_with_the_data() -> None:
     model = hm.Model(sim.formula, data)
     table = model.priors
     y, x = data.y.to_numpy(), data.x.to_numpy()
+
+    def r4(value: float) -> float:  # defaults are rounded to 4 significant digits
+        return float(f"{value:.4g}")
+
+    sd_y, sd_x = y.std(ddof=1), x.std(ddof=1)
     intercept = model.ir.predictors[0].population.intercept
     assert intercept is not None
-    assert intercept.prior is not None
-    assert intercept.prior == Prior("student_t", 3, y.mean(), 2.5 * y.std(ddof=1))
+    assert intercept.prior == Prior("student_t", 3, r4(y.mean()), r4(2.5 * sd_y))
     b = dict(model.ir.predictors[0].population.coefficients.prior.params)  # type: ignore[union-attr]
-    np.testing.assert_allclose(b["sigma"], [2.5 * y.std(ddof=1) / x.std(ddof=1)])
+    assert b == {"mu": 0.0, "sigma": r4(2.5 * sd_y / sd_x)}
     sd = dict(model.ir.predictors[0].blocks[0].sd.prior.params)  # type: ignore[union-attr]
-    np.testing.assert_allclose(sd["sigma"], [y.std(ddof=1), y.std(ddof=1) / x.std(ddof=1)])
-    assert str(table.loc["sigma", "prior"]) == str(Prior("exponential", 1 / y.std(ddof=1)))
+    assert sd["sigma"] == (r4(sd_y), r4(sd_y / sd_x))
+    assert table.loc["sigma", "prior"] == str(Prior("exponential", r4(1 / sd_y)))
     assert set(table["source"]) == {"default"}
+
+
+@pytest.mark.parametrize(
+    ("formula", "parameter"),
+    [("y ~ 0 + g + x", "b"), ("y ~ x\nsigma ~ 0 + g", "sigma_b")],
+)
+def test_indicators_replacing_the_intercept_get_its_prior(formula: str, parameter: str) -> None:
+    sim = correlated_slopes(n_groups=4, per_group=30, seed=3)
+    model = hm.Model(formula, sim.data)
+    spec = next(p for p in model.ir.parameters() if p.name == parameter)
+    assert spec.prior is not None
+    prior = dict(spec.prior.params)
+    y = sim.data.y.to_numpy()
+    levels = 4
+    if parameter == "b":  # four group indicators, then the slope of x
+        center, width = float(f"{y.mean():.4g}"), float(f"{2.5 * y.std(ddof=1):.4g}")
+        assert prior["mu"] == (center,) * levels + (0.0,)
+        assert prior["sigma"][:levels] == (width,) * levels
+    else:  # sigma's indicators: log-sigma per group, centred on log sd(y)
+        assert prior["mu"] == float(f"{np.log(y.std(ddof=1)):.4g}")  # the same for every level
+        assert prior["sigma"] == 1.5
 
 
 def test_user_priors_by_name_class_and_element() -> None:
