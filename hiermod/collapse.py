@@ -16,9 +16,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-from hiermod.ir import CollapsedIR, DataSpec, ModelIR
-from hiermod.names import Namer
-from hiermod.suffstats import SuffStatsError, combine_codes
+from hiermod.ir import CollapsedIR, ModelIR
+from hiermod.suffstats import CellData, SuffStatsError, combine_codes
 
 __all__ = ["COLLAPSIBLE", "plan_collapse"]
 
@@ -73,40 +72,23 @@ def plan_collapse(
         n = np.bincount(cell, minlength=n_cells).astype(np.float64)
         constant = float(-np.sum(gammaln(y + 1))) if family == "poisson" else 0.0
 
-    namer = Namer(set(ir.coords) | {d.name for d in ir.data} | {p.name for p in ir.parameters()})
-    cell_dim = namer.claim("cell")
-    specs: list[DataSpec] = []
-    cell_values: dict[str, np.ndarray] = {}
-
-    def add(wanted: str, array: np.ndarray, dims: tuple[str, ...], role: str, text: str) -> str:
-        name = namer.claim(wanted)
-        specs.append(DataSpec(name, dims, role, text, str(array.dtype)))
-        cell_values[name] = array
-        return name
-
+    cells = CellData(ir)
     ir_specs = {d.name: d for d in ir.data}
-    renamed = {
-        name: add(
-            f"{name}_cell",
-            values[name][first],
-            (cell_dim, *ir_specs[name].dims[1:]),
-            ir_specs[name].role,
-            f"{ir_specs[name].description}, one row per cell",
-        )
-        for name in mu.data_names()
-    }
+    renamed = {name: cells.copy_of(ir_specs[name], values[name][first]) for name in mu.data_names()}
     what = "trials" if family == "binomial" else "rows"
-    n_name = add("cell_n", n, (cell_dim,), "suffstat", f"{what} per cell")
-    k_name = add("cell_k", k, (cell_dim,), "suffstat", f"summed {ir.likelihood.name} per cell")
+    n_name = cells.add("cell_n", n, (cells.cell_dim,), "suffstat", f"{what} per cell")
+    k_name = cells.add(
+        "cell_k", k, (cells.cell_dim,), "suffstat", f"summed {ir.likelihood.name} per cell"
+    )
     return CollapsedIR(
-        cell_dim=cell_dim,
+        cell_dim=cells.cell_dim,
         mu=mu.with_data(renamed),
         n=n_name,
         k=k_name,
         constant=constant,
-        data=tuple(specs),
+        data=tuple(cells.specs),
         reason=f"{n_rows:,} rows merge into {n_cells:,} cells with identical predictors",
         n_rows=n_rows,
-        coords={cell_dim: tuple(range(n_cells))},
-        values=cell_values,
+        coords={cells.cell_dim: tuple(range(n_cells))},
+        values=cells.values,
     )

@@ -251,20 +251,41 @@ def plan_suffstats(ir: ModelIR, y: np.ndarray, mode: bool | str = "auto") -> Suf
     return suffstats_ir(ir, plan, stats, int(y.shape[0]))
 
 
+class CellData:
+    """The data containers of a reduced likelihood: one ``cell`` dim, names unique in the model."""
+
+    def __init__(self, ir: ModelIR) -> None:
+        taken = set(ir.coords) | {d.name for d in ir.data} | {p.name for p in ir.parameters()}
+        self.namer = Namer(taken)
+        self.cell_dim = self.namer.claim("cell")
+        self.specs: list[DataSpec] = []
+        self.values: dict[str, np.ndarray] = {}
+
+    def add(
+        self, wanted: str, array: np.ndarray, dims: tuple[str, ...], role: str, text: str
+    ) -> str:
+        name = self.namer.claim(wanted)
+        self.specs.append(DataSpec(name, dims, role, text, str(array.dtype)))
+        self.values[name] = array
+        return name
+
+    def copy_of(self, spec: DataSpec, cell_values: np.ndarray) -> str:
+        """A cell-level copy of a row container (one row per cell), for a predictor per cell."""
+        return self.add(
+            f"{spec.name}_cell",
+            cell_values.astype(spec.dtype),
+            (self.cell_dim, *spec.dims[1:]),
+            spec.role,
+            f"{spec.description}, one row per cell",
+        )
+
+
 def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int) -> SuffStatsIR:
     """Package the statistics as data containers over a ``cell`` dim, with cell-level sigma."""
-    namer = Namer(set(ir.coords) | {d.name for d in ir.data} | {p.name for p in ir.parameters()})
-    cell_dim = namer.claim("cell")
-    feature_dim = namer.claim("feature")
-    feature_bis = namer.claim(f"{feature_dim}_bis")
-    specs: list[DataSpec] = []
-    values: dict[str, np.ndarray] = {}
-
-    def add(wanted: str, array: np.ndarray, dims: tuple[str, ...], role: str, text: str) -> str:
-        name = namer.claim(wanted)
-        specs.append(DataSpec(name, dims, role, text, str(array.dtype)))
-        values[name] = array
-        return name
+    cells = CellData(ir)
+    cell_dim, add = cells.cell_dim, cells.add
+    feature_dim = cells.namer.claim("feature")
+    feature_bis = cells.namer.claim(f"{feature_dim}_bis")
 
     mu = ir.predictors[0]
     cell_maps = {}
@@ -299,13 +320,8 @@ def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int
             spec = ir_specs[name]
             columns = [i for i, (key_name, _) in enumerate(plan.keys) if key_name == name]
             cell_values = stats.keys[:, columns]
-            cell_values = cell_values[:, 0] if len(spec.dims) == 1 else cell_values
-            renamed[name] = add(
-                f"{name}_cell",
-                cell_values.astype(spec.dtype),
-                (cell_dim, *spec.dims[1:]),
-                spec.role,
-                f"{spec.description}, one row per cell",
+            renamed[name] = cells.copy_of(
+                spec, cell_values[:, 0] if len(spec.dims) == 1 else cell_values
             )
         sigma = sigma.with_data(renamed)
     d = len(plan.features)
@@ -319,7 +335,7 @@ def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int
         ww=ww_name,
         contributions=contributions,
         sigma=sigma,
-        data=tuple(specs),
+        data=tuple(cells.specs),
         reason=(
             f"{n_rows:,} rows reduce to {stats.n_cells:,} cells × {d} features "
             f"({stats.n_cells * d * d:,} instead of {n_rows * d:,} operations per evaluation)"
@@ -330,5 +346,5 @@ def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int
             feature_dim: plan.feature_labels,
             feature_bis: plan.feature_labels,
         },
-        values=values,
+        values=cells.values,
     )
