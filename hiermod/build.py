@@ -189,9 +189,8 @@ def _suffstats_likelihood(ir: ModelIR, ss: SuffStatsIR, data: dict[str, TensorLi
 
 
 def _likelihood(
-    lik: LikelihoodIR, dpars: dict[str, TensorLike], data: dict[str, TensorLike]
+    lik: LikelihoodIR, dpars: dict[str, TensorLike], data: dict[str, TensorLike], y: np.ndarray
 ) -> None:
-    y = data[lik.observed]
     eta = dpars["mu"]
     trials = data[lik.trials] if lik.trials is not None else None
     kwargs = {"observed": y, "dims": "obs"}
@@ -286,9 +285,14 @@ def build(ir: ModelIR, *, rows: bool = False) -> pm.Model:
             else:
                 _collapsed_likelihood(ir, reduced, data)
             return model
+        # The observed response is a constant, not a pm.Data container: PyTensor then folds the
+        # likelihood's data-only terms (log y! of a Poisson, binomial coefficients, ...) once
+        # instead of recomputing them at every evaluation (2.5 -> 1.0 ms per logp+gradient for a
+        # Poisson (1 + x | g) at 100k rows). Predictions never swap the response.
         data = {
             spec.name: pm.Data(spec.name, ir.data_values[spec.name], dims=spec.dims)
             for spec in ir.data
+            if spec.name != ir.likelihood.observed
         }
         dpars: dict[str, TensorLike] = {}
         for predictor in ir.predictors:
@@ -301,5 +305,5 @@ def build(ir: ModelIR, *, rows: bool = False) -> pm.Model:
                 dpars[name] = _random_variable(source.param)
             elif isinstance(source, str):
                 dpars[name] = data[source]
-        _likelihood(ir.likelihood, dpars, data)
+        _likelihood(ir.likelihood, dpars, data, ir.data_values[ir.likelihood.observed])
     return model

