@@ -45,7 +45,11 @@ def test_edges_follow_the_model() -> None:
     assert ("z_group__color", "r_group__color") in edges
     assert ("r_group__color", "y") in edges
     assert ("sigma_r_group__color", "y") in edges
-    assert ("y", "y_data") in edges  # observed data hangs off the observed variable, as in PyMC
+    # Data containers feed the likelihood; the observed response itself is a constant
+    # (hiermod/build.py), so it is not a separate node.
+    assert ("X", "y") in edges
+    assert ("group__color_idx", "y") in edges
+    assert not any("y_data" in edge for edge in edges)
 
 
 def test_dot_text_has_a_cluster_per_plate_and_is_stable() -> None:
