@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from hiermod.ir import CollapsedIR, ModelIR
-from hiermod.suffstats import CellData, SuffStatsError, combine_codes
+from hiermod.suffstats import CellData, combine_codes, wanted
 
 __all__ = ["COLLAPSIBLE", "plan_collapse"]
 
@@ -41,12 +41,7 @@ def plan_collapse(
     Raises:
         SuffStatsError: ``mode`` is True and rows cannot be collapsed for this model.
     """
-    if mode is False:
-        return None
-    reason = _why_not(ir)
-    if reason is not None:
-        if mode is True:
-            raise SuffStatsError(f"rows cannot be collapsed: {reason}")
+    if not wanted(mode, _why_not(ir), "rows cannot be collapsed"):
         return None
     mu = ir.predictors[0]
     values = ir.data_values

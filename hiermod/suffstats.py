@@ -63,6 +63,16 @@ def combine_codes(columns: Iterable[np.ndarray], n: int) -> np.ndarray:
     return key
 
 
+def wanted(mode: bool | str, reason: str | None, refusal: str) -> bool:
+    """Whether to try a reduction: never with ``mode=False``; only when valid (``reason is None``)
+    otherwise, and when ``mode=True`` an invalid reduction is an error that says why."""
+    if mode is False:
+        return False
+    if reason is not None and mode is True:
+        raise SuffStatsError(f"{refusal}: {reason}")
+    return reason is None
+
+
 def why_not(ir: ModelIR) -> str | None:
     """Why the reduction does not apply to ``ir``, or ``None`` when it does."""
     lik = ir.likelihood
@@ -237,12 +247,7 @@ def plan_suffstats(ir: ModelIR, y: np.ndarray, mode: bool | str = "auto") -> Suf
     Raises:
         SuffStatsError: ``mode`` is True and the reduction is not valid.
     """
-    if mode is False:
-        return None
-    reason = why_not(ir)
-    if reason is not None:
-        if mode is True:
-            raise SuffStatsError(f"sufficient statistics are not available: {reason}")
+    if not wanted(mode, why_not(ir), "sufficient statistics are not available"):
         return None
     plan = reduction_plan(ir)
     stats = cell_stats(plan, ir.data_values, y)
