@@ -76,9 +76,15 @@ def _block_effects(block: BlockIR) -> TensorLike:
         )
         pm.Deterministic(block.sd.name, stds, dims=block.sd.dims)
         pm.Deterministic(block.corr.name, corr, dims=block.corr.dims)
+        if block.centered:
+            return pm.MvNormal(block.r.name, mu=0.0, chol=chol, dims=block.r.dims)
+        assert block.z is not None
         z = _random_variable(block.z)
         return pm.Deterministic(block.r.name, z @ chol.T, dims=block.r.dims)
     sd = _random_variable(block.sd)
+    if block.centered:
+        return pm.Normal(block.r.name, mu=0.0, sigma=sd, dims=block.r.dims)
+    assert block.z is not None
     z = _random_variable(block.z)
     return pm.Deterministic(block.r.name, z * sd, dims=block.r.dims)
 

@@ -150,7 +150,7 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
     assert e.predictor is not None
     lines = [line for note in block_notes(block, e.predictor) for line in comment(note, 2)]
     r_dims = _dims(block.r.dims)
-    z, r = e.local(block.z.name), e.local(block.r.name)
+    r = e.local(block.r.name)
     if block.correlated:
         assert block.chol is not None
         assert block.corr is not None
@@ -172,15 +172,32 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
         for spec, local in ((block.sd, sd), (block.corr, corr)):
             det = call("pm.Deterministic", literal(spec.name), local, dims=_dims(spec.dims))
             lines += render(det, 2)
-        lines += _random_variable(e, block.z)
-        effects = Chain(z, (("@", f"{chol}.T"),))
+        if block.centered:
+            effects = call("pm.MvNormal", literal(block.r.name), mu="0.0", chol=chol, dims=r_dims)
+        else:
+            assert block.z is not None
+            lines += _random_variable(e, block.z)
+            effects = call(
+                "pm.Deterministic",
+                literal(block.r.name),
+                Chain(e.local(block.z.name), (("@", f"{chol}.T"),)),
+                dims=r_dims,
+            )
     else:
         lines += _random_variable(e, block.sd)
-        lines += _random_variable(e, block.z)
-        effects = Chain(z, (("*", e.local(block.sd.name)),))
-    lines += render(
-        call("pm.Deterministic", literal(block.r.name), effects, dims=r_dims), 2, f"{r} = "
-    )
+        sd = e.local(block.sd.name)
+        if block.centered:
+            effects = call("pm.Normal", literal(block.r.name), mu="0.0", sigma=sd, dims=r_dims)
+        else:
+            assert block.z is not None
+            lines += _random_variable(e, block.z)
+            effects = call(
+                "pm.Deterministic",
+                literal(block.r.name),
+                Chain(e.local(block.z.name), (("*", sd),)),
+                dims=r_dims,
+            )
+    lines += render(effects, 2, f"{r} = ")
 
     idx = e.local(block.index)
     multi = len(block.level_dims) > 1

@@ -71,18 +71,16 @@ def block_notes(block: BlockIR, predictor: PredictorIR) -> list[str]:
         notes.append(f"Dense layout, r has dims ({dims}): {block.layout_reason}.")
     elif block.layout == "observed":
         notes.append(f"Observed-cells layout, r has dims ({dims}): {block.layout_reason}.")
-    why = (
-        "the sampler works on standard-normal z, avoiding the funnel of a centred hierarchy when "
-        "a level has little data"
-    )
+    why = block.centered_reason
     if block.correlated:
+        form = "centred, r ~ MvNormal(0, chol)" if block.centered else "non-centred, r = z @ chol.T"
         notes.append(
-            f"Correlated effects, LKJ({block.lkj_eta:g}) prior on their correlation; "
-            f"non-centred, r = z @ chol.T: {why}."
+            f"Correlated effects, LKJ({block.lkj_eta:g}) prior on their correlation; {form}: {why}."
         )
     else:
         kind = "Independent effects (||)" if block.size > 1 else "One effect"
-        notes.append(f"{kind}; non-centred, r = z * sd: {why}.")
+        form = "centred, r ~ Normal(0, sd)" if block.centered else "non-centred, r = z * sd"
+        notes.append(f"{kind}; {form}: {why}.")
     return notes
 
 

@@ -88,7 +88,8 @@ class PopulationIR:
 
 @dataclass(frozen=True, slots=True)
 class BlockIR:
-    """One group block, non-centred: ``r = z @ chol.T`` (correlated) or ``r = z * sd``.
+    """One group block: non-centred, ``r = z @ chol.T`` (correlated) or ``r = z * sd``; or centred,
+    ``r ~ MvNormal(0, chol)`` or ``r ~ Normal(0, sd)`` (then ``z`` is None and ``r`` is free).
 
     Layouts: ``single`` — one grouping column, r has dims (g[, term]); ``observed`` — a grouping
     interaction over its observed cells, one dim ``g1__g2``; ``dense`` — the full product, dims
@@ -108,12 +109,14 @@ class BlockIR:
     sd: ParamSpec
     chol: ParamSpec | None
     corr: ParamSpec | None
-    z: ParamSpec
+    z: ParamSpec | None  # None when centred
     r: ParamSpec
     index: str  # data container: each row's flat cell index
     Z: str | None  # data container for the non-intercept effect columns, (obs, n_slopes)
     lkj_eta: float = 2.0
     n_cells_observed: int = 0
+    centered: bool = False
+    centered_reason: str = ""
 
     @property
     def size(self) -> int:

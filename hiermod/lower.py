@@ -11,8 +11,11 @@ Decisions made here, each visible in the IR (and so in the source and the graph)
   the prior informs). Example: 50 × 4 = 200 combinations, 200 observed → dense; 85 counties × 900
   houses = 76,500 combinations, 919 observed → observed. ``layout="dense"``/``"observed"`` or a dict
   ``{"group:color": "observed"}`` overrides.
-* **Parameterisation**: non-centred, ``r = z @ chol.T`` with an LKJ prior on the correlation for
-  ``(e | g)`` blocks of two or more effects, ``r = z * sd`` for ``(e || g)`` and single-effect blocks.
+* **Parameterisation**: non-centred by default, ``r = z @ chol.T`` with an LKJ prior on the
+  correlation for ``(e | g)`` blocks of two or more effects, ``r = z * sd`` for ``(e || g)`` and
+  single-effect blocks. ``centered=True`` (or ``{"group:color": True}``) makes ``r`` itself the
+  parameter, ``r ~ MvNormal(0, chol)`` or ``r ~ Normal(0, sd)``: better when every level has much
+  data (see :meth:`_Lowering.centered_for`).
 * **Default priors**: see :mod:`hiermod.priors`.
 """
 
@@ -54,6 +57,7 @@ class LowerOptions:
     link: str
     priors: Mapping[str, Prior | str] | None = None
     layout: str | Mapping[str, str] = "auto"
+    centered: bool | Mapping[str, bool] = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,7 @@ class _Lowering:
         self.scale = _response_scale(design, family, self.link, moments)
         self.noise = _noise_scale(design, family, moments)
         self.used_layout_keys: set[str] = set()
+        self.used_centered_keys: set[str] = set()
         self.index_names: dict[tuple[tuple[str, ...], str], str] = {}  # (grouping, layout) -> data
 
     # -- helpers -------------------------------------------------------------------------------
@@ -282,6 +287,32 @@ class _Lowering:
             "nested labels, one effect per observed cell"
         )
 
+    def centered_for(self, bd: BlockDesign) -> tuple[bool, str]:
+        """Whether the block's effects are centred, and why (for the source comments).
+
+        Non-centred (``r = z * sd``) is the default: it avoids the funnel between sd and the effects
+        when levels have little data. When every level has much data the posterior of each effect is
+        narrow around its estimate and the non-centred form becomes the funnel instead (z scales
+        with 1/sd): NUTS then needs deep trees, and ``centered=True`` (or per grouping,
+        ``{"group:color": True}``) samples faster. Example: 1M rows over 4,000 cells, 250 rows each.
+        """
+        key = ":".join(bd.grouping.factors)
+        choice = self.options.centered
+        if isinstance(choice, Mapping):
+            wanted = choice.get(key, False)
+            if key in choice:
+                self.used_centered_keys.add(key)
+        else:
+            wanted = choice
+        if not isinstance(wanted, bool | np.bool_):
+            raise ValueError(f"centered must be True or False (or a dict of them), not {wanted!r}")
+        if wanted:
+            return True, "centred parameterisation requested (suits levels with much data)"
+        return False, (
+            "the sampler works on standard-normal z, avoiding the funnel of a centred hierarchy "
+            "when a level has little data"
+        )
+
     def block(
         self, bd: BlockDesign, prefix: str, dpar: str, taken_stems: set[str], position: int
     ) -> BlockIR:
@@ -387,15 +418,18 @@ class _Lowering:
                     corr_name, (corr_name, f"{prefix}corr"), Prior("lkj", LKJ_ETA), "correlation"
                 )
             )
-        z = ParamSpec(
-            self.namer.claim(f"{prefix}z_{block_stem}"),
-            effect_dims,
-            effect_shape,
-            "group_offsets",
-            dpar,
-            source,
-            prior=Prior("normal", 0.0, 1.0),
-        )
+        centered, centered_reason = self.centered_for(bd)
+        z = None
+        if not centered:
+            z = ParamSpec(
+                self.namer.claim(f"{prefix}z_{block_stem}"),
+                effect_dims,
+                effect_shape,
+                "group_offsets",
+                dpar,
+                source,
+                prior=Prior("normal", 0.0, 1.0),
+            )
         r = ParamSpec(
             self.namer.claim(f"{prefix}r_{block_stem}"),
             effect_dims,
@@ -403,7 +437,7 @@ class _Lowering:
             "group_effects",
             dpar,
             source,
-            free=False,
+            free=centered,
         )
         return BlockIR(
             block=bd.block,
@@ -424,6 +458,8 @@ class _Lowering:
             Z=z_name,
             lkj_eta=LKJ_ETA,
             n_cells_observed=grouping.n_cells,
+            centered=centered,
+            centered_reason=centered_reason,
         )
 
     def _group_sd_scale(self, dpar: str) -> float:
@@ -516,6 +552,12 @@ def lower(
         unknown = set(options.layout) - run.used_layout_keys
         if unknown:
             raise ValueError(f"layout names groupings that are not in the model: {sorted(unknown)}")
+    if isinstance(options.centered, Mapping):
+        unknown = set(options.centered) - run.used_centered_keys
+        if unknown:
+            raise ValueError(
+                f"centered names groupings that are not in the model: {sorted(unknown)}"
+            )
 
     # Defaults to 4 significant digits: the same prior for any purpose, and readable in the
     # priors table and the generated source.

@@ -63,6 +63,10 @@ class Model:
             strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.priors`).
         layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
             by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.lower`.
+        centered: ``False`` (default) for non-centred group effects, ``r = z * sd``, best when some
+            levels have little data; ``True`` for centred ones, ``r ~ Normal(0, sd)``, best when every
+            level has much data (the sampler then needs far fewer steps); or a dict keyed by
+            grouping (``{"group:color": True}``).
         na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
         suffstats: ``"auto"`` reduces the likelihood when valid and cheaper — per-cell sufficient
             statistics for Gaussian models (:mod:`hiermod.suffstats`), rows with identical predictors
@@ -84,6 +88,7 @@ class Model:
         link: str | None = None,
         priors: Mapping[str, Prior | str] | None = None,
         layout: str | Mapping[str, str] = "auto",
+        centered: bool | Mapping[str, bool] = False,
         na_action: str = "drop",
         suffstats: bool | str = "auto",
         **dpar_formulas: str,
@@ -100,7 +105,7 @@ class Model:
         self.link: str = self.family.check_link(link)
         self.data: pd.DataFrame | None = data
         self.design: Design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
-        self.options = LowerOptions(link=self.link, priors=priors, layout=layout)
+        self.options = LowerOptions(link=self.link, priors=priors, layout=layout, centered=centered)
         rows_ir = lower(self.design, self.family, self.options)
         y = self.design.y
         assert y is not None  # a response is required above

@@ -9,7 +9,7 @@ attribute                    value
 ``hiermod_version``          the hiermod version that made the fit
 ``hiermod_formula``          the canonical formula (``y ~ 1 + x + (1 + x | g); sigma ~ 1``)
 ``hiermod_family``           family name; ``hiermod_link`` the link of the mean
-``hiermod_model``            JSON: formula, family, link, user priors, layout choice
+``hiermod_model``            JSON: formula, family, link, user priors, layout and centring choices
 ``hiermod_method``           ``nuts``, ``advi``, ``pathfinder`` or ``map``; ``hiermod_sampler``
 ``hiermod_draws`` …          draws, tune, chains (numbers)
 ``hiermod_source``           the generated PyMC source, when the model can print it
@@ -64,6 +64,9 @@ def model_spec(model: Model) -> dict[str, Any]:
         "link": model.link,
         "priors": {k: _prior_json(v) for k, v in (options.priors or {}).items()},
         "layout": layout,
+        "centered": options.centered
+        if isinstance(options.centered, bool)
+        else {k: bool(v) for k, v in options.centered.items()},
     }
 
 
@@ -126,6 +129,7 @@ def model_from_idata(cls: type[Model], idata: az.InferenceData, data: pd.DataFra
         link=spec["link"],
         priors=priors or None,
         layout=spec["layout"],
+        centered=spec.get("centered", False),
     )
     _check_same_data(model, idata)
     return model

@@ -254,6 +254,7 @@ def stream_model(
     link: str | None = None,
     priors: Mapping[str, Prior | str] | None = None,
     layout: str | Mapping[str, str] = "auto",
+    centered: bool | Mapping[str, bool] = False,
     chunksize: int = 250_000,
     na_action: str = "drop",
     **dpar_formulas: str,
@@ -273,7 +274,9 @@ def stream_model(
     fam = get_family(family)
     scan = _scan(parsed, _read_chunks(source, chunksize), fam, na_action)
     schema = _schema(parsed, scan, fam)
-    options = LowerOptions(link=fam.check_link(link), priors=priors, layout=layout)
+    options = LowerOptions(
+        link=fam.check_link(link), priors=priors, layout=layout, centered=centered
+    )
 
     accumulator: Accumulator | None = None
     moments = _Moments(fam)

@@ -476,6 +476,21 @@ def hand_uncorrelated() -> pm.Model:
     return _gaussian_with(coords, effects, d[["x"]].to_numpy())
 
 
+def hand_uncorrelated_centered() -> pm.Model:
+    """y ~ x + (x || g), centered=True: the effects themselves are the parameters, r ~ N(0, sd)."""
+    d = frame()
+    g_idx, groups = codes(d["g"])
+
+    def effects(X: pt.TensorVariable) -> pt.TensorVariable:
+        g = pm.Data("g_idx", g_idx, dims="obs")
+        sd_g = pm.HalfNormal("sd_g", 1.5, dims="g_term")
+        r_g = pm.Normal("r_g", 0.0, sd_g, dims=("g", "g_term"))
+        return r_g[g, 0] + r_g[g, 1] * X[:, 0]
+
+    coords = {"coef": ["x"], "g": groups, "g_term": ["Intercept", "x"]}
+    return _gaussian_with(coords, effects, d[["x"]].to_numpy())
+
+
 def hand_slope_only() -> pm.Model:
     """y ~ x + (0 + x | g): group slopes without group intercepts."""
     d = frame()
@@ -889,6 +904,48 @@ def hand_forum_nested() -> pm.Model:
     return model
 
 
+def hand_forum_nested_centered() -> pm.Model:
+    """The forum's nested model, centred: ``r ~ MvNormal(0, chol)`` per (group, color) cell and
+    ``sigma_r ~ Normal(0, sigma_sd)``, as written for data-rich cells."""
+    d = forum_frame()
+    group_idx, groups = codes(d["group"])
+    color_idx, colors = codes(d["color"])
+    features = ["x1", "x2"]
+    terms = ["Intercept", *features]
+    cell_dims = ("group", "color", "group__color_term")
+    coords = {
+        **obs(d),
+        "coef": features,
+        "group": groups,
+        "color": colors,
+        "group__color_term": terms,
+        "group__color_term_bis": terms,
+    }
+    with pm.Model(coords=coords) as model:
+        X = pm.Data("X", d[features].to_numpy(), dims=("obs", "coef"))
+        g_idx = pm.Data("g_idx", group_idx, dims="obs")
+        c_idx = pm.Data("c_idx", color_idx, dims="obs")
+        intercept = pm.Normal("Intercept", 0.0, 5.0)
+        b = pm.Normal("b", 0.0, 2.0, dims="coef")
+        chol, corr, stds = pm.LKJCholeskyCov(
+            "chol_group__color", n=3, eta=2.0, sd_dist=pm.HalfNormal.dist(1.0, shape=3),
+            compute_corr=True, store_in_trace=False,
+        )  # fmt: skip
+        pm.Deterministic("sd_group__color", stds, dims="group__color_term")
+        pm.Deterministic(
+            "corr_group__color", corr, dims=("group__color_term", "group__color_term_bis")
+        )
+        r = pm.MvNormal("r_group__color", mu=np.zeros(3), chol=chol, dims=cell_dims)
+        sigma_intercept = pm.Normal("sigma_Intercept", np.log(0.5), 1.0)
+        sigma_sd = pm.HalfNormal("sigma_sd_group__color", 0.5)
+        sigma_r = pm.Normal("sigma_r_group__color", 0.0, sigma_sd, dims=("group", "color"))
+        X1 = pt.concatenate([pt.ones((len(d), 1)), X], axis=1)  # (obs, term)
+        mu = intercept + X @ b + (X1 * r[g_idx, c_idx]).sum(axis=-1)
+        sigma = pt.exp(sigma_intercept + sigma_r[g_idx, c_idx])
+        pm.Normal("y", mu=mu, sigma=sigma, observed=d["y"].to_numpy(), dims="obs")
+    return model
+
+
 # ---------------------------------------------------------------------------------------------------
 # The case table.
 
@@ -906,6 +963,7 @@ class Case:
     link: str | None = None
     priors: dict[str, str] | None = field(default=None)
     layout: str = "auto"
+    centered: bool | dict[str, bool] = False
 
 
 def _priors(base: dict[str, str], *, drop: tuple[str, ...] = (), **more: str) -> dict[str, str]:
@@ -948,6 +1006,8 @@ CASES = [
          {"r_g": ("g", "g_term")}, data=slopes_frame),
     Case("uncorrelated", "y ~ x + (x || g)", hand_uncorrelated, {"r_g": ("g", "g_term")},
          priors=GAUSS_PRIORS),
+    Case("uncorrelated_centered", "y ~ x + (x || g)", hand_uncorrelated_centered,
+         {"r_g": ("g", "g_term")}, priors=GAUSS_PRIORS, centered=True),
     Case("slope_only", "y ~ x + (0 + x | g)", hand_slope_only, {"r_g": ("g",)},
          priors=GAUSS_PRIORS),
     Case("two_blocks_one_grouping", "y ~ x + (1 | g) + (0 + x | g)", hand_two_blocks_one_grouping,
@@ -1002,6 +1062,15 @@ CASES = [
          data=forum_frame,
          priors=_priors(FORUM_PRIORS, sigma_Intercept="normal(-0.6931471805599453, 1)",
                         sigma_sd="half_normal(0.5)")),
+    Case("forum_nested_centered",
+         "y ~ x1 + x2 + (1 + x1 + x2 | group:color)\nsigma ~ (1 | group:color)",
+         hand_forum_nested_centered,
+         {"r_group__color": ("group", "color", "group__color_term"),
+          "sigma_r_group__color": ("group", "color")},
+         data=forum_frame,
+         priors=_priors(FORUM_PRIORS, sigma_Intercept="normal(-0.6931471805599453, 1)",
+                        sigma_sd="half_normal(0.5)"),
+         centered={"group:color": True}),
 ]  # fmt: skip
 BY_ID = {case.id: case for case in CASES}
 
@@ -1016,6 +1085,7 @@ def compiled(case_id: str) -> hm.Model:
         link=case.link,
         priors=case.priors,
         layout=case.layout,
+        centered=case.centered,
     )
 
 
@@ -1048,8 +1118,10 @@ def test_effect_dims_and_coords(case_id: str) -> None:
     case = BY_ID[case_id]
     ours, theirs = compiled(case_id).pymc, hand(case_id)
     free = {rv.name for rv in ours.free_RVs}
-    effects = {n for n in ours.named_vars if n.startswith(("r_", "sigma_r_")) and n not in free}
+    effects = {n for n in ours.named_vars if n.startswith(("r_", "sigma_r_"))}
     assert effects == set(case.effects)
+    # Centred effects are parameters, non-centred ones deterministic functions of z.
+    assert {n for n in effects if n in free} == (set(case.effects) if case.centered else set())
     for name, dims in case.effects.items():
         assert ours.named_vars_to_dims[name] == dims, name
         assert theirs.named_vars_to_dims[name] == dims, name

@@ -128,6 +128,12 @@ CASES = [
     Case("nested_g_slash_c", "y ~ x + (1 + x | g/c)"),
     Case("additive_blocks", "y ~ x + (1 + x | g) + (1 | c)"),
     Case("uncorrelated", "y ~ x + (1 + x || g)"),
+    Case("centered_nested", FORUM_NESTED, data="forum", options={"centered": True}),
+    Case(
+        "centered_one_grouping",
+        "y ~ x + (1 + x || g) + (1 | c)",
+        options={"centered": {"g": True}},
+    ),
     Case("categorical_slopes", "y ~ f * x + C(k, ref=2) + flag + (1 + f | g)"),
     Case("no_intercept_slope_only", "y ~ 0 + f + (0 + x | g) + (1 | k)"),
     Case("three_factor_cells", "y ~ x + (1 | g:c:flag)"),
@@ -258,6 +264,12 @@ def test_comments_say_layout_pooling_and_parameterisation() -> None:
         in dense
     )
     assert "Independent effects (||)" in prose("uncorrelated")
+    centered = prose("centered_nested")
+    assert "Correlated effects, LKJ(2) prior on their correlation; centred, r ~" in centered
+    assert "One effect; centred, r ~ Normal(0, sd)" in centered  # sigma ~ (1 | group:color)
+    mixed = prose("centered_one_grouping")
+    assert "Independent effects (||); centred, r ~ Normal(0, sd)" in mixed
+    assert "One effect; non-centred, r = z * sd" in mixed
 
 
 def every_helper() -> str:

@@ -17,6 +17,7 @@ import pytest
 
 import hiermod as hm
 from hiermod.diagnostics import diagnose, warning_text
+from hiermod import fit as fit_module
 from hiermod.fit import MissingDependencyError
 from hiermod.warnings import SamplingWarning
 
@@ -170,3 +171,26 @@ def test_log_likelihood_can_be_skipped_and_uses_rows_with_suffstats() -> None:
     assert "log_likelihood" not in idata.groups()
     with_ll = model.fit(method="map", progressbar=False)
     assert with_ll["log_likelihood"]["y"].shape == (1, 1, 200)
+
+
+@pytest.mark.parametrize("given", [None, {"mode": "FAST_COMPILE"}, {"mode": None}])
+def test_nuts_keeps_intermediate_storage_unless_told_otherwise(model, monkeypatch, given) -> None:
+    """PyMC's NUTS compiles with allow_gc=False (no re-allocation per evaluation); a mode the user
+    passes in compile_kwargs wins."""
+    seen: dict[str, object] = {}
+
+    def fake_sample(**kwargs: object) -> az.InferenceData:
+        seen.update(kwargs)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(fit_module.pm, "sample", fake_sample)
+    extra = {} if given is None else {"compile_kwargs": dict(given)}
+    with pytest.raises(RuntimeError, match="stop here"):
+        model.fit(draws=5, tune=5, chains=1, progressbar=False, **extra)
+    mode = seen["compile_kwargs"]["mode"]  # type: ignore[index]
+    if given is None:
+        assert mode.linker.allow_gc is False
+        assert type(mode.linker).__name__ == "VMLinker"
+        assert mode.linker.use_cloop  # still the C virtual machine
+    else:
+        assert mode == given["mode"]

@@ -98,6 +98,37 @@ def test_layout_for_unknown_grouping_is_an_error() -> None:
         hm.Model("y ~ 1 + (1 | g:c)", _cells(3, 2, 1.0), layout={"g:d": "dense"})
 
 
+@pytest.mark.parametrize(
+    ("centered", "expected"),
+    [
+        (False, {"g": False, "c": False}),
+        (True, {"g": True, "c": True}),
+        ({"g": True}, {"g": True, "c": False}),
+        ({"g": False, "c": True}, {"g": False, "c": True}),
+    ],
+)
+def test_centring_choice_per_grouping(centered: object, expected: dict[str, bool]) -> None:
+    data = _cells(4, 3, 1.0)
+    model = hm.Model("y ~ 1 + (1 | g) + (1 | c)", data, centered=centered)  # type: ignore[arg-type]
+    blocks = {b.block.factors[0]: b for b in model.ir.predictors[0].blocks}
+    assert {k: b.centered for k, b in blocks.items()} == expected
+    free = {rv.name for rv in model.pymc.free_RVs}
+    for factor, block in blocks.items():
+        # centred: r itself is the parameter; non-centred: z is, and r is computed from it
+        assert (block.r.name in free) == expected[factor]
+        assert (block.z is None) == expected[factor]
+        assert (f"z_{factor}" in free) == (not expected[factor])
+
+
+@pytest.mark.parametrize(
+    ("centered", "message"),
+    [({"g:d": True}, "not in the model"), ("yes", "True or False"), ({"g": "no"}, "True or False")],
+)
+def test_centring_choice_errors(centered: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        hm.Model("y ~ 1 + (1 | g)", _cells(3, 2, 1.0), centered=centered)  # type: ignore[arg-type]
+
+
 def test_default_priors_scale_with_the_data() -> None:
     sim = correlated_slopes(seed=2)
     data = sim.data.assign(y=sim.data.y * 100, x=sim.data.x * 10)

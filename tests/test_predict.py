@@ -73,6 +73,7 @@ CASES = [
     ("y ~ x + f + (1 + x | g)", "gaussian", {}),
     ("y ~ x + (1 + x | g:h)\nsigma ~ x + (1 | g)", "gaussian", {"layout": "dense"}),
     ("y ~ x + (1 + x | g:h)", "gaussian", {"layout": "observed"}),
+    ("y ~ x + (1 + x | g:h) + (1 | g)\nsigma ~ (1 | g)", "gaussian", {"centered": {"g:h": True}}),
     ("y ~ x + (x || g) + (0 + x | h)", "student_t", {}),
     ("count ~ x + offset(log(expo)) + (1 | g)", "poisson", {}),
     ("count ~ x + (1 | g/h)", "negativebinomial", {}),
@@ -262,7 +263,7 @@ def test_save_load_predict_round_trip(forum, tmp_path) -> None:
     np.testing.assert_allclose(after.values, before.values, rtol=1e-12)
 
 
-def test_from_idata_keeps_priors_family_link_and_layout(tmp_path) -> None:
+def test_from_idata_keeps_priors_family_link_layout_and_centring(tmp_path) -> None:
     model = hm.Model(
         "b01 ~ x + (1 | g:h)",
         DATA,
@@ -270,6 +271,7 @@ def test_from_idata_keeps_priors_family_link_and_layout(tmp_path) -> None:
         link="probit",
         priors={"b": hm.Prior("normal", 0, [0.7]), "sd": "half_normal(0.4)"},
         layout={"g:h": "observed"},
+        centered={"g:h": True},
     )
     idata = prior_fit(model, draws=2)
     idata.to_netcdf(tmp_path / "fit.nc")
@@ -278,6 +280,7 @@ def test_from_idata_keeps_priors_family_link_and_layout(tmp_path) -> None:
     assert rebuilt.link == "probit"
     pd.testing.assert_frame_equal(rebuilt.priors, model.priors)
     assert [b.layout for p in rebuilt.ir.predictors for b in p.blocks] == ["observed"]
+    assert [b.centered for p in rebuilt.ir.predictors for b in p.blocks] == [True]
 
 
 def test_from_idata_with_other_data_raises(forum) -> None:
