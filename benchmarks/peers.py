@@ -320,10 +320,21 @@ def compile_logp_dlogp(model: pm.Model, **kwargs: Any) -> tuple[Any, np.ndarray]
     return fn, x
 
 
+def tool_compile_kwargs(job: Job) -> dict[str, Any]:
+    """How each tool's sampler compiles logp+gradient: hiermod's ``Model.fit`` passes
+    :func:`hiermod.fit.sampling_mode` (``allow_gc=False``) to PyMC; Bambi and a hand-written model
+    use PyMC's default mode."""
+    if job.tool != "hiermod":
+        return {}
+    from hiermod.fit import sampling_mode
+
+    return {"mode": sampling_mode()}
+
+
 def measure_compile(model: pm.Model, result: Result) -> tuple[Any, np.ndarray]:
     _PHASE[0] = "compile"
     start = time.perf_counter()
-    fn, x = compile_logp_dlogp(model)
+    fn, x = compile_logp_dlogp(model, **tool_compile_kwargs(result.job))
     fn(x)
     result.compile_s = time.perf_counter() - start
     return fn, x
@@ -370,6 +381,7 @@ def sample_pymc(model: pm.Model, job: Job, result: Result) -> Any:
         random_seed=SEED,
         progressbar=False,
         compute_convergence_checks=False,
+        compile_kwargs=tool_compile_kwargs(job),
     )
     result.sample_s = float(idata.posterior.attrs["sampling_time"])
     return idata
@@ -413,7 +425,7 @@ def measure_sampling(data: pd.DataFrame, job: Job, result: Result) -> None:
 def profile_logp(model: pm.Model, result: Result) -> None:
     """PyTensor's profiler on the logp+gradient function: time per op class, C or Python."""
     _PHASE[0] = "profile"
-    fn, x = compile_logp_dlogp(model, profile=True)
+    fn, x = compile_logp_dlogp(model, profile=True, **tool_compile_kwargs(result.job))
     profiled = Result(result.job)
     measure_eval(fn, x, profiled)
     prof = fn.profile
@@ -871,7 +883,11 @@ def write_report(
         f"{WARMUP_ROWS} rows in the same process (imports and one-time caches are not counted).",
         "- **first compile**: `model.logp_dlogp_function(ravel_inputs=True)` (the joint "
         "logp+gradient function PyMC's NUTS uses) plus its first call, in a fresh process, with "
-        "PyTensor's on-disk C cache warmed beforehand by one compile per tool on a few rows.",
+        "PyTensor's on-disk C cache warmed beforehand by one compile per tool on a few rows. Each "
+        "tool compiles the way its own fit does: hiermod with `mode=hiermod.fit.sampling_mode()` "
+        "(PyTensor's default C mode with `allow_gc=False`, which `Model.fit` passes to PyMC), Bambi "
+        "and the hand-written model with PyMC's default mode; the "
+        "[allocations](#allocations-per-call) section shows every tool under `allow_gc=False`.",
         "- **logp+grad**: median time per call at the initial point; 3 warm-up calls, then 7 "
         "`timeit` loops of at least 0.2 s each.",
         "- **peak RSS**: the worker process's high-water resident set (`getrusage` `ru_maxrss`), "

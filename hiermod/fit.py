@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import os
 import time
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import arviz as az
@@ -36,6 +37,8 @@ from pytensor.compile.mode import Mode, get_default_mode
 from hiermod.diagnostics import unchecked, warn_if_problems
 from hiermod.errors import DependencyError, HiermodError
 from hiermod.storage import fit_attrs
+from hiermod.transforms import user_stacklevel
+from hiermod.warnings import FitWarning
 
 if TYPE_CHECKING:
     from hiermod.model import Model
@@ -89,7 +92,8 @@ def sampling_mode() -> Mode:
     11.6 → 4.1 ms per logp+gradient for the forum model row-wise at 100k rows (docs/benchmarks.md).
     The cost is keeping those arrays, about ``rows × 8 bytes`` each, for the life of the sampler.
     """
-    return get_default_mode().clone(link_kwargs={"allow_gc": False})
+    mode: Mode = get_default_mode().clone(link_kwargs={"allow_gc": False})
+    return mode
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -107,7 +111,7 @@ def fit(
     random_seed: int | None = None,
     progressbar: bool = True,
     method: str = "nuts",
-    log_likelihood: bool = True,
+    log_likelihood: bool | None = None,
     **kwargs: Any,
 ) -> az.InferenceData:
     """Fit ``model``; see the module docstring for the methods.
@@ -118,7 +122,10 @@ def fit(
         sampler: the NUTS implementation: ``"pymc"``, ``"nutpie"`` or ``"numpyro"``.
         random_seed: makes the fit reproducible.
         method: ``"nuts"``, ``"advi"``, ``"pathfinder"`` or ``"map"``.
-        log_likelihood: compute the pointwise log-likelihood group.
+        log_likelihood: compute the pointwise log-likelihood group (``True``), skip it
+            (``False``), or by default compute it unless it would hold more than
+            :data:`MAX_POINTWISE_VALUES` numbers (rows × chains × draws; then a
+            :class:`~hiermod.warnings.FitWarning` says it was skipped).
         **kwargs: passed on: to ``pm.sample`` for NUTS (``target_accept=0.95``, ``cores=1``, …),
             to ``pm.fit`` for ADVI (``n=20000`` iterations), to ``pm.find_MAP`` for MAP.
 
@@ -142,6 +149,8 @@ def fit(
     elapsed = time.perf_counter() - start
     if not model.streamed:  # a streamed model keeps no rows: no observed data, no pointwise values
         _ensure_observed(idata, model)
+    if log_likelihood is None:
+        log_likelihood = _pointwise_fits(model, idata)
     if log_likelihood and not model.streamed:
         # A model fitted through sufficient statistics has no per-row likelihood; its row-wise twin
         # (same parameters) gives the pointwise values.
@@ -160,6 +169,27 @@ def fit(
     if method == "nuts":
         warn_if_problems(idata, unchecked(model.ir))
     return idata
+
+
+MAX_POINTWISE_VALUES = 250_000_000  # 2 GB of float64: e.g. 62,500 rows × 4 chains × 1000 draws
+
+
+def _pointwise_fits(model: Model, idata: az.InferenceData) -> bool:
+    """Whether the default pointwise log-likelihood fits in :data:`MAX_POINTWISE_VALUES`."""
+    posterior = idata["posterior"]
+    n_rows = len(model.ir.coords.get("obs", ()))
+    values = n_rows * posterior.sizes["chain"] * posterior.sizes["draw"]
+    if values <= MAX_POINTWISE_VALUES:
+        return True
+    warnings.warn(
+        f"the pointwise log-likelihood was not computed: {n_rows:,} rows × "
+        f"{posterior.sizes['chain'] * posterior.sizes['draw']:,} draws would need "
+        f"{values * 8 / 2**30:.1f} GiB; pass log_likelihood=True to compute it anyway, or compute "
+        "it for some rows with pm.compute_log_likelihood",
+        FitWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return False
 
 
 # -- methods ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DataWarning", "HiermodWarning", "SamplingWarning"]
+__all__ = ["DataWarning", "FitWarning", "HiermodWarning", "SamplingWarning"]
 
 
 class HiermodWarning(UserWarning):
@@ -15,3 +15,7 @@ class DataWarning(HiermodWarning):
 
 class SamplingWarning(HiermodWarning):
     """Divergences, low effective sample size or high R-hat after a fit."""
+
+
+class FitWarning(HiermodWarning):
+    """A fit left out an optional part, e.g. a pointwise log-likelihood too large for memory."""

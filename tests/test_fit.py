@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 import hiermod as hm
-from hiermod.diagnostics import diagnose, warning_text
 from hiermod import fit as fit_module
+from hiermod.diagnostics import diagnose, warning_text
 from hiermod.fit import MissingDependencyError
-from hiermod.warnings import SamplingWarning
+from hiermod.warnings import FitWarning, SamplingWarning
 
 SIM = hm.datasets.correlated_slopes(n_groups=6, per_group=12, seed=3)
 
@@ -194,3 +194,17 @@ def test_nuts_keeps_intermediate_storage_unless_told_otherwise(model, monkeypatc
         assert mode.linker.use_cloop  # still the C virtual machine
     else:
         assert mode == given["mode"]
+
+
+def test_default_log_likelihood_is_skipped_when_too_large(monkeypatch) -> None:
+    """rows × chains × draws above the limit: skipped with a FitWarning, unless asked for."""
+    sim = hm.datasets.forum_scenario(n_rows=200, n_features=1, n_groups=2, n_colors=2, seed=1)
+    model = hm.Model(sim.formula, sim.data)
+    monkeypatch.setattr(fit_module, "MAX_POINTWISE_VALUES", 199)  # MAP: 1 chain × 1 draw
+    with pytest.warns(FitWarning, match="200 rows × 1 draws would need"):
+        idata = model.fit(method="map", progressbar=False)
+    assert "log_likelihood" not in idata.groups()
+    forced = model.fit(method="map", progressbar=False, log_likelihood=True)
+    assert forced["log_likelihood"]["y"].shape == (1, 1, 200)
+    monkeypatch.setattr(fit_module, "MAX_POINTWISE_VALUES", 200)
+    assert "log_likelihood" in model.fit(method="map", progressbar=False).groups()
