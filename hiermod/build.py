@@ -59,8 +59,44 @@ def inverse_link(link: str, eta: TensorLike) -> TensorLike:
     raise ValueError(f"unknown link {link!r}")  # pragma: no cover - families check links
 
 
-def _block_effects(block: BlockIR) -> TensorLike:
-    """Create the block's parameters and return its effects ``r`` (dims: levels…[, term])."""
+def _block_means(block: BlockIR, population: dict[str, TensorLike]) -> TensorLike:
+    """What a centred block's coefficients centre on: ``[Intercept, b[0], 0, …]`` (one per term)."""
+    values = []
+    for term in block.means:
+        if term is None:
+            values.append(pt.constant(0.0))
+        elif term.element is None:
+            values.append(population[term.param])
+        else:
+            values.append(population[term.param][term.element])
+    return pt.stack(values) if block.term_dim is not None else values[0]
+
+
+def _centred_effects(
+    block: BlockIR, spread: TensorLike, population: dict[str, TensorLike]
+) -> TensorLike:
+    """Centred effects: free ``beta ~ normal(means, ·)`` and ``r = beta - means``, or free ``r``."""
+    if block.beta is None:
+        mean = 0.0
+        name, dims = block.r.name, block.r.dims
+    else:
+        mean = _block_means(block, population)
+        name, dims = block.beta.name, block.beta.dims
+    if block.correlated:
+        free = pm.MvNormal(name, mu=mean, chol=spread, dims=dims)
+    else:
+        free = pm.Normal(name, mu=mean, sigma=spread, dims=dims)
+    if block.beta is None:
+        return free
+    return pm.Deterministic(block.r.name, free - mean, dims=block.r.dims)
+
+
+def _block_effects(block: BlockIR, population: dict[str, TensorLike]) -> TensorLike:
+    """Create the block's parameters and return its effects ``r`` (dims: levels…[, term]).
+
+    ``population`` maps the predictor's population parameter names to their variables (what a
+    centred block's coefficients are centred on).
+    """
     k = block.size
     if block.correlated:
         assert block.chol is not None
@@ -77,13 +113,13 @@ def _block_effects(block: BlockIR) -> TensorLike:
         pm.Deterministic(block.sd.name, stds, dims=block.sd.dims)
         pm.Deterministic(block.corr.name, corr, dims=block.corr.dims)
         if block.centered:
-            return pm.MvNormal(block.r.name, mu=0.0, chol=chol, dims=block.r.dims)
+            return _centred_effects(block, chol, population)
         assert block.z is not None
         z = _random_variable(block.z)
         return pm.Deterministic(block.r.name, z @ chol.T, dims=block.r.dims)
     sd = _random_variable(block.sd)
     if block.centered:
-        return pm.Normal(block.r.name, mu=0.0, sigma=sd, dims=block.r.dims)
+        return _centred_effects(block, sd, population)
     assert block.z is not None
     z = _random_variable(block.z)
     return pm.Deterministic(block.r.name, z * sd, dims=block.r.dims)
@@ -135,6 +171,13 @@ def _population(predictor: PredictorIR) -> tuple[TensorLike | None, TensorLike |
     return intercept, b
 
 
+def _by_name(predictor: PredictorIR, *values: TensorLike | None) -> dict[str, TensorLike]:
+    """Population variables by parameter name (for centred blocks)."""
+    pop = predictor.population
+    specs = (pop.intercept, pop.coefficients)
+    return {s.name: v for s, v in zip(specs, values, strict=True) if s is not None}
+
+
 def _predictor(predictor: PredictorIR, data: dict[str, TensorLike]) -> TensorLike:
     """eta = Intercept + X @ b + group effects + offset (on the link scale), one value per row."""
     intercept, b = _population(predictor)
@@ -145,8 +188,9 @@ def _predictor(predictor: PredictorIR, data: dict[str, TensorLike]) -> TensorLik
         parts.append(
             _matvec(data[predictor.population.X], b, len(predictor.population.coef_labels))
         )
+    population = _by_name(predictor, intercept, b)
     for block in predictor.blocks:
-        parts.append(_block_rows(block, _block_effects(block), data))
+        parts.append(_block_rows(block, _block_effects(block, population), data))
     if predictor.offset is not None:
         parts.append(data[predictor.offset])
     if not parts:
@@ -161,8 +205,10 @@ def _suffstats_likelihood(ir: ModelIR, ss: SuffStatsIR, data: dict[str, TensorLi
     """The Gaussian log-likelihood from per-cell statistics (see SuffStatsIR for the formula)."""
     mu = ir.predictors[0]
     intercept, b = _population(mu)
+    population = _by_name(mu, intercept, b)
     effects: dict[str, list[TensorLike]] = {
-        block.r.name: _effect_vectors(block, _block_effects(block)) for block in mu.blocks
+        block.r.name: _effect_vectors(block, _block_effects(block, population))
+        for block in mu.blocks
     }
     n = data[ss.n]
     columns: list[TensorLike] = [pt.zeros_like(n) for _ in ss.features]

@@ -173,7 +173,7 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
             det = call("pm.Deterministic", literal(spec.name), local, dims=_dims(spec.dims))
             lines += render(det, 2)
         if block.centered:
-            effects = call("pm.MvNormal", literal(block.r.name), mu="0.0", chol=chol, dims=r_dims)
+            lines += _centred(e, block, "pm.MvNormal", chol=chol)
         else:
             assert block.z is not None
             lines += _random_variable(e, block.z)
@@ -183,11 +183,12 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
                 Chain(e.local(block.z.name), (("@", f"{chol}.T"),)),
                 dims=r_dims,
             )
+            lines += render(effects, 2, f"{r} = ")
     else:
         lines += _random_variable(e, block.sd)
         sd = e.local(block.sd.name)
         if block.centered:
-            effects = call("pm.Normal", literal(block.r.name), mu="0.0", sigma=sd, dims=r_dims)
+            lines += _centred(e, block, "pm.Normal", sigma=sd)
         else:
             assert block.z is not None
             lines += _random_variable(e, block.z)
@@ -197,7 +198,7 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
                 Chain(e.local(block.z.name), (("*", sd),)),
                 dims=r_dims,
             )
-    lines += render(effects, 2, f"{r} = ")
+            lines += render(effects, 2, f"{r} = ")
 
     idx = e.local(block.index)
     multi = len(block.level_dims) > 1
@@ -221,6 +222,45 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
             assert block.Z is not None
             terms.append(Chain(gathered, (("*", f"{e.local(block.Z)}[:, {j}]"),)))
     return Piece(lines, tuple(terms))
+
+
+def _centred(e: _Emitter, block: BlockIR, dist: str, **spread: Code) -> list[str]:
+    """``beta ~ dist(means, ·)`` and ``r = beta - means``; or ``r ~ dist(0, ·)`` (no population
+    parameter to centre on)."""
+    r, r_dims = e.local(block.r.name), _dims(block.r.dims)
+    if block.beta is None:
+        return render(
+            call(dist, literal(block.r.name), mu="0.0", **spread, dims=r_dims), 2, f"{r} = "
+        )
+    means = []
+    for term in block.means:
+        if term is None:
+            means.append("0.0")
+        elif term.element is None:
+            means.append(e.local(term.param))
+        else:
+            means.append(f"{e.local(term.param)}[{term.element}]")
+    lines: list[str] = []
+    if block.term_dim is None:
+        mean: str = means[0]
+    else:
+        mean = e.names.claim(
+            f"mean_{block.stem}"
+            if block.beta.dpar == "mu"
+            else f"{block.beta.dpar}_mean_{block.stem}"
+        )
+        lines += render(call("pm.math.stack", list_of(means)), 2, f"{mean} = ")
+    beta = e.local(block.beta.name)
+    lines += render(
+        call(dist, literal(block.beta.name), mu=mean, **spread, dims=_dims(block.beta.dims)),
+        2,
+        f"{beta} = ",
+    )
+    difference = Chain(beta, (("-", mean),))
+    lines += render(
+        call("pm.Deterministic", literal(block.r.name), difference, dims=r_dims), 2, f"{r} = "
+    )
+    return lines
 
 
 def _predictor(e: _Emitter, predictor: PredictorIR) -> Piece:

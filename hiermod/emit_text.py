@@ -72,6 +72,27 @@ def block_notes(block: BlockIR, predictor: PredictorIR) -> list[str]:
     elif block.layout == "observed":
         notes.append(f"Observed-cells layout, r has dims ({dims}): {block.layout_reason}.")
     why = block.centered_reason
+    if block.beta is not None:
+        labels = predictor.population.coef_labels
+        on = ", ".join(
+            "0"
+            if t is None
+            else t.param
+            if t.element is None
+            else f"{t.param}[{labels[t.element]}]"
+            for t in block.means
+        )
+        dist = "MvNormal(mean, chol)" if block.correlated else "Normal(mean, sd)"
+        form = f"centred on the population, {block.beta.name} ~ {dist} with mean ({on}), r = {block.beta.name} - mean"
+        kind = (
+            f"Correlated effects, LKJ({block.lkj_eta:g}) prior on their correlation"
+            if block.correlated
+            else "Independent effects (||)"
+            if block.size > 1
+            else "One effect"
+        )
+        notes.append(f"{kind}; {form}: {why}.")
+        return notes
     if block.correlated:
         form = "centred, r ~ MvNormal(0, chol)" if block.centered else "non-centred, r = z @ chol.T"
         notes.append(

@@ -28,6 +28,7 @@ __all__ = [
     "ModelIR",
     "ParamSpec",
     "PopulationIR",
+    "PopulationTerm",
     "PredictorIR",
     "SuffStatsIR",
 ]
@@ -40,6 +41,7 @@ Role = Literal[
     "group_corr",  # correlation matrix (deterministic)
     "group_offsets",  # z: standard-normal offsets (non-centred)
     "group_effects",  # r: the group-level effects (deterministic, or free when centred)
+    "group_coefficients",  # beta = population value + r: free when centred on the population
     "auxiliary",  # a constant distributional parameter: sigma, nu, alpha, phi
     "predictor",  # a distributional parameter computed from its formula (deterministic)
 ]
@@ -87,9 +89,24 @@ class PopulationIR:
 
 
 @dataclass(frozen=True, slots=True)
+class PopulationTerm:
+    """A population parameter, or one element of it: ``Intercept`` or ``b[2]``."""
+
+    param: str
+    element: int | None = None
+
+    def __str__(self) -> str:
+        return self.param if self.element is None else f"{self.param}[{self.element}]"
+
+
+@dataclass(frozen=True, slots=True)
 class BlockIR:
-    """One group block: non-centred, ``r = z @ chol.T`` (correlated) or ``r = z * sd``; or centred,
-    ``r ~ MvNormal(0, chol)`` or ``r ~ Normal(0, sd)`` (then ``z`` is None and ``r`` is free).
+    """One group block: non-centred, ``r = z @ chol.T`` (correlated) or ``r = z * sd``; or centred.
+
+    Centred, the sampler works on each level's coefficients ``beta ~ MvNormal(m, chol)`` (or
+    ``Normal(m, sd)``), where ``m`` holds the population parameters of the block's terms (``means``:
+    ``Intercept``, ``b[k]``, or 0 for a term without one), and ``r = beta - m``; when no term has a
+    population parameter, ``r ~ MvNormal(0, chol)`` itself is free and ``beta`` is None.
 
     Layouts: ``single`` — one grouping column, r has dims (g[, term]); ``observed`` — a grouping
     interaction over its observed cells, one dim ``g1__g2``; ``dense`` — the full product, dims
@@ -117,6 +134,8 @@ class BlockIR:
     n_cells_observed: int = 0
     centered: bool = False
     centered_reason: str = ""
+    beta: ParamSpec | None = None  # centred on the population: the free level coefficients
+    means: tuple[PopulationTerm | None, ...] = ()  # per term, what beta is centred on
 
     @property
     def size(self) -> int:
@@ -278,7 +297,8 @@ class ModelIR:
             pop = predictor.population
             out.extend(p for p in (pop.intercept, pop.coefficients) if p is not None)
             for block in predictor.blocks:
-                out.extend(p for p in (block.sd, block.chol, block.corr, block.z, block.r) if p)
+                parts = (block.sd, block.chol, block.corr, block.z, block.beta, block.r)
+                out.extend(p for p in parts if p)
         out.extend(c.param for c in self.constants)
         for predictor in self.predictors:
             if predictor.store:

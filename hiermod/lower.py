@@ -13,9 +13,10 @@ Decisions made here, each visible in the IR (and so in the source and the graph)
   ``{"group:color": "observed"}`` overrides.
 * **Parameterisation**: non-centred by default, ``r = z @ chol.T`` with an LKJ prior on the
   correlation for ``(e | g)`` blocks of two or more effects, ``r = z * sd`` for ``(e || g)`` and
-  single-effect blocks. ``centered=True`` (or ``{"group:color": True}``) makes ``r`` itself the
-  parameter, ``r ~ MvNormal(0, chol)`` or ``r ~ Normal(0, sd)``: better when every level has much
-  data (see :meth:`_Lowering.centered_for`).
+  single-effect blocks. ``centered=True`` (or ``{"group:color": True}``) makes each level's
+  coefficients the parameters, ``beta ~ MvNormal([Intercept, b…], chol)`` with ``r = beta - […]``:
+  better when every level has much data (see :meth:`_Lowering.centered_for` and
+  :meth:`_Lowering.block_means`).
 * **Default priors**: see :mod:`hiermod.priors`.
 """
 
@@ -38,6 +39,7 @@ from hiermod.ir import (
     ModelIR,
     ParamSpec,
     PopulationIR,
+    PopulationTerm,
     PredictorIR,
 )
 from hiermod.names import Namer, identifier, stem
@@ -307,14 +309,51 @@ class _Lowering:
         if not isinstance(wanted, bool | np.bool_):
             raise ValueError(f"centered must be True or False (or a dict of them), not {wanted!r}")
         if wanted:
-            return True, "centred parameterisation requested (suits levels with much data)"
+            return True, (
+                "centred parameterisation requested (suits levels with much data: each level's "
+                "coefficients are then the sampler's parameters)"
+            )
         return False, (
             "the sampler works on standard-normal z, avoiding the funnel of a centred hierarchy "
             "when a level has little data"
         )
 
+    def block_means(
+        self, bd: BlockDesign, fd: FormulaDesign, population: PopulationIR, absorbed: set[str]
+    ) -> tuple[PopulationTerm | None, ...]:
+        """What each term of a centred block is centred on: its population parameter, if any.
+
+        ``(1 + x | g)`` in ``y ~ 1 + x + (1 + x | g)``: ``(Intercept, b[x])``, so ``beta_g[a]`` is
+        group a's own intercept and slope. A column counts as the same term only when its label
+        and values equal the population column's. Each population parameter centres one block only
+        (the first in formula order, ``absorbed``): with ``(1 | g) + (1 | c)`` both centred, ``g``'s
+        effects centre on the Intercept and ``c``'s on 0.
+        """
+        means: list[PopulationTerm | None] = []
+        for j, label in enumerate(bd.term_labels):
+            found: PopulationTerm | None = None
+            if bd.block.intercept and j == 0:
+                if population.intercept is not None:
+                    found = PopulationTerm(population.intercept.name)
+            elif population.coefficients is not None and label in fd.coef_labels:
+                k = fd.coef_labels.index(label)
+                if np.array_equal(bd.Z[:, j], fd.X[:, k]):
+                    found = PopulationTerm(population.coefficients.name, k)
+            if found is not None and str(found) not in absorbed:
+                absorbed.add(str(found))
+                means.append(found)
+            else:
+                means.append(None)
+        return tuple(means)
+
     def block(
-        self, bd: BlockDesign, prefix: str, dpar: str, taken_stems: set[str], position: int
+        self,
+        bd: BlockDesign,
+        prefix: str,
+        dpar: str,
+        taken_stems: set[str],
+        position: int,
+        means: tuple[PopulationTerm | None, ...] = (),
     ) -> BlockIR:
         grouping = bd.grouping
         base = stem(grouping.factors)
@@ -419,7 +458,8 @@ class _Lowering:
                 )
             )
         centered, centered_reason = self.centered_for(bd)
-        z = None
+        z = beta = None
+        centred_on_population = centered and any(m is not None for m in means)
         if not centered:
             z = ParamSpec(
                 self.namer.claim(f"{prefix}z_{block_stem}"),
@@ -430,6 +470,15 @@ class _Lowering:
                 source,
                 prior=Prior("normal", 0.0, 1.0),
             )
+        elif centred_on_population:
+            beta = ParamSpec(
+                self.namer.claim(f"{prefix}beta_{block_stem}"),
+                effect_dims,
+                effect_shape,
+                "group_coefficients",
+                dpar,
+                source,
+            )
         r = ParamSpec(
             self.namer.claim(f"{prefix}r_{block_stem}"),
             effect_dims,
@@ -437,7 +486,7 @@ class _Lowering:
             "group_effects",
             dpar,
             source,
-            free=centered,
+            free=centered and not centred_on_population,
         )
         return BlockIR(
             block=bd.block,
@@ -460,6 +509,8 @@ class _Lowering:
             n_cells_observed=grouping.n_cells,
             centered=centered,
             centered_reason=centered_reason,
+            beta=beta,
+            means=means if centred_on_population else (),
         )
 
     def _group_sd_scale(self, dpar: str) -> float:
@@ -469,17 +520,20 @@ class _Lowering:
         prefix = "" if fd.dpar == "mu" else f"{identifier(fd.dpar)}_"
         population = self.population(fd, prefix)
         taken: set[str] = set()
-        blocks = tuple(
-            self.block(bd, prefix, fd.dpar, taken, position)
-            for position, bd in enumerate(fd.blocks)
-        )
+        absorbed: set[str] = set()  # population parameters a centred block is centred on
+        blocks = []
+        for position, bd in enumerate(fd.blocks):
+            means: tuple[PopulationTerm | None, ...] = ()
+            if self.centered_for(bd)[0]:
+                means = self.block_means(bd, fd, population, absorbed)
+            blocks.append(self.block(bd, prefix, fd.dpar, taken, position, means))
         offset = None
         if fd.offset is not None:
             offset = self.add_data(
                 f"{prefix}offset", fd.offset, ("obs",), "offset", "sum of offset() terms"
             )
         link = self.link if fd.dpar == "mu" else "log"
-        return PredictorIR(fd.dpar, link, population, blocks, offset, fd.dpar, store=False)
+        return PredictorIR(fd.dpar, link, population, tuple(blocks), offset, fd.dpar, store=False)
 
     def constant(self, dpar: str) -> ConstantIR:
         name = self.namer.claim(dpar)

@@ -64,9 +64,10 @@ class Model:
         layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
             by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.lower`.
         centered: ``False`` (default) for non-centred group effects, ``r = z * sd``, best when some
-            levels have little data; ``True`` for centred ones, ``r ~ Normal(0, sd)``, best when every
-            level has much data (the sampler then needs far fewer steps); or a dict keyed by
-            grouping (``{"group:color": True}``).
+            levels have little data; ``True`` for centred ones, each level's coefficients
+            ``beta ~ Normal([Intercept, b…], sd)`` with ``r = beta - […]``, best when every level
+            has much data (the sampler then needs far fewer steps); or a dict keyed by grouping
+            (``{"group:color": True}``).
         na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
         suffstats: ``"auto"`` reduces the likelihood when valid and cheaper — per-cell sufficient
             statistics for Gaussian models (:mod:`hiermod.suffstats`), rows with identical predictors

@@ -477,18 +477,23 @@ def hand_uncorrelated() -> pm.Model:
 
 
 def hand_uncorrelated_centered() -> pm.Model:
-    """y ~ x + (x || g), centered=True: the effects themselves are the parameters, r ~ N(0, sd)."""
+    """y ~ x + (x || g), centered=True: each group's own intercept and slope are the parameters,
+    ``beta_g ~ N([Intercept, b], sd_g)``, as written by hand for data-rich groups."""
     d = frame()
     g_idx, groups = codes(d["g"])
-
-    def effects(X: pt.TensorVariable) -> pt.TensorVariable:
+    coords = {**obs(d), "coef": ["x"], "g": groups, "g_term": ["Intercept", "x"]}
+    with pm.Model(coords=coords) as model:
+        x = pm.Data("X", d[["x"]].to_numpy(), dims=("obs", "coef"))
         g = pm.Data("g_idx", g_idx, dims="obs")
+        intercept = pm.Normal("Intercept", 10.0, 5.0)
+        b = pm.Normal("b", 0.0, 2.0, dims="coef")
         sd_g = pm.HalfNormal("sd_g", 1.5, dims="g_term")
-        r_g = pm.Normal("r_g", 0.0, sd_g, dims=("g", "g_term"))
-        return r_g[g, 0] + r_g[g, 1] * X[:, 0]
-
-    coords = {"coef": ["x"], "g": groups, "g_term": ["Intercept", "x"]}
-    return _gaussian_with(coords, effects, d[["x"]].to_numpy())
+        mean = pt.stack([intercept, b[0]])
+        beta_g = pm.Normal("beta_g", mean, sd_g, dims=("g", "g_term"))
+        pm.Deterministic("r_g", beta_g - mean, dims=("g", "g_term"))
+        mu = beta_g[g, 0] + beta_g[g, 1] * x[:, 0]
+        pm.Normal("y", mu, pm.Exponential("sigma", 0.5), observed=d["y"].to_numpy(), dims="obs")
+    return model
 
 
 def hand_slope_only() -> pm.Model:
@@ -905,8 +910,9 @@ def hand_forum_nested() -> pm.Model:
 
 
 def hand_forum_nested_centered() -> pm.Model:
-    """The forum's nested model, centred: ``r ~ MvNormal(0, chol)`` per (group, color) cell and
-    ``sigma_r ~ Normal(0, sigma_sd)``, as written for data-rich cells."""
+    """The forum's nested model, centred: each cell's own coefficients ``beta ~ MvNormal([Intercept,
+    b], chol)`` and log-sigma ``sigma_beta ~ Normal(sigma_Intercept, sigma_sd)``, as written by hand
+    for data-rich cells."""
     d = forum_frame()
     group_idx, groups = codes(d["group"])
     color_idx, colors = codes(d["color"])
@@ -935,13 +941,20 @@ def hand_forum_nested_centered() -> pm.Model:
         pm.Deterministic(
             "corr_group__color", corr, dims=("group__color_term", "group__color_term_bis")
         )
-        r = pm.MvNormal("r_group__color", mu=np.zeros(3), chol=chol, dims=cell_dims)
+        mean = pt.stack([intercept, b[0], b[1]])
+        beta = pm.MvNormal("beta_group__color", mu=mean, chol=chol, dims=cell_dims)
+        pm.Deterministic("r_group__color", beta - mean, dims=cell_dims)
         sigma_intercept = pm.Normal("sigma_Intercept", np.log(0.5), 1.0)
         sigma_sd = pm.HalfNormal("sigma_sd_group__color", 0.5)
-        sigma_r = pm.Normal("sigma_r_group__color", 0.0, sigma_sd, dims=("group", "color"))
+        sigma_beta = pm.Normal(
+            "sigma_beta_group__color", sigma_intercept, sigma_sd, dims=("group", "color")
+        )
+        pm.Deterministic(
+            "sigma_r_group__color", sigma_beta - sigma_intercept, dims=("group", "color")
+        )
         X1 = pt.concatenate([pt.ones((len(d), 1)), X], axis=1)  # (obs, term)
-        mu = intercept + X @ b + (X1 * r[g_idx, c_idx]).sum(axis=-1)
-        sigma = pt.exp(sigma_intercept + sigma_r[g_idx, c_idx])
+        mu = (X1 * beta[g_idx, c_idx]).sum(axis=-1)  # each cell's own coefficients
+        sigma = pt.exp(sigma_beta[g_idx, c_idx])
         pm.Normal("y", mu=mu, sigma=sigma, observed=d["y"].to_numpy(), dims="obs")
     return model
 
@@ -1120,8 +1133,10 @@ def test_effect_dims_and_coords(case_id: str) -> None:
     free = {rv.name for rv in ours.free_RVs}
     effects = {n for n in ours.named_vars if n.startswith(("r_", "sigma_r_"))}
     assert effects == set(case.effects)
-    # Centred effects are parameters, non-centred ones deterministic functions of z.
-    assert {n for n in effects if n in free} == (set(case.effects) if case.centered else set())
+    assert not effects & free  # r is computed: from z (non-centred) or beta (centred)
+    # Centred on the population, each level's coefficients beta are the parameters.
+    betas = {n.replace("beta_", "r_", 1) for n in free if n.startswith(("beta_", "sigma_beta_"))}
+    assert betas == (set(case.effects) if case.centered else set())
     for name, dims in case.effects.items():
         assert ours.named_vars_to_dims[name] == dims, name
         assert theirs.named_vars_to_dims[name] == dims, name

@@ -129,6 +129,7 @@ CASES = [
     Case("additive_blocks", "y ~ x + (1 + x | g) + (1 | c)"),
     Case("uncorrelated", "y ~ x + (1 + x || g)"),
     Case("centered_nested", FORUM_NESTED, data="forum", options={"centered": True}),
+    Case("centered_on_zero", "y ~ 0 + x + (1 | g)", options={"centered": True}),
     Case(
         "centered_one_grouping",
         "y ~ x + (1 + x || g) + (1 | c)",
@@ -265,11 +266,19 @@ def test_comments_say_layout_pooling_and_parameterisation() -> None:
     )
     assert "Independent effects (||)" in prose("uncorrelated")
     centered = prose("centered_nested")
-    assert "Correlated effects, LKJ(2) prior on their correlation; centred, r ~" in centered
-    assert "One effect; centred, r ~ Normal(0, sd)" in centered  # sigma ~ (1 | group:color)
+    assert (
+        "Correlated effects, LKJ(2) prior on their correlation; centred on the population, "
+        "beta_group__color ~ MvNormal(mean, chol) with mean (Intercept, b[x1], b[x2])"
+    ) in centered
+    assert (  # sigma ~ (1 | group:color)
+        "One effect; centred on the population, sigma_beta_group__color ~ Normal(mean, sd) with "
+        "mean (sigma_Intercept)"
+    ) in centered
     mixed = prose("centered_one_grouping")
-    assert "Independent effects (||); centred, r ~ Normal(0, sd)" in mixed
+    assert "Independent effects (||); centred on the population, beta_g ~ Normal(mean, sd)" in mixed
     assert "One effect; non-centred, r = z * sd" in mixed
+    zero = prose("centered_on_zero")
+    assert "One effect; centred, r ~ Normal(0, sd)" in zero
 
 
 def every_helper() -> str:

@@ -113,11 +113,34 @@ def test_centring_choice_per_grouping(centered: object, expected: dict[str, bool
     blocks = {b.block.factors[0]: b for b in model.ir.predictors[0].blocks}
     assert {k: b.centered for k, b in blocks.items()} == expected
     free = {rv.name for rv in model.pymc.free_RVs}
+    # The Intercept centres the first centred block only; a later one is centred on 0.
+    first = next((f for f in ("g", "c") if expected[f]), None)
     for factor, block in blocks.items():
-        # centred: r itself is the parameter; non-centred: z is, and r is computed from it
-        assert (block.r.name in free) == expected[factor]
-        assert (block.z is None) == expected[factor]
+        # non-centred: z is the parameter and r is computed from it; centred on the Intercept:
+        # beta (each level's own intercept) is, r = beta - Intercept; centred on 0: r is
         assert (f"z_{factor}" in free) == (not expected[factor])
+        assert (f"beta_{factor}" in free) == (factor == first)
+        assert (f"r_{factor}" in free) == (expected[factor] and factor != first)
+        assert (block.z is None) == expected[factor]
+
+
+@pytest.mark.parametrize(
+    ("formula", "means"),
+    [
+        ("y ~ x + (1 + x | g)", ("Intercept", "b[0]")),
+        ("y ~ 1 + (1 + x | g)", ("Intercept", None)),  # no population slope: centred on 0
+        ("y ~ 0 + x + (1 + x | g)", (None, "b[0]")),
+        ("y ~ x + (0 + x | g)", ("b[0]",)),
+        ("y ~ x + z + (z || g)", ("Intercept", "b[1]")),
+    ],
+)
+def test_centred_blocks_centre_on_matching_population_terms(
+    formula: str, means: tuple[str | None, ...]
+) -> None:
+    rng = np.random.default_rng(0)
+    data = _cells(4, 3, 1.0).assign(x=rng.normal(size=36), z=rng.normal(size=36))
+    (block,) = hm.Model(formula, data, centered=True).ir.predictors[0].blocks
+    assert tuple(None if m is None else str(m) for m in block.means) == means
 
 
 @pytest.mark.parametrize(
