@@ -225,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument(
+        "--compare-draws", type=int, help="draws and tuning steps of the subsample fits"
+    )
     parser.add_argument("--sampler", default="nutpie")
     parser.add_argument("--centered", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--skip-comparison", action="store_true")
@@ -269,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         big = run_stage([*common, f"--data={full}"], timeout=3600)
         print(f"  {big['fit_s']:.0f} s", flush=True)
         comparison = None
+        if args.compare_draws:
+            common[:2] = [f"--draws={args.compare_draws}", f"--tune={args.compare_draws}"]
         if not args.skip_comparison:
             print(f"subsample: {args.subsample:,} rows, suffstats", flush=True)
             small = run_stage([*common, f"--data={sub}", "--suffstats=true"], timeout=3600)
@@ -319,6 +324,7 @@ def _fit_row(title: str, r: dict[str, Any]) -> str:
     depth = ", ".join(f"{d}: {n}" for d, n in enumerate(r["depth_counts"]) if n)
     return (
         f"| {title} | {r['rows']:,} | {r['cells']:,} | {r['likelihood']} | {r['params']:,} | "
+        f"{r['chains']} × {r['draws']} ({r['tune']}) | "
         f"{r['build_s']:.2f} | {r['fit_s'] / 60:.1f} | {r['peak_mb']:,.0f} | {r['divergences']} | "
         f"{r['max_rhat']:.3f} ({r['max_rhat_param']}) | {r['min_ess']:.0f} ({r['min_ess_param']}) | "
         f"{depth} |"
@@ -348,9 +354,10 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "Reproduce: `make bench-fit`.",
         "",
-        "| fit | rows | cells | likelihood | parameters | build (s) | fit (min) | peak RSS (MB) | "
-        "divergences | largest R-hat | smallest bulk ESS | tree depths (depth: draws) |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|---|",
+        "| fit | rows | cells | likelihood | parameters | chains × draws (tuning) | build (s) | "
+        "fit (min) | peak RSS (MB) | divergences | largest R-hat | smallest bulk ESS | "
+        "tree depths (depth: draws) |",
+        "|---|---:|---:|---|---:|---|---:|---:|---:|---:|---|---|---|",
         _fit_row("full data", big),
     ]
     comparison = report["comparison"]

@@ -825,7 +825,10 @@ def alloc_section(groups: list[Group]) -> list[str]:
         f"of each time that is: `GLIBC_TUNABLES={NO_TRIM}` (no trimming, no `mmap`) and "
         "`PYTENSOR_FLAGS=allow_gc=False` (PyTensor keeps intermediate storage between calls; the "
         "same as compiling with `mode=Mode(linker='cvm_nogc')`). Each variant ran right after the "
-        "default measurement.",
+        "default measurement. hiermod's *default* rows are already compiled with "
+        "`allow_gc=False` (`hiermod.fit.sampling_mode()`, what `Model.fit` uses), so its "
+        "`allow_gc=False` rows repeat the measurement; the peers' rows show what the same setting "
+        "would give them.",
         "",
         *variant_table(groups),
     ]

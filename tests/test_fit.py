@@ -208,3 +208,31 @@ def test_default_log_likelihood_is_skipped_when_too_large(monkeypatch) -> None:
     assert forced["log_likelihood"]["y"].shape == (1, 1, 200)
     monkeypatch.setattr(fit_module, "MAX_POINTWISE_VALUES", 200)
     assert "log_likelihood" in model.fit(method="map", progressbar=False).groups()
+
+
+@pytest.mark.parametrize(
+    ("cpus", "chains", "threads"), [(2, 4, 1), (2, 2, 1), (2, 1, 2), (8, 2, 4), (8, 4, 2), (1, 4, 1)]
+)
+def test_blas_threads_share_the_cpus_between_parallel_chains(
+    monkeypatch, cpus: int, chains: int, threads: int
+) -> None:
+    monkeypatch.setattr(fit_module.os, "cpu_count", lambda: cpus)
+    assert fit_module.blas_threads(chains) == threads
+
+
+def test_threaded_samplers_run_with_limited_blas_threads(model, monkeypatch) -> None:
+    """nutpie runs chains as threads: while it samples, each BLAS call uses blas_threads(chains)."""
+    from threadpoolctl import threadpool_info
+
+    seen: list[int] = []
+
+    def fake_sample(**kwargs: object) -> az.InferenceData:
+        seen.extend(pool["num_threads"] for pool in threadpool_info())
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(fit_module, "_require", lambda what, **_: what)
+    monkeypatch.setattr(fit_module.pm, "sample", fake_sample)
+    monkeypatch.setattr(fit_module.os, "cpu_count", lambda: 2)
+    with pytest.raises(RuntimeError, match="stop here"):
+        model.fit(chains=4, sampler="nutpie", progressbar=False)
+    assert seen and set(seen) == {1}
