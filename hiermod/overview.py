@@ -35,9 +35,20 @@ def _blocks(model: Model) -> list[tuple[str, BlockIR]]:
 def _prior(spec: ParamSpec) -> str:
     if spec.role == "group_corr":  # the LKJ prior sits on the Cholesky factor
         return ""
+    if spec.free and spec.role in ("group_coefficients", "group_effects"):  # centred blocks
+        return "centred: normal(mean, sd / chol)"
     return (
         str(spec.prior) if spec.prior is not None else ("(deterministic)" if not spec.free else "")
     )
+
+
+def _parameterisation(block: BlockIR) -> str:
+    """``non-centred``, ``centred on 0`` or ``centred on Intercept, b[1]``."""
+    if not block.centered:
+        return "non-centred"
+    if block.beta is None:
+        return "centred on 0"
+    return "centred on " + ", ".join("0" if t is None else str(t) for t in block.means)
 
 
 def blocks_table(model: Model) -> pd.DataFrame:
@@ -51,6 +62,7 @@ def blocks_table(model: Model) -> pd.DataFrame:
             "layout": b.layout,
             "why": b.layout_reason,
             "correlated": b.correlated,
+            "parameterisation": _parameterisation(b),
             "levels": b.n_levels,
             "observed cells": b.n_cells_observed,
         }
@@ -90,7 +102,7 @@ def overview_text(model: Model) -> str:
         kind = "correlated" if b.correlated else "independent"
         lines.append(
             f"    {b.block}  {dpar}; grouping {':'.join(b.block.factors)}; "
-            f"effects {', '.join(b.term_labels)}; {kind};"
+            f"effects {', '.join(b.term_labels)}; {kind}; {_parameterisation(b)};"
         )
         lines.append(
             f"        {b.layout} layout ({b.layout_reason}); {b.n_levels} levels, "

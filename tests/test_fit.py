@@ -211,7 +211,8 @@ def test_default_log_likelihood_is_skipped_when_too_large(monkeypatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cpus", "chains", "threads"), [(2, 4, 1), (2, 2, 1), (2, 1, 2), (8, 2, 4), (8, 4, 2), (1, 4, 1)]
+    ("cpus", "chains", "threads"),
+    [(2, 4, 1), (2, 2, 1), (2, 1, 2), (8, 2, 4), (8, 4, 2), (1, 4, 1)],
 )
 def test_blas_threads_share_the_cpus_between_parallel_chains(
     monkeypatch, cpus: int, chains: int, threads: int
@@ -235,4 +236,5 @@ def test_threaded_samplers_run_with_limited_blas_threads(model, monkeypatch) -> 
     monkeypatch.setattr(fit_module.os, "cpu_count", lambda: 2)
     with pytest.raises(RuntimeError, match="stop here"):
         model.fit(chains=4, sampler="nutpie", progressbar=False)
-    assert seen and set(seen) == {1}
+    assert seen
+    assert set(seen) == {1}

@@ -115,7 +115,8 @@ def test_repr_shows_formula_blocks_parameters_and_priors() -> None:
     lines = text.splitlines()
     assert lines[0] == "hiermod.Model: y ~ 1 + x1 + (1 | group) + (1 | group:color)"
     assert (
-        "    (1 | group:color)  mu; grouping group:color; effects Intercept; independent;" in lines
+        "    (1 | group:color)  mu; grouping group:color; effects Intercept; independent; "
+        "non-centred;" in lines
     )
     assert any(
         line.strip().startswith("dense layout (6 of 6 combinations observed")
@@ -127,3 +128,17 @@ def test_repr_shows_formula_blocks_parameters_and_priors() -> None:
     html = model._repr_html_()
     assert "<th>observed cells</th>" in html
     assert "half_normal" in html
+
+
+def test_repr_says_what_centred_blocks_centre_on() -> None:
+    data = models()["nested"].data
+    model = hm.Model("y ~ 1 + x1 + (1 + x1 | group) + (1 | color)", data, centered=True)
+    lines = repr(model).splitlines()
+    assert any(line.endswith("correlated; centred on Intercept, b[0];") for line in lines)
+    assert any(line.endswith("independent; centred on 0;") for line in lines)
+    row = next(line for line in lines if line.strip().startswith("beta_group "))
+    assert row.endswith("centred: normal(mean, sd / chol)")
+    table = model.describe()
+    assert table.loc["beta_group", ["role", "free"]].tolist() == ["group_coefficients", True]
+    assert table.loc["r_group", ["role", "free"]].tolist() == ["group_effects", False]
+    assert table.loc["r_color", ["role", "free"]].tolist() == ["group_effects", True]  # on 0
