@@ -35,7 +35,7 @@ bench: $(STAMP)
 
 bench-fit: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
-	$(BIN)/python benchmarks/big_fit.py
+	$(BIN)/python benchmarks/big_fit.py --compare-draws 500
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
