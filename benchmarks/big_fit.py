@@ -15,7 +15,8 @@
 Every stage runs in its own subprocess (peak memory is that stage's). Results go to
 ``docs/benchmarks-fit.md``; ``--json`` keeps the raw numbers.
 
-Run: ``make bench-fit`` (about 45 minutes on 2 cores; the subsample fits use ``--compare-draws 500``) or, for a quick look,
+Run: ``make bench-fit`` (about 45 minutes on 2 cores; the subsample fits use
+``--compare-draws 500``) or, for a quick look,
 ``.venv/bin/python benchmarks/big_fit.py --rows 100000 --groups 100 --subsample 20000 --draws 200``.
 """
 
