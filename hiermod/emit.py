@@ -149,7 +149,6 @@ def _population(e: _Emitter, pop: PopulationIR) -> Piece:
 def _block(e: _Emitter, block: BlockIR) -> Piece:
     assert e.predictor is not None
     lines = [line for note in block_notes(block, e.predictor) for line in comment(note, 2)]
-    r_dims = _dims(block.r.dims)
     r = e.local(block.r.name)
     if block.correlated:
         assert block.chol is not None
@@ -175,30 +174,14 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
         if block.centered:
             lines += _centred(e, block, "pm.MvNormal", chol=chol)
         else:
-            assert block.z is not None
-            lines += _random_variable(e, block.z)
-            effects = call(
-                "pm.Deterministic",
-                literal(block.r.name),
-                Chain(e.local(block.z.name), (("@", f"{chol}.T"),)),
-                dims=r_dims,
-            )
-            lines += render(effects, 2, f"{r} = ")
+            lines += _non_centred(e, block, "@", f"{chol}.T")
     else:
         lines += _random_variable(e, block.sd)
         sd = e.local(block.sd.name)
         if block.centered:
             lines += _centred(e, block, "pm.Normal", sigma=sd)
         else:
-            assert block.z is not None
-            lines += _random_variable(e, block.z)
-            effects = call(
-                "pm.Deterministic",
-                literal(block.r.name),
-                Chain(e.local(block.z.name), (("*", sd),)),
-                dims=r_dims,
-            )
-            lines += render(effects, 2, f"{r} = ")
+            lines += _non_centred(e, block, "*", sd)
 
     idx = e.local(block.index)
     multi = len(block.level_dims) > 1
@@ -222,6 +205,14 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
             assert block.Z is not None
             terms.append(Chain(gathered, (("*", f"{e.local(block.Z)}[:, {j}]"),)))
     return Piece(lines, tuple(terms))
+
+
+def _non_centred(e: _Emitter, block: BlockIR, op: str, scale: str) -> list[str]:
+    """``z ~ normal(0, 1)`` and ``r = z @ chol.T`` (``op="@"``) or ``r = z * sd``."""
+    assert block.z is not None
+    effects = Chain(e.local(block.z.name), ((op, scale),))
+    det = call("pm.Deterministic", literal(block.r.name), effects, dims=_dims(block.r.dims))
+    return _random_variable(e, block.z) + render(det, 2, f"{e.local(block.r.name)} = ")
 
 
 def _centred(e: _Emitter, block: BlockIR, dist: str, **spread: Code) -> list[str]:
