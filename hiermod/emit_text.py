@@ -6,7 +6,7 @@ emitter escapes it (:func:`~hiermod.codegen.comment_text`) before it becomes a c
 
 from __future__ import annotations
 
-from hiermod.ir import BlockIR, ConstantIR, ModelIR, PopulationIR, PredictorIR
+from hiermod.ir import BlockIR, ConstantIR, ModelIR, PopulationIR, PopulationTerm, PredictorIR
 from hiermod.terms import ModelFormula
 
 __all__ = ["block_notes", "constant_note", "population_note", "predictor_note", "reduction_notes"]
@@ -71,37 +71,32 @@ def block_notes(block: BlockIR, predictor: PredictorIR) -> list[str]:
         notes.append(f"Dense layout, r has dims ({dims}): {block.layout_reason}.")
     elif block.layout == "observed":
         notes.append(f"Observed-cells layout, r has dims ({dims}): {block.layout_reason}.")
-    why = block.centered_reason
-    if block.beta is not None:
-        labels = predictor.population.coef_labels
-        on = ", ".join(
-            "0"
-            if t is None
-            else t.param
-            if t.element is None
-            else f"{t.param}[{labels[t.element]}]"
-            for t in block.means
-        )
-        dist = "MvNormal(mean, chol)" if block.correlated else "Normal(mean, sd)"
-        form = f"centred on the population, {block.beta.name} ~ {dist} with mean ({on}), r = {block.beta.name} - mean"
-        kind = (
-            f"Correlated effects, LKJ({block.lkj_eta:g}) prior on their correlation"
-            if block.correlated
-            else "Independent effects (||)"
-            if block.size > 1
-            else "One effect"
-        )
-        notes.append(f"{kind}; {form}: {why}.")
-        return notes
     if block.correlated:
-        form = "centred, r ~ MvNormal(0, chol)" if block.centered else "non-centred, r = z @ chol.T"
-        notes.append(
-            f"Correlated effects, LKJ({block.lkj_eta:g}) prior on their correlation; {form}: {why}."
-        )
+        kind = f"Correlated effects, LKJ({block.lkj_eta:g}) prior on their correlation"
+        spread, product = "chol", "z @ chol.T"
     else:
         kind = "Independent effects (||)" if block.size > 1 else "One effect"
-        form = "centred, r ~ Normal(0, sd)" if block.centered else "non-centred, r = z * sd"
-        notes.append(f"{kind}; {form}: {why}.")
+        spread, product = "sd", "z * sd"
+    dist = "MvNormal" if block.correlated else "Normal"
+    if block.beta is not None:
+        labels = predictor.population.coef_labels
+
+        def label(term: PopulationTerm | None) -> str:  # b[2] -> b[x2]
+            if term is None or term.element is None:
+                return str(term or 0)
+            return f"{term.param}[{labels[term.element]}]"
+
+        on = ", ".join(map(label, block.means))
+        beta = block.beta.name
+        form = (
+            f"centred on the population, {beta} ~ {dist}(mean, {spread}) with mean ({on}), "
+            f"r = {beta} - mean"
+        )
+    elif block.centered:
+        form = f"centred, r ~ {dist}(0, {spread})"
+    else:
+        form = f"non-centred, r = {product}"
+    notes.append(f"{kind}; {form}: {block.centered_reason}.")
     return notes
 
 

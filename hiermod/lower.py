@@ -353,8 +353,11 @@ class _Lowering:
         dpar: str,
         taken_stems: set[str],
         position: int,
-        means: tuple[PopulationTerm | None, ...] = (),
+        centring: tuple[bool, str],
+        means: tuple[PopulationTerm | None, ...],
     ) -> BlockIR:
+        """The block's IR; ``centring`` is :meth:`centered_for`'s answer, ``means`` (centred blocks)
+        :meth:`block_means`'."""
         grouping = bd.grouping
         base = stem(grouping.factors)
         block_stem = base
@@ -457,7 +460,7 @@ class _Lowering:
                     corr_name, (corr_name, f"{prefix}corr"), Prior("lkj", LKJ_ETA), "correlation"
                 )
             )
-        centered, centered_reason = self.centered_for(bd)
+        centered, centered_reason = centring
         z = beta = None
         centred_on_population = centered and any(m is not None for m in means)
         if not centered:
@@ -523,10 +526,9 @@ class _Lowering:
         absorbed: set[str] = set()  # population parameters a centred block is centred on
         blocks = []
         for position, bd in enumerate(fd.blocks):
-            means: tuple[PopulationTerm | None, ...] = ()
-            if self.centered_for(bd)[0]:
-                means = self.block_means(bd, fd, population, absorbed)
-            blocks.append(self.block(bd, prefix, fd.dpar, taken, position, means))
+            centring = self.centered_for(bd)
+            means = self.block_means(bd, fd, population, absorbed) if centring[0] else ()
+            blocks.append(self.block(bd, prefix, fd.dpar, taken, position, centring, means))
         offset = None
         if fd.offset is not None:
             offset = self.add_data(
