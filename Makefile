@@ -1,40 +1,39 @@
-# Two commands for a newcomer: `make demo` and `make test`. Both bootstrap .venv on first use.
-PYTHON ?= python3
+# Two commands for a newcomer: `make demo` and `make test`. Both bootstrap .venv on first use,
+# with the newest Python >= 3.12 that runs here (tools/find-python; `make test PYTHON=python3.12`
+# picks one).
+PYTHON ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck format bench bench-fit clean
+.PHONY: venv venv-bench demo test lint typecheck format bench bench-fit clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+venv:
+	@PYTHON='$(PYTHON)' sh tools/venv $(VENV) test
 
-demo: $(STAMP)
+venv-bench:
+	@PYTHON='$(PYTHON)' sh tools/venv $(VENV) test,bench
+
+demo: venv
 	$(BIN)/hiermod demo
 
-test: $(STAMP) lint typecheck
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+test: venv lint typecheck
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
-lint: $(STAMP)
-	$(BIN)/ruff check hiermod tests benchmarks
-	$(BIN)/ruff format --check hiermod tests benchmarks
+lint: venv
+	$(BIN)/ruff check hiermod tests benchmarks tools
+	$(BIN)/ruff format --check hiermod tests benchmarks tools
 
-typecheck: $(STAMP)
+typecheck: venv
 	$(BIN)/mypy
 
-format: $(STAMP)
-	$(BIN)/ruff format hiermod tests benchmarks
-	$(BIN)/ruff check --fix hiermod tests benchmarks
+format: venv
+	$(BIN)/ruff format hiermod tests benchmarks tools
+	$(BIN)/ruff check --fix hiermod tests benchmarks tools
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+bench: venv-bench
 	$(BIN)/python benchmarks/peers.py
 
-bench-fit: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+bench-fit: venv-bench
 	$(BIN)/python benchmarks/big_fit.py --compare-draws 500
 
 clean:

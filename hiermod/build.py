@@ -7,12 +7,15 @@ back to NumPy and their gradient uses ``np.add.at`` (3–4× slower per evaluati
 
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import Any
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.dist_math import logpow
+from pytensor.configdefaults import config as pytensor_config
 
 from hiermod.ir import (
     BlockIR,
@@ -111,7 +114,7 @@ def _block_effects(block: BlockIR, population: dict[str, TensorLike]) -> TensorL
             store_in_trace=False,
         )
         pm.Deterministic(block.sd.name, stds, dims=block.sd.dims)
-        pm.Deterministic(block.corr.name, corr, dims=block.corr.dims)
+        pm.Deterministic(block.corr.name, corr[np.triu_indices(k, 1)], dims=block.corr.dims)
         if block.centered:
             return _centred_effects(block, chol, population)
         assert block.z is not None
@@ -317,6 +320,25 @@ def _collapsed_likelihood(ir: ModelIR, collapsed: CollapsedIR, data: dict[str, T
     pm.Potential(f"{lik.name}_loglik", pt.sum(loglik) + collapsed.constant)
 
 
+@functools.cache
+def _look_up_blas_quietly() -> None:
+    """Let PyTensor look for a BLAS library now, without its warning when pip's PyTensor finds none.
+
+    PyTensor looks the first time it compiles C code and warns that BLAS-bound operations "will be
+    severely degraded". hiermod compiles its models with Numba (:func:`hiermod.fit.sampling_mode`),
+    which does not use that BLAS; the only C code PyMC compiles for a hiermod model is the initial
+    point, whose graph holds the scan of the LKJ prior's random draws (``pm.LKJCholeskyCov``; the
+    same happens for any PyMC model with that prior). The warning then says nothing a hiermod user
+    can act on. The look-up result is cached by PyTensor, so the warning is silenced for this one
+    look-up only; a user who configures ``blas__ldflags`` gets theirs unchanged.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="PyTensor could not link to a BLAS installation", category=UserWarning
+        )
+        _ = pytensor_config.blas__ldflags
+
+
 def build(ir: ModelIR, *, rows: bool = False) -> pm.Model:
     """Build the PyMC model the IR describes.
 
@@ -324,6 +346,7 @@ def build(ir: ModelIR, *, rows: bool = False) -> pm.Model:
     counts), unless ``rows=True`` asks for the row-wise model (same parameters; used for predictions
     and log-likelihoods).
     """
+    _look_up_blas_quietly()
     reduced = None if rows else (ir.suffstats or ir.collapsed)
     coords = ir.coords if reduced is None else {**ir.coords, **reduced.coords}
     with pm.Model(coords=coords) as model:

@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 import pandas as pd
 
+from hiermod.fit_groups import read_group
 from hiermod.warnings import HiermodWarning
 
 if TYPE_CHECKING:
-    import arviz as az
+    import xarray as xr
 
     from hiermod.datasets import Simulated
     from hiermod.model import Model
@@ -47,13 +48,13 @@ def _rows(values: np.ndarray, labels: list[str]) -> list[tuple[str, np.ndarray]]
     return [(label, flat[..., j].ravel()) for j, label in enumerate(labels)]
 
 
-def recovery_table(model: Model, idata: az.InferenceData, truth: dict[str, Any]) -> pd.DataFrame:
+def recovery_table(model: Model, idata: xr.DataTree, truth: dict[str, Any]) -> pd.DataFrame:
     """True value, posterior mean, 90% interval and coverage of the population-level parameters.
 
     Rows: ``Intercept``, ``b[x]``, ``sd_<g>[term]`` and the distributional parameters' intercepts
     and sds, for every name in ``truth`` that the posterior has and that is not per-level.
     """
-    post = idata["posterior"]
+    post = read_group(idata)
     rows: list[dict[str, Any]] = []
     for name, true in truth.items():
         if name not in post or name.startswith(("r_", "sigma_r_", "corr_")):
@@ -110,7 +111,7 @@ def run_demo(
     seed: int = DEMO_SEED,
     progressbar: bool = True,
     stream: TextIO | None = None,
-) -> tuple[Model, az.InferenceData, pd.DataFrame]:
+) -> tuple[Model, xr.DataTree, pd.DataFrame]:
     """Simulate, fit and report (see the module docstring); returns the model, fit and recovery table."""
     import hiermod as hm
 

@@ -1,6 +1,6 @@
 """Sampler diagnostics after NUTS: divergences, tree depth, R-hat and bulk ESS, in one place.
 
-:func:`diagnose` reduces an ``InferenceData`` to a :class:`Diagnostics` value; :func:`warn_if_problems`
+:func:`diagnose` reduces a fit (``xarray.DataTree``) to a :class:`Diagnostics` value; :func:`warn_if_problems`
 turns its problems into **one** :class:`~hiermod.warnings.SamplingWarning` that lists every problem
 and the usual remedies (never one warning per parameter). ``Model.summary`` prints
 :meth:`Diagnostics.line`.
@@ -20,6 +20,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
+from hiermod.fit_groups import read_group
 from hiermod.ir import ModelIR
 from hiermod.transforms import user_stacklevel
 from hiermod.warnings import SamplingWarning
@@ -155,21 +156,21 @@ def unchecked(ir: ModelIR) -> tuple[str, ...]:
     return tuple(p.name for p in ir.parameters() if p.role in ("group_offsets", "group_corr"))
 
 
-def diagnose(idata: az.InferenceData, skip: Collection[str] = ()) -> Diagnostics:
+def diagnose(idata: xr.DataTree, skip: Collection[str] = ()) -> Diagnostics:
     """Divergences, tree-depth hits, worst R-hat and worst bulk ESS of a fit.
 
     ``skip`` names variables left out of the R-hat and ESS checks (see :func:`unchecked`).
     """
-    posterior = idata["posterior"]
+    posterior = read_group(idata)
     chains, draws = int(posterior.sizes["chain"]), int(posterior.sizes["draw"])
     divergences = treedepth = None
-    if "sample_stats" in idata.groups():
-        stats = idata["sample_stats"]
+    if "sample_stats" in idata.children:
+        stats = read_group(idata, "sample_stats")
         if "diverging" in stats:
             divergences = int(stats["diverging"].sum())
         if "reached_max_treedepth" in stats:
             treedepth = int(stats["reached_max_treedepth"].sum())
-    if draws < 4 or "sample_stats" not in idata.groups():
+    if draws < 4 or "sample_stats" not in idata.children:
         return Diagnostics(chains, draws, divergences, treedepth)
     names = _checked_variables(posterior, skip)
     subset = posterior[names]
@@ -205,7 +206,7 @@ def warning_text(diagnostics: Diagnostics) -> str | None:
     return "\n".join(lines)
 
 
-def warn_if_problems(idata: az.InferenceData, skip: Collection[str] = ()) -> Diagnostics:
+def warn_if_problems(idata: xr.DataTree, skip: Collection[str] = ()) -> Diagnostics:
     """Diagnose ``idata`` and issue one :class:`SamplingWarning` listing every problem found."""
     diagnostics = diagnose(idata, skip)
     text = warning_text(diagnostics)

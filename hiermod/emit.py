@@ -168,8 +168,9 @@ def _block(e: _Emitter, block: BlockIR) -> Piece:
             store_in_trace="False",
         )
         lines += assign([chol, corr, sd], lkj, 2)
-        for spec, local in ((block.sd, sd), (block.corr, corr)):
-            det = call("pm.Deterministic", literal(spec.name), local, dims=_dims(spec.dims))
+        pairs = f"{corr}[np.triu_indices({k}, 1)]"  # each pair of terms once (not the diagonal)
+        for spec, value in ((block.sd, sd), (block.corr, pairs)):
+            det = call("pm.Deterministic", literal(spec.name), value, dims=_dims(spec.dims))
             lines += render(det, 2)
         if block.centered:
             lines += _centred(e, block, "pm.MvNormal", chol=chol)
@@ -408,8 +409,6 @@ def _coords(e: _Emitter) -> Seq:
                 note = f"Effects of {block.block}"
                 terms = data.constant(block.term_dim, _labels(block.term_labels), note)
                 sources[block.term_dim] = terms
-                if block.corr is not None:
-                    sources[block.corr.dims[1]] = terms
     items = [
         Item(sources.get(dim) or _labels(labels), f"{literal(dim)}: ")
         for dim, labels in e.ir.coords.items()

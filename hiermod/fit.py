@@ -1,6 +1,7 @@
-"""Fitting a :class:`~hiermod.model.Model`: MCMC (NUTS) or a quick approximation, always an ``InferenceData``.
+"""Fitting a :class:`~hiermod.model.Model`: MCMC (NUTS) or a quick approximation, always a ``DataTree``.
 
-``Model.fit`` calls :func:`fit`. Every method returns an ``arviz.InferenceData`` with the model's named
+``Model.fit`` calls :func:`fit`. Every method returns an ``xarray.DataTree`` — ArviZ 1's container
+for a fit, with the groups ArviZ's functions read — with the model's named
 dims and coords, an ``observed_data`` group, the pointwise ``log_likelihood`` (for ``az.loo`` /
 ``az.compare``; ``log_likelihood=False`` skips it) and the ``hiermod_*`` attributes of
 :mod:`hiermod.storage` on the posterior group, so the fit can be saved with ``idata.to_netcdf`` and
@@ -29,15 +30,16 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import xarray as xr
-from pytensor.compile.mode import Mode, get_default_mode
+from pytensor.compile.mode import Mode, get_mode
 from threadpoolctl import threadpool_limits
 
 from hiermod.diagnostics import unchecked, warn_if_problems
 from hiermod.errors import DependencyError, HiermodError
+from hiermod.fit_groups import read_group
+from hiermod.predict import predict
 from hiermod.storage import fit_attrs
 from hiermod.transforms import user_stacklevel
 from hiermod.warnings import FitWarning
@@ -85,16 +87,17 @@ def _require(what: str, *, any_of: bool = False) -> str:
 
 
 def sampling_mode() -> Mode:
-    """The PyTensor mode PyMC's NUTS compiles hiermod models with: the default (C) mode, except
-    that intermediate results keep their storage between calls (``allow_gc=False``).
+    """The PyTensor mode PyMC's NUTS compiles hiermod models with: Numba (``"NUMBA"``).
 
-    By default PyTensor frees each intermediate array after its last use in an evaluation. A
-    row-wise logp+gradient at 100k rows then allocates and frees a few dozen 800 kB arrays on every
-    call, and glibc hands such blocks back to the OS and page-faults them in again: measured
-    11.6 → 4.1 ms per logp+gradient for the forum model row-wise at 100k rows (docs/benchmarks.md).
-    The cost is keeping those arrays, about ``rows × 8 bytes`` each, for the life of the sampler.
+    Measured on the benchmark models (``benchmarks/backends.py``, docs/performance.md): one
+    logp+gradient under Numba takes a third to two thirds of the time it takes under PyTensor's C
+    virtual machine (sleepstudy 0.017 vs 0.050 ms, the forum model at 100k rows through sufficient
+    statistics 0.10 vs 0.14 ms, row-wise 4.4 vs 6.4 ms), and its first compile on a cold cache is
+    shorter (10 s vs 39 s for sleepstudy). PyTensor 3 defaults to it as well; hiermod names it so
+    that a changed global default does not slow the sampler down. ``compile_kwargs={"mode": ...}``
+    passed to ``Model.fit`` still wins.
     """
-    mode: Mode = get_default_mode().clone(link_kwargs={"allow_gc": False})
+    mode: Mode = get_mode("NUMBA")
     return mode
 
 
@@ -114,8 +117,9 @@ def fit(
     progressbar: bool = True,
     method: str = "nuts",
     log_likelihood: bool | None = None,
+    posterior_predictive: bool = False,
     **kwargs: Any,
-) -> az.InferenceData:
+) -> xr.DataTree:
     """Fit ``model``; see the module docstring for the methods.
 
     Args:
@@ -128,6 +132,9 @@ def fit(
             (``False``), or by default compute it unless it would hold more than
             :data:`MAX_POINTWISE_VALUES` numbers (rows × chains × draws; then a
             :class:`~hiermod.warnings.FitWarning` says it was skipped).
+        posterior_predictive: add a ``posterior_predictive`` group: one response drawn from the
+            likelihood per posterior draw and training row, dims (chain, draw, obs), for
+            ``az.plot_ppc_dist`` and other checks (what ``Model.predict(kind="response")`` gives).
         **kwargs: passed on: to ``pm.sample`` for NUTS (``target_accept=0.95``, ``cores=1``, …),
             to ``pm.fit`` for ADVI (``n=20000`` iterations), to ``pm.find_MAP`` for MAP.
 
@@ -138,6 +145,11 @@ def fit(
     _check_choice("sampler", sampler, SAMPLERS)
     if method != "nuts" and sampler != "pymc":
         raise ValueError(f"sampler={sampler!r} is for method='nuts', not method={method!r}")
+    if posterior_predictive and model.streamed:
+        raise HiermodError(
+            "posterior_predictive=True needs the rows, and a streamed model keeps none: "
+            "predict on a sample of them with Model.predict(fit, data=rows, kind='response')"
+        )
     pymc_model = model.pymc
     start = time.perf_counter()
     if method == "nuts":
@@ -158,7 +170,10 @@ def fit(
         # (same parameters) gives the pointwise values.
         rows_model = getattr(model, "pymc_rows", pymc_model)
         pm.compute_log_likelihood(idata, model=rows_model, progressbar=False)
-    n_chains, n_draws = idata["posterior"].sizes["chain"], idata["posterior"].sizes["draw"]
+    if posterior_predictive:
+        _add_posterior_predictive(idata, model, random_seed)
+    posterior = read_group(idata)
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     settings: dict[str, str | int | float] = {
         "method": method,
         "sampler": sampler if method == "nuts" else method,
@@ -173,12 +188,17 @@ def fit(
     return idata
 
 
+def _add_posterior_predictive(idata: xr.DataTree, model: Model, random_seed: int | None) -> None:
+    draws = predict(model, idata, kind="response", random_seed=random_seed)
+    idata["posterior_predictive"] = xr.Dataset({draws.name: draws.drop_attrs()})
+
+
 MAX_POINTWISE_VALUES = 250_000_000  # 2 GB of float64: e.g. 62,500 rows × 4 chains × 1000 draws
 
 
-def _pointwise_fits(model: Model, idata: az.InferenceData) -> bool:
+def _pointwise_fits(model: Model, idata: xr.DataTree) -> bool:
     """Whether the default pointwise log-likelihood fits in :data:`MAX_POINTWISE_VALUES`."""
-    posterior = idata["posterior"]
+    posterior = read_group(idata)
     n_rows = len(model.ir.coords.get("obs", ()))
     values = n_rows * posterior.sizes["chain"] * posterior.sizes["draw"]
     if values <= MAX_POINTWISE_VALUES:
@@ -206,7 +226,7 @@ def _nuts(
     random_seed: int | None,
     progressbar: bool,
     kwargs: dict[str, Any],
-) -> az.InferenceData:
+) -> xr.DataTree:
     if sampler != "pymc":
         _require(sampler)
     # hiermod checks convergence itself (one warning, hiermod.diagnostics), so PyMC's per-check
@@ -222,7 +242,19 @@ def _nuts(
     limit = (
         contextlib.nullcontext() if sampler == "pymc" else threadpool_limits(blas_threads(chains))
     )
-    with limit:
+    with limit, warnings.catch_warnings():
+        # PyMC's NUTS computes the kinetic energy of each leapfrog step with NumPy; when a
+        # trajectory diverges (usually early in tuning, e.g. a Poisson model's exp(eta) from a
+        # jittered start) the momentum overflows and NumPy warns "overflow encountered in dot".
+        # PyMC already ends that trajectory as a divergence, and divergences after tuning are
+        # reported by hiermod's one SamplingWarning, so the NumPy warning adds nothing. Filtered
+        # for that module only; the filter reaches the chains' processes (forked).
+        warnings.filterwarnings(
+            "ignore",
+            message="overflow encountered",
+            category=RuntimeWarning,
+            module="pymc.step_methods.hmc.quadpotential",
+        )
         result = pm.sample(
             draws=draws,
             tune=tune,
@@ -233,7 +265,7 @@ def _nuts(
             model=model,
             **kwargs,
         )
-    assert isinstance(result, az.InferenceData)
+    assert isinstance(result, xr.DataTree)
     return result
 
 
@@ -255,13 +287,13 @@ def _advi(
     random_seed: int | None,
     progressbar: bool,
     kwargs: dict[str, Any],
-) -> az.InferenceData:
+) -> xr.DataTree:
     n = int(kwargs.pop("n", 20_000))
     approx = pm.fit(
         n=n, method="advi", model=model, random_seed=random_seed, progressbar=progressbar, **kwargs
     )
     result = approx.sample(draws, random_seed=random_seed)
-    assert isinstance(result, az.InferenceData)
+    assert isinstance(result, xr.DataTree)
     return result
 
 
@@ -271,11 +303,10 @@ def _pathfinder(
     random_seed: int | None,
     progressbar: bool,
     kwargs: dict[str, Any],
-) -> az.InferenceData:
+) -> xr.DataTree:
     """Multi-path Pathfinder from pymc-extras (``pymc_extras.fit(method="pathfinder")``).
 
-    Recent pymc-extras return an ``xarray.DataTree``, older ones an ``InferenceData``; both are
-    accepted. Deterministics (``r_*``, ``sd_*``) are added when the backend left them out.
+    Deterministics (``r_*``, ``sd_*``) are added when the backend left them out.
     """
     module = importlib.import_module(_require("pathfinder", any_of=True))
     result = module.fit(
@@ -286,51 +317,54 @@ def _pathfinder(
         progressbar=progressbar,
         **kwargs,
     )
-    if not isinstance(result, az.InferenceData) and hasattr(result, "children"):
-        result = az.InferenceData.from_datatree(result)
-    if not isinstance(result, az.InferenceData):  # pragma: no cover - unknown pymc-extras
-        raise HiermodError(f"pathfinder returned {type(result).__name__}, not an InferenceData")
+    if not isinstance(result, xr.DataTree):  # pragma: no cover - unknown pymc-extras
+        raise HiermodError(f"pathfinder returned {type(result).__name__}, not a DataTree")
     return _with_deterministics(result, model)
 
 
-def _with_deterministics(idata: az.InferenceData, model: pm.Model) -> az.InferenceData:
+def _with_deterministics(idata: xr.DataTree, model: pm.Model) -> xr.DataTree:
     """Add deterministics (``r_*``, ``sd_*``, ``corr_*``) when a backend left them out."""
-    missing = [d for d in model.deterministics if d.name not in idata["posterior"]]
+    missing = [d for d in model.deterministics if d.name not in read_group(idata)]
     if missing:
         extra = pm.compute_deterministics(
-            idata["posterior"], var_names=[d.name for d in missing], model=model, progressbar=False
+            read_group(idata),
+            var_names=[d.name for d in missing],
+            model=model,
+            progressbar=False,
         )
-        idata["posterior"] = idata["posterior"].merge(extra)
+        idata["posterior"] = read_group(idata).merge(extra)
     return idata
 
 
 def _map(
     model: pm.Model, random_seed: int | None, progressbar: bool, kwargs: dict[str, Any]
-) -> az.InferenceData:
-    point = pm.find_MAP(
+) -> xr.DataTree:
+    """The mode from the model's initial point (no jitter: the same answer on every call)."""
+    kwargs.setdefault("jitter", False)
+    result = pm.find_MAP(
         model=model,
         progressbar=progressbar,
-        include_transformed=False,
-        seed=random_seed,
+        random_seed=random_seed,
+        return_inferencedata=True,
         **kwargs,
     )
-    names = [v.name for v in (*model.free_RVs, *model.deterministics)]
-    posterior = {name: np.asarray(point[name])[None, None, ...] for name in names if name in point}
-    dims = {name: list(model.named_vars_to_dims.get(name, ())) for name in posterior}
-    coords = {name: list(values) for name, values in model.coords.items() if values is not None}
-    result: az.InferenceData = az.from_dict(
-        posterior=posterior, coords=coords, dims={k: v for k, v in dims.items() if v}
-    )
+    assert isinstance(result, xr.DataTree)
     return result
 
 
-def _ensure_observed(idata: az.InferenceData, model: Model) -> None:
-    """Every fit carries the observed response, with the ``obs`` coords of the model."""
-    if "observed_data" in idata.groups():
-        return
+def _ensure_observed(idata: xr.DataTree, model: Model) -> None:
+    """Every fit carries the observed response, with the ``obs`` coords of the model.
+
+    A model fitted through sufficient statistics has no observed variable, so PyMC leaves the
+    response out (or writes no ``observed_data`` group at all).
+    """
     lik = model.ir.likelihood
+    if "observed_data" in idata.children and lik.name in read_group(idata, "observed_data"):
+        return
     values = model.ir.data_values[lik.observed]
     obs = xr.Dataset(
         {lik.name: (("obs",), values)}, coords={"obs": np.asarray(model.ir.coords["obs"])}
     )
-    idata.add_groups(observed_data=obs)
+    if "observed_data" in idata.children:
+        obs = read_group(idata, "observed_data").merge(obs)
+    idata["observed_data"] = obs

@@ -142,6 +142,16 @@ class BlockIR:
         return len(self.term_labels)
 
     @property
+    def corr_pairs(self) -> tuple[tuple[int, int], ...]:
+        """The (i, j), i < j, term pairs whose correlations ``corr`` stores, in its order.
+
+        The upper triangle row by row, as ``np.triu_indices(k, 1)``: for terms (Intercept, x, z)
+        the pairs (Intercept, x), (Intercept, z), (x, z). The diagonal is not stored: it is 1.
+        """
+        rows, cols = np.triu_indices(self.size, 1)
+        return tuple(zip(rows.tolist(), cols.tolist(), strict=True))
+
+    @property
     def n_levels(self) -> int:
         return int(np.prod(self.r.shape[: len(self.level_dims)]))
 

@@ -450,10 +450,16 @@ class _Lowering:
             assert term_dim is not None
             chol_name = self.namer.claim(f"{prefix}chol_{block_stem}")
             corr_name = self.namer.claim(f"{prefix}corr_{block_stem}")
-            bis = self.add_dim(f"{term_dim}_bis", bd.term_labels)
+            # One correlation per pair of terms, not the matrix: its diagonal is the constant 1,
+            # which convergence checks and summaries cannot score. (1 + x + z | g): pairs
+            # "Intercept, x", "Intercept, z", "x, z" (BlockIR.corr_pairs gives the order).
+            labels = bd.term_labels
+            rows, cols = np.triu_indices(k, 1)
+            pairs = tuple(f"{labels[i]}, {labels[j]}" for i, j in zip(rows, cols, strict=True))
+            pair_dim = self.add_dim(f"{term_dim}_pair", pairs)
             chol = ParamSpec(chol_name, (), (k * (k + 1) // 2,), "group_cholesky", dpar, source)
             corr = ParamSpec(
-                corr_name, (term_dim, bis), (k, k), "group_corr", dpar, source, free=False
+                corr_name, (pair_dim,), (len(pairs),), "group_corr", dpar, source, free=False
             )
             self.slots.append(
                 PriorSlot(

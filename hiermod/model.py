@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-import arviz as az
 import pandas as pd
 import pymc as pm
 import xarray as xr
@@ -228,13 +227,14 @@ class Model:
         progressbar: bool = True,
         method: str = "nuts",
         **kwargs: object,
-    ) -> az.InferenceData:
+    ) -> xr.DataTree:
         """Fit the model: NUTS by default, or ``method="advi"``, ``"pathfinder"``, ``"map"``.
 
-        Returns an ``arviz.InferenceData`` with named dims, the observed data, the pointwise
-        log-likelihood (``log_likelihood=False`` skips it) and ``hiermod_*`` attributes that
-        :meth:`from_idata` reads back. Other keywords go to the backend, e.g.
-        ``target_accept=0.95``. See :mod:`hiermod.fit`.
+        Returns an ``xarray.DataTree`` (ArviZ 1's container for a fit) with named dims, the
+        observed data, the pointwise log-likelihood (``log_likelihood=False`` skips it), with
+        ``posterior_predictive=True`` a posterior predictive draw per posterior draw and row, and
+        ``hiermod_*`` attributes that :meth:`from_idata` reads back. Other keywords go to the
+        backend, e.g. ``target_accept=0.95``. See :mod:`hiermod.fit`.
 
         Example:
             >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
@@ -255,7 +255,7 @@ class Model:
 
     def predict(
         self,
-        idata: az.InferenceData,
+        idata: xr.DataTree,
         data: pd.DataFrame | None = None,
         kind: str = "mean",
         new_levels: str = "population",
@@ -277,31 +277,31 @@ class Model:
             random_seed=random_seed,
         )
 
-    def fixef(self, idata: az.InferenceData, dpar: str = "mu") -> pd.DataFrame:
+    def fixef(self, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
         """Population-level effects indexed by coefficient label (``Intercept``, ``x``, ``f[b]``)."""
         from hiermod.summaries import fixef
 
         return fixef(self, idata, dpar)
 
-    def ranef(self, idata: az.InferenceData) -> dict[str, pd.DataFrame]:
+    def ranef(self, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
         """Group-level effects: per grouping, a level × (stat, term) DataFrame."""
         from hiermod.summaries import ranef
 
         return ranef(self, idata)
 
-    def varcorr(self, idata: az.InferenceData) -> pd.DataFrame:
+    def varcorr(self, idata: xr.DataTree) -> pd.DataFrame:
         """Group-level sds indexed by (group, term), the residual sd, and correlations alongside."""
         from hiermod.summaries import varcorr
 
         return varcorr(self, idata)
 
-    def corr(self, idata: az.InferenceData) -> pd.DataFrame:
+    def corr(self, idata: xr.DataTree) -> pd.DataFrame:
         """Group-level correlations indexed by (group, term1, term2), with full summaries."""
         from hiermod.summaries import correlations
 
         return correlations(self, idata)
 
-    def summary(self, idata: az.InferenceData, show: bool = True) -> str:
+    def summary(self, idata: xr.DataTree, show: bool = True) -> str:
         """Print (unless ``show=False``) and return the lme4-style summary of a fit."""
         from hiermod.summaries import summary
 
@@ -311,7 +311,7 @@ class Model:
         return text
 
     @classmethod
-    def from_idata(cls, idata: az.InferenceData, data: pd.DataFrame) -> Model:
+    def from_idata(cls, idata: xr.DataTree, data: pd.DataFrame) -> Model:
         """Rebuild the model a fit was made with (formula, family, link, priors, layout) on ``data``.
 
         Example:

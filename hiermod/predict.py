@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from hiermod.design import BlockDesign, Design, FormulaDesign, apply_schema
 from hiermod.errors import DataError
+from hiermod.fit_groups import read_group
 from hiermod.ir import BlockIR, ConstantIR, PredictorIR
 
 if TYPE_CHECKING:
@@ -64,25 +64,25 @@ def _inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
     return out
 
 
-def _draws(idata: az.InferenceData, name: str) -> np.ndarray:
+def _draws(idata: xr.DataTree, name: str) -> np.ndarray:
     """A posterior variable as a NumPy array (chain, draw, …)."""
-    posterior = idata["posterior"]
+    posterior = read_group(idata)
     if name not in posterior:
         raise DataError(
-            f"the posterior has no variable {name!r}: this InferenceData is not a fit of this model",
+            f"the posterior has no variable {name!r}: this DataTree is not a fit of this model",
             hint="use the model the fit was made with (hm.Model.from_idata rebuilds it)",
         )
     return np.asarray(posterior[name].values, dtype=float)
 
 
-def _cholesky(block: BlockIR, idata: az.InferenceData) -> np.ndarray:
+def _cholesky(block: BlockIR, idata: xr.DataTree) -> np.ndarray:
     """The posterior Cholesky factor of the block's covariance, (chain, draw, k, k).
 
     From the packed ``chol_<stem>`` draws (lower triangle in row-major order, as PyMC packs it), or
     from ``sd`` and ``corr`` when the packed factor was not kept.
     """
     k = block.size
-    if block.chol is not None and block.chol.name in idata["posterior"]:
+    if block.chol is not None and block.chol.name in read_group(idata):
         packed = _draws(idata, block.chol.name)
         chol = np.zeros((*packed.shape[:2], k, k))
         rows, cols = np.tril_indices(k)
@@ -90,15 +90,18 @@ def _cholesky(block: BlockIR, idata: az.InferenceData) -> np.ndarray:
         return chol
     assert block.corr is not None
     sd = _draws(idata, block.sd.name)
-    corr = _draws(idata, block.corr.name)
+    pairs = _draws(idata, block.corr.name)  # (chain, draw, pair): the upper triangle
+    corr = np.broadcast_to(np.eye(k), (*pairs.shape[:2], k, k)).copy()
+    rows, cols = np.triu_indices(k, 1)
+    corr[..., rows, cols] = corr[..., cols, rows] = pairs
     return sd[..., :, None] * np.linalg.cholesky(corr)
 
 
 def _population_draws(
-    block: BlockIR, idata: az.InferenceData, n_new: int, rng: np.random.Generator
+    block: BlockIR, idata: xr.DataTree, n_new: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Effects of ``n_new`` unseen levels drawn from the population: (chain, draw, n_new, k)."""
-    posterior = idata["posterior"]
+    posterior = read_group(idata)
     shape = (int(posterior.sizes["chain"]), int(posterior.sizes["draw"]), n_new, block.size)
     z = rng.standard_normal(shape)
     if block.correlated:
@@ -145,7 +148,7 @@ def _unseen_error(block: BlockIR, labels: list[str]) -> DataError:
 def _block_part(
     block: BlockIR,
     bd: BlockDesign,
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     frame: pd.DataFrame | None,
     new_levels: NewLevels,
     rng: np.random.Generator,
@@ -175,13 +178,13 @@ def _block_part(
 def _eta(
     predictor: PredictorIR,
     fd: FormulaDesign,
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     frame: pd.DataFrame | None,
     new_levels: NewLevels,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """``Intercept + X @ b + blocks + offset`` for every draw and row: (chain, draw, n)."""
-    posterior = idata["posterior"]
+    posterior = read_group(idata)
     n = fd.X.shape[0]
     eta = np.zeros((int(posterior.sizes["chain"]), int(posterior.sizes["draw"]), n))
     pop = predictor.population
@@ -217,14 +220,14 @@ def _design(
 
 def _dpars(
     model: Model,
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     design: Design,
     frame: pd.DataFrame | None,
     obs: np.ndarray,
     new_levels: NewLevels,
     rng: np.random.Generator,
 ) -> dict[str, xr.DataArray]:
-    posterior = idata["posterior"]
+    posterior = read_group(idata)
     coords = {"chain": posterior["chain"].values, "draw": posterior["draw"].values, "obs": obs}
     shape = (posterior.sizes["chain"], posterior.sizes["draw"], obs.shape[0])
     out: dict[str, xr.DataArray] = {}
@@ -245,7 +248,7 @@ def _dpars(
 
 def distributional_parameters(
     model: Model,
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     data: pd.DataFrame | None = None,
     *,
     new_levels: NewLevels = "population",
@@ -275,7 +278,7 @@ def _trials(model: Model, design: Design) -> np.ndarray:
 
 def predict(
     model: Model,
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     data: pd.DataFrame | None = None,
     *,
     kind: Kind = "mean",

@@ -1,4 +1,4 @@
-"""What a fit remembers about its model, so a saved ``InferenceData`` can be used again.
+"""What a fit remembers about its model, so a saved ``DataTree`` can be used again.
 
 ``Model.fit`` stamps the posterior group's attributes with everything needed to rebuild the model
 (netCDF stores only strings and numbers, so structured values are JSON strings):
@@ -28,11 +28,12 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from hiermod.errors import DataError, HiermodError
+from hiermod.fit_groups import read_group
 from hiermod.priors import Prior, parse_prior
 
 if TYPE_CHECKING:
@@ -102,19 +103,19 @@ def fit_attrs(
     return attrs
 
 
-def read_attrs(idata: az.InferenceData) -> dict[str, Any]:
+def read_attrs(idata: xr.DataTree) -> dict[str, Any]:
     """The ``hiermod_*`` attributes of a fit (prefix removed); an error if it is not hiermod's."""
-    attrs = dict(idata["posterior"].attrs) if "posterior" in idata.groups() else {}
+    attrs = dict(read_group(idata).attrs) if "posterior" in idata.children else {}
     found = {k[len(PREFIX) :]: v for k, v in attrs.items() if k.startswith(PREFIX)}
     if "model" not in found:
         raise HiermodError(
-            "this InferenceData was not made by hiermod's Model.fit (no hiermod_model attribute "
+            "this DataTree was not made by hiermod's Model.fit (no hiermod_model attribute "
             "on its posterior group)"
         )
     return found
 
 
-def model_from_idata(cls: type[Model], idata: az.InferenceData, data: pd.DataFrame) -> Model:
+def model_from_idata(cls: type[Model], idata: xr.DataTree, data: pd.DataFrame) -> Model:
     """Rebuild the model a fit was made with from its stored attributes and the training data.
 
     Raises:
@@ -135,10 +136,10 @@ def model_from_idata(cls: type[Model], idata: az.InferenceData, data: pd.DataFra
     return model
 
 
-def _check_same_data(model: Model, idata: az.InferenceData) -> None:
-    if "observed_data" not in idata.groups():
+def _check_same_data(model: Model, idata: xr.DataTree) -> None:
+    if "observed_data" not in idata.children:
         return
-    observed = idata["observed_data"]
+    observed = read_group(idata, "observed_data")
     name = model.ir.likelihood.name
     if name not in observed:
         return

@@ -28,6 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from hiermod.diagnostics import diagnose, unchecked
+from hiermod.fit_groups import read_group
 from hiermod.ir import BlockIR, ConstantIR, PredictorIR
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ _LO, _HI = (1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2
 STATS = ("mean", "sd", "eti_5%", "eti_95%", "r_hat", "ess_bulk")
 
 
-def _draws(idata: az.InferenceData, name: str) -> np.ndarray:
-    return np.asarray(idata["posterior"][name].values, dtype=float)
+def _draws(idata: xr.DataTree, name: str) -> np.ndarray:
+    return np.asarray(read_group(idata)[name].values, dtype=float)
 
 
 def _stats(values: np.ndarray, labels: list[Any], convergence: bool = True) -> pd.DataFrame:
@@ -84,7 +85,7 @@ def _predictor(model: Model, dpar: str) -> PredictorIR:
     return found
 
 
-def fixef(model: Model, idata: az.InferenceData, dpar: str = "mu") -> pd.DataFrame:
+def fixef(model: Model, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
     """Population-level effects of ``dpar`` (``"mu"``: the mean), indexed by coefficient label."""
     pop = _predictor(model, dpar).population
     parts: list[np.ndarray] = []
@@ -114,7 +115,7 @@ def _grouping(block: BlockIR) -> str:
     return str(block.block.grouping)
 
 
-def varcorr(model: Model, idata: az.InferenceData) -> pd.DataFrame:
+def varcorr(model: Model, idata: xr.DataTree) -> pd.DataFrame:
     """Group-level sds indexed by (group, term), the residual sigma, and mean correlations alongside."""
     parts: list[pd.DataFrame] = []
     corr_columns: dict[str, dict[tuple[str, str], float]] = {}
@@ -123,14 +124,11 @@ def varcorr(model: Model, idata: az.InferenceData) -> pd.DataFrame:
         terms = [_term_label(predictor, t) for t in block.term_labels]
         labels = [(group, t) for t in terms]
         parts.append(_stats(_as_matrix(_draws(idata, block.sd.name)), labels))
-        if block.corr is not None and block.corr.name in idata["posterior"]:
-            mean = _as_matrix(_draws(idata, block.corr.name)).mean(axis=(0, 1))
-            matrix = mean.reshape(block.size, block.size)
-            for i in range(block.size):
-                for j in range(i):
-                    corr_columns.setdefault(f"corr[{terms[j]}]", {})[(group, terms[i])] = float(
-                        matrix[i, j]
-                    )
+        if block.corr is not None and block.corr.name in read_group(idata):
+            # lme4's layout: the lower triangle, row (group, later term), column corr[earlier]
+            means = _draws(idata, block.corr.name).mean(axis=(0, 1))
+            for (i, j), mean in zip(block.corr_pairs, means, strict=True):
+                corr_columns.setdefault(f"corr[{terms[i]}]", {})[(group, terms[j])] = float(mean)
     for constant in model.ir.constants:
         if constant.dpar == "sigma":
             values = _as_matrix(_draws(idata, constant.param.name))
@@ -143,20 +141,18 @@ def varcorr(model: Model, idata: az.InferenceData) -> pd.DataFrame:
     return table
 
 
-def correlations(model: Model, idata: az.InferenceData) -> pd.DataFrame:
+def correlations(model: Model, idata: xr.DataTree) -> pd.DataFrame:
     """Group-level correlations indexed by (group, term, term), each pair once."""
     parts: list[pd.DataFrame] = []
     for predictor, block in _blocks(model):
-        if block.corr is None or block.corr.name not in idata["posterior"]:
+        if block.corr is None or block.corr.name not in read_group(idata):
             continue
         group = _grouping(block)
         terms = [_term_label(predictor, t) for t in block.term_labels]
-        values = _draws(idata, block.corr.name)
-        pairs = [(i, j) for i in range(block.size) for j in range(i)]
-        stacked = np.stack([values[..., i, j] for i, j in pairs], axis=-1)
-        table = _stats(stacked, [str(k) for k in range(len(pairs))])
+        pairs = block.corr_pairs
+        table = _stats(_draws(idata, block.corr.name), [str(k) for k in range(len(pairs))])
         table.index = pd.MultiIndex.from_tuples(
-            [(group, terms[j], terms[i]) for i, j in pairs], names=["group", "term1", "term2"]
+            [(group, terms[i], terms[j]) for i, j in pairs], names=["group", "term1", "term2"]
         )
         parts.append(table)
     if not parts:
@@ -185,7 +181,7 @@ def _level_index(model: Model, block: BlockIR) -> pd.Index:
     return index
 
 
-def ranef(model: Model, idata: az.InferenceData) -> dict[str, pd.DataFrame]:
+def ranef(model: Model, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
     """Per grouping (``"Subject"``, ``"group:color"``), level × term summaries of the group effects.
 
     Columns are ``(stat, term)`` with stats mean, sd, eti_5%, eti_95%, so ``ranef(...)["Subject"]["mean"]``
@@ -251,11 +247,11 @@ def _n_observations(model: Model) -> int:
     return model.design.n
 
 
-def _fit_line(idata: az.InferenceData) -> str:
-    attrs = idata["posterior"].attrs
+def _fit_line(idata: xr.DataTree) -> str:
+    attrs = read_group(idata).attrs
     method = attrs.get("hiermod_method", "nuts")
-    chains = idata["posterior"].sizes["chain"]
-    draws = idata["posterior"].sizes["draw"]
+    chains = read_group(idata).sizes["chain"]
+    draws = read_group(idata).sizes["draw"]
     seconds = attrs.get("hiermod_seconds")
     took = f" in {float(seconds):.1f} s" if seconds is not None else ""
     if method == "nuts":
@@ -267,7 +263,7 @@ def _fit_line(idata: az.InferenceData) -> str:
     return f"{method} approximation: {draws} draws{took}"
 
 
-def summary(model: Model, idata: az.InferenceData) -> str:
+def summary(model: Model, idata: xr.DataTree) -> str:
     """The whole fit as text: formula, family, data, effects, variance components, diagnostics."""
     lines = [
         f"Formula: {model.formula}",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TypeAlias
 
 from hiermod.errors import Span
 
@@ -277,5 +276,5 @@ class SyntaxTree:
         return "; ".join(str(f) for f in self.formulas)
 
 
-ArithNode: TypeAlias = Name | Number | String | Call | Arith | UnaryMinus
-FormulaNode: TypeAlias = Name | Number | Call | BinaryOp | Negate | Paren | GroupTerm
+type ArithNode = Name | Number | String | Call | Arith | UnaryMinus
+type FormulaNode = Name | Number | Call | BinaryOp | Negate | Paren | GroupTerm

@@ -9,7 +9,6 @@ free parameters exactly as after sampling).
 
 from __future__ import annotations
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import pytensor
@@ -19,10 +18,8 @@ import hiermod as hm
 from hiermod.storage import fit_attrs
 
 
-def prior_fit(
-    model: hm.Model, *, chains: int = 2, draws: int = 20, seed: int = 0
-) -> az.InferenceData:
-    """An ``InferenceData`` shaped like a fit (chains × draws) whose draws come from the prior."""
+def prior_fit(model: hm.Model, *, chains: int = 2, draws: int = 20, seed: int = 0) -> xr.DataTree:
+    """A DataTree shaped like a fit (chains × draws) whose draws come from the prior."""
     pm_model = getattr(model, "pymc_rows", model.pymc)
     names = [v.name for v in (*pm_model.free_RVs, *pm_model.deterministics)]
     prior = pm.sample_prior_predictive(
@@ -47,10 +44,10 @@ def prior_fit(
         fit_attrs(model, {"method": "nuts", "sampler": "pymc", "draws": draws, "tune": 0,
                           "chains": chains})
     )  # fmt: skip
-    return az.InferenceData(posterior=posterior, observed_data=observed)
+    return xr.DataTree.from_dict({"posterior": posterior, "observed_data": observed})
 
 
-def pymc_likelihood_inputs(model: hm.Model, idata: az.InferenceData) -> list[np.ndarray]:
+def pymc_likelihood_inputs(model: hm.Model, idata: xr.DataTree) -> list[np.ndarray]:
     """The parameters PyMC passes to the likelihood, evaluated at every draw: (chain, draw, obs) each.
 
     Compiled from ``Model.pymc_rows``: the free random variables are the inputs, the likelihood's

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import HANG_GUARD_SECONDS
 
 from hiermod.cli import main
 from hiermod.datasets import correlated_slopes
@@ -22,7 +23,7 @@ def hiermod(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         [sys.executable, "-m", "hiermod", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
         env=env,
     )
 

@@ -9,11 +9,14 @@ from pathlib import Path
 import arviz as az
 import pandas as pd
 import pytest
+from support import HANG_GUARD_SECONDS
 
 import hiermod as hm
 
 
-def _hiermod(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _hiermod(
+    *args: str, cwd: Path, timeout: float = HANG_GUARD_SECONDS
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hiermod", *args],
         cwd=cwd,

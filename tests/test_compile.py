@@ -150,6 +150,11 @@ def orthopoly(x: np.ndarray, degree: int) -> np.ndarray:
     return np.column_stack(columns)
 
 
+def pairs(terms: list[str]) -> list[str]:
+    """Labels of the stored correlations: each pair of terms once, the upper triangle by rows."""
+    return [f"{a}, {b}" for i, a in enumerate(terms) for b in terms[i + 1 :]]
+
+
 def obs(data: pd.DataFrame) -> dict[str, object]:
     return {"obs": np.arange(len(data))}
 
@@ -410,7 +415,7 @@ def hand_correlated_default() -> pm.Model:
     y, x = d["y"].to_numpy(), d["x"].to_numpy()
     g_idx, groups = codes(d["g"])
     terms = ["Intercept", "x"]
-    coords = {**obs(d), "coef": ["x"], "g": groups, "g_term": terms, "g_term_bis": terms}
+    coords = {**obs(d), "coef": ["x"], "g": groups, "g_term": terms, "g_term_pair": pairs(terms)}
     with pm.Model(coords=coords) as model:
         X = pm.Data("X", x[:, None], dims=("obs", "coef"))
         g = pm.Data("g_idx", g_idx, dims="obs")
@@ -425,7 +430,7 @@ def hand_correlated_default() -> pm.Model:
             store_in_trace=False,
         )
         pm.Deterministic("sd_g", stds, dims="g_term")
-        pm.Deterministic("corr_g", corr, dims=("g_term", "g_term_bis"))
+        pm.Deterministic("corr_g", corr[np.triu_indices(2, 1)], dims="g_term_pair")
         z_g = pm.Normal("z_g", 0.0, 1.0, dims=("g", "g_term"))
         r_g = pm.Deterministic("r_g", z_g @ chol.T, dims=("g", "g_term"))
         sigma = pm.Exponential("sigma", r4(1.0 / sd(y)))
@@ -597,7 +602,7 @@ def hand_interaction_observed() -> pm.Model:
             store_in_trace=False,
         )
         pm.Deterministic("sd_g__c", stds, dims="g__c_term")
-        pm.Deterministic("corr_g__c", corr, dims=("g__c_term", "g__c_term_bis"))
+        pm.Deterministic("corr_g__c", corr[np.triu_indices(2, 1)], dims="g__c_term_pair")
         z = pm.Normal("z_g__c", 0.0, 1.0, dims=("g__c", "g__c_term"))
         r = pm.Deterministic("r_g__c", z @ chol.T, dims=("g__c", "g__c_term"))
         return r[cell_idx, 0] + r[cell_idx, 1] * X[:, 0]
@@ -606,7 +611,7 @@ def hand_interaction_observed() -> pm.Model:
         "coef": ["x"],
         "g__c": [f"{g}:{c}" for g, c in cells],
         "g__c_term": terms,
-        "g__c_term_bis": terms,
+        "g__c_term_pair": pairs(terms),
     }
     return _gaussian_with(coords, effects, d[["x"]].to_numpy())
 
@@ -733,13 +738,13 @@ def hand_categorical_block() -> pm.Model:
             store_in_trace=False,
         )
         pm.Deterministic("sd_g", stds, dims="g_term")
-        pm.Deterministic("corr_g", corr, dims=("g_term", "g_term_bis"))
+        pm.Deterministic("corr_g", corr[np.triu_indices(3, 1)], dims="g_term_pair")
         z_g = pm.Normal("z_g", 0.0, 1.0, dims=("g", "g_term"))
         r_g = pm.Deterministic("r_g", z_g @ chol.T, dims=("g", "g_term"))
         design = np.column_stack([np.ones(len(d)), F])
         return (design * r_g[g_idx]).sum(axis=-1)
 
-    coords = {"coef": ["x"], "g": groups, "g_term": terms, "g_term_bis": terms}
+    coords = {"coef": ["x"], "g": groups, "g_term": terms, "g_term_pair": pairs(terms)}
     return _gaussian_with(coords, effects, d[["x"]].to_numpy())
 
 
@@ -816,10 +821,10 @@ def hand_forum_additive() -> pm.Model:
         "coef": features,
         "group": groups,
         "group_term": terms,
-        "group_term_bis": terms,
+        "group_term_pair": pairs(terms),
         "color": colors,
         "color_term": terms,
-        "color_term_bis": terms,
+        "color_term_pair": pairs(terms),
         "sigma_coef": [f"group[{g}]:color[{c}]" for c in colors for g in groups],
     }
     with pm.Model(coords=coords) as model:
@@ -832,7 +837,7 @@ def hand_forum_additive() -> pm.Model:
             compute_corr=True, store_in_trace=False,
         )  # fmt: skip
         pm.Deterministic("sd_group", sd_group, dims="group_term")
-        pm.Deterministic("corr_group", corr_group, dims=("group_term", "group_term_bis"))
+        pm.Deterministic("corr_group", corr_group[np.triu_indices(3, 1)], dims="group_term_pair")
         z_group = pm.Normal("z_group", 0.0, 1.0, dims=("group", "group_term"))
         beta_group = pm.Deterministic(
             "r_group", z_group @ chol_group.T, dims=("group", "group_term")
@@ -843,7 +848,7 @@ def hand_forum_additive() -> pm.Model:
             compute_corr=True, store_in_trace=False,
         )  # fmt: skip
         pm.Deterministic("sd_color", sd_color, dims="color_term")
-        pm.Deterministic("corr_color", corr_color, dims=("color_term", "color_term_bis"))
+        pm.Deterministic("corr_color", corr_color[np.triu_indices(3, 1)], dims="color_term_pair")
         z_color = pm.Normal("z_color", 0.0, 1.0, dims=("color", "color_term"))
         beta_color = pm.Deterministic(
             "r_color", z_color @ chol_color.T, dims=("color", "color_term")
@@ -873,7 +878,7 @@ def hand_forum_nested() -> pm.Model:
         "group": groups,
         "color": colors,
         "group__color_term": terms,
-        "group__color_term_bis": terms,
+        "group__color_term_pair": pairs(terms),
     }
     with pm.Model(coords=coords) as model:
         X = pm.Data("X", d[features].to_numpy(), dims=("obs", "coef"))
@@ -888,7 +893,7 @@ def hand_forum_nested() -> pm.Model:
         )  # fmt: skip
         pm.Deterministic("sd_group__color", stds, dims="group__color_term")
         pm.Deterministic(
-            "corr_group__color", corr, dims=("group__color_term", "group__color_term_bis")
+            "corr_group__color", corr[np.triu_indices(3, 1)], dims="group__color_term_pair"
         )
         z = pm.Normal("z_group__color", 0.0, 1.0, dims=("group", "color", "group__color_term"))
         r = pm.Deterministic(
@@ -925,7 +930,7 @@ def hand_forum_nested_centered() -> pm.Model:
         "group": groups,
         "color": colors,
         "group__color_term": terms,
-        "group__color_term_bis": terms,
+        "group__color_term_pair": pairs(terms),
     }
     with pm.Model(coords=coords) as model:
         X = pm.Data("X", d[features].to_numpy(), dims=("obs", "coef"))
@@ -939,7 +944,7 @@ def hand_forum_nested_centered() -> pm.Model:
         )  # fmt: skip
         pm.Deterministic("sd_group__color", stds, dims="group__color_term")
         pm.Deterministic(
-            "corr_group__color", corr, dims=("group__color_term", "group__color_term_bis")
+            "corr_group__color", corr[np.triu_indices(3, 1)], dims="group__color_term_pair"
         )
         mean = pt.stack([intercept, b[0], b[1]])
         beta = pm.MvNormal("beta_group__color", mu=mean, chol=chol, dims=cell_dims)

@@ -25,7 +25,7 @@ def test_forum_names_and_dims(forum: hm.Model) -> None:
         "b": (("coef",), "coefficients"),
         "sd_group__color": (("group__color_term",), "group_sd"),
         "chol_group__color": ((), "group_cholesky"),
-        "corr_group__color": (("group__color_term", "group__color_term_bis"), "group_corr"),
+        "corr_group__color": (("group__color_term_pair",), "group_corr"),
         "z_group__color": (("group", "color", "group__color_term"), "group_offsets"),
         "r_group__color": (("group", "color", "group__color_term"), "group_effects"),
         "sigma_Intercept": ((), "intercept"),

@@ -31,10 +31,10 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import hiermod as hm
 from hiermod.warnings import SamplingWarning
@@ -57,7 +57,7 @@ def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def _fit(model: hm.Model, **kwargs: object) -> az.InferenceData:
+def _fit(model: hm.Model, **kwargs: object) -> xr.DataTree:
     with warnings.catch_warnings():
         # Judged below by the estimates themselves; a borderline R-hat in a short run is not a failure.
         warnings.simplefilter("ignore", SamplingWarning)

@@ -64,7 +64,7 @@ def test_varcorr_is_indexed_by_group_and_term_with_residual_and_correlation(slee
         float(post["sd_Subject"].sel(Subject_term="Days").mean())
     )
     assert table.loc[("Residual", "sigma"), "sd"] == pytest.approx(float(post["sigma"].std(ddof=1)))
-    corr = float(post["corr_Subject"].sel(Subject_term="Days", Subject_term_bis="Intercept").mean())
+    corr = float(post["corr_Subject"].sel(Subject_term_pair="Intercept, Days").mean())
     assert table.loc[("Subject", "Days"), "corr[Intercept]"] == pytest.approx(corr)
     assert np.isnan(table.loc[("Subject", "Intercept"), "corr[Intercept]"])
 

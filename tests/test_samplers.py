@@ -1,0 +1,92 @@
+"""The NUTS backends sample the same posterior: PyMC's sampler, nutpie, and NumPyro (where JAX is).
+
+One random-intercept-and-slope model on simulated data; each backend runs 2 chains × 1000 draws.
+Agreement: for every population parameter, group sd and sigma, the posterior means differ by less
+than 4 combined Monte Carlo standard errors, ``|m1 - m2| < 4 sqrt(mcse1² + mcse2²)`` (a false alarm
+has probability below 1e-4 per value). Each fit must also have converged (R-hat, bulk ESS), or the
+comparison would mean nothing (R-hat below 1.01, bulk ESS above 150).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import hiermod as hm
+
+pytestmark = pytest.mark.slow
+
+CHECKED = ["Intercept", "b", "sd_g", "sigma"]
+
+
+def _data() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    g = np.repeat(np.arange(15), 20)
+    x = rng.normal(size=g.size)
+    y = 2.0 + rng.normal(0, 1.0, 15)[g] + (0.7 + rng.normal(0, 0.3, 15)[g]) * x
+    return pd.DataFrame({"y": y + rng.normal(0, 0.8, g.size), "x": x, "g": g.astype(str)})
+
+
+MODEL = hm.Model("y ~ x + (x | g)", _data())
+
+
+def _fit(sampler: str) -> xr.DataTree:
+    return MODEL.fit(
+        draws=1000,
+        tune=1000,
+        chains=2,
+        sampler=sampler,
+        random_seed=7,
+        target_accept=0.95,
+        progressbar=False,
+        log_likelihood=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def reference() -> xr.DataTree:
+    return _fit("pymc")
+
+
+def _checked(fit: xr.DataTree) -> xr.Dataset:
+    return fit["posterior"].to_dataset()[CHECKED]
+
+
+def _assert_agree(ours: xr.DataTree, theirs: xr.DataTree) -> None:
+    for fit in (ours, theirs):
+        assert float(az.rhat(_checked(fit)).to_array().max()) < 1.01
+        assert float(az.ess(_checked(fit)).to_array().min()) > 150  # MCSEs are reliable
+    mcse_ours, mcse_theirs = az.mcse(_checked(ours)), az.mcse(_checked(theirs))
+    for name in CHECKED:
+        a = ours["posterior"][name].mean(("chain", "draw")).values.reshape(-1)
+        b = theirs["posterior"][name].mean(("chain", "draw")).values.reshape(-1)
+        se = np.hypot(mcse_ours[name].values.reshape(-1), mcse_theirs[name].values.reshape(-1))
+        assert np.all(np.abs(a - b) < 4 * se), (name, a, b, se)
+
+
+def test_nutpie_and_pymc_sample_the_same_posterior(reference: xr.DataTree) -> None:
+    fit = _fit("nutpie")
+    assert fit["posterior"].attrs["hiermod_sampler"] == "nutpie"
+    assert fit["posterior"]["r_g"].dims == reference["posterior"]["r_g"].dims
+    _assert_agree(fit, reference)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
+def test_numpyro_and_pymc_sample_the_same_posterior(reference: xr.DataTree) -> None:
+    fit = _fit("numpyro")
+    assert fit["posterior"].attrs["hiermod_sampler"] == "numpyro"
+    _assert_agree(fit, reference)
+
+
+def test_the_agreement_check_can_fail(reference: xr.DataTree) -> None:
+    """A posterior shifted by 10 Monte Carlo standard errors is told apart."""
+    shifted = reference.copy(deep=True)
+    mcse = float(az.mcse(_checked(reference))["Intercept"])
+    shifted["posterior"]["Intercept"] = reference["posterior"]["Intercept"] + 10 * mcse
+    with pytest.raises(AssertionError):
+        _assert_agree(shifted, reference)
