@@ -5,11 +5,10 @@ with ``sigma ~ (1 | group:color)``, data from :func:`hiermod.datasets.forum_scen
 rows (50 × 4 cells) and 1M rows (1000 × 4 cells); plus a Poisson ``y ~ x + (1 + x | g)`` at 100k
 rows. Per tool and size: model build time (DataFrame → ``pm.Model``), first compile of logp+gradient,
 logp+gradient time per evaluation, peak memory, and on the smallest size ESS per second with PyMC's
-NUTS and with nutpie. Also a PyTensor profile of hiermod's logp+gradient at 100k rows, and the
-100k evaluations again in changed environments: PyTensor linked to the OpenBLAS that the scipy wheel
-ships, and two ways of not re-allocating temporaries on every call (glibc malloc tunables,
-``allow_gc=False``). Workers run with one BLAS thread (``--blas-threads``) so that timings do not
-depend on whether another process holds the second core.
+NUTS and with nutpie. Every tool compiles with PyTensor's Numba backend (PyTensor 3's default, and
+what ``Model.fit`` uses; benchmarks/backends.py compares it with the C backend). Workers run with
+one BLAS thread (``--blas-threads``) so that timings do not depend on whether another process holds
+the second core.
 
 Every measurement runs in its own subprocess (this script with a hidden ``--worker`` flag) under an
 address-space limit and a timeout, so memory is that of one tool on one data set and an out-of-memory
@@ -24,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import datetime
 import inspect
 import json
@@ -62,14 +60,6 @@ FORUM_SIGMA = "sigma ~ (1 | group:color)"
 POISSON = "y ~ x + (1 + x | g)"
 SEED = 1
 WARMUP_ROWS = 300  # rows used to warm one-time costs (imports, lazy caches) before timing a build
-# glibc's malloc returns freed memory at the top of the heap to the OS (trim) and serves blocks above
-# a threshold with mmap, so 100k-row temporaries can be page-faulted in again on every evaluation.
-NO_TRIM = "glibc.malloc.trim_threshold=2000000000:glibc.malloc.mmap_threshold=2000000000"
-VARIANTS = {  # short labels for the tables; the sections spell the settings out
-    "blas": "scipy's OpenBLAS linked",
-    "malloc": "malloc: no trim, no mmap",
-    "nogc": "allow_gc=False",
-}
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -147,7 +137,6 @@ class Job:
     tune: int = 500
     chains: int = 4
     env: dict[str, str] = field(default_factory=dict)  # extra environment of the worker
-    variant: str = ""  # "" or a key of VARIANTS: what the extra environment changes
     profile: bool = False  # after timing, profile logp+gradient with PyTensor's profiler
 
 
@@ -322,7 +311,7 @@ def compile_logp_dlogp(model: pm.Model, **kwargs: Any) -> tuple[Any, np.ndarray]
 
 def tool_compile_kwargs(job: Job) -> dict[str, Any]:
     """How each tool's sampler compiles logp+gradient: hiermod's ``Model.fit`` passes
-    :func:`hiermod.fit.sampling_mode` (``allow_gc=False``) to PyMC; Bambi and a hand-written model
+    :func:`hiermod.fit.sampling_mode` (Numba) to PyMC; Bambi and a hand-written model
     use PyMC's default mode."""
     if job.tool != "hiermod":
         return {}
@@ -364,7 +353,7 @@ def measure_logp(data: pd.DataFrame, job: Job, result: Result) -> None:
 
 
 def warm_compile_cache(data: pd.DataFrame, job: Job, result: Result) -> None:
-    """Compile once on a few rows so PyTensor's on-disk C cache holds this tool's ops."""
+    """Compile once on a few rows so PyTensor's on-disk cache holds this tool's ops."""
     model = BUILDERS[job.tool](data.head(WARMUP_ROWS).copy(), job)
     measure_compile(model, result)
 
@@ -384,7 +373,7 @@ def sample_pymc(model: pm.Model, job: Job, result: Result) -> Any:
         nuts_sampler="pymc",  # PyMC 6 picks nutpie when it is installed; nutpie is measured apart
         compile_kwargs=tool_compile_kwargs(job),
     )
-    result.sample_s = float(idata.posterior.attrs["sampling_time"])
+    result.sample_s = float(idata["posterior"].attrs["sampling_time"])
     return idata
 
 
@@ -416,17 +405,26 @@ def measure_sampling(data: pd.DataFrame, job: Job, result: Result) -> None:
     _PHASE[0] = f"sampling with {job.sampler}"
     idata = (sample_pymc if job.sampler == "pymc" else sample_nutpie)(model, job, result)
     names = population_names(model, job)
-    ess = az.ess(idata, var_names=names, method="bulk")
+    posterior = idata["posterior"]  # a DataTree node (PyMC 6) or a Dataset (nutpie's own result)
+    if hasattr(posterior, "to_dataset"):
+        posterior = posterior.to_dataset()
+    ess = az.ess(posterior[names], method="bulk")
     worst = {name: float(np.nanmin(ess[name].values)) for name in names}
     result.ess_param = min(worst, key=worst.__getitem__)
     result.ess_min = worst[result.ess_param]
-    result.divergences = int(idata.sample_stats["diverging"].sum())
+    result.divergences = int(idata["sample_stats"]["diverging"].sum())
 
 
 def profile_logp(model: pm.Model, result: Result) -> None:
-    """PyTensor's profiler on the logp+gradient function: time per op class, C or Python."""
+    """PyTensor's profiler on the logp+gradient function: time per op class, C or Python.
+
+    Under the C virtual machine: Numba compiles the whole graph into one function, so its profile
+    has no per-op times. The op mix is the same graph either way.
+    """
+    from pytensor.compile.mode import get_mode
+
     _PHASE[0] = "profile"
-    fn, x = compile_logp_dlogp(model, profile=True, **tool_compile_kwargs(result.job))
+    fn, x = compile_logp_dlogp(model, profile=True, mode=get_mode("CVM"))
     profiled = Result(result.job)
     measure_eval(fn, x, profiled)
     prof = fn.profile
@@ -598,34 +596,6 @@ def suffstats_default() -> object | None:
     return default
 
 
-def openblas_rc(directory: Path) -> tuple[Path | None, str]:
-    """A PYTENSORRC that links PyTensor's C code to the OpenBLAS inside the scipy wheel.
-
-    The wheel's library (``scipy.libs/libscipy_openblas-*.so``, 32-bit integers) prefixes every
-    symbol with ``scipy_`` (``scipy_dgemm_``); PyTensor calls ``dgemm_``. Preprocessor macros in
-    ``blas__ldflags`` (PyTensor compiles and links in one g++ call) rename the calls. The flags go in a
-    config file because ``PYTENSOR_FLAGS`` splits on the commas of ``-Wl,-rpath,…``.
-    """
-    import scipy
-
-    libs = Path(scipy.__file__).resolve().parent.parent / "scipy.libs"
-    candidates = sorted(libs.glob("libscipy_openblas*.so")) if libs.is_dir() else []
-    candidates = [c for c in candidates if "64_" not in c.name]  # ILP64 would need 64-bit ints
-    if not candidates:
-        return None, f"no libscipy_openblas in {libs}"
-    lib = candidates[0]
-    try:
-        ctypes.CDLL(str(lib)).scipy_dgemm_  # noqa: B018 - check the symbol names we rename to
-    except (OSError, AttributeError) as exc:
-        return None, f"{lib.name}: {exc}"
-    names = ("sgemm_", "dgemm_", "sgemv_", "dgemv_", "sger_", "dger_", "sdot_", "ddot_")
-    macros = " ".join(f"-D{n}=scipy_{n}" for n in names)
-    flags = f"-L{libs} -l:{lib.name} -Wl,-rpath,{libs} {macros}"
-    rc = directory / "pytensorrc-openblas"
-    rc.write_text(f"[blas]\nldflags = {flags}\n")
-    return rc, flags
-
-
 # -- the report -----------------------------------------------------------------------------------
 
 
@@ -771,84 +741,11 @@ def profile_section(results: list[Result]) -> list[str]:
     return lines
 
 
-Group = tuple[Result | None, list[Result]]  # a default measurement and its variants
-
-
-def variant_table(groups: list[Group]) -> list[str]:
-    """Each default measurement, then the same measurement in changed environments."""
-    lines = [
-        "| rows | tool | environment | first compile (s) | logp+grad (ms), median (min) | note |",
-        "|---:|---|---|---:|---:|---|",
-    ]
-    for default, variants in groups:
-        for r in [default, *variants] if default is not None else variants:
-            env = VARIANTS[r.job.variant] if r.job.variant else "default"
-            lines.append(
-                f"| {r.job.dataset} | {r.name} | {env} | {fmt(r.compile_s)} | "
-                f"{fmt(r.eval_ms, 3)} ({fmt(r.eval_min_ms, 3)}) | {status_note(r)} |"
-            )
-    return lines
-
-
-def blas_section(groups: list[Group], flags: str) -> list[str]:
-    if not groups:
-        return [f"Not measured: {flags or 'skipped'}."]
-    return [
-        "PyTensor installed from PyPI finds no BLAS and warns; its `Dot`, `Gemv` and `BatchedDot` "
-        "ops then run as Python `perform` methods calling NumPy. NumPy's wheel bundles an ILP64 "
-        "OpenBLAS (`scipy_dgemm_64_`, 64-bit integers: not what PyTensor's C code calls); scipy's "
-        "wheel bundles an LP64 one whose symbols carry a `scipy_` prefix, so linking it as is "
-        "fails (`undefined symbol: ddot_`). With `-D` macros renaming `dgemm_` to `scipy_dgemm_` "
-        "(PyTensor compiles and links in one `g++` call) it works; in a `PYTENSORRC` file:",
-        "",
-        "```ini",
-        "[blas]",
-        f"ldflags = {flags}",
-        "```",
-        "",
-        "(`PYTENSOR_FLAGS` splits on commas: there, write `-Xlinker -rpath -Xlinker <dir>` for "
-        "`-Wl,-rpath,<dir>`.) Each run with BLAS came right after the same measurement without it "
-        "(the rows of the main table). The first compile with new flags also fills a new part of "
-        "PyTensor's on-disk cache (the flags are part of the cache key), so it is a cold compile on "
-        "the first run.",
-        "",
-        *variant_table(groups),
-    ]
-
-
-def alloc_section(groups: list[Group]) -> list[str]:
-    return [
-        "PyTensor's default VM frees every intermediate result once its last consumer has run "
-        "(`allow_gc=True`), so each logp+gradient call at 100k rows allocates and frees dozens of "
-        "800 kB temporaries. glibc's `malloc` serves such blocks with `mmap`, or from the top of "
-        "the heap which it trims back to the OS, so they can be page-faulted in again on every "
-        "call, depending on what else the heap holds. Two environment-only changes show how much "
-        f"of each time that is: `GLIBC_TUNABLES={NO_TRIM}` (no trimming, no `mmap`) and "
-        "`PYTENSOR_FLAGS=allow_gc=False` (PyTensor keeps intermediate storage between calls; the "
-        "same as compiling with `mode=Mode(linker='cvm_nogc')`). Each variant ran right after the "
-        "default measurement. hiermod's *default* rows are already compiled with "
-        "`allow_gc=False` (`hiermod.fit.sampling_mode()`, what `Model.fit` uses), so its "
-        "`allow_gc=False` rows repeat the measurement; the peers' rows show what the same setting "
-        "would give them.",
-        "",
-        *variant_table(groups),
-    ]
-
-
-def group_variants(variants: list[Result], defaults: dict[tuple[str, str], Result]) -> list[Group]:
-    """Variants next to the default measurement of the same tool and data set."""
-    keys: dict[tuple[str, str], list[Result]] = defaultdict(list)
-    for r in variants:
-        keys[(r.job.label, r.job.dataset)].append(r)
-    return [(defaults.get(key), rs) for key, rs in keys.items()]
-
-
 def write_report(
     path: Path,
     run: dict[str, Any],
     results: dict[str, list[Result]],
     datasets: list[DataSet],
-    blas_flags: str,
 ) -> None:
     info = run["machine"]
     sample = results["sample"]
@@ -862,8 +759,9 @@ def write_report(
         f"- Python {info['python']}, pymc {info['pymc']}, pytensor {info['pytensor']}, "
         f"bambi {info['bambi']}, nutpie {info['nutpie']}, numba {info['numba']}, "
         f"numpy {info['numpy']}, hiermod {info['hiermod']}",
-        "- PyTensor: default mode (C linker), no BLAS linked (pip install); "
-        "see [BLAS](#blas) for the effect of linking one.",
+        "- PyTensor: every tool compiles with the Numba backend (PyTensor 3's default mode; "
+        "hiermod's `Model.fit` names it: `hiermod.fit.sampling_mode()`). "
+        "[performance.md](performance.md#the-pytensor-backend-numba) compares it with the C backend.",
         f"- hiermod modes measured: {', '.join(run['modes'])}. " + run["modes_note"],
         "",
         "Reproduce: `make bench` (everything), or a quick run without the 1M rows and the samplers: "
@@ -887,11 +785,9 @@ def write_report(
         f"{WARMUP_ROWS} rows in the same process (imports and one-time caches are not counted).",
         "- **first compile**: `model.logp_dlogp_function(ravel_inputs=True)` (the joint "
         "logp+gradient function PyMC's NUTS uses) plus its first call, in a fresh process, with "
-        "PyTensor's on-disk C cache warmed beforehand by one compile per tool on a few rows. Each "
+        "PyTensor's on-disk cache warmed beforehand by one compile per tool on a few rows. Each "
         "tool compiles the way its own fit does: hiermod with `mode=hiermod.fit.sampling_mode()` "
-        "(PyTensor's default C mode with `allow_gc=False`, which `Model.fit` passes to PyMC), Bambi "
-        "and the hand-written model with PyMC's default mode; the "
-        "[allocations](#allocations-per-call) section shows every tool under `allow_gc=False`.",
+        "(Numba), Bambi and the hand-written model with PyMC's default mode (Numba).",
         "- **logp+grad**: median time per call at the initial point; 3 warm-up calls, then 7 "
         "`timeit` loops of at least 0.2 s each.",
         "- **peak RSS**: the worker process's high-water resident set (`getrusage` `ru_maxrss`), "
@@ -913,7 +809,7 @@ def write_report(
         "each other: the same evaluation then takes 2.5 or 16 ms from one process to the next.",
         "- **Noise**: other processes running at the same time (see the load average above) slow "
         "the memory-bound row-wise evaluations most; the minimum over the 7 loops is shown next to "
-        "the median. See also [Allocations per call](#allocations-per-call).",
+        "the median.",
         "- **Ratios**: peer ÷ hiermod, so 10× means hiermod takes a tenth of the time or memory.",
         "",
         "## Gaussian: the forum scenario",
@@ -958,17 +854,12 @@ def write_report(
             "## Where the time goes",
             "",
             "PyTensor's profiler (`logp_dlogp_function(..., profile=True)`), op time per op class "
-            "over the timing loop; *Python* means the op has no C implementation here and runs its "
-            "`perform` method (NumPy).",
+            "over the timing loop, under the C virtual machine: Numba compiles the whole graph into "
+            "one function, so it has no per-op times, but the ops are the same. *Python* means the "
+            "op has no C implementation and runs its `perform` method (NumPy).",
             *profile_section(profiled),
             "",
         ]
-    without = {(r.job.label, r.job.dataset): r for r in results["logp"] + results["extra"]}
-    groups = {kind: group_variants(results[kind], without) for kind in ("blas", "alloc")}
-    if groups["alloc"]:
-        lines += ["## Allocations per call", "", *alloc_section(groups["alloc"]), ""]
-    if groups["blas"] or blas_flags:
-        lines += ["## BLAS", "", *blas_section(groups["blas"], blas_flags), ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
 
@@ -997,20 +888,17 @@ def plan(
     datasets: list[DataSet],
     modes: list[tuple[str, dict[str, Any]]],
     paths: dict[str, str],
-    rc: Path | None,
 ) -> list[tuple[str, Job]]:
     """Every measured job in run order, tagged with the report section it belongs to.
 
-    hiermod at 100k rows is also profiled (in the same worker, after timing). Variants of a 100k
-    measurement in a changed environment (OpenBLAS linked, allocation settings) run right after it,
-    so both see the same load.
+    hiermod at 100k rows is also profiled (in the same worker, after timing).
     """
     everyone = tools(modes)
     extras = not args.skip_extras
     jobs: list[tuple[str, Job]] = []
     forum = list(datasets)
     if extras and FORUM_SIZES["100k"] not in forum:
-        forum.append(FORUM_SIZES["100k"])  # for the profile and BLAS sections only
+        forum.append(FORUM_SIZES["100k"])  # for the profile section only
     for ds in forum:
         for tool, label, opts in everyone:
             if ds not in datasets and tool != "hiermod":
@@ -1018,18 +906,6 @@ def plan(
             extra = extras and tool == "hiermod" and ds.key == "100k"
             job = Job("logp", tool, label, ds.key, paths[ds.key], options=opts, profile=extra)
             jobs.append(("logp" if ds in datasets else "extra", job))
-            if extra and rc is not None:
-                env = {"PYTENSORRC": str(rc)}
-                jobs.append(("blas", replace(job, profile=False, env=env, variant="blas")))
-            if extras and ds.key == "100k" and ds in datasets:
-                flags = ",".join(
-                    f for f in (os.environ.get("PYTENSOR_FLAGS"), "allow_gc=False") if f
-                )
-                for variant, env in (
-                    ("malloc", {"GLIBC_TUNABLES": NO_TRIM}),
-                    ("nogc", {"PYTENSOR_FLAGS": flags}),
-                ):
-                    jobs.append(("alloc", replace(job, profile=False, env=env, variant=variant)))
     if extras:
         path = paths[POISSON_SET.key]
         for tool, label in (("hiermod", "hiermod"), ("bambi", "Bambi")):
@@ -1051,7 +927,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1k,100k,1M", help="comma-separated: 1k,100k,1M")
     parser.add_argument("--skip-sampling", action="store_true", help="no ESS/s measurements")
-    parser.add_argument("--skip-extras", action="store_true", help="no Poisson, profile, variants")
+    parser.add_argument("--skip-extras", action="store_true", help="no Poisson, no profile")
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2, help="chains (run in parallel)")
@@ -1077,9 +953,7 @@ def main() -> None:
             for kind, rs in saved["results"].items()
         }
         datasets = [FORUM_SIZES[key] for key in run_info["sizes"]]
-        write_report(
-            args.output, run_info, defaultdict(list, loaded), datasets, run_info["blas_flags"]
-        )
+        write_report(args.output, run_info, defaultdict(list, loaded), datasets)
         print(f"wrote {args.output} from {args.report_from}")
         return
 
@@ -1097,7 +971,7 @@ def main() -> None:
         shown = f"{result.status}" + (f" ({result.reason[:100]})" if result.reason else "")
         print(
             f"[{(time.monotonic() - started) / 60:5.1f} min] {job.task:<7} {job.dataset:<12} "
-            f"{job.label:<24} {job.sampler:<6} {job.variant:<6} "
+            f"{job.label:<24} {job.sampler:<6} "
             f"{result.wall_s or 0:6.1f} s  {shown}",
             flush=True,
         )
@@ -1107,10 +981,9 @@ def main() -> None:
         directory = Path(tmp)
         needed = {*datasets, *([] if args.skip_extras else [FORUM_SIZES["100k"], POISSON_SET])}
         paths = {ds.key: str(generate(ds, directory)) for ds in needed}
-        rc, blas_flags = openblas_rc(directory) if not args.skip_extras else (None, "")
-        jobs = plan(args, datasets, modes, paths, rc)
+        jobs = plan(args, datasets, modes, paths)
         smallest = min(datasets, key=lambda ds: ds.rows)
-        warmups = [  # fill PyTensor's on-disk C cache; untimed, so two at a time
+        warmups = [  # fill PyTensor's on-disk cache; untimed, so two at a time
             Job("warmup", tool, label, smallest.key, paths[smallest.key], options=opts)
             for tool, label, opts in tools(modes)
         ]
@@ -1135,7 +1008,6 @@ def main() -> None:
         ),
         "mem_limit_gb": args.mem_limit_gb,
         "sizes": [ds.key for ds in datasets],
-        "blas_flags": blas_flags,
         "threads_note": (
             ", ".join(f"`{name}={threads}`" for name in THREAD_VARIABLES) + " (`--blas-threads`)"
             if base_env
@@ -1145,7 +1017,7 @@ def main() -> None:
         "tune": args.tune,
         "chains": args.chains,
     }
-    write_report(args.output, run_info, results, datasets, blas_flags)
+    write_report(args.output, run_info, results, datasets)
     if args.json:
         raw = {k: [asdict(r) for r in v] for k, v in results.items()}
         args.json.write_text(json.dumps({"run": run_info, "results": raw}, indent=1, default=str))
