@@ -155,7 +155,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     for name in dict.fromkeys(r["model"] for r in rows):
         c, n = by[(name, "C")], by[(name, "NUMBA")]
         lines.append(
-            f"| {MODELS[name]} | {c['cold_compile_s']:.1f} | {c['warm_compile_s']:.1f} "
+            f"| {MODELS[name].replace('|', chr(92) + '|')} | {c['cold_compile_s']:.1f} | {c['warm_compile_s']:.1f} "
             f"| {c['eval_ms']:.3f} | {n['cold_compile_s']:.1f} | {n['warm_compile_s']:.1f} "
             f"| {n['eval_ms']:.3f} | {c['eval_ms'] / n['eval_ms']:.1f}× |"
         )
@@ -186,9 +186,13 @@ def main() -> None:
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "MODE"), help=argparse.SUPPRESS)
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
     parser.add_argument("--json", type=Path, help="also write the raw rows here")
+    parser.add_argument("--report-from", type=Path, help="rewrite the table from a --json file")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(*args.worker)))
+        return
+    if args.report_from:
+        write(json.loads(args.report_from.read_text(encoding="utf-8")))
         return
     models = args.models.split(",")
     unknown = sorted(set(models) - set(MODELS))
