@@ -16,18 +16,18 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from hiermod.build import build
-from hiermod.collapse import COLLAPSIBLE, plan_collapse
-from hiermod.design import Design, bind
+from hiermod.data.design import Design, bind
+from hiermod.data.families import Family, get_family
 from hiermod.errors import FormulaError, HiermodError
-from hiermod.expand import expand
-from hiermod.families import Family, get_family
-from hiermod.ir import ModelIR
-from hiermod.lower import LowerOptions, lower
-from hiermod.parser import parse_syntax
-from hiermod.priors import Prior
-from hiermod.suffstats import plan_suffstats
-from hiermod.terms import ModelFormula
+from hiermod.formula.expand import expand
+from hiermod.formula.parser import parse_syntax
+from hiermod.formula.terms import ModelFormula
+from hiermod.output.build import build
+from hiermod.plan.collapse import COLLAPSIBLE, plan_collapse
+from hiermod.plan.ir import ModelIR
+from hiermod.plan.lower import LowerOptions, lower
+from hiermod.plan.priors import Prior
+from hiermod.plan.suffstats import plan_suffstats
 
 __all__ = ["Model"]
 
@@ -58,10 +58,10 @@ class Model:
         family: ``"gaussian"`` (default), ``"student_t"``, ``"bernoulli"``, ``"binomial"``,
             ``"poisson"``, ``"negativebinomial"``, ``"gamma"``, ``"lognormal"`` or ``"beta"``.
         link: the link of the mean; the family's default when omitted.
-        priors: overrides by parameter name or class, as :class:`~hiermod.priors.Prior` objects or
-            strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.priors`).
+        priors: overrides by parameter name or class, as :class:`~hiermod.plan.priors.Prior` objects or
+            strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.plan.priors`).
         layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
-            by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.lower`.
+            by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.plan.lower`.
         centered: ``False`` (default) for non-centred group effects, ``r = z * sd``, best when some
             levels have little data; ``True`` for centred ones, each level's coefficients
             ``beta ~ Normal([Intercept, b…], sd)`` with ``r = beta - […]``, best when every level
@@ -69,8 +69,8 @@ class Model:
             (``{"group:color": True}``).
         na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
         suffstats: ``"auto"`` reduces the likelihood when valid and cheaper — per-cell sufficient
-            statistics for Gaussian models (:mod:`hiermod.suffstats`), rows with identical predictors
-            merged into counts for bernoulli, binomial and poisson (:mod:`hiermod.collapse`);
+            statistics for Gaussian models (:mod:`hiermod.plan.suffstats`), rows with identical predictors
+            merged into counts for bernoulli, binomial and poisson (:mod:`hiermod.plan.collapse`);
             ``False`` never, ``True`` always (an error says why when not valid).
         **dpar_formulas: distributional formulas as keywords, e.g. ``sigma="~ (1 | group:color)"``.
 
@@ -125,7 +125,7 @@ class Model:
         design: Design,
         ir: ModelIR,
     ) -> Model:
-        """A model from already computed stages, without the rows (used by :mod:`hiermod.stream`)."""
+        """A model from already computed stages, without the rows (used by :mod:`hiermod.data.stream`)."""
         model = cls.__new__(cls)
         model.formula, model.family, model.link = formula, family, options.link
         model.data, model.design, model.options, model.ir = None, design, options, ir
@@ -137,7 +137,7 @@ class Model:
         """The PyMC model used for fitting (built on first use, then cached).
 
         For Gaussian models whose coefficients and sigma are constant within cells of the grouping
-        factors its likelihood uses per-cell sufficient statistics (see :mod:`hiermod.suffstats`);
+        factors its likelihood uses per-cell sufficient statistics (see :mod:`hiermod.plan.suffstats`);
         :attr:`pymc_rows` is the same model with the row-wise likelihood.
         """
         return build(self.ir)
@@ -181,7 +181,7 @@ class Model:
         ]
         return pd.DataFrame(rows).set_index("parameter")
 
-    # -- export: source and graph (hiermod.emit, hiermod.graph) ----------------------------------
+    # -- export: source and graph (hiermod.output.source, hiermod.output.graph) --------------------
 
     def source(self) -> str:
         """The model as a readable, runnable PyMC module: ``prepare(df)``, ``build_model(df)``.
@@ -189,7 +189,7 @@ class Model:
         Example:
             >>> print(m.source())                                     # doctest: +SKIP
         """
-        from hiermod.emit import emit_source
+        from hiermod.output.source import emit_source
 
         return emit_source(self)
 
@@ -198,24 +198,24 @@ class Model:
 
         ``format=None`` gives a ``graphviz.Digraph`` (needs the ``graphviz`` package); ``"dot"`` and
         ``"mermaid"`` give text and need nothing; ``"svg"`` (text) and ``"png"`` (bytes) also need
-        graphviz's ``dot`` program. See :mod:`hiermod.graph`.
+        graphviz's ``dot`` program. See :mod:`hiermod.output.graph`.
         """
-        from hiermod.graph import model_graph
+        from hiermod.output.graph import model_graph
 
         return model_graph(self.pymc_rows, format)
 
     def __repr__(self) -> str:
         """Formula, family, blocks (grouping, effects, layout, cells) and parameters with priors."""
-        from hiermod.overview import overview_text
+        from hiermod.plan.overview import overview_text
 
         return overview_text(self)
 
     def _repr_html_(self) -> str:
-        from hiermod.overview import overview_html
+        from hiermod.plan.overview import overview_html
 
         return overview_html(self)
 
-    # -- fitting, prediction and summaries (hiermod.fit, hiermod.predict, hiermod.summaries) -------
+    # -- fitting, prediction and summaries (hiermod.inference: fit, predict, summaries) ------------
 
     def fit(
         self,
@@ -234,12 +234,12 @@ class Model:
         observed data, the pointwise log-likelihood (``log_likelihood=False`` skips it), with
         ``posterior_predictive=True`` a posterior predictive draw per posterior draw and row, and
         ``hiermod_*`` attributes that :meth:`from_idata` reads back. Other keywords go to the
-        backend, e.g. ``target_accept=0.95``. See :mod:`hiermod.fit`.
+        backend, e.g. ``target_accept=0.95``. See :mod:`hiermod.inference.fit`.
 
         Example:
             >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
         """
-        from hiermod.fit import fit
+        from hiermod.inference.fit import fit
 
         return fit(
             self,
@@ -264,9 +264,9 @@ class Model:
         """Expected (``kind="mean"``) or simulated (``"response"``) responses, dims (chain, draw, obs).
 
         ``data=None`` predicts the fitted rows. Unseen group levels get effects drawn from the
-        population (``new_levels="error"`` raises instead). See :mod:`hiermod.predict`.
+        population (``new_levels="error"`` raises instead). See :mod:`hiermod.inference.predict`.
         """
-        from hiermod.predict import predict
+        from hiermod.inference.predict import predict
 
         return predict(
             self,
@@ -279,31 +279,31 @@ class Model:
 
     def fixef(self, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
         """Population-level effects indexed by coefficient label (``Intercept``, ``x``, ``f[b]``)."""
-        from hiermod.summaries import fixef
+        from hiermod.inference.summaries import fixef
 
         return fixef(self, idata, dpar)
 
     def ranef(self, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
         """Group-level effects: per grouping, a level × (stat, term) DataFrame."""
-        from hiermod.summaries import ranef
+        from hiermod.inference.summaries import ranef
 
         return ranef(self, idata)
 
     def varcorr(self, idata: xr.DataTree) -> pd.DataFrame:
         """Group-level sds indexed by (group, term), the residual sd, and correlations alongside."""
-        from hiermod.summaries import varcorr
+        from hiermod.inference.summaries import varcorr
 
         return varcorr(self, idata)
 
     def corr(self, idata: xr.DataTree) -> pd.DataFrame:
         """Group-level correlations indexed by (group, term1, term2), with full summaries."""
-        from hiermod.summaries import correlations
+        from hiermod.inference.summaries import correlations
 
         return correlations(self, idata)
 
     def summary(self, idata: xr.DataTree, show: bool = True) -> str:
         """Print (unless ``show=False``) and return the lme4-style summary of a fit."""
-        from hiermod.summaries import summary
+        from hiermod.inference.summaries import summary
 
         text = summary(self, idata)
         if show:
@@ -317,6 +317,6 @@ class Model:
         Example:
             >>> m = hm.Model.from_idata(az.from_netcdf("fit.nc"), data=df)   # doctest: +SKIP
         """
-        from hiermod.storage import model_from_idata
+        from hiermod.inference.storage import model_from_idata
 
         return model_from_idata(cls, idata, data)

@@ -15,7 +15,7 @@ import pytensor
 import xarray as xr
 
 import hiermod as hm
-from hiermod.storage import fit_attrs
+from hiermod.inference.storage import fit_attrs
 
 
 def prior_fit(model: hm.Model, *, chains: int = 2, draws: int = 20, seed: int = 0) -> xr.DataTree:

@@ -8,9 +8,7 @@ import pytest
 from scipy.interpolate import BSpline
 
 import hiermod as hm
-from hiermod.errors import DataError
-from hiermod.syntax import Call
-from hiermod.transforms import (
+from hiermod.data.transforms import (
     Evaluator,
     bs_apply,
     bs_fit,
@@ -21,6 +19,8 @@ from hiermod.transforms import (
     poly_apply,
     poly_fit,
 )
+from hiermod.errors import DataError
+from hiermod.formula.syntax import Call
 from hiermod.warnings import DataWarning
 
 # ---------------------------------------------------------------------------------------------------
