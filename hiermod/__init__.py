@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hiermod._version import __version__
 from hiermod.errors import (
     DataError,
     FamilyError,
@@ -28,7 +29,6 @@ if TYPE_CHECKING:  # imported lazily below: `import hiermod` and `hm.parse` stay
     from hiermod.data.stream import stream_model
     from hiermod.model import Model
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Block",

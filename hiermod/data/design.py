@@ -28,7 +28,7 @@ from hiermod.data.families import Family, get_family
 from hiermod.errors import DataError, Span
 from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Atom, Block, Formula, ModelFormula, Term
-from hiermod.warnings import DataWarning
+from hiermod.warnings import DataWarning, user_stacklevel
 
 __all__ = [
     "BlockDesign",
@@ -517,7 +517,7 @@ class _Binder:
                         f"grouping factor {node.name!r} has a single level ({levels[0]!r}); its "
                         "group effects cannot be told apart from the population terms",
                         DataWarning,
-                        stacklevel=tf.user_stacklevel(),
+                        stacklevel=user_stacklevel(),
                     )
             if self.new_levels == "error" and (code < 0).any():
                 hint = "pass new_levels='allow' to draw their effects from the population"

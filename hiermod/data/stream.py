@@ -37,7 +37,7 @@ from hiermod.model import Model, _combine
 from hiermod.plan.lower import DataMoments, LowerOptions, lower
 from hiermod.plan.priors import Prior
 from hiermod.plan.suffstats import Accumulator, reduction_plan, suffstats_ir, why_not
-from hiermod.warnings import DataWarning
+from hiermod.warnings import DataWarning, user_stacklevel
 
 __all__ = ["StreamError", "stream_model"]
 
@@ -174,7 +174,7 @@ def _scan(
         warnings.warn(
             f"dropped {scan.dropped} of {scan.rows} rows with missing values in: {where}",
             DataWarning,
-            stacklevel=tf.user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
     return scan
 

@@ -18,11 +18,9 @@ the training data again with the stored constants gives bit-identical arrays.
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from types import FrameType
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,7 +30,7 @@ from hiermod.errors import DataError, Span
 from hiermod.formula.functions import closest
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, String, UnaryMinus
 from hiermod.formula.terms import ModelFormula
-from hiermod.warnings import DataWarning
+from hiermod.warnings import DataWarning, user_stacklevel
 
 __all__ = [
     "Constants",
@@ -53,7 +51,6 @@ __all__ = [
     "poly_apply",
     "poly_fit",
     "used_columns",
-    "user_stacklevel",
 ]
 
 Kind = Literal["numeric", "categorical"]
@@ -217,14 +214,6 @@ def lookup_cells(cells: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
         return codes[0].copy()
     known = pd.MultiIndex.from_arrays([cells[:, j] for j in range(cells.shape[1])])
     return np.asarray(known.get_indexer(pd.MultiIndex.from_arrays(codes)), dtype=np.int64)
-
-
-def user_stacklevel() -> int:
-    """The ``stacklevel`` of the first caller outside hiermod, so a warning shows the user's line."""
-    level, frame = 1, cast("FrameType | None", sys._getframe(1))
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("hiermod"):
-        level, frame = level + 1, frame.f_back
-    return level
 
 
 def _python(value: Any) -> Any:

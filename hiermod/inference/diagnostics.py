@@ -20,10 +20,9 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from hiermod.data.transforms import user_stacklevel
 from hiermod.inference.fit_groups import read_group
 from hiermod.plan.ir import ModelIR
-from hiermod.warnings import SamplingWarning
+from hiermod.warnings import SamplingWarning, user_stacklevel
 
 __all__ = [
     "ESS_PER_CHAIN_MIN",

@@ -36,13 +36,12 @@ import xarray as xr
 from pytensor.compile.mode import Mode, get_mode
 from threadpoolctl import threadpool_limits
 
-from hiermod.data.transforms import user_stacklevel
 from hiermod.errors import DependencyError, HiermodError
 from hiermod.inference.diagnostics import unchecked, warn_if_problems
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.predict import predict
 from hiermod.inference.storage import fit_attrs
-from hiermod.warnings import FitWarning
+from hiermod.warnings import FitWarning, user_stacklevel
 
 if TYPE_CHECKING:
     from hiermod.model import Model

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hiermod._version import __version__
 from hiermod.errors import DataError, HiermodError
 from hiermod.inference.fit_groups import read_group
 from hiermod.plan.priors import Prior, parse_prior
@@ -87,8 +88,6 @@ def fit_attrs(
     model: Model, settings: Mapping[str, str | int | float]
 ) -> dict[str, str | int | float]:
     """The attributes ``Model.fit`` puts on the posterior group (netCDF-safe: strings and numbers)."""
-    from hiermod import __version__
-
     attrs: dict[str, str | int | float] = {
         f"{PREFIX}version": __version__,
         f"{PREFIX}formula": str(model.formula),
