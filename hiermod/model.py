@@ -191,7 +191,7 @@ class Model:
         """
         from hiermod.output.source import emit_source
 
-        return emit_source(self)
+        return emit_source(self.ir, self.design)
 
     def graph(self, format: str | None = None) -> Any:
         """The model's graph with a plate per set of dims.
@@ -208,12 +208,12 @@ class Model:
         """Formula, family, blocks (grouping, effects, layout, cells) and parameters with priors."""
         from hiermod.plan.overview import overview_text
 
-        return overview_text(self)
+        return overview_text(self.ir, self.design.n)
 
     def _repr_html_(self) -> str:
         from hiermod.plan.overview import overview_html
 
-        return overview_html(self)
+        return overview_html(self.ir, self.design.n)
 
     # -- fitting, prediction and summaries (hiermod.inference: fit, predict, summaries) ------------
 

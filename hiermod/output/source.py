@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from hiermod.data.design import Design
 from hiermod.output.codegen import (
     Chain,
     Code,
@@ -56,9 +57,6 @@ from hiermod.plan.ir import (
     PredictorIR,
 )
 from hiermod.plan.priors import Prior
-
-if TYPE_CHECKING:
-    from hiermod.model import Model
 
 __all__ = ["emit_source"]
 
@@ -470,13 +468,13 @@ def _main(e: _Emitter) -> list[str]:
     ]
 
 
-def _docstring(model: Model) -> list[str]:
+def _docstring(ir: ModelIR, n_rows: int) -> list[str]:
     return [
         '"""A PyMC model written by hiermod from the formula',
         "",
-        f"    {docstring_text(str(model.formula))}",
+        f"    {docstring_text(ir.formula)}",
         "",
-        f"Family: {model.family.name}, {model.link} link; compiled from {model.design.n} rows.",
+        f"Family: {ir.likelihood.family}, {ir.likelihood.link} link; compiled from {n_rows} rows.",
         "``prepare(df)`` encodes a DataFrame as the training data was encoded and",
         "``build_model(df)`` returns the PyMC model; ``python <this file> data.csv`` fits the",
         "model to a CSV file and prints a summary.",
@@ -491,15 +489,16 @@ def _imports(helpers: list[str]) -> list[str]:
     return [*stdlib, "", *third, *(i for i in extra if "scipy" in i)]
 
 
-def emit_source(model: Model) -> str:
-    """The model as a complete, runnable and readable Python module.
+def emit_source(ir: ModelIR, design: Design) -> str:
+    """The model planned by ``ir`` as a complete, runnable and readable Python module.
+
+    ``design`` is the data the model was compiled from: its schema is what ``prepare(df)`` encodes.
 
     Example:
         >>> print(hm.Model("y ~ x + (1 | g)", df).source())      # doctest: +SKIP
     """
-    ir = model.ir
     names = Names(_RESERVED)
-    e = _Emitter(ir, names, DataEmitter(model.design.schema, ir, names))
+    e = _Emitter(ir, names, DataEmitter(design.schema, ir, names))
     for name in [*(d.name for d in ir.data), *(p.name for p in ir.parameters())]:
         e.local(name)  # PyMC names keep their spelling as Python names
     for predictor in ir.predictors:  # level tables first: they are the schema's core
@@ -511,7 +510,7 @@ def emit_source(model: Model) -> str:
     helpers = e.data.helper_sources()
     if e.weighted is not None:
         helpers.append(weighted_source(*e.weighted))
-    head = [*_docstring(model), "", *_imports([*e.data.helpers, "complete_rows"]), ""]
+    head = [*_docstring(ir, design.n), "", *_imports([*e.data.helpers, "complete_rows"]), ""]
     sections = [
         "\n".join(head + e.data.constants),
         *helpers,

@@ -16,20 +16,16 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hiermod.plan.ir import BlockIR, ParamSpec
-
-if TYPE_CHECKING:
-    from hiermod.model import Model
+from hiermod.plan.ir import BlockIR, ModelIR, ParamSpec
 
 __all__ = ["blocks_table", "overview_html", "overview_text", "parameters_table"]
 
 
-def _blocks(model: Model) -> list[tuple[str, BlockIR]]:
-    return [(p.dpar, b) for p in model.ir.predictors for b in p.blocks]
+def _blocks(ir: ModelIR) -> list[tuple[str, BlockIR]]:
+    return [(p.dpar, b) for p in ir.predictors for b in p.blocks]
 
 
 def _prior(spec: ParamSpec) -> str:
@@ -51,7 +47,7 @@ def _parameterisation(block: BlockIR) -> str:
     return "centred on " + ", ".join("0" if t is None else str(t) for t in block.means)
 
 
-def blocks_table(model: Model) -> pd.DataFrame:
+def blocks_table(ir: ModelIR) -> pd.DataFrame:
     """One row per group block: grouping, effects, layout and why, correlation, levels and cells."""
     rows = [
         {
@@ -66,12 +62,12 @@ def blocks_table(model: Model) -> pd.DataFrame:
             "levels": b.n_levels,
             "observed cells": b.n_cells_observed,
         }
-        for dpar, b in _blocks(model)
+        for dpar, b in _blocks(ir)
     ]
     return pd.DataFrame(rows)
 
 
-def parameters_table(model: Model) -> pd.DataFrame:
+def parameters_table(ir: ModelIR) -> pd.DataFrame:
     """One row per parameter: dims, shape, free or not, and its prior."""
     rows = [
         {
@@ -81,21 +77,23 @@ def parameters_table(model: Model) -> pd.DataFrame:
             "free": p.free,
             "prior": _prior(p),
         }
-        for p in model.ir.parameters()
+        for p in ir.parameters()
     ]
     return pd.DataFrame(rows).set_index("parameter")
 
 
-def _head(model: Model) -> list[str]:
+def _head(ir: ModelIR, n_rows: int) -> list[str]:
+    lik = ir.likelihood
     return [
-        f"hiermod.Model: {model.formula}",
-        f"  family: {model.family.name} (link: {model.link}); rows: {model.design.n}",
+        f"hiermod.Model: {ir.formula}",
+        f"  family: {lik.family} (link: {lik.link}); rows: {n_rows}",
     ]
 
 
-def overview_text(model: Model) -> str:
-    lines = _head(model)
-    blocks = _blocks(model)
+def overview_text(ir: ModelIR, n_rows: int) -> str:
+    """``repr(model)``: the plan ``ir`` of a model compiled from ``n_rows`` rows."""
+    lines = _head(ir, n_rows)
+    blocks = _blocks(ir)
     if blocks:
         lines.append("  blocks:")
     for dpar, b in blocks:
@@ -108,7 +106,7 @@ def overview_text(model: Model) -> str:
             f"        {b.layout} layout ({b.layout_reason}); {b.n_levels} levels, "
             f"{b.n_cells_observed} observed cells"
         )
-    params = model.ir.parameters()
+    params = ir.parameters()
     table = [("name", "dims", "shape", "prior")] + [
         (p.name, ", ".join(p.dims), str(p.shape), _prior(p)) for p in params
     ]
@@ -120,10 +118,11 @@ def overview_text(model: Model) -> str:
     return "\n".join(lines)
 
 
-def overview_html(model: Model) -> str:
-    head = "<br>".join(html.escape(line.strip()) for line in _head(model))
+def overview_html(ir: ModelIR, n_rows: int) -> str:
+    """The notebook view of a model: :func:`overview_text`'s head, then the tables."""
+    head = "<br>".join(html.escape(line.strip()) for line in _head(ir, n_rows))
     parts = [f"<div><p><code>{head}</code></p>"]
-    if _blocks(model):
-        parts.append(blocks_table(model).to_html(index=False))
-    parts.append(parameters_table(model).to_html())
+    if _blocks(ir):
+        parts.append(blocks_table(ir).to_html(index=False))
+    parts.append(parameters_table(ir).to_html())
     return "".join(parts) + "</div>"
