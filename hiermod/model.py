@@ -29,7 +29,7 @@ from hiermod.plan.lower import LowerOptions, lower
 from hiermod.plan.priors import Prior
 from hiermod.plan.suffstats import plan_suffstats
 
-__all__ = ["Model"]
+__all__ = ["Model", "distributional_parameters"]
 
 
 def _combine(formula: str | ModelFormula, dpar_formulas: Mapping[str, str]) -> ModelFormula:
@@ -269,9 +269,11 @@ class Model:
         from hiermod.inference.predict import predict
 
         return predict(
-            self,
+            self.ir,
+            self.design,
             idata,
             data,
+            streamed=self.streamed,
             kind=kind,  # type: ignore[arg-type]
             new_levels=new_levels,  # type: ignore[arg-type]
             random_seed=random_seed,
@@ -281,31 +283,31 @@ class Model:
         """Population-level effects indexed by coefficient label (``Intercept``, ``x``, ``f[b]``)."""
         from hiermod.inference.summaries import fixef
 
-        return fixef(self, idata, dpar)
+        return fixef(self.ir, idata, dpar)
 
     def ranef(self, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
         """Group-level effects: per grouping, a level × (stat, term) DataFrame."""
         from hiermod.inference.summaries import ranef
 
-        return ranef(self, idata)
+        return ranef(self.ir, self.design.schema, idata)
 
     def varcorr(self, idata: xr.DataTree) -> pd.DataFrame:
         """Group-level sds indexed by (group, term), the residual sd, and correlations alongside."""
         from hiermod.inference.summaries import varcorr
 
-        return varcorr(self, idata)
+        return varcorr(self.ir, idata)
 
     def corr(self, idata: xr.DataTree) -> pd.DataFrame:
         """Group-level correlations indexed by (group, term1, term2), with full summaries."""
         from hiermod.inference.summaries import correlations
 
-        return correlations(self, idata)
+        return correlations(self.ir, idata)
 
     def summary(self, idata: xr.DataTree, show: bool = True) -> str:
         """Print (unless ``show=False``) and return the lme4-style summary of a fit."""
         from hiermod.inference.summaries import summary
 
-        text = summary(self, idata)
+        text = summary(self.ir, self.design, idata, streamed=self.streamed)
         if show:
             print(text)
         return text
@@ -320,3 +322,32 @@ class Model:
         from hiermod.inference.storage import model_from_idata
 
         return model_from_idata(cls, idata, data)
+
+
+def distributional_parameters(
+    model: Model,
+    idata: xr.DataTree,
+    data: pd.DataFrame | None = None,
+    *,
+    new_levels: str = "population",
+    random_seed: int | None = None,
+) -> dict[str, xr.DataArray]:
+    """Every distributional parameter of ``model`` per draw and row: ``{"mu": …, "sigma": …}``.
+
+    On the natural scale, dims (chain, draw, obs); ``data=None`` gives the fitted rows. See
+    :func:`hiermod.inference.predict.distributional_parameters`. Example: per-row noise sd of a
+    ``sigma ~ (1 | g)`` model::
+
+        hiermod.model.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
+    """
+    from hiermod.inference.predict import distributional_parameters as dpars
+
+    return dpars(
+        model.ir,
+        model.design,
+        idata,
+        data,
+        streamed=model.streamed,
+        new_levels=new_levels,  # type: ignore[arg-type]
+        random_seed=random_seed,
+    )

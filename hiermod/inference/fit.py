@@ -188,7 +188,14 @@ def fit(
 
 
 def _add_posterior_predictive(idata: xr.DataTree, model: Model, random_seed: int | None) -> None:
-    draws = predict(model, idata, kind="response", random_seed=random_seed)
+    draws = predict(
+        model.ir,
+        model.design,
+        idata,
+        streamed=model.streamed,
+        kind="response",
+        random_seed=random_seed,
+    )
     idata["posterior_predictive"] = xr.Dataset({draws.name: draws.drop_attrs()})
 
 

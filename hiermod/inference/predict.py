@@ -24,7 +24,7 @@ a probability (bernoulli), a rate (poisson) — times ``trials`` for the binomia
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,10 +33,7 @@ import xarray as xr
 from hiermod.data.design import BlockDesign, Design, FormulaDesign, apply_schema
 from hiermod.errors import DataError
 from hiermod.inference.fit_groups import read_group
-from hiermod.plan.ir import BlockIR, ConstantIR, PredictorIR
-
-if TYPE_CHECKING:
-    from hiermod.model import Model
+from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR
 
 __all__ = ["distributional_parameters", "predict"]
 
@@ -200,26 +197,30 @@ def _eta(
 
 
 def _design(
-    model: Model, data: pd.DataFrame | None, new_levels: NewLevels
+    ir: ModelIR,
+    training: Design,
+    data: pd.DataFrame | None,
+    new_levels: NewLevels,
+    streamed: bool,
 ) -> tuple[Design, pd.DataFrame | None, np.ndarray]:
     """The design of the rows to predict, the frame of raw values, and the ``obs`` coordinate."""
     if new_levels not in ("population", "error"):
         raise ValueError(f"new_levels must be 'population' or 'error', not {new_levels!r}")
     if data is None:
-        if getattr(model, "streamed", False):
+        if streamed:
             raise DataError(
                 "a streamed model keeps no training rows to predict",
                 hint="pass the rows to predict: m.predict(idata, data=df)",
             )
-        return model.design, None, np.asarray(model.ir.coords["obs"])
+        return training, None, np.asarray(ir.coords["obs"])
     # Unseen group levels are always let through here; _block_part draws them or raises.
-    design = apply_schema(model.design.schema, data, new_levels="allow")
+    design = apply_schema(training.schema, data, new_levels="allow")
     frame = data.iloc[design.rows] if design.rows.shape[0] != len(data) else data
     return design, frame.reset_index(drop=True), np.asarray(data.index[design.rows])
 
 
 def _dpars(
-    model: Model,
+    ir: ModelIR,
     idata: xr.DataTree,
     design: Design,
     frame: pd.DataFrame | None,
@@ -231,7 +232,7 @@ def _dpars(
     coords = {"chain": posterior["chain"].values, "draw": posterior["draw"].values, "obs": obs}
     shape = (posterior.sizes["chain"], posterior.sizes["draw"], obs.shape[0])
     out: dict[str, xr.DataArray] = {}
-    for name, source in model.ir.likelihood.dpars:
+    for name, source in ir.likelihood.dpars:
         if isinstance(source, PredictorIR):
             fd = design.dpar(name)
             assert fd is not None
@@ -247,10 +248,12 @@ def _dpars(
 
 
 def distributional_parameters(
-    model: Model,
+    ir: ModelIR,
+    training: Design,
     idata: xr.DataTree,
     data: pd.DataFrame | None = None,
     *,
+    streamed: bool = False,
     new_levels: NewLevels = "population",
     random_seed: int | None = None,
 ) -> dict[str, xr.DataArray]:
@@ -258,36 +261,41 @@ def distributional_parameters(
 
     ``mu`` is the inverse link of the mean's linear predictor (a probability, a rate; for the
     lognormal the mean of ``log y``). Constants (``sigma`` without a formula) are broadcast to rows;
-    a known ``se()`` comes from the data. Example: per-row noise sd of a ``sigma ~ (1 | g)`` model::
+    a known ``se()`` comes from the data. ``ir`` and ``training`` are the model's plan and design
+    (``streamed``: the design keeps no training rows, so ``data`` is needed). Example: per-row noise
+    sd of a ``sigma ~ (1 | g)`` model, through :func:`hiermod.model.distributional_parameters`::
 
-        hiermod.inference.predict.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
+        hiermod.model.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
     """
-    design, frame, obs = _design(model, data, new_levels)
+    design, frame, obs = _design(ir, training, data, new_levels, streamed)
     rng = np.random.default_rng(random_seed)
-    return _dpars(model, idata, design, frame, obs, new_levels, rng)
+    return _dpars(ir, idata, design, frame, obs, new_levels, rng)
 
 
-def _trials(model: Model, design: Design) -> np.ndarray:
+def _trials(design: Design) -> np.ndarray:
     if design.trials is None:
         raise DataError(
             "binomial predictions need the number of trials: the new data lack the trials() column",
-            hint=f"add the column used in {model.formula.main.response}",
+            hint=f"add the column used in {design.schema.formula.main.response}",
         )
     return design.trials
 
 
 def predict(
-    model: Model,
+    ir: ModelIR,
+    training: Design,
     idata: xr.DataTree,
     data: pd.DataFrame | None = None,
     *,
+    streamed: bool = False,
     kind: Kind = "mean",
     new_levels: NewLevels = "population",
     random_seed: int | None = None,
 ) -> xr.DataArray:
     """Expected responses (``kind="mean"``) or new responses (``"response"``): dims (chain, draw, obs).
 
-    ``data=None`` predicts the rows the model was fitted to. See the module docstring for new levels.
+    ``ir`` and ``training`` are the model's plan and design; ``data=None`` predicts the rows the
+    model was fitted to (a ``streamed`` model keeps none). See the module docstring for new levels.
 
     Example:
         >>> p = m.predict(idata, data=new_df)              # doctest: +SKIP
@@ -296,40 +304,32 @@ def predict(
     if kind not in ("mean", "response"):
         raise ValueError(f"kind must be 'mean' or 'response', not {kind!r}")
     rng = np.random.default_rng(random_seed)
-    design, frame, obs = _design(model, data, new_levels)
-    dpars = _dpars(model, idata, design, frame, obs, new_levels, rng)
+    design, frame, obs = _design(ir, training, data, new_levels, streamed)
+    dpars = _dpars(ir, idata, design, frame, obs, new_levels, rng)
     mu = dpars["mu"]
-    family = model.family.name
+    family = ir.likelihood.family
     values = mu.values
     if kind == "mean":
         if family == "binomial":
-            values = values * _trials(model, design)
+            values = values * _trials(design)
         elif family == "lognormal":
             values = np.exp(values + dpars["sigma"].values ** 2 / 2.0)
     else:
-        values = _draw_response(family, dpars, rng, model, design)
-    name = model.ir.likelihood.name
+        values = _draw_response(family, dpars, rng, design)
+    name = ir.likelihood.name
     return xr.DataArray(
         values, dims=mu.dims, coords=mu.coords, name=name, attrs={"kind": kind, "family": family}
     )
 
 
 def _draw_response(
-    family: str,
-    dpars: dict[str, xr.DataArray],
-    rng: np.random.Generator,
-    model: Model,
-    design: Design,
+    family: str, dpars: dict[str, xr.DataArray], rng: np.random.Generator, design: Design
 ) -> np.ndarray:
-    return np.asarray(_draw(family, dpars, rng, model, design), dtype=float)
+    return np.asarray(_draw(family, dpars, rng, design), dtype=float)
 
 
 def _draw(
-    family: str,
-    dpars: dict[str, xr.DataArray],
-    rng: np.random.Generator,
-    model: Model,
-    design: Design,
+    family: str, dpars: dict[str, xr.DataArray], rng: np.random.Generator, design: Design
 ) -> Any:
     """One draw from the likelihood per posterior draw and row (NumPy generators, PyMC's params)."""
     mu = dpars["mu"].values
@@ -341,7 +341,7 @@ def _draw(
     if family == "bernoulli":
         return rng.binomial(1, mu).astype(float)
     if family == "binomial":
-        return rng.binomial(_trials(model, design), mu).astype(float)
+        return rng.binomial(_trials(design), mu).astype(float)
     if family == "poisson":
         return rng.poisson(mu).astype(float)
     if family == "negativebinomial":  # PyMC's NegativeBinomial(mu, alpha): a gamma–Poisson mixture

@@ -13,26 +13,24 @@ guesses from names.
   correlations sit alongside in ``corr[<term>]`` columns (lower triangle, as lme4 prints them);
   :func:`correlations` has their full summaries.
 * :func:`ranef` — per grouping, a DataFrame of level × term posterior summaries (columns are
-  ``(stat, term)``: ``ranef(m, idata)["Subject"]["mean"]`` is the level × term table of means).
+  ``(stat, term)``: ``m.ranef(idata)["Subject"]["mean"]`` is the level × term table of means).
 * :func:`summary` — all of it as text, like ``summary(lmer_fit)`` but Bayesian.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hiermod.data.design import Design, Schema
 from hiermod.inference.diagnostics import diagnose, unchecked
 from hiermod.inference.fit_groups import read_group
-from hiermod.plan.ir import BlockIR, ConstantIR, PredictorIR
-
-if TYPE_CHECKING:
-    from hiermod.model import Model
+from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR
 
 __all__ = ["INTERVAL", "STATS", "correlations", "fixef", "ranef", "summary", "varcorr"]
 
@@ -77,17 +75,17 @@ def _as_matrix(values: np.ndarray) -> np.ndarray:
     return values.reshape(*values.shape[:2], -1)
 
 
-def _predictor(model: Model, dpar: str) -> PredictorIR:
-    found = model.ir.predictor(dpar)
+def _predictor(ir: ModelIR, dpar: str) -> PredictorIR:
+    found = ir.predictor(dpar)
     if found is None:
-        have = ", ".join(p.dpar for p in model.ir.predictors)
+        have = ", ".join(p.dpar for p in ir.predictors)
         raise ValueError(f"the model has no formula for {dpar!r}; it has: {have}")
     return found
 
 
-def fixef(model: Model, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
+def fixef(ir: ModelIR, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
     """Population-level effects of ``dpar`` (``"mu"``: the mean), indexed by coefficient label."""
-    pop = _predictor(model, dpar).population
+    pop = _predictor(ir, dpar).population
     parts: list[np.ndarray] = []
     labels: list[str] = []
     if pop.intercept is not None:
@@ -103,8 +101,8 @@ def fixef(model: Model, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
     return table
 
 
-def _blocks(model: Model) -> list[tuple[PredictorIR, BlockIR]]:
-    return [(p, b) for p in model.ir.predictors for b in p.blocks]
+def _blocks(ir: ModelIR) -> list[tuple[PredictorIR, BlockIR]]:
+    return [(p, b) for p in ir.predictors for b in p.blocks]
 
 
 def _term_label(predictor: PredictorIR, term: str) -> str:
@@ -115,11 +113,11 @@ def _grouping(block: BlockIR) -> str:
     return str(block.block.grouping)
 
 
-def varcorr(model: Model, idata: xr.DataTree) -> pd.DataFrame:
+def varcorr(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
     """Group-level sds indexed by (group, term), the residual sigma, and mean correlations alongside."""
     parts: list[pd.DataFrame] = []
     corr_columns: dict[str, dict[tuple[str, str], float]] = {}
-    for predictor, block in _blocks(model):
+    for predictor, block in _blocks(ir):
         group = _grouping(block)
         terms = [_term_label(predictor, t) for t in block.term_labels]
         labels = [(group, t) for t in terms]
@@ -129,7 +127,7 @@ def varcorr(model: Model, idata: xr.DataTree) -> pd.DataFrame:
             means = _draws(idata, block.corr.name).mean(axis=(0, 1))
             for (i, j), mean in zip(block.corr_pairs, means, strict=True):
                 corr_columns.setdefault(f"corr[{terms[i]}]", {})[(group, terms[j])] = float(mean)
-    for constant in model.ir.constants:
+    for constant in ir.constants:
         if constant.dpar == "sigma":
             values = _as_matrix(_draws(idata, constant.param.name))
             parts.append(_stats(values, [("Residual", constant.param.name)]))
@@ -141,10 +139,10 @@ def varcorr(model: Model, idata: xr.DataTree) -> pd.DataFrame:
     return table
 
 
-def correlations(model: Model, idata: xr.DataTree) -> pd.DataFrame:
+def correlations(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
     """Group-level correlations indexed by (group, term, term), each pair once."""
     parts: list[pd.DataFrame] = []
-    for predictor, block in _blocks(model):
+    for predictor, block in _blocks(ir):
         if block.corr is None or block.corr.name not in read_group(idata):
             continue
         group = _grouping(block)
@@ -163,9 +161,9 @@ def correlations(model: Model, idata: xr.DataTree) -> pd.DataFrame:
     return pd.concat(parts)
 
 
-def _level_index(model: Model, block: BlockIR) -> pd.Index:
+def _level_index(schema: Schema, block: BlockIR) -> pd.Index:
     """The block's levels in the order of its effects: level values, or (g1, g2) tuples."""
-    grouping = model.design.schema.groupings[block.block.factors]
+    grouping = schema.groupings[block.block.factors]
     factors = list(grouping.factors)
     index: pd.Index
     if block.layout == "single":
@@ -181,21 +179,21 @@ def _level_index(model: Model, block: BlockIR) -> pd.Index:
     return index
 
 
-def ranef(model: Model, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
+def ranef(ir: ModelIR, schema: Schema, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
     """Per grouping (``"Subject"``, ``"group:color"``), level × term summaries of the group effects.
 
     Columns are ``(stat, term)`` with stats mean, sd, eti_5%, eti_95%, so ``ranef(...)["Subject"]["mean"]``
     is the level × term table of posterior means. Blocks of a distributional parameter over the same
-    grouping add columns ``sigma_<term>``.
+    grouping add columns ``sigma_<term>``. ``schema`` gives the level labels of each grouping.
     """
     columns: dict[str, dict[tuple[str, str], np.ndarray]] = {}
     indexes: dict[str, pd.Index] = {}
-    for predictor, block in _blocks(model):
+    for predictor, block in _blocks(ir):
         values = _draws(idata, block.r.name)
         chains, draws = values.shape[:2]
         effects = values.reshape(chains, draws, block.n_levels, block.size)
         key = _grouping(block)
-        indexes.setdefault(key, _level_index(model, block))
+        indexes.setdefault(key, _level_index(schema, block))
         table = columns.setdefault(key, {})
         for j, term in enumerate(block.term_labels):
             stats = _stats(effects[..., j], list(range(block.n_levels)), convergence=False)
@@ -223,9 +221,9 @@ def _fmt_table(table: pd.DataFrame) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())
 
 
-def _groups_line(model: Model) -> str:
+def _groups_line(ir: ModelIR) -> str:
     seen: dict[str, str] = {}
-    for _, block in _blocks(model):
+    for _, block in _blocks(ir):
         key = _grouping(block)
         if key in seen:
             continue
@@ -239,12 +237,12 @@ def _groups_line(model: Model) -> str:
     return "; ".join(seen.values()) if seen else "none"
 
 
-def _n_observations(model: Model) -> int:
+def _n_observations(ir: ModelIR, design: Design, streamed: bool) -> int:
     """Rows the model was fitted to (a streamed model counts them in its sufficient statistics)."""
-    reduced = model.ir.suffstats
-    if getattr(model, "streamed", False) and reduced is not None:
+    reduced = ir.suffstats
+    if streamed and reduced is not None:
         return int(reduced.n_rows)
-    return model.design.n
+    return design.n
 
 
 def _fit_line(idata: xr.DataTree) -> str:
@@ -263,34 +261,39 @@ def _fit_line(idata: xr.DataTree) -> str:
     return f"{method} approximation: {draws} draws{took}"
 
 
-def summary(model: Model, idata: xr.DataTree) -> str:
-    """The whole fit as text: formula, family, data, effects, variance components, diagnostics."""
+def summary(ir: ModelIR, design: Design, idata: xr.DataTree, *, streamed: bool = False) -> str:
+    """The whole fit as text: formula, family, data, effects, variance components, diagnostics.
+
+    ``design`` is the data the model was compiled from (``streamed``: its last chunk; the rows are
+    then counted by the sufficient statistics).
+    """
     lines = [
-        f"Formula: {model.formula}",
-        f"Family:  {model.family.name} (link: {model.link})",
-        f"Data:    {_n_observations(model)} observations; groups: {_groups_line(model)}",
+        f"Formula: {ir.formula}",
+        f"Family:  {ir.likelihood.family} (link: {ir.likelihood.link})",
+        f"Data:    {_n_observations(ir, design, streamed)} observations; "
+        f"groups: {_groups_line(ir)}",
         f"Fit:     {_fit_line(idata)}",
         "",
         f"Population-level effects (eti: {INTERVAL:.0%} equal-tailed interval):",
-        _fmt_table(fixef(model, idata)),
+        _fmt_table(fixef(ir, idata)),
     ]
-    vc = varcorr(model, idata)
+    vc = varcorr(ir, idata)
     if len(vc):
         corr_cols = [c for c in vc.columns if str(c).startswith("corr[")]
         lines += ["", "Group-level standard deviations and residual sd:"]
         lines.append(_fmt_table(vc.drop(columns=corr_cols)))
-        corr = correlations(model, idata)
+        corr = correlations(ir, idata)
         if len(corr):
             lines += ["", "Group-level correlations:", _fmt_table(corr)]
-    for predictor in model.ir.predictors[1:]:
+    for predictor in ir.predictors[1:]:
         lines += [
             "",
             f"Distributional parameter {predictor.dpar} ({predictor.link} link): population effects",
         ]
-        table = fixef(model, idata, predictor.dpar)
+        table = fixef(ir, idata, predictor.dpar)
         table.index = [f"{predictor.dpar}_{label}" for label in table.index]
         lines.append(_fmt_table(table))
-    others = [c for c in model.ir.constants if isinstance(c, ConstantIR) and c.dpar != "sigma"]
+    others = [c for c in ir.constants if isinstance(c, ConstantIR) and c.dpar != "sigma"]
     if others:
         values = np.concatenate([_as_matrix(_draws(idata, c.param.name)) for c in others], axis=2)
         lines += [
@@ -298,5 +301,5 @@ def summary(model: Model, idata: xr.DataTree) -> str:
             "Family parameters:",
             _fmt_table(_stats(values, [c.param.name for c in others])),
         ]
-    lines += ["", f"Sampler diagnostics: {diagnose(idata, unchecked(model.ir)).line()}"]
+    lines += ["", f"Sampler diagnostics: {diagnose(idata, unchecked(ir)).line()}"]
     return "\n".join(lines)
