@@ -239,10 +239,21 @@ class Model:
         Example:
             >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
         """
-        from hiermod.inference.fit import fit
+        from hiermod.inference.fit import add_posterior_predictive, check_method, fit
 
-        return fit(
-            self,
+        posterior_predictive = kwargs.pop("posterior_predictive", False)
+        check_method(method, sampler)
+        if posterior_predictive and self.streamed:
+            raise HiermodError(
+                "posterior_predictive=True needs the rows, and a streamed model keeps none: "
+                "predict on a sample of them with Model.predict(fit, data=rows, kind='response')"
+            )
+        idata = fit(
+            self.pymc,
+            self.ir,
+            self.options,
+            rows_model=None if self.streamed else lambda: self.pymc_rows,
+            source=_source_text(self),
             draws=draws,
             tune=tune,
             chains=chains,
@@ -252,6 +263,10 @@ class Model:
             method=method,
             **kwargs,  # type: ignore[arg-type]
         )
+        if posterior_predictive:
+            response = self.predict(idata, kind="response", random_seed=random_seed)
+            add_posterior_predictive(idata, response)
+        return idata
 
     def predict(
         self,
@@ -316,12 +331,34 @@ class Model:
     def from_idata(cls, idata: xr.DataTree, data: pd.DataFrame) -> Model:
         """Rebuild the model a fit was made with (formula, family, link, priors, layout) on ``data``.
 
+        Raises:
+            DataError: ``data`` does not reproduce the fit's observed response (a different data set).
+
         Example:
             >>> m = hm.Model.from_idata(az.from_netcdf("fit.nc"), data=df)   # doctest: +SKIP
         """
-        from hiermod.inference.storage import model_from_idata
+        from hiermod.inference.storage import check_same_data, stored_model
 
-        return model_from_idata(cls, idata, data)
+        spec = stored_model(idata)
+        model = cls(
+            spec.formula,
+            data,
+            family=spec.family,
+            link=spec.link,
+            priors=spec.priors,
+            layout=spec.layout,
+            centered=spec.centered,
+        )
+        check_same_data(model.ir, model.design, idata)
+        return model
+
+
+def _source_text(model: Model) -> str | None:
+    """The generated PyMC source, when this version of hiermod can print it."""
+    try:
+        return model.source()
+    except (HiermodError, NotImplementedError):
+        return None
 
 
 def distributional_parameters(

@@ -28,7 +28,8 @@ import importlib
 import os
 import time
 import warnings
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -39,14 +40,20 @@ from threadpoolctl import threadpool_limits
 from hiermod.errors import DependencyError, HiermodError
 from hiermod.inference.diagnostics import unchecked, warn_if_problems
 from hiermod.inference.fit_groups import read_group
-from hiermod.inference.predict import predict
 from hiermod.inference.storage import fit_attrs
+from hiermod.plan.ir import ModelIR
+from hiermod.plan.lower import LowerOptions
 from hiermod.warnings import FitWarning, user_stacklevel
 
-if TYPE_CHECKING:
-    from hiermod.model import Model
-
-__all__ = ["METHODS", "SAMPLERS", "MissingDependencyError", "fit", "sampling_mode"]
+__all__ = [
+    "METHODS",
+    "SAMPLERS",
+    "MissingDependencyError",
+    "add_posterior_predictive",
+    "check_method",
+    "fit",
+    "sampling_mode",
+]
 
 SAMPLERS = ("pymc", "nutpie", "numpyro")
 METHODS = ("nuts", "advi", "pathfinder", "map")
@@ -105,9 +112,21 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
 
 
+def check_method(method: str, sampler: str) -> None:
+    """A ``ValueError`` unless ``method`` and ``sampler`` are known and go together."""
+    _check_choice("method", method, METHODS)
+    _check_choice("sampler", sampler, SAMPLERS)
+    if method != "nuts" and sampler != "pymc":
+        raise ValueError(f"sampler={sampler!r} is for method='nuts', not method={method!r}")
+
+
 def fit(
-    model: Model,
+    pymc_model: pm.Model,
+    ir: ModelIR,
+    options: LowerOptions,
     *,
+    rows_model: Callable[[], pm.Model] | None = None,
+    source: str | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -116,12 +135,16 @@ def fit(
     progressbar: bool = True,
     method: str = "nuts",
     log_likelihood: bool | None = None,
-    posterior_predictive: bool = False,
     **kwargs: Any,
 ) -> xr.DataTree:
-    """Fit ``model``; see the module docstring for the methods.
+    """Fit ``pymc_model``, the PyMC model of the plan ``ir``; see the module docstring for the methods.
 
     Args:
+        ir, options: the model's plan and the options it was lowered with, stored on the fit
+            (:func:`~hiermod.inference.storage.fit_attrs`) with the generated ``source``.
+        rows_model: the row-wise PyMC model (same parameters as ``pymc_model``, which may use
+            sufficient statistics), built when the pointwise log-likelihood is computed; ``None``
+            for a model that keeps no rows (streamed): no observed data, no pointwise values.
         draws, tune, chains: NUTS settings; ``draws`` is also the number of draws taken from an
             ADVI or Pathfinder approximation.
         sampler: the NUTS implementation: ``"pymc"``, ``"nutpie"`` or ``"numpyro"``.
@@ -131,25 +154,13 @@ def fit(
             (``False``), or by default compute it unless it would hold more than
             :data:`MAX_POINTWISE_VALUES` numbers (rows × chains × draws; then a
             :class:`~hiermod.warnings.FitWarning` says it was skipped).
-        posterior_predictive: add a ``posterior_predictive`` group: one response drawn from the
-            likelihood per posterior draw and training row, dims (chain, draw, obs), for
-            ``az.plot_ppc_dist`` and other checks (what ``Model.predict(kind="response")`` gives).
         **kwargs: passed on: to ``pm.sample`` for NUTS (``target_accept=0.95``, ``cores=1``, …),
             to ``pm.fit`` for ADVI (``n=20000`` iterations), to ``pm.find_MAP`` for MAP.
 
     Example:
         >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
     """
-    _check_choice("method", method, METHODS)
-    _check_choice("sampler", sampler, SAMPLERS)
-    if method != "nuts" and sampler != "pymc":
-        raise ValueError(f"sampler={sampler!r} is for method='nuts', not method={method!r}")
-    if posterior_predictive and model.streamed:
-        raise HiermodError(
-            "posterior_predictive=True needs the rows, and a streamed model keeps none: "
-            "predict on a sample of them with Model.predict(fit, data=rows, kind='response')"
-        )
-    pymc_model = model.pymc
+    check_method(method, sampler)
     start = time.perf_counter()
     if method == "nuts":
         idata = _nuts(pymc_model, draws, tune, chains, sampler, random_seed, progressbar, kwargs)
@@ -160,17 +171,16 @@ def fit(
     else:
         idata = _map(pymc_model, random_seed, progressbar, kwargs)
     elapsed = time.perf_counter() - start
-    if not model.streamed:  # a streamed model keeps no rows: no observed data, no pointwise values
-        _ensure_observed(idata, model)
+    if (
+        rows_model is not None
+    ):  # a streamed model keeps no rows: no observed data, no pointwise values
+        _ensure_observed(idata, ir)
     if log_likelihood is None:
-        log_likelihood = _pointwise_fits(model, idata)
-    if log_likelihood and not model.streamed:
+        log_likelihood = _pointwise_fits(ir, idata)
+    if log_likelihood and rows_model is not None:
         # A model fitted through sufficient statistics has no per-row likelihood; its row-wise twin
         # (same parameters) gives the pointwise values.
-        rows_model = getattr(model, "pymc_rows", pymc_model)
-        pm.compute_log_likelihood(idata, model=rows_model, progressbar=False)
-    if posterior_predictive:
-        _add_posterior_predictive(idata, model, random_seed)
+        pm.compute_log_likelihood(idata, model=rows_model(), progressbar=False)
     posterior = read_group(idata)
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     settings: dict[str, str | int | float] = {
@@ -181,31 +191,26 @@ def fit(
         "chains": int(n_chains),
         "seconds": round(elapsed, 3),
     }
-    idata["posterior"].attrs.update(fit_attrs(model, settings))
+    idata["posterior"].attrs.update(fit_attrs(ir, options, settings, source))
     if method == "nuts":
-        warn_if_problems(idata, unchecked(model.ir))
+        warn_if_problems(idata, unchecked(ir))
     return idata
 
 
-def _add_posterior_predictive(idata: xr.DataTree, model: Model, random_seed: int | None) -> None:
-    draws = predict(
-        model.ir,
-        model.design,
-        idata,
-        streamed=model.streamed,
-        kind="response",
-        random_seed=random_seed,
-    )
+def add_posterior_predictive(idata: xr.DataTree, draws: xr.DataArray) -> None:
+    """Add a ``posterior_predictive`` group to a fit: ``draws``, one response drawn from the
+    likelihood per posterior draw and training row, dims (chain, draw, obs), for
+    ``az.plot_ppc_dist`` and other checks (what ``Model.predict(kind="response")`` gives)."""
     idata["posterior_predictive"] = xr.Dataset({draws.name: draws.drop_attrs()})
 
 
 MAX_POINTWISE_VALUES = 250_000_000  # 2 GB of float64: e.g. 62,500 rows × 4 chains × 1000 draws
 
 
-def _pointwise_fits(model: Model, idata: xr.DataTree) -> bool:
+def _pointwise_fits(ir: ModelIR, idata: xr.DataTree) -> bool:
     """Whether the default pointwise log-likelihood fits in :data:`MAX_POINTWISE_VALUES`."""
     posterior = read_group(idata)
-    n_rows = len(model.ir.coords.get("obs", ()))
+    n_rows = len(ir.coords.get("obs", ()))
     values = n_rows * posterior.sizes["chain"] * posterior.sizes["draw"]
     if values <= MAX_POINTWISE_VALUES:
         return True
@@ -358,19 +363,17 @@ def _map(
     return result
 
 
-def _ensure_observed(idata: xr.DataTree, model: Model) -> None:
+def _ensure_observed(idata: xr.DataTree, ir: ModelIR) -> None:
     """Every fit carries the observed response, with the ``obs`` coords of the model.
 
     A model fitted through sufficient statistics has no observed variable, so PyMC leaves the
     response out (or writes no ``observed_data`` group at all).
     """
-    lik = model.ir.likelihood
+    lik = ir.likelihood
     if "observed_data" in idata.children and lik.name in read_group(idata, "observed_data"):
         return
-    values = model.ir.data_values[lik.observed]
-    obs = xr.Dataset(
-        {lik.name: (("obs",), values)}, coords={"obs": np.asarray(model.ir.coords["obs"])}
-    )
+    values = ir.data_values[lik.observed]
+    obs = xr.Dataset({lik.name: (("obs",), values)}, coords={"obs": np.asarray(ir.coords["obs"])})
     if "observed_data" in idata.children:
         obs = read_group(idata, "observed_data").merge(obs)
     idata["observed_data"] = obs

@@ -15,7 +15,8 @@ attribute                    value
 ``hiermod_source``           the generated PyMC source, when the model can print it
 ===========================  ===================================================================
 
-:func:`model_from_idata` rebuilds the model from these and the training data::
+:meth:`hiermod.Model.from_idata` rebuilds the model from these (:func:`stored_model`) and the
+training data (:func:`check_same_data`)::
 
     idata.to_netcdf("fit.nc")
     m = hm.Model.from_idata(az.from_netcdf("fit.nc"), data=df)
@@ -26,21 +27,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from hiermod._version import __version__
+from hiermod.data.design import Design
 from hiermod.errors import DataError, HiermodError
 from hiermod.inference.fit_groups import read_group
+from hiermod.plan.ir import ModelIR
+from hiermod.plan.lower import LowerOptions
 from hiermod.plan.priors import Prior, parse_prior
 
-if TYPE_CHECKING:
-    from hiermod.model import Model
-
-__all__ = ["fit_attrs", "model_from_idata", "model_spec", "read_attrs"]
+__all__ = [
+    "StoredModel",
+    "check_same_data",
+    "fit_attrs",
+    "model_spec",
+    "read_attrs",
+    "stored_model",
+]
 
 PREFIX = "hiermod_"
 
@@ -56,14 +64,16 @@ def _prior_from_json(value: Mapping[str, Any]) -> Prior:
     return Prior(value["dist"], **params)
 
 
-def model_spec(model: Model) -> dict[str, Any]:
-    """The user's choices that define ``model`` (besides the data), as plain JSON values."""
-    options = model.options
+def model_spec(ir: ModelIR, options: LowerOptions) -> dict[str, Any]:
+    """The user's choices that define a model (besides the data), as plain JSON values.
+
+    ``ir`` is the model's plan (formula, family, link), ``options`` what it was lowered with.
+    """
     layout = options.layout if isinstance(options.layout, str) else dict(options.layout)
     return {
-        "formula": str(model.formula),
-        "family": model.family.name,
-        "link": model.link,
+        "formula": ir.formula,
+        "family": ir.likelihood.family,
+        "link": ir.likelihood.link,
         "priors": {k: _prior_json(v) for k, v in (options.priors or {}).items()},
         "layout": layout,
         "centered": options.centered
@@ -72,31 +82,25 @@ def model_spec(model: Model) -> dict[str, Any]:
     }
 
 
-def _source_text(model: Model) -> str | None:
-    """The generated PyMC source, when this version of hiermod can print it."""
-    source = getattr(model, "source", None)
-    if not callable(source):
-        return None
-    try:
-        text = source()
-    except (HiermodError, NotImplementedError):
-        return None
-    return text if isinstance(text, str) else None
-
-
 def fit_attrs(
-    model: Model, settings: Mapping[str, str | int | float]
+    ir: ModelIR,
+    options: LowerOptions,
+    settings: Mapping[str, str | int | float],
+    source: str | None = None,
 ) -> dict[str, str | int | float]:
-    """The attributes ``Model.fit`` puts on the posterior group (netCDF-safe: strings and numbers)."""
+    """The attributes ``Model.fit`` puts on the posterior group (netCDF-safe: strings and numbers).
+
+    ``settings`` are the fit's (method, sampler, draws, …); ``source`` the generated PyMC source,
+    when the model can print it.
+    """
     attrs: dict[str, str | int | float] = {
         f"{PREFIX}version": __version__,
-        f"{PREFIX}formula": str(model.formula),
-        f"{PREFIX}family": model.family.name,
-        f"{PREFIX}link": model.link,
-        f"{PREFIX}model": json.dumps(model_spec(model)),
+        f"{PREFIX}formula": ir.formula,
+        f"{PREFIX}family": ir.likelihood.family,
+        f"{PREFIX}link": ir.likelihood.link,
+        f"{PREFIX}model": json.dumps(model_spec(ir, options)),
     }
     attrs.update({f"{PREFIX}{k}": v for k, v in settings.items()})
-    source = _source_text(model)
     if source is not None:
         attrs[f"{PREFIX}source"] = source
     return attrs
@@ -114,36 +118,46 @@ def read_attrs(idata: xr.DataTree) -> dict[str, Any]:
     return found
 
 
-def model_from_idata(cls: type[Model], idata: xr.DataTree, data: pd.DataFrame) -> Model:
-    """Rebuild the model a fit was made with from its stored attributes and the training data.
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """The user's choices a fit stored (``hiermod_model``): a model's arguments besides the data."""
 
-    Raises:
-        DataError: ``data`` does not reproduce the fit's observed response (a different data set).
-    """
+    formula: str
+    family: str
+    link: str
+    priors: dict[str, Prior] | None
+    layout: str | dict[str, str]
+    centered: bool | dict[str, bool]
+
+
+def stored_model(idata: xr.DataTree) -> StoredModel:
+    """The choices the model of a fit was made with, from its stored attributes."""
     spec = json.loads(read_attrs(idata)["model"])
     priors = {k: _prior_from_json(v) for k, v in spec["priors"].items()}
-    model = cls(
-        spec["formula"],
-        data,
+    return StoredModel(
+        formula=spec["formula"],
         family=spec["family"],
         link=spec["link"],
         priors=priors or None,
         layout=spec["layout"],
         centered=spec.get("centered", False),
     )
-    _check_same_data(model, idata)
-    return model
 
 
-def _check_same_data(model: Model, idata: xr.DataTree) -> None:
+def check_same_data(ir: ModelIR, design: Design, idata: xr.DataTree) -> None:
+    """Check that ``design`` (of a model planned by ``ir``) holds the data a fit was made on.
+
+    Raises:
+        DataError: ``design`` does not reproduce the fit's observed response (a different data set).
+    """
     if "observed_data" not in idata.children:
         return
     observed = read_group(idata, "observed_data")
-    name = model.ir.likelihood.name
+    name = ir.likelihood.name
     if name not in observed:
         return
     stored = np.asarray(observed[name].values, dtype=float)
-    y = model.design.y
+    y = design.y
     if y is None or stored.shape != y.shape or not np.allclose(stored, y, equal_nan=True):
         raise DataError(
             f"these data do not reproduce the fit's observed {name!r} "
