@@ -26,8 +26,7 @@ from hiermod.plan.priors import Prior
 
 if TYPE_CHECKING:  # imported lazily below: `import hiermod` and `hm.parse` stay free of PyMC
     from hiermod import datasets
-    from hiermod.data.stream import stream_model
-    from hiermod.model import Model
+    from hiermod.model import Model, stream_model
 
 
 __all__ = [
@@ -77,7 +76,7 @@ def __getattr__(name: str) -> Any:
 
         return Model
     if name == "stream_model":
-        from hiermod.data.stream import stream_model
+        from hiermod.model import stream_model
 
         return stream_model
     if name == "datasets":

@@ -18,7 +18,8 @@ import xarray as xr
 
 from hiermod.data.design import Design, bind
 from hiermod.data.families import Family, get_family
-from hiermod.errors import FormulaError, HiermodError
+from hiermod.data.stream import DesignMoments, Source, StreamError, encoded_chunks, scan_schema
+from hiermod.errors import DataError, FormulaError, HiermodError
 from hiermod.formula.expand import expand
 from hiermod.formula.parser import parse_syntax
 from hiermod.formula.terms import ModelFormula
@@ -27,9 +28,15 @@ from hiermod.plan.collapse import COLLAPSIBLE, plan_collapse
 from hiermod.plan.ir import ModelIR
 from hiermod.plan.lower import LowerOptions, lower
 from hiermod.plan.priors import Prior
-from hiermod.plan.suffstats import plan_suffstats
+from hiermod.plan.suffstats import (
+    Accumulator,
+    plan_suffstats,
+    reduction_plan,
+    suffstats_ir,
+    why_not,
+)
 
-__all__ = ["Model", "distributional_parameters"]
+__all__ = ["Model", "distributional_parameters", "stream_model"]
 
 
 def _combine(formula: str | ModelFormula, dpar_formulas: Mapping[str, str]) -> ModelFormula:
@@ -125,7 +132,7 @@ class Model:
         design: Design,
         ir: ModelIR,
     ) -> Model:
-        """A model from already computed stages, without the rows (used by :mod:`hiermod.data.stream`)."""
+        """A model from already computed stages, without the rows (used by :func:`stream_model`)."""
         model = cls.__new__(cls)
         model.formula, model.family, model.link = formula, family, options.link
         model.data, model.design, model.options, model.ir = None, design, options, ir
@@ -387,4 +394,60 @@ def distributional_parameters(
         streamed=model.streamed,
         new_levels=new_levels,  # type: ignore[arg-type]
         random_seed=random_seed,
+    )
+
+
+def stream_model(
+    formula: str | ModelFormula,
+    source: Source,
+    *,
+    family: str | Family = "gaussian",
+    link: str | None = None,
+    priors: Mapping[str, Prior | str] | None = None,
+    layout: str | Mapping[str, str] = "auto",
+    centered: bool | Mapping[str, bool] = False,
+    chunksize: int = 250_000,
+    na_action: str = "drop",
+    **dpar_formulas: str,
+) -> Model:
+    """A model whose likelihood is reduced from ``source`` chunk by chunk (see
+    :mod:`hiermod.data.stream`): the scan's schema, then each encoded chunk planned and reduced to
+    per-cell sufficient statistics, which are added up with the moments behind default priors.
+
+    Args:
+        source: a CSV or Parquet path, or a function returning a fresh iterable of DataFrames
+            (it is called twice, once per pass).
+        chunksize: rows per chunk read from a file.
+
+    Example:
+        >>> m = hm.stream_model("y ~ x + (1 + x | g)", "big.csv", chunksize=500_000)  # doctest: +SKIP
+        >>> idata = m.fit()                                                         # doctest: +SKIP
+    """
+    parsed = _combine(formula, dpar_formulas)
+    fam = get_family(family)
+    schema = scan_schema(parsed, source, fam, chunksize=chunksize, na_action=na_action)
+    options = LowerOptions(
+        link=fam.check_link(link), priors=priors, layout=layout, centered=centered
+    )
+
+    accumulator: Accumulator | None = None
+    moments = DesignMoments(fam)
+    last: Design | None = None
+    for design in encoded_chunks(schema, source, chunksize):
+        ir = lower(design, fam, options)
+        if accumulator is None:
+            reason = why_not(ir)
+            if reason is not None:
+                raise StreamError(f"a streamed model needs sufficient statistics, but {reason}")
+            accumulator = Accumulator(reduction_plan(ir))
+        assert design.y is not None
+        accumulator.add(ir.data_values, design.y)
+        moments.add(design)
+        last = design
+    if accumulator is None or last is None:
+        raise DataError("the data has no rows without missing values")
+    ir = lower(last, fam, options, moments.result())
+    reduction = suffstats_ir(ir, accumulator.plan, accumulator.total(), accumulator.n_rows)
+    return Model._assemble(
+        parsed, fam, options, replace(last, schema=schema), replace(ir, suffstats=reduction)
     )

@@ -16,7 +16,7 @@ columns, missing values and the calls' arithmetic live in :mod:`hiermod.data.tra
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +33,7 @@ from hiermod.warnings import DataWarning, user_stacklevel
 __all__ = [
     "BlockDesign",
     "ColumnSchema",
+    "DataMoments",
     "Design",
     "FormulaDesign",
     "GroupingSchema",
@@ -181,6 +182,19 @@ class Design:
 
     def dpar(self, name: str) -> FormulaDesign | None:
         return next((f for f in self.formulas if f.dpar == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class DataMoments:
+    """The data summaries default priors use, for when the rows are not all in memory.
+
+    ``response`` is (mean, sd) of y — of log y for the lognormal family; ``columns`` maps
+    ``("X", dpar, -1)`` and ``("Z", dpar, block position)`` to the sds of those design columns.
+    Without moments, :func:`~hiermod.plan.lower.lower` computes both from the design's arrays.
+    """
+
+    response: tuple[float, float]
+    columns: Mapping[tuple[str, str, int], np.ndarray]
 
 
 def term_codings(

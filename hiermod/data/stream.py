@@ -9,6 +9,10 @@ DataFrames) makes two passes:
    the whole file) and reduced to per-cell sufficient statistics, which are added up
    (:class:`hiermod.plan.suffstats.Accumulator`); the moments behind default priors are added up too.
 
+This module reads the chunks, makes the scan (:func:`scan_schema`), encodes the chunks of the second
+pass (:func:`encoded_chunks`) and adds up the moments (:class:`DesignMoments`);
+:func:`hiermod.model.stream_model` plans each encoded chunk and adds up its statistics.
+
 Memory is bounded by the chunk size plus the number of cells, not by the number of rows. The model
 is the sufficient-statistics model (so it needs a Gaussian model that admits the reduction);
 ``poly()`` and ``bs()`` need all rows at once and are refused. A streamed model keeps no rows:
@@ -19,7 +23,7 @@ data (pointwise log-likelihood, posterior predictive of the training rows) are n
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,18 +32,22 @@ import numpy as np
 import pandas as pd
 
 from hiermod.data import transforms as tf
-from hiermod.data.design import Design, GroupingSchema, Schema, TransformState, apply_schema, bind
-from hiermod.data.families import Family, get_family
+from hiermod.data.design import (
+    DataMoments,
+    Design,
+    GroupingSchema,
+    Schema,
+    TransformState,
+    apply_schema,
+    bind,
+)
+from hiermod.data.families import Family
 from hiermod.errors import DataError
 from hiermod.formula.syntax import Call
 from hiermod.formula.terms import ModelFormula
-from hiermod.model import Model, _combine
-from hiermod.plan.lower import DataMoments, LowerOptions, lower
-from hiermod.plan.priors import Prior
-from hiermod.plan.suffstats import Accumulator, reduction_plan, suffstats_ir, why_not
 from hiermod.warnings import DataWarning, user_stacklevel
 
-__all__ = ["StreamError", "stream_model"]
+__all__ = ["DesignMoments", "Source", "StreamError", "encoded_chunks", "scan_schema"]
 
 Source = str | Path | Callable[[], Iterable[pd.DataFrame]]
 PROTOTYPE_ROWS = 1_000  # real rows kept from the scan to build the schema
@@ -222,7 +230,7 @@ def _schema(formula: ModelFormula, scan: _Scan, family: Family) -> Schema:
     )
 
 
-class _Moments:
+class DesignMoments:
     """Running sums behind the default priors: the response and every design column."""
 
     def __init__(self, family: Family) -> None:
@@ -246,41 +254,17 @@ class _Moments:
         )
 
 
-def stream_model(
-    formula: str | ModelFormula,
-    source: Source,
-    *,
-    family: str | Family = "gaussian",
-    link: str | None = None,
-    priors: Mapping[str, Prior | str] | None = None,
-    layout: str | Mapping[str, str] = "auto",
-    centered: bool | Mapping[str, bool] = False,
-    chunksize: int = 250_000,
-    na_action: str = "drop",
-    **dpar_formulas: str,
-) -> Model:
-    """A model whose likelihood is reduced from ``source`` chunk by chunk (see the module docs).
+def scan_schema(
+    formula: ModelFormula, source: Source, family: Family, *, chunksize: int, na_action: str
+) -> Schema:
+    """The first pass: the schema of the whole source, as ``bind`` would make it from all rows."""
+    scan = _scan(formula, _read_chunks(source, chunksize), family, na_action)
+    return _schema(formula, scan, family)
 
-    Args:
-        source: a CSV or Parquet path, or a function returning a fresh iterable of DataFrames
-            (it is called twice, once per pass).
-        chunksize: rows per chunk read from a file.
 
-    Example:
-        >>> m = hm.stream_model("y ~ x + (1 + x | g)", "big.csv", chunksize=500_000)  # doctest: +SKIP
-        >>> idata = m.fit()                                                         # doctest: +SKIP
-    """
-    parsed = _combine(formula, dpar_formulas)
-    fam = get_family(family)
-    scan = _scan(parsed, _read_chunks(source, chunksize), fam, na_action)
-    schema = _schema(parsed, scan, fam)
-    options = LowerOptions(
-        link=fam.check_link(link), priors=priors, layout=layout, centered=centered
-    )
-
-    accumulator: Accumulator | None = None
-    moments = _Moments(fam)
-    last: Design | None = None
+def encoded_chunks(schema: Schema, source: Source, chunksize: int) -> Iterator[Design]:
+    """The second pass: each chunk of ``source`` encoded with ``schema`` (chunks without complete
+    rows are skipped; the scan already warned about missing values once)."""
     for chunk in _read_chunks(source, chunksize):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataWarning)  # the scan already warned once
@@ -290,20 +274,4 @@ def stream_model(
                 if "has no rows" in error.message or "no rows" in error.message:
                     continue
                 raise
-        ir = lower(design, fam, options)
-        if accumulator is None:
-            reason = why_not(ir)
-            if reason is not None:
-                raise StreamError(f"a streamed model needs sufficient statistics, but {reason}")
-            accumulator = Accumulator(reduction_plan(ir))
-        assert design.y is not None
-        accumulator.add(ir.data_values, design.y)
-        moments.add(design)
-        last = design
-    if accumulator is None or last is None:
-        raise DataError("the data has no rows without missing values")
-    ir = lower(last, fam, options, moments.result())
-    reduction = suffstats_ir(ir, accumulator.plan, accumulator.total(), accumulator.n_rows)
-    return Model._assemble(
-        parsed, fam, options, replace(last, schema=schema), replace(ir, suffstats=reduction)
-    )
+        yield design

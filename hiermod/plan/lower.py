@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hiermod.data.design import BlockDesign, Design, FormulaDesign
+from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
 from hiermod.errors import FamilyError, FormulaError
 from hiermod.plan.ir import (
@@ -60,19 +60,6 @@ class LowerOptions:
     priors: Mapping[str, Prior | str] | None = None
     layout: str | Mapping[str, str] = "auto"
     centered: bool | Mapping[str, bool] = False
-
-
-@dataclass(frozen=True, slots=True)
-class DataMoments:
-    """The data summaries default priors use, for when the rows are not all in memory.
-
-    ``response`` is (mean, sd) of y — of log y for the lognormal family; ``columns`` maps
-    ``("X", dpar, -1)`` and ``("Z", dpar, block position)`` to the sds of those design columns.
-    Without moments, :func:`lower` computes both from the design's arrays.
-    """
-
-    response: tuple[float, float]
-    columns: Mapping[tuple[str, str, int], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
