@@ -1,30 +1,92 @@
-"""The ``hiermod fit`` and ``hiermod demo`` subcommands, registered in :data:`hiermod.cli.SUBCOMMANDS`.
+"""The work of each ``hiermod`` subcommand: a ``run_<name>(args)`` function returning the exit status.
 
 ::
 
     hiermod fit "Reaction ~ Days + (Days | Subject)" --data sleepstudy.csv --draws 500 -o fit.nc
     hiermod demo [--out DIR]
 
-``fit`` shows the sampler's progress bar, then prints the summary table (``Model.summary``); with
-``-o`` it saves the ``InferenceData`` as netCDF, which ``hm.Model.from_idata`` reads back. ``demo``
-runs :mod:`hiermod.cli.demo`. This module imports PyMC only when a command runs, so ``hiermod parse``
-stays fast.
+``parse``, ``compile`` and ``graph`` are described in :mod:`hiermod.cli.main`, which builds the
+parsers and dispatches to these functions. ``fit`` shows the sampler's progress bar, then prints the
+summary table (``Model.summary``); with ``-o`` it saves the ``InferenceData`` as netCDF, which
+``hm.Model.from_idata`` reads back. ``demo`` runs :mod:`hiermod.cli.demo`. This module imports PyMC
+only when a command runs, so ``hiermod parse`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["register_demo", "register_fit"]
+import hiermod as hm
+from hiermod.errors import HiermodError
 
-Subparsers = Any  # argparse's _SubParsersAction
+if TYPE_CHECKING:
+    from hiermod.model import Model
+
+__all__ = [
+    "CommandError",
+    "load_model",
+    "run_compile",
+    "run_demo",
+    "run_fit",
+    "run_graph",
+    "run_parse",
+]
 
 
-def _run_fit(args: argparse.Namespace) -> int:
-    from hiermod.cli.main import _load_model
+class CommandError(HiermodError):
+    """A problem with the command's inputs (a data file that cannot be read)."""
 
-    model = _load_model(args)
+
+def load_model(args: argparse.Namespace) -> Model:
+    """The model of ``FORMULA --data FILE.csv [--family F] [--link L]``."""
+    import pandas as pd
+
+    try:
+        data = pd.read_csv(args.data)
+    except (OSError, ValueError) as error:
+        raise CommandError(f"cannot read the data file {args.data}: {error}") from None
+    return hm.Model(args.formula, data, family=args.family, link=args.link)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+
+
+def run_parse(args: argparse.Namespace) -> int:
+    formula = hm.parse(args.formula)
+    print(formula)
+    print()
+    print(formula.tree())
+    return 0
+
+
+def run_compile(args: argparse.Namespace) -> int:
+    _write(load_model(args).source(), args.output)
+    return 0
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    from hiermod.output.graph import to_dot, write_graph
+
+    model = load_model(args)
+    if args.output is None:
+        _write(to_dot(model.pymc_rows), None)
+    else:
+        try:
+            write_graph(model.pymc_rows, args.output)
+        except ValueError as error:  # an unknown suffix
+            raise CommandError(str(error)) from None
+    return 0
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    model = load_model(args)
     kwargs = {"target_accept": args.target_accept} if args.target_accept is not None else {}
     idata = model.fit(
         draws=args.draws,
@@ -45,43 +107,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_fit(subparsers: Subparsers) -> None:
-    """``hiermod fit FORMULA --data FILE.csv [...]``."""
-    from hiermod.cli.main import _model_arguments
-
-    parser = subparsers.add_parser("fit", help="fit a model to CSV data and print its summary")
-    _model_arguments(parser)
-    parser.add_argument("--draws", type=int, default=1000, help="draws per chain (default 1000)")
-    parser.add_argument("--tune", type=int, default=1000, help="tuning steps (default 1000)")
-    parser.add_argument("--chains", type=int, default=4, help="chains (default 4)")
-    parser.add_argument(
-        "--sampler", default="pymc", choices=("pymc", "nutpie", "numpyro"), help="NUTS backend"
-    )
-    parser.add_argument(
-        "--method", default="nuts", choices=("nuts", "advi", "pathfinder", "map"), help="method"
-    )
-    parser.add_argument("--target-accept", type=float, default=None, help="e.g. 0.95")
-    parser.add_argument("--seed", type=int, default=None, help="random seed")
-    parser.add_argument("-o", "--output", metavar="fit.nc", help="save the fit as netCDF")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.set_defaults(run=_run_fit)
-
-
-def _run_demo(args: argparse.Namespace) -> int:
+def run_demo(args: argparse.Namespace) -> int:
     from hiermod.cli.demo import demo_command
 
     return demo_command(args)
-
-
-def register_demo(subparsers: Subparsers) -> None:
-    """``hiermod demo [--out DIR]``: the forum scenario end to end (see :mod:`hiermod.cli.demo`)."""
-    parser = subparsers.add_parser(
-        "demo", help="simulate the forum scenario, fit it, compare with the true values"
-    )
-    parser.add_argument("--out", default=".", help="directory for model.py and graph.* (default .)")
-    parser.add_argument("--draws", type=int, default=500, help="draws per chain (default 500)")
-    parser.add_argument("--tune", type=int, default=500, help="tuning steps (default 500)")
-    parser.add_argument("--chains", type=int, default=4, help="chains (default 4)")
-    parser.add_argument("--seed", type=int, default=None, help="simulation and sampler seed")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.set_defaults(run=_run_demo)

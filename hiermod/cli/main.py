@@ -10,11 +10,14 @@
 (:meth:`hiermod.Model.source`) to ``-o`` or stdout; ``graph`` writes the graph in the format of the
 output's suffix (``.dot`` and ``.mmd`` need no graphviz; ``.svg``/``.png`` need its ``dot`` program),
 or DOT text to stdout. A formula or data error prints its message, with the caret under the problem,
-to stderr and exits with status 2, without a traceback.
+to stderr and exits with status 2, without a traceback. ``fit`` and ``demo``: see
+:mod:`hiermod.cli.commands`.
 
 Each subcommand is a ``_register_<name>(subparsers)`` function listed in :data:`SUBCOMMANDS`: it adds
-its parser and sets ``run`` to the function that does the work (``args -> exit status``). Adding a
-subcommand (``fit``, ``demo``) is one such function and one entry in the list.
+its parser and sets ``run`` to the function of :mod:`hiermod.cli.commands` that does the work
+(``args -> exit status``). Adding a subcommand is one such function, its ``run_<name>`` in
+:mod:`hiermod.cli.commands`, and one entry in the list. This module builds parsers only; the commands
+never import it.
 """
 
 from __future__ import annotations
@@ -22,23 +25,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import hiermod as hm
-from hiermod.cli.commands import register_demo, register_fit
+from hiermod.cli.commands import run_compile, run_demo, run_fit, run_graph, run_parse
 from hiermod.errors import HiermodError
-
-if TYPE_CHECKING:
-    from hiermod.model import Model
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 Subparsers = Any  # argparse's _SubParsersAction, which has no public name
-
-
-class CommandError(HiermodError):
-    """A problem with the command's inputs (a data file that cannot be read)."""
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,70 +43,17 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--link", default=None, help="link of the mean (the family's default)")
 
 
-def _load_model(args: argparse.Namespace) -> Model:
-    import pandas as pd
-
-    try:
-        data = pd.read_csv(args.data)
-    except (OSError, ValueError) as error:
-        raise CommandError(f"cannot read the data file {args.data}: {error}") from None
-    return hm.Model(args.formula, data, family=args.family, link=args.link)
-
-
-def _write(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
-
-
-# -- parse ---------------------------------------------------------------------------------------
-
-
-def _run_parse(args: argparse.Namespace) -> int:
-    formula = hm.parse(args.formula)
-    print(formula)
-    print()
-    print(formula.tree())
-    return 0
-
-
 def _register_parse(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("parse", help="print the canonical formula and its term tree")
     parser.add_argument("formula", help='formula text, e.g. "y ~ a*b + (1 | g)"')
-    parser.set_defaults(run=_run_parse)
-
-
-# -- compile -------------------------------------------------------------------------------------
-
-
-def _run_compile(args: argparse.Namespace) -> int:
-    _write(_load_model(args).source(), args.output)
-    return 0
+    parser.set_defaults(run=run_parse)
 
 
 def _register_compile(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("compile", help="write the model as readable PyMC source")
     _model_arguments(parser)
     parser.add_argument("-o", "--output", metavar="model.py", help="output file (default stdout)")
-    parser.set_defaults(run=_run_compile)
-
-
-# -- graph ---------------------------------------------------------------------------------------
-
-
-def _run_graph(args: argparse.Namespace) -> int:
-    from hiermod.output.graph import to_dot, write_graph
-
-    model = _load_model(args)
-    if args.output is None:
-        _write(to_dot(model.pymc_rows), None)
-    else:
-        try:
-            write_graph(model.pymc_rows, args.output)
-        except ValueError as error:  # an unknown suffix
-            raise CommandError(str(error)) from None
-    return 0
+    parser.set_defaults(run=run_compile)
 
 
 def _register_graph(subparsers: Subparsers) -> None:
@@ -124,15 +66,49 @@ def _register_graph(subparsers: Subparsers) -> None:
         help="output file: .dot or .mmd (text, no graphviz needed), .svg, .png or .pdf "
         "(graphviz's dot program); default: DOT text on stdout",
     )
-    parser.set_defaults(run=_run_graph)
+    parser.set_defaults(run=run_graph)
+
+
+def _register_fit(subparsers: Subparsers) -> None:
+    """``hiermod fit FORMULA --data FILE.csv [...]``."""
+    parser = subparsers.add_parser("fit", help="fit a model to CSV data and print its summary")
+    _model_arguments(parser)
+    parser.add_argument("--draws", type=int, default=1000, help="draws per chain (default 1000)")
+    parser.add_argument("--tune", type=int, default=1000, help="tuning steps (default 1000)")
+    parser.add_argument("--chains", type=int, default=4, help="chains (default 4)")
+    parser.add_argument(
+        "--sampler", default="pymc", choices=("pymc", "nutpie", "numpyro"), help="NUTS backend"
+    )
+    parser.add_argument(
+        "--method", default="nuts", choices=("nuts", "advi", "pathfinder", "map"), help="method"
+    )
+    parser.add_argument("--target-accept", type=float, default=None, help="e.g. 0.95")
+    parser.add_argument("--seed", type=int, default=None, help="random seed")
+    parser.add_argument("-o", "--output", metavar="fit.nc", help="save the fit as netCDF")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(run=run_fit)
+
+
+def _register_demo(subparsers: Subparsers) -> None:
+    """``hiermod demo [--out DIR]``: the forum scenario end to end (see :mod:`hiermod.cli.demo`)."""
+    parser = subparsers.add_parser(
+        "demo", help="simulate the forum scenario, fit it, compare with the true values"
+    )
+    parser.add_argument("--out", default=".", help="directory for model.py and graph.* (default .)")
+    parser.add_argument("--draws", type=int, default=500, help="draws per chain (default 500)")
+    parser.add_argument("--tune", type=int, default=500, help="tuning steps (default 500)")
+    parser.add_argument("--chains", type=int, default=4, help="chains (default 4)")
+    parser.add_argument("--seed", type=int, default=None, help="simulation and sampler seed")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(run=run_demo)
 
 
 SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     _register_parse,
     _register_compile,
     _register_graph,
-    register_fit,
-    register_demo,
+    _register_fit,
+    _register_demo,
 ]
 
 
@@ -158,7 +134,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hiermod {args.command}: error: {error}", file=sys.stderr)
         return 2
     return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())
