@@ -15,9 +15,12 @@ Decisions made here, each visible in the IR (and so in the source and the graph)
   correlation for ``(e | g)`` blocks of two or more effects, ``r = z * sd`` for ``(e || g)`` and
   single-effect blocks. ``centered=True`` (or ``{"group:color": True}``) makes each level's
   coefficients the parameters, ``beta ~ MvNormal([Intercept, b…], chol)`` with ``r = beta - […]``:
-  better when every level has much data (see :meth:`_Lowering.centered_for` and
-  :meth:`_Lowering.block_means`).
+  better when every level has much data (see :func:`~hiermod.plan.lower_blocks.centered_for` and
+  :func:`~hiermod.plan.lower_blocks.block_means`).
 * **Default priors**: see :mod:`hiermod.plan.priors`.
+
+Group blocks are lowered by :mod:`hiermod.plan.lower_blocks`; this module lowers the population
+terms, the constant parameters and the likelihood, and attaches the priors.
 """
 
 from __future__ import annotations
@@ -27,29 +30,29 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
+from hiermod.data.design import DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
 from hiermod.errors import FamilyError, FormulaError
 from hiermod.plan.ir import (
-    BlockIR,
     ConstantIR,
-    DataSpec,
-    Layout,
     LikelihoodIR,
     ModelIR,
     ParamSpec,
     PopulationIR,
-    PopulationTerm,
     PredictorIR,
 )
-from hiermod.plan.names import Namer, identifier, stem
+from hiermod.plan.lower_blocks import (
+    DENSE_THRESHOLD,
+    PlanBuilder,
+    block_means,
+    centered_for,
+    layout_for,
+    lower_block,
+)
+from hiermod.plan.names import identifier
 from hiermod.plan.priors import Prior, PriorSlot, ResolvedPrior, resolve_priors, safe_sd
 
 __all__ = ["DENSE_THRESHOLD", "LowerOptions", "lower"]
-
-DENSE_THRESHOLD = 0.5  # dense layout when at least this share of all combinations is observed
-MAX_DENSE_CELLS = 1_000_000  # never lay out a product larger than this densely under "auto"
-LKJ_ETA = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,64 +127,21 @@ def _intercept_columns(fd: FormulaDesign) -> list[int]:
     return []
 
 
-def _column_sds(matrix: np.ndarray) -> np.ndarray:
-    return np.array([safe_sd(matrix[:, j]) for j in range(matrix.shape[1])])
-
-
-class _Lowering:
-    """One lowering run: keeps the namer, coords, data and prior slots together."""
+class _Lowering(PlanBuilder):
+    """One lowering run: the plan so far (:class:`PlanBuilder`) and the rules for population terms,
+    default priors and constant parameters."""
 
     def __init__(
         self, design: Design, family: Family, options: LowerOptions, moments: DataMoments | None
     ) -> None:
-        self.design = design
         self.family = family
         self.options = options
         self.link = family.check_link(options.link if options.link else None)
-        self.namer = Namer()
-        self.coords: dict[str, tuple[object, ...]] = {}
-        self.data: list[DataSpec] = []
-        self.values: dict[str, np.ndarray] = {}
-        self.slots: list[PriorSlot] = []
-        self.factor_dims: dict[str, str] = {}
-        self.moments = moments
+        super().__init__(design, moments)
         self.scale = _response_scale(design, family, self.link, moments)
         self.noise = _noise_scale(design, family, moments)
         self.used_layout_keys: set[str] = set()
         self.used_centered_keys: set[str] = set()
-        self.index_names: dict[tuple[tuple[str, ...], str], str] = {}  # (grouping, layout) -> data
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    def column_sds(self, key: tuple[str, str, int], matrix: np.ndarray) -> np.ndarray:
-        """Sds of design columns: from the moments when given, else from the rows."""
-        if self.moments is not None:
-            return np.asarray(self.moments.columns[key], dtype=np.float64)
-        return _column_sds(matrix)
-
-    def add_data(
-        self, wanted: str, values: np.ndarray, dims: tuple[str, ...], role: str, description: str
-    ) -> str:
-        name = self.namer.claim(wanted)
-        self.data.append(DataSpec(name, dims, role, description, str(values.dtype)))
-        # Design matrices are read one column at a time (X[:, k] * b[k], r_j[idx] * Z[:, j]):
-        # column-major storage makes each column contiguous (measured 3.2 -> 1.2 ms per
-        # logp+gradient for a Poisson (1 + x | g) at 100k rows).
-        self.values[name] = np.asfortranarray(values) if values.ndim == 2 else values
-        return name
-
-    def add_dim(self, wanted: str, labels: tuple[object, ...]) -> str:
-        name = self.namer.claim(wanted)
-        self.coords[name] = labels
-        return name
-
-    def factor_dim(self, factor: str) -> str:
-        if factor not in self.factor_dims:
-            levels = self.design.schema.factor_levels[factor]
-            self.factor_dims[factor] = self.add_dim(
-                identifier(factor), tuple(str(v) for v in levels)
-            )
-        return self.factor_dims[factor]
 
     # -- the pieces ----------------------------------------------------------------------------
 
@@ -243,272 +203,6 @@ class _Lowering:
             return self.scale.scale
         return 1.0 if dpar == "mu" else 0.4  # 2.5 * 0.4 = 1: normal(0, 1/sd(x)) on the log scale
 
-    def layout_for(self, bd: BlockDesign) -> tuple[Layout, str]:
-        grouping = bd.grouping
-        key = ":".join(grouping.factors)
-        choice = self.options.layout
-        if isinstance(choice, Mapping):
-            wanted = choice.get(key, "auto")
-            if key in choice:
-                self.used_layout_keys.add(key)
-        else:
-            wanted = choice
-        if len(grouping.factors) == 1:
-            return "single", "one grouping column"
-        observed, total = grouping.n_cells, grouping.n_combinations
-        share = observed / total
-        if wanted == "dense":
-            return "dense", f"dense layout requested; {observed} of {total} combinations observed"
-        if wanted == "observed":
-            return (
-                "observed",
-                f"observed layout requested; {observed} of {total} combinations observed",
-            )
-        if wanted != "auto":
-            raise ValueError(f"layout must be 'auto', 'dense' or 'observed', not {wanted!r}")
-        if share >= DENSE_THRESHOLD and total <= MAX_DENSE_CELLS:
-            return "dense", (
-                f"{observed} of {total} combinations observed ({share:.0%} ≥ {DENSE_THRESHOLD:.0%}): "
-                "crossed design, one effect per combination"
-            )
-        return "observed", (
-            f"only {observed} of {total} combinations observed ({share:.0%} < {DENSE_THRESHOLD:.0%}): "
-            "nested labels, one effect per observed cell"
-        )
-
-    def centered_for(self, bd: BlockDesign) -> tuple[bool, str]:
-        """Whether the block's effects are centred, and why (for the source comments).
-
-        Non-centred (``r = z * sd``) is the default: it avoids the funnel between sd and the effects
-        when levels have little data. When every level has much data the posterior of each effect is
-        narrow around its estimate and the non-centred form becomes the funnel instead (z scales
-        with 1/sd): NUTS then needs deep trees, and ``centered=True`` (or per grouping,
-        ``{"group:color": True}``) samples faster. Example: 1M rows over 4,000 cells, 250 rows each.
-        """
-        key = ":".join(bd.grouping.factors)
-        choice = self.options.centered
-        if isinstance(choice, Mapping):
-            wanted = choice.get(key, False)
-            if key in choice:
-                self.used_centered_keys.add(key)
-        else:
-            wanted = choice
-        if not isinstance(wanted, bool | np.bool_):
-            raise ValueError(f"centered must be True or False (or a dict of them), not {wanted!r}")
-        if wanted:
-            return True, (
-                "centred parameterisation requested (suits levels with much data: each level's "
-                "coefficients are then the sampler's parameters)"
-            )
-        return False, (
-            "the sampler works on standard-normal z, avoiding the funnel of a centred hierarchy "
-            "when a level has little data"
-        )
-
-    def block_means(
-        self, bd: BlockDesign, fd: FormulaDesign, population: PopulationIR, absorbed: set[str]
-    ) -> tuple[PopulationTerm | None, ...]:
-        """What each term of a centred block is centred on: its population parameter, if any.
-
-        ``(1 + x | g)`` in ``y ~ 1 + x + (1 + x | g)``: ``(Intercept, b[x])``, so ``beta_g[a]`` is
-        group a's own intercept and slope. A column counts as the same term only when its label
-        and values equal the population column's. Each population parameter centres one block only
-        (the first in formula order, ``absorbed``): with ``(1 | g) + (1 | c)`` both centred, ``g``'s
-        effects centre on the Intercept and ``c``'s on 0.
-        """
-        means: list[PopulationTerm | None] = []
-        for j, label in enumerate(bd.term_labels):
-            found: PopulationTerm | None = None
-            if bd.block.intercept and j == 0:
-                if population.intercept is not None:
-                    found = PopulationTerm(population.intercept.name)
-            elif population.coefficients is not None and label in fd.coef_labels:
-                k = fd.coef_labels.index(label)
-                if np.array_equal(bd.Z[:, j], fd.X[:, k]):
-                    found = PopulationTerm(population.coefficients.name, k)
-            if found is not None and str(found) not in absorbed:
-                absorbed.add(str(found))
-                means.append(found)
-            else:
-                means.append(None)
-        return tuple(means)
-
-    def block(
-        self,
-        bd: BlockDesign,
-        prefix: str,
-        dpar: str,
-        taken_stems: set[str],
-        position: int,
-        centring: tuple[bool, str],
-        means: tuple[PopulationTerm | None, ...],
-    ) -> BlockIR:
-        """The block's IR; ``centring`` is :meth:`centered_for`'s answer, ``means`` (centred blocks)
-        :meth:`block_means`'."""
-        grouping = bd.grouping
-        base = stem(grouping.factors)
-        block_stem = base
-        counter = 2
-        while block_stem in taken_stems:  # (1 | g) + (0 + x | g): second block is g_2
-            block_stem = f"{base}_{counter}"
-            counter += 1
-        taken_stems.add(block_stem)
-        layout, reason = self.layout_for(bd)
-        k = len(bd.term_labels)
-
-        if layout == "single":
-            level_dims: tuple[str, ...] = (self.factor_dim(grouping.factors[0]),)
-            flat_index = bd.codes[0]
-        elif layout == "dense":
-            level_dims = tuple(self.factor_dim(f) for f in grouping.factors)
-            sizes = tuple(len(self.coords[d]) for d in level_dims)
-            flat_index = np.ravel_multi_index(tuple(bd.codes), sizes).astype(np.int64)
-        else:
-            dim_name = f"{base}"
-            if dim_name not in self.coords:
-                self.add_dim(dim_name, grouping.cell_labels())
-            level_dims = (dim_name,)
-            flat_index = bd.cell
-        level_shape = tuple(len(self.coords[d]) for d in level_dims)
-        # Blocks over one grouping with one layout share the index: (1 | g) + (0 + x | g), or mu's
-        # and sigma's blocks. Keyed by the grouping, not the values: two groupings whose codes
-        # happen to coincide in the training data are still indexed separately.
-        index_key = (grouping.factors, layout)
-        if index_key not in self.index_names:
-            self.index_names[index_key] = self.add_data(
-                f"{prefix}{base}_idx",
-                np.asarray(flat_index, dtype=np.int64),
-                ("obs",),
-                "index",
-                f"each row's {'cell' if len(grouping.factors) > 1 else 'level'} of {':'.join(grouping.factors)}",
-            )
-        index_name = self.index_names[index_key]
-
-        term_dim = None
-        if k > 1:
-            term_dim = self.add_dim(f"{prefix}{block_stem}_term", bd.term_labels)
-        z_name = None
-        has_slopes = k > int(bd.block.intercept)
-        if has_slopes:
-            z_name = self.add_data(
-                f"{prefix}Z_{block_stem}",
-                bd.Z,
-                ("obs", term_dim) if term_dim else ("obs",),
-                "Z",
-                f"effect columns of {bd.block}",
-            )
-            if term_dim is None:  # a single slope: keep Z as a vector
-                self.values[z_name] = bd.Z[:, 0]
-        source = str(bd.block)
-        effect_dims = (*level_dims, term_dim) if term_dim else level_dims
-        effect_shape = (*level_shape, k) if term_dim else level_shape
-        correlated = bd.block.correlated and k > 1
-
-        sd_name = self.namer.claim(f"{prefix}sd_{block_stem}")
-        sd_scale = self._group_sd_scale(dpar) / np.concatenate(
-            [
-                [1.0] if bd.block.intercept else [],
-                self.column_sds(("Z", dpar, position), bd.Z)[int(bd.block.intercept) :],
-            ]
-        )
-        sd_default = Prior(
-            "half_normal", tuple(float(v) for v in sd_scale) if k > 1 else float(sd_scale[0])
-        )
-        sd = ParamSpec(
-            sd_name,
-            (term_dim,) if term_dim else (),
-            (k,) if term_dim else (),
-            "group_sd",
-            dpar,
-            source,
-            free=not correlated,
-        )
-        self.slots.append(
-            PriorSlot(
-                sd_name,
-                (sd_name, f"{prefix}sd"),
-                sd_default,
-                "positive",
-                bd.term_labels if k > 1 else (),
-            )
-        )
-        chol = corr = None
-        if correlated:
-            assert term_dim is not None
-            chol_name = self.namer.claim(f"{prefix}chol_{block_stem}")
-            corr_name = self.namer.claim(f"{prefix}corr_{block_stem}")
-            # One correlation per pair of terms, not the matrix: its diagonal is the constant 1,
-            # which convergence checks and summaries cannot score. (1 + x + z | g): pairs
-            # "Intercept, x", "Intercept, z", "x, z" (BlockIR.corr_pairs gives the order).
-            labels = bd.term_labels
-            rows, cols = np.triu_indices(k, 1)
-            pairs = tuple(f"{labels[i]}, {labels[j]}" for i, j in zip(rows, cols, strict=True))
-            pair_dim = self.add_dim(f"{term_dim}_pair", pairs)
-            chol = ParamSpec(chol_name, (), (k * (k + 1) // 2,), "group_cholesky", dpar, source)
-            corr = ParamSpec(
-                corr_name, (pair_dim,), (len(pairs),), "group_corr", dpar, source, free=False
-            )
-            self.slots.append(
-                PriorSlot(
-                    corr_name, (corr_name, f"{prefix}corr"), Prior("lkj", LKJ_ETA), "correlation"
-                )
-            )
-        centered, centered_reason = centring
-        z = beta = None
-        centred_on_population = centered and any(m is not None for m in means)
-        if not centered:
-            z = ParamSpec(
-                self.namer.claim(f"{prefix}z_{block_stem}"),
-                effect_dims,
-                effect_shape,
-                "group_offsets",
-                dpar,
-                source,
-                prior=Prior("normal", 0.0, 1.0),
-            )
-        elif centred_on_population:
-            beta = ParamSpec(
-                self.namer.claim(f"{prefix}beta_{block_stem}"),
-                effect_dims,
-                effect_shape,
-                "group_coefficients",
-                dpar,
-                source,
-            )
-        r = ParamSpec(
-            self.namer.claim(f"{prefix}r_{block_stem}"),
-            effect_dims,
-            effect_shape,
-            "group_effects",
-            dpar,
-            source,
-            free=centered and not centred_on_population,
-        )
-        return BlockIR(
-            block=bd.block,
-            stem=block_stem,
-            layout=layout,
-            layout_reason=reason,
-            level_dims=level_dims,
-            term_dim=term_dim,
-            term_labels=bd.term_labels,
-            intercept=bd.block.intercept,
-            correlated=correlated,
-            sd=sd,
-            chol=chol,
-            corr=corr,
-            z=z,
-            r=r,
-            index=index_name,
-            Z=z_name,
-            lkj_eta=LKJ_ETA,
-            n_cells_observed=grouping.n_cells,
-            centered=centered,
-            centered_reason=centered_reason,
-            beta=beta,
-            means=means if centred_on_population else (),
-        )
-
     def _group_sd_scale(self, dpar: str) -> float:
         return self.scale.scale if dpar == "mu" and self.scale.data_scaled else 1.0
 
@@ -519,9 +213,15 @@ class _Lowering:
         absorbed: set[str] = set()  # population parameters a centred block is centred on
         blocks = []
         for position, bd in enumerate(fd.blocks):
-            centring = self.centered_for(bd)
-            means = self.block_means(bd, fd, population, absorbed) if centring[0] else ()
-            blocks.append(self.block(bd, prefix, fd.dpar, taken, position, centring, means))
+            centring = centered_for(bd, self.options.centered, self.used_centered_keys)
+            means = block_means(bd, fd, population, absorbed) if centring[0] else ()
+            layout = layout_for(bd, self.options.layout, self.used_layout_keys)
+            scale = self._group_sd_scale(fd.dpar)
+            blocks.append(
+                lower_block(
+                    self, bd, prefix, fd.dpar, taken, position, layout, centring, means, scale
+                )
+            )
         offset = None
         if fd.offset is not None:
             offset = self.add_data(
