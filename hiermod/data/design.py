@@ -447,7 +447,7 @@ class _Binder:
         """Codes, levels and the reference level's index of ``f`` or ``C(f, ref=…)``."""
         key = str(atom) if isinstance(atom, Call) else atom.name
         node = atom if isinstance(atom, Name) else tf.argument(atom, 0, "x")
-        assert isinstance(node, Name)  # expand.check_calls: C() takes a column name
+        assert isinstance(node, Name)  # checks.check_calls: C() takes a column name
         stored = None if self.fit else self.columns[key]
         codes, levels = self._factor(node.name, stored.levels if stored else None)
         if stored is None:

@@ -395,7 +395,7 @@ class Evaluator:
 
     def _call(self, call: Call) -> np.ndarray:
         data = argument(call, 0, "x")
-        if data is None:  # expand.check_calls guarantees the data argument; keep mypy honest
+        if data is None:  # checks.check_calls guarantees the data argument; keep mypy honest
             raise self.error(f"{call.func}() needs an argument", call.span)
         if call.func in _ELEMENTWISE:
             func, hint = _ELEMENTWISE[call.func]
