@@ -1,8 +1,9 @@
 """Text → :class:`~hiermod.formula.syntax.SyntaxTree` (parse) and text → :class:`~hiermod.formula.terms.ModelFormula`.
 
 The grammar lives in ``grammar/formula.lark`` (shipped inside the package as
-``hiermod/formula/grammar/formula.lark``). The lark Transformer here only converts parse trees to our node
-dataclasses and attaches spans; every rule about meaning lives in :mod:`hiermod.formula.expand`.
+``hiermod/formula/grammar/formula.lark``). The lark Transformer (:mod:`hiermod.formula.transformer`)
+only converts parse trees to our node dataclasses and attaches spans; every rule about meaning lives
+in :mod:`hiermod.formula.expand`.
 
 lark's exceptions are translated once, at :func:`parse_syntax`, into :class:`FormulaSyntaxError` with a
 caret under the offending text and a hint for the usual mistakes. None of them reaches a user.
@@ -14,29 +15,13 @@ import functools
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from lark import Lark, Token, Tree, v_args
+from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.visitors import Transformer_NonRecursive
 
 from hiermod.errors import FormulaSyntaxError, Span
-from hiermod.formula.syntax import (
-    Arith,
-    BinaryOp,
-    Call,
-    FormulaSyntax,
-    GroupTerm,
-    Keyword,
-    Name,
-    Negate,
-    Number,
-    Paren,
-    Response,
-    String,
-    SyntaxTree,
-    UnaryMinus,
-)
+from hiermod.formula.syntax import SyntaxTree
+from hiermod.formula.transformer import ToNodes, token_span
 
 __all__ = ["parse_syntax"]
 
@@ -150,139 +135,7 @@ def _parser() -> Lark:
     )
 
 
-def _span(meta: Any) -> Span:
-    return Span(meta.start_pos, meta.end_pos)
-
-
-def _token_span(token: Token) -> Span:
-    start = token.start_pos or 0
-    end = token.end_pos if token.end_pos is not None else start + len(token.value)
-    return Span(start, end)
-
-
-def _unquote(raw: str) -> str:
-    """The text of a quoted string or backticked name, escapes resolved (``\\"`` → ``"``)."""
-    body = raw[1:-1]
-    if raw[0] == "`":
-        return body
-    out: list[str] = []
-    chars = iter(body)
-    for ch in chars:
-        out.append(next(chars, "\\") if ch == "\\" else ch)
-    return "".join(out)
-
-
-@v_args(meta=True)
-class _ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
-    """Convert the lark tree to syntax nodes. It decides nothing and never raises on user input.
-
-    Non-recursive: ``y ~ x1 + … + x500`` is a left-nested tree 500 deep, past Python's recursion limit
-    for lark's recursive Transformer.
-    """
-
-    def start(self, meta: Any, children: list[FormulaSyntax]) -> SyntaxTree:
-        return SyntaxTree(tuple(children))
-
-    def formula(self, meta: Any, children: list[Any]) -> FormulaSyntax:
-        lhs, _tilde, rhs = children
-        return FormulaSyntax(lhs, rhs, span=_span(meta))
-
-    def response(self, meta: Any, children: list[Any]) -> Response:
-        value, *rest = children
-        additions = tuple(c for c in rest if isinstance(c, Call))
-        return Response(value, additions, span=_span(meta))
-
-    def addition(self, meta: Any, children: list[Any]) -> Call:
-        return children[0]  # type: ignore[no-any-return]
-
-    def _binary(self, op: str, meta: Any, children: list[Any]) -> BinaryOp:
-        return BinaryOp(op, children[0], children[2], span=_span(meta))
-
-    def add(self, meta: Any, children: list[Any]) -> BinaryOp:
-        return self._binary("+", meta, children)
-
-    def sub(self, meta: Any, children: list[Any]) -> BinaryOp:
-        return self._binary("-", meta, children)
-
-    def mul(self, meta: Any, children: list[Any]) -> BinaryOp:
-        return self._binary("*", meta, children)
-
-    def nest(self, meta: Any, children: list[Any]) -> BinaryOp:
-        return self._binary("/", meta, children)
-
-    def interact(self, meta: Any, children: list[Any]) -> BinaryOp:
-        return self._binary(":", meta, children)
-
-    def pow(self, meta: Any, children: list[Any]) -> BinaryOp:
-        base, _op, exponent = children
-        power = Number(float(exponent), span=_token_span(exponent))
-        return BinaryOp("^", base, power, span=_span(meta))
-
-    def neg(self, meta: Any, children: list[Any]) -> Negate:
-        return Negate(children[1], span=_span(meta))
-
-    def paren(self, meta: Any, children: list[Any]) -> Paren:
-        return Paren(children[1], span=_span(meta))
-
-    def group(self, meta: Any, children: list[Any]) -> GroupTerm:
-        _lpar, terms, bar, grouping, _rpar = children
-        return GroupTerm(terms, grouping, correlated=bar.type == "BAR", span=_span(meta))
-
-    def number(self, meta: Any, children: list[Token]) -> Number:
-        return Number(float(children[0]), span=_token_span(children[0]))
-
-    def name(self, meta: Any, children: list[Token]) -> Name:
-        token = children[0]
-        text = token.value if token.type == "IDENT" else _unquote(token.value)
-        return Name(text, span=_token_span(token))
-
-    def call(self, meta: Any, children: list[Any]) -> Call:
-        func, _lpar, arguments, _rpar = children
-        args = tuple(a for a in (arguments or ()) if not isinstance(a, Keyword))
-        kwargs = tuple(a for a in (arguments or ()) if isinstance(a, Keyword))
-        return Call(str(func), args, kwargs, span=_span(meta))
-
-    def arguments(self, meta: Any, children: list[Any]) -> list[Any]:
-        return [c for c in children if not (isinstance(c, Token) and c.type == "COMMA")]
-
-    def keyword(self, meta: Any, children: list[Any]) -> Keyword:
-        return Keyword(str(children[0]), children[2], span=_span(meta))
-
-    def _arith(self, op: str, meta: Any, children: list[Any]) -> Arith:
-        return Arith(op, children[0], children[2], span=_span(meta))
-
-    def a_add(self, meta: Any, children: list[Any]) -> Arith:
-        return self._arith("+", meta, children)
-
-    def a_sub(self, meta: Any, children: list[Any]) -> Arith:
-        return self._arith("-", meta, children)
-
-    def a_mul(self, meta: Any, children: list[Any]) -> Arith:
-        return self._arith("*", meta, children)
-
-    def a_div(self, meta: Any, children: list[Any]) -> Arith:
-        return self._arith("/", meta, children)
-
-    def a_pow(self, meta: Any, children: list[Any]) -> Arith:
-        return self._arith("**", meta, children)
-
-    def a_neg(self, meta: Any, children: list[Any]) -> UnaryMinus:
-        return UnaryMinus(children[1], span=_span(meta))
-
-    def a_paren(self, meta: Any, children: list[Any]) -> Any:
-        return children[1]  # arithmetic parentheses only group; printing re-adds what is needed
-
-    def a_name(self, meta: Any, children: list[Token]) -> Name:
-        return self.name(meta, children)
-
-    def a_number(self, meta: Any, children: list[Token]) -> Number:
-        return self.number(meta, children)
-
-    def a_string(self, meta: Any, children: list[Token]) -> String:
-        return String(_unquote(children[0].value), span=_token_span(children[0]))
-
-
-_TO_NODES = _ToNodes()
+_TO_NODES = ToNodes()
 
 
 def parse_syntax(text: str) -> SyntaxTree:
@@ -444,7 +297,7 @@ def _unexpected_character(text: str, pos: int) -> FormulaSyntaxError:
 def _unexpected_token(text: str, token: Token) -> FormulaSyntaxError:
     at_end = token.type == "$END"
     pos = len(text.rstrip()) if at_end else (token.start_pos or 0)
-    span = Span(pos, pos) if at_end else _token_span(token)
+    span = Span(pos, pos) if at_end else token_span(token)
     open_parens, last = _scan(text, pos)
     last_type = last.type if last is not None else None
     what = _DESCRIBE.get(token.type, repr(token.value))
@@ -481,7 +334,7 @@ def _unexpected_token(text: str, token: Token) -> FormulaSyntaxError:
         if last_type in _OPERATORS or last_type == "COMMA":
             assert last is not None
             message = f"the formula ends with {_DESCRIBE.get(last_type, last.value)}"
-            span = _token_span(last)
+            span = token_span(last)
             hint = "a term is missing after it"
             if last_type == "TILDE":
                 hint = "write the predictors after '~', or 1 for an intercept-only model"
