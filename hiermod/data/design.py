@@ -23,8 +23,20 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from hiermod.data import transforms as tf
+from hiermod.data.columns import (
+    argument,
+    check_columns,
+    column_kind,
+    encode,
+    factorize,
+    find_level,
+    kept_rows,
+    lookup_cells,
+    observed_cells,
+    used_columns,
+)
 from hiermod.data.families import Family, get_family
+from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span
 from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Atom, Block, Formula, ModelFormula, Term
@@ -292,7 +304,7 @@ class _Binder:
             )
         self.read_response = with_response and formula.response is not None
         self.columns: dict[str, ColumnSchema] = {} if schema is None else dict(schema.columns)
-        self.constants: tf.Constants = (
+        self.constants: Constants = (
             {} if schema is None else {k: dict(v.values) for k, v in schema.transforms.items()}
         )
         self.factor_levels = {} if schema is None else dict(schema.factor_levels)
@@ -310,7 +322,7 @@ class _Binder:
         if name not in self._codes:
             series = self.frame[name]
             self._codes[name] = (
-                tf.factorize(series) if levels is None else (tf.encode(series, levels), levels)
+                factorize(series) if levels is None else (encode(series, levels), levels)
             )
         return self._codes[name]
 
@@ -328,18 +340,18 @@ class _Binder:
     def run(self) -> Design:
         if not isinstance(self.data, pd.DataFrame):
             raise DataError(f"data must be a pandas DataFrame, not {type(self.data).__name__}")
-        used = tf.used_columns(self.formula, self.data.columns, self.read_response)
-        tf.check_columns(self.data, used, self.text)
-        rows = tf.kept_rows(self.data, used, self.na_action)
+        used = used_columns(self.formula, self.data.columns, self.read_response)
+        check_columns(self.data, used, self.text)
+        rows = kept_rows(self.data, used, self.na_action)
         keep_all = rows.shape[0] == len(self.data)
         self.frame = {k: self.data[k] if keep_all else self.data[k].iloc[rows] for k in used}
         self.n = int(rows.shape[0])
         if self.fit:
             for name in used:
-                kind = tf.column_kind(self.frame[name])
+                kind = column_kind(self.frame[name])
                 levels = self._factor(name, None)[1] if kind == "categorical" else ()
                 self.columns[name] = ColumnSchema(name, kind, levels, levels[0] if levels else None)
-        self.evaluator = tf.Evaluator(self.frame, self.n, self.text, self.constants, fit=self.fit)
+        self.evaluator = Evaluator(self.frame, self.n, self.text, self.constants, fit=self.fit)
         y, response, additions = self._response()
         formulas = tuple(
             self._formula(f, "mu" if i == 0 else f.lhs_name or "")
@@ -397,7 +409,7 @@ class _Binder:
                         value.span,
                     )
                 stored = ColumnSchema(label, "categorical", levels, levels[0])
-            codes = tf.encode(series, stored.levels)
+            codes = encode(series, stored.levels)
             if (codes < 0).any():
                 raise self._unseen(f"response {label!r}", value.name, codes, value.span)
             y = codes.astype(np.float64)
@@ -446,13 +458,13 @@ class _Binder:
     def _categorical(self, atom: Atom) -> tuple[np.ndarray, tuple[Level, ...], int]:
         """Codes, levels and the reference level's index of ``f`` or ``C(f, ref=…)``."""
         key = str(atom) if isinstance(atom, Call) else atom.name
-        node = atom if isinstance(atom, Name) else tf.argument(atom, 0, "x")
+        node = atom if isinstance(atom, Name) else argument(atom, 0, "x")
         assert isinstance(node, Name)  # checks.check_calls: C() takes a column name
         stored = None if self.fit else self.columns[key]
         codes, levels = self._factor(node.name, stored.levels if stored else None)
         if stored is None:
             ref = atom.keyword("ref") if isinstance(atom, Call) else None
-            index = 0 if ref is None else tf.find_level(levels, ref.value)
+            index = 0 if ref is None else find_level(levels, ref.value)
             if index is None:
                 assert ref is not None
                 raise self.error(
@@ -541,11 +553,11 @@ class _Binder:
             codes.append(code)
         if self.fit:
             sizes = [len(self.factor_levels[f]) for f in factors]
-            cells, cell = tf.observed_cells(codes, sizes)
+            cells, cell = observed_cells(codes, sizes)
             levels_table = tuple(self.factor_levels[f] for f in factors)
             self.groupings[factors] = GroupingSchema(factors, levels_table, cells)
         grouping = self.groupings[factors]
         if not self.fit:
-            cell = tf.lookup_cells(grouping.cells, codes)
+            cell = lookup_cells(grouping.cells, codes)
         self._blocks[factors] = (grouping, tuple(codes), cell)
         return self._blocks[factors]

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hiermod.data import transforms as tf
+from hiermod.data.columns import check_columns, column_kind, missing_mask, used_columns
 from hiermod.data.design import (
     DataMoments,
     Design,
@@ -42,6 +42,7 @@ from hiermod.data.design import (
     bind,
 )
 from hiermod.data.families import Family
+from hiermod.data.transforms import Evaluator
 from hiermod.errors import DataError
 from hiermod.formula.syntax import Call
 from hiermod.formula.terms import ModelFormula
@@ -137,11 +138,11 @@ def _scan(
     groupings = {b.factors for f in formula.formulas for b in f.blocks}
     for chunk in chunks:
         if not scan.used:
-            scan.used = list(tf.used_columns(formula, chunk.columns, True))
-            tf.check_columns(chunk, tf.used_columns(formula, chunk.columns, True), formula.text)
+            scan.used = list(used_columns(formula, chunk.columns, True))
+            check_columns(chunk, used_columns(formula, chunk.columns, True), formula.text)
         missing = np.zeros(len(chunk), dtype=bool)
         for name in scan.used:
-            mask = tf.missing_mask(chunk[name])
+            mask = missing_mask(chunk[name])
             if mask.any():
                 scan.missing[name] = scan.missing.get(name, 0) + int(mask.sum())
                 missing |= mask
@@ -156,14 +157,14 @@ def _scan(
             if isinstance(series.dtype, pd.CategoricalDtype):
                 known = scan.categories.setdefault(name, [])
                 known += [c for c in series.cat.categories if c not in known]
-            if tf.column_kind(series) == "categorical" or name in grouping_columns:
+            if column_kind(series) == "categorical" or name in grouping_columns:
                 scan.levels.setdefault(name, {}).update(dict.fromkeys(pd.unique(series)))
         for factors in groupings:
             combos = kept[list(factors)].drop_duplicates().itertuples(index=False, name=None)
             scan.cells.setdefault(factors, set()).update(combos)
         if stateful:
             frame = {k: kept[k] for k in scan.used}
-            evaluator = tf.Evaluator(frame, len(kept), formula.text, {}, fit=True)
+            evaluator = Evaluator(frame, len(kept), formula.text, {}, fit=True)
             for call in stateful:
                 scan.moments.setdefault(str(call), _Sums()).add(evaluator.numeric(call.args[0]))
         if scan.prototype is None or len(scan.prototype) < PROTOTYPE_ROWS:

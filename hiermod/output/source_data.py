@@ -3,8 +3,8 @@ encoded the training data.
 
 Every decision is read from the stored :class:`~hiermod.data.design.Schema` and written as a module-level
 constant: level tables (code ``i`` is the ``i``-th level), observed cells, centring constants,
-polynomial and spline constants. The rules mirror :mod:`hiermod.data.design` and :mod:`hiermod.data.transforms`
-one for one: rows with a missing value in a used column are dropped (R's ``na.omit``); a categorical
+polynomial and spline constants. The rules mirror :mod:`hiermod.data.design`,
+:mod:`hiermod.data.columns` and :mod:`hiermod.data.transforms` one for one: rows with a missing value in a used column are dropped (R's ``na.omit``); a categorical
 term gets one indicator column per level (the reference level left out when the term's margin is in
 the model, :func:`~hiermod.data.design.term_codings`); an interaction's columns are products with the
 first factor varying fastest; a grouping becomes codes, a flat cell index (dense layout) or an index
@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hiermod.data.columns import argument, used_columns
 from hiermod.data.design import Schema, term_codings
-from hiermod.data.transforms import argument, used_columns
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, format_number
 from hiermod.formula.terms import Atom, Block, Term
 from hiermod.output.codegen import (

@@ -1,10 +1,10 @@
 """Helper functions of the generated source, as formatted text: emitted only when the model uses them.
 
 Each is plain NumPy/pandas/SciPy that replicates one hiermod rule, so the generated module runs without
-hiermod: ``level_codes`` (:func:`hiermod.data.transforms.encode`), ``cell_index``
-(:func:`~hiermod.data.transforms.lookup_cells`), ``poly_basis`` (:func:`~hiermod.data.transforms.poly_apply`),
+hiermod: ``level_codes`` (:func:`hiermod.data.columns.encode`), ``cell_index``
+(:func:`~hiermod.data.columns.lookup_cells`), ``poly_basis`` (:func:`~hiermod.data.transforms.poly_apply`),
 ``bspline_basis`` (:func:`~hiermod.data.transforms.bs_apply`), ``complete_rows``
-(:func:`~hiermod.data.transforms.kept_rows`), and the weighted likelihood of ``weights()``.
+(:func:`~hiermod.data.columns.kept_rows`), and the weighted likelihood of ``weights()``.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def helper_source(name: str) -> str:
 
 
 def complete_rows_source(numeric: bool, categorical: bool) -> str:
-    """``complete_rows(df)``: rows without a missing value, as :func:`hiermod.data.transforms.kept_rows`.
+    """``complete_rows(df)``: rows without a missing value, as :func:`hiermod.data.columns.kept_rows`.
 
     Numeric columns count NaN and ±inf as missing, the others None/NaN/NA.
     """
