@@ -16,7 +16,8 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from hiermod.data.design import Design, bind
+from hiermod.data.binder import bind
+from hiermod.data.design import Design
 from hiermod.data.families import Family, get_family
 from hiermod.data.stream import DesignMoments, Source, StreamError, encoded_chunks, scan_schema
 from hiermod.errors import DataError, FormulaError, HiermodError

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import hiermod as hm
-from hiermod.data.design import Design, apply_schema, bind
+from hiermod.data.binder import apply_schema, bind
+from hiermod.data.design import Design
 from hiermod.errors import DataError
 from hiermod.formula.syntax import Call, Number
 from hiermod.warnings import DataWarning

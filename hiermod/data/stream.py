@@ -31,16 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hiermod.data.binder import apply_schema, bind
 from hiermod.data.columns import check_columns, column_kind, missing_mask, used_columns
-from hiermod.data.design import (
-    DataMoments,
-    Design,
-    GroupingSchema,
-    Schema,
-    TransformState,
-    apply_schema,
-    bind,
-)
+from hiermod.data.design import DataMoments, Design, GroupingSchema, Schema, TransformState
 from hiermod.data.families import Family
 from hiermod.data.transforms import Evaluator
 from hiermod.errors import DataError

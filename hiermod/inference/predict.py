@@ -7,7 +7,7 @@ For each distributional parameter with a formula the linear predictor is rebuilt
 
 where ``r`` comes from the posterior draws (``r_<stem>``) and the flat index is the row's level
 (``single`` layout), its position in the (g1, g2, …) product (``dense``) or its observed cell
-(``observed``). New data are encoded with the training schema (:func:`hiermod.data.design.apply_schema`):
+(``observed``). New data are encoded with the training schema (:func:`hiermod.data.binder.apply_schema`):
 same dummy columns, centring constants, spline bases and level codes.
 
 **New group levels** (a level, or a cell of an ``observed`` interaction, the fit never saw) get effects
@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hiermod.data.design import BlockDesign, Design, FormulaDesign, apply_schema
+from hiermod.data.binder import apply_schema
+from hiermod.data.design import BlockDesign, Design, FormulaDesign
 from hiermod.errors import DataError
 from hiermod.inference.fit_groups import read_group
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR

@@ -1,4 +1,4 @@
-"""``prepare(df)`` of the generated source: a DataFrame encoded exactly as :func:`hiermod.data.design.bind`
+"""``prepare(df)`` of the generated source: a DataFrame encoded exactly as :func:`hiermod.data.binder.bind`
 encoded the training data.
 
 Every decision is read from the stored :class:`~hiermod.data.design.Schema` and written as a module-level
