@@ -78,17 +78,17 @@ def _simple(code: str) -> bool:
     return _SIMPLE.fullmatch(code) is not None
 
 
-class DataEmitter:
-    """Collects the constants, helpers and statements of ``prepare`` for one model."""
+class _PrepareCode:
+    """What the generated module collects around ``prepare``: module-level constants (level
+    tables, cells, transform constants), the helpers used, and the statements of ``prepare``."""
 
-    def __init__(self, schema: Schema, ir: ModelIR, names: Names) -> None:
-        self.schema, self.ir, self.names = schema, ir, names
+    def __init__(self, schema: Schema, names: Names) -> None:
+        self.schema, self.names = schema, names
         self.constants: list[str] = []  # module-level lines
         self.helpers: list[str] = []  # helper names, in order of first use
         self.statements: list[str] = []  # body of prepare before its return
         self._constants: dict[tuple[str, str], str] = {}
         self._locals: dict[str, str] = {}
-        self.complete_rows = ""
 
     # -- module-level constants and helpers -------------------------------------------------------
 
@@ -152,12 +152,18 @@ class DataEmitter:
         value = call(self.helper("level_codes"), Subscript("df", literal(name)), table)
         return self.local(f"codes {name}", name, value)
 
-    # -- numeric expressions (mirrors transforms.Evaluator) ---------------------------------------------
+
+class _NumericCode:
+    """Code for numeric expressions: columns, arithmetic and calls (mirrors transforms.Evaluator),
+    with their constants and locals written to ``out``."""
+
+    def __init__(self, out: _PrepareCode) -> None:
+        self.out = out
 
     def expr(self, node: ArithNode) -> tuple[str, int]:
         """Code and precedence of a numeric node."""
         if isinstance(node, Name):
-            return self.column(node.name), 5
+            return self.out.column(node.name), 5
         if isinstance(node, Number):
             return _number(node.value), 5
         if isinstance(node, UnaryMinus):
@@ -191,15 +197,15 @@ class DataEmitter:
             return f"np.{node.func}({inner})", 5
         if node.func in ("I", "offset"):
             return inner, prec
-        state = self.schema.transforms[str(node)]
+        state = self.out.schema.transforms[str(node)]
         arg = identifier(str(data))
-        mean = self.constant(
+        mean = self.out.constant(
             f"{arg}_MEAN", literal(float(state.get("mean"))), f"mean of {data} in the training data"
         )
         if node.func == "center":
             return f"{inner} - {mean}", 1
         if node.func in ("scale", "standardize"):
-            sd = self.constant(
+            sd = self.out.constant(
                 f"{arg}_SD", literal(float(state.get("sd"))), f"sd of {data} in the training data"
             )
             return f"({inner} - {mean}) / {sd}", 2
@@ -210,7 +216,7 @@ class DataEmitter:
         code, _ = self.expr(atom)
         if isinstance(atom, Number):
             code = f"np.full(len(df), {code})"
-        return code if code.isidentifier() else self.local(f"atom {atom}", str(atom), code)
+        return code if code.isidentifier() else self.out.local(f"atom {atom}", str(atom), code)
 
     def basis(self, node: Call) -> tuple[str, int]:
         """A local holding the basis matrix of ``poly()`` or ``bs()``, and its number of columns."""
@@ -218,33 +224,43 @@ class DataEmitter:
         assert data is not None
         x = self.operand(data)
         stem, key = identifier(str(node)), str(node)
-        state = self.schema.transforms.get(key)
+        state = self.out.schema.transforms.get(key)
         if node.func == "poly" and state is None:  # raw=TRUE: plain powers
             degree = argument(node, 1, "degree")
             k = int(degree.value) if isinstance(degree, Number) else 1
-            return self.local(key, stem, f"{x}[:, None] ** np.arange(1, {k + 1})"), k
+            return self.out.local(key, stem, f"{x}[:, None] ** np.arange(1, {k + 1})"), k
         if state is None:
             raise EmitError(f"no stored constants for {node}")
         if node.func == "poly":
             alpha, norm2 = state.get("alpha"), state.get("norm2")
             value = call(
-                self.helper("poly_basis"),
+                self.out.helper("poly_basis"),
                 x,
-                self.constant(f"{stem}_ALPHA", _floats(alpha), f"{node}: R's recurrence"),
-                self.constant(f"{stem}_NORM2", _floats(norm2)),
+                self.out.constant(f"{stem}_ALPHA", _floats(alpha), f"{node}: R's recurrence"),
+                self.out.constant(f"{stem}_NORM2", _floats(norm2)),
             )
-            return self.local(key, stem, value), len(alpha)
+            return self.out.local(key, stem, value), len(alpha)
         knots, spline_degree = tuple(state.get("knots")), int(state.get("degree"))
         value = call(
-            self.helper("bspline_basis"),
+            self.out.helper("bspline_basis"),
             x,
-            self.constant(f"{stem}_KNOTS", _floats(knots), f"{node}: interior knots"),
-            self.constant(f"{stem}_BOUNDARY", _floats(state.get("boundary"))),
+            self.out.constant(f"{stem}_KNOTS", _floats(knots), f"{node}: interior knots"),
+            self.out.constant(f"{stem}_BOUNDARY", _floats(state.get("boundary"))),
             str(spline_degree),
         )
-        return self.local(key, stem, value), len(knots) + spline_degree
+        return self.out.local(key, stem, value), len(knots) + spline_degree
 
-    # -- design columns (mirrors design._Binder._columns) ----------------------------------------------
+
+class DataEmitter(_PrepareCode):
+    """Collects the constants, helpers and statements of ``prepare`` for one model."""
+
+    def __init__(self, schema: Schema, ir: ModelIR, names: Names) -> None:
+        super().__init__(schema, names)
+        self.ir = ir
+        self.complete_rows = ""
+        self.numeric = _NumericCode(self)
+
+    # -- design columns (mirrors binder._TermColumns.columns) --------------------------------------
 
     def _is_categorical(self, atom: Atom) -> bool:
         if isinstance(atom, Call):
@@ -254,9 +270,9 @@ class DataEmitter:
     def _atom(self, atom: Atom, full: bool | None) -> list[Column]:
         if full is None:
             if isinstance(atom, Call) and atom.func in ("poly", "bs"):
-                local, k = self.basis(atom)
+                local, k = self.numeric.basis(atom)
                 return [Column(f"{local}[:, {j}]", f"{atom}[{j + 1}]") for j in range(k)]
-            return [Column(self.operand(atom), str(atom))]
+            return [Column(self.numeric.operand(atom), str(atom))]
         key = str(atom) if isinstance(atom, Call) else atom.name
         node = atom if isinstance(atom, Name) else argument(atom, 0, "x")
         assert isinstance(node, Name)
@@ -311,7 +327,7 @@ class DataEmitter:
             return Seq(
                 f"{self.helper('level_codes')}(", (Item(column), Item(levels)), ").astype(float)"
             )
-        return self.expr(response.value)[0]
+        return self.numeric.expr(response.value)[0]
 
     def index(self, block: BlockIR, syntax: Block) -> Code:
         factors = syntax.factors
@@ -357,7 +373,7 @@ class DataEmitter:
                 if block.Z is not None:
                     values[block.Z] = self.effects(block, syntax)
             if predictor.offset is not None:
-                offsets = [self.expr(o)[0] for o in formula.offsets]
+                offsets = [self.numeric.expr(o)[0] for o in formula.offsets]
                 values[predictor.offset] = (
                     offsets[0] if len(offsets) == 1 else call("np.sum", tuple_of(offsets), axis="0")
                 )
@@ -368,7 +384,7 @@ class DataEmitter:
             name = targets.get(addition.func)
             data = argument(addition, 0, "x")
             if name is not None and data is not None:
-                code = self.expr(data)[0]
+                code = self.numeric.expr(data)[0]
                 if addition.func == "trials":
                     code = f"{code if code.isidentifier() else f'({code})'}.astype(np.int64)"
                 values[name] = code
