@@ -3,6 +3,14 @@
 ``text → parse → expand → bind(data) → lower → build`` (DESIGN.md §1). Each stage's value stays
 inspectable: ``m.formula`` (canonical formula), ``m.design`` (schema + arrays), ``m.ir`` (the plan),
 ``m.pymc`` (the PyMC model, built once and cached).
+
+The stages (:mod:`hiermod.formula`, :mod:`hiermod.data`, :mod:`hiermod.plan`, :mod:`hiermod.output`,
+:mod:`hiermod.inference`) take and return plain values and never import this module; here they are
+put together. :class:`Model` is written in three layers: ``_Compiled`` (the stages' values, the PyMC
+models and what they show without a fit), ``_Fitting`` (fitting, then predictions and summaries from
+the fit) and ``Model`` itself (compiling the stages from a formula and data, or rebuilding them from
+a saved fit). :func:`stream_model` compiles a model from data larger than memory and
+:func:`distributional_parameters` reads every distributional parameter from a fit.
 """
 
 from __future__ import annotations
@@ -56,89 +64,18 @@ def _combine(formula: str | ModelFormula, dpar_formulas: Mapping[str, str]) -> M
     return expand(parse_syntax(text))
 
 
-class Model:
-    """A hierarchical regression model compiled from a formula.
+class _Compiled:
+    """The stages of a compiled model, the PyMC models built from them, and what they show
+    without a fit: the parameter and prior tables, the source, the graph, the overview."""
 
-    Args:
-        formula: formula text (several formulas separated by ``;`` or new lines: the response's first,
-            then distributional parameters such as ``sigma ~ (1 | g)``), or a parsed ``ModelFormula``.
-        data: a pandas DataFrame with every column the formula uses.
-        family: ``"gaussian"`` (default), ``"student_t"``, ``"bernoulli"``, ``"binomial"``,
-            ``"poisson"``, ``"negativebinomial"``, ``"gamma"``, ``"lognormal"`` or ``"beta"``.
-        link: the link of the mean; the family's default when omitted.
-        priors: overrides by parameter name or class, as :class:`~hiermod.plan.priors.Prior` objects or
-            strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.plan.priors`).
-        layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
-            by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.plan.lower`.
-        centered: ``False`` (default) for non-centred group effects, ``r = z * sd``, best when some
-            levels have little data; ``True`` for centred ones, each level's coefficients
-            ``beta ~ Normal([Intercept, b…], sd)`` with ``r = beta - […]``, best when every level
-            has much data (the sampler then needs far fewer steps); or a dict keyed by grouping
-            (``{"group:color": True}``).
-        na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
-        suffstats: ``"auto"`` reduces the likelihood when valid and cheaper — per-cell sufficient
-            statistics for Gaussian models (:mod:`hiermod.plan.suffstats`), rows with identical predictors
-            merged into counts for bernoulli, binomial and poisson (:mod:`hiermod.plan.collapse`);
-            ``False`` never, ``True`` always (an error says why when not valid).
-        **dpar_formulas: distributional formulas as keywords, e.g. ``sigma="~ (1 | group:color)"``.
-
-    Example:
-        >>> m = hm.Model("y ~ x + (1 + x | g)", data=df)          # doctest: +SKIP
-        >>> m.describe()                                              # doctest: +SKIP
-    """
-
-    def __init__(
-        self,
-        formula: str | ModelFormula,
-        data: pd.DataFrame,
-        *,
-        family: str | Family = "gaussian",
-        link: str | None = None,
-        priors: Mapping[str, Prior | str] | None = None,
-        layout: str | Mapping[str, str] = "auto",
-        centered: bool | Mapping[str, bool] = False,
-        na_action: str = "drop",
-        suffstats: bool | str = "auto",
-        **dpar_formulas: str,
-    ) -> None:
-        self.formula: ModelFormula = _combine(formula, dpar_formulas)
-        if self.formula.main.response is None:
-            raise FormulaError(
-                "the model formula needs a response",
-                self.formula.text,
-                self.formula.main.span,
-                hint="write it before '~', e.g. y ~ x",
-            )
-        self.family: Family = get_family(family)
-        self.link: str = self.family.check_link(link)
-        self.data: pd.DataFrame | None = data
-        self.design: Design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
-        self.options = LowerOptions(link=self.link, priors=priors, layout=layout, centered=centered)
-        rows_ir = lower(self.design, self.family, self.options)
-        y = self.design.y
-        assert y is not None  # a response is required above
-        if self.family.name in COLLAPSIBLE:
-            collapsed = plan_collapse(rows_ir, y, self.design.trials, suffstats)
-            self.ir: ModelIR = replace(rows_ir, collapsed=collapsed)
-        else:
-            self.ir = replace(rows_ir, suffstats=plan_suffstats(rows_ir, y, suffstats))
-        self.streamed = False
-
-    @classmethod
-    def _assemble(
-        cls,
-        formula: ModelFormula,
-        family: Family,
-        options: LowerOptions,
-        design: Design,
-        ir: ModelIR,
-    ) -> Model:
-        """A model from already computed stages, without the rows (used by :func:`stream_model`)."""
-        model = cls.__new__(cls)
-        model.formula, model.family, model.link = formula, family, options.link
-        model.data, model.design, model.options, model.ir = None, design, options, ir
-        model.streamed = True
-        return model
+    formula: ModelFormula
+    family: Family
+    link: str
+    data: pd.DataFrame | None
+    design: Design
+    options: LowerOptions
+    ir: ModelIR
+    streamed: bool
 
     @functools.cached_property
     def pymc(self) -> pm.Model:
@@ -223,7 +160,9 @@ class Model:
 
         return overview_html(self.ir, self.design.n)
 
-    # -- fitting, prediction and summaries (hiermod.inference: fit, predict, summaries) ------------
+
+class _Fitting(_Compiled):
+    """Fitting a compiled model, and the predictions and summaries read from its fit."""
 
     def fit(
         self,
@@ -335,6 +274,91 @@ class Model:
             print(text)
         return text
 
+
+class Model(_Fitting):
+    """A hierarchical regression model compiled from a formula.
+
+    Args:
+        formula: formula text (several formulas separated by ``;`` or new lines: the response's first,
+            then distributional parameters such as ``sigma ~ (1 | g)``), or a parsed ``ModelFormula``.
+        data: a pandas DataFrame with every column the formula uses.
+        family: ``"gaussian"`` (default), ``"student_t"``, ``"bernoulli"``, ``"binomial"``,
+            ``"poisson"``, ``"negativebinomial"``, ``"gamma"``, ``"lognormal"`` or ``"beta"``.
+        link: the link of the mean; the family's default when omitted.
+        priors: overrides by parameter name or class, as :class:`~hiermod.plan.priors.Prior` objects or
+            strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.plan.priors`).
+        layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
+            by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.plan.lower`.
+        centered: ``False`` (default) for non-centred group effects, ``r = z * sd``, best when some
+            levels have little data; ``True`` for centred ones, each level's coefficients
+            ``beta ~ Normal([Intercept, b…], sd)`` with ``r = beta - […]``, best when every level
+            has much data (the sampler then needs far fewer steps); or a dict keyed by grouping
+            (``{"group:color": True}``).
+        na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
+        suffstats: ``"auto"`` reduces the likelihood when valid and cheaper — per-cell sufficient
+            statistics for Gaussian models (:mod:`hiermod.plan.suffstats`), rows with identical predictors
+            merged into counts for bernoulli, binomial and poisson (:mod:`hiermod.plan.collapse`);
+            ``False`` never, ``True`` always (an error says why when not valid).
+        **dpar_formulas: distributional formulas as keywords, e.g. ``sigma="~ (1 | group:color)"``.
+
+    Example:
+        >>> m = hm.Model("y ~ x + (1 + x | g)", data=df)          # doctest: +SKIP
+        >>> m.describe()                                              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        formula: str | ModelFormula,
+        data: pd.DataFrame,
+        *,
+        family: str | Family = "gaussian",
+        link: str | None = None,
+        priors: Mapping[str, Prior | str] | None = None,
+        layout: str | Mapping[str, str] = "auto",
+        centered: bool | Mapping[str, bool] = False,
+        na_action: str = "drop",
+        suffstats: bool | str = "auto",
+        **dpar_formulas: str,
+    ) -> None:
+        self.formula = _combine(formula, dpar_formulas)
+        if self.formula.main.response is None:
+            raise FormulaError(
+                "the model formula needs a response",
+                self.formula.text,
+                self.formula.main.span,
+                hint="write it before '~', e.g. y ~ x",
+            )
+        self.family = get_family(family)
+        self.link = self.family.check_link(link)
+        self.data = data
+        self.design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
+        self.options = LowerOptions(link=self.link, priors=priors, layout=layout, centered=centered)
+        rows_ir = lower(self.design, self.family, self.options)
+        y = self.design.y
+        assert y is not None  # a response is required above
+        if self.family.name in COLLAPSIBLE:
+            collapsed = plan_collapse(rows_ir, y, self.design.trials, suffstats)
+            self.ir = replace(rows_ir, collapsed=collapsed)
+        else:
+            self.ir = replace(rows_ir, suffstats=plan_suffstats(rows_ir, y, suffstats))
+        self.streamed = False
+
+    @classmethod
+    def _assemble(
+        cls,
+        formula: ModelFormula,
+        family: Family,
+        options: LowerOptions,
+        design: Design,
+        ir: ModelIR,
+    ) -> Model:
+        """A model from already computed stages, without the rows (used by :func:`stream_model`)."""
+        model = cls.__new__(cls)
+        model.formula, model.family, model.link = formula, family, options.link
+        model.data, model.design, model.options, model.ir = None, design, options, ir
+        model.streamed = True
+        return model
+
     @classmethod
     def from_idata(cls, idata: xr.DataTree, data: pd.DataFrame) -> Model:
         """Rebuild the model a fit was made with (formula, family, link, priors, layout) on ``data``.
@@ -361,7 +385,7 @@ class Model:
         return model
 
 
-def _source_text(model: Model) -> str | None:
+def _source_text(model: _Compiled) -> str | None:
     """The generated PyMC source, when this version of hiermod can print it."""
     try:
         return model.source()
