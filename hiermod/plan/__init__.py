@@ -6,7 +6,8 @@ Input: the ``Design`` (stage :mod:`hiermod.data`), the family and the user's cho
 the likelihood — optionally with a reduced likelihood (per-cell sufficient statistics, collapsed
 counts).
 
-Modules: ``ir`` (the plan's values), ``lower`` (design → IR: names, dims, layouts, priors),
+Modules: ``ir`` (the plan's values), ``lower`` (design → IR: names, dims, priors; with
+``lower_blocks`` for the group blocks: layouts, centring, sds, correlations),
 ``priors`` (prior values, parsing, defaults, overrides), ``names`` (identifiers and stems),
 ``suffstats`` and ``collapse`` (reduced likelihoods), ``overview`` (the plan as text and tables).
 
