@@ -5,7 +5,7 @@ For each model the joint logp+gradient function that PyMC's NUTS uses
 
 * ``C``: PyTensor's C virtual machine (``CVM``) with ``allow_gc=False``, hiermod's mode before
   PyTensor 3;
-* ``NUMBA``: PyTensor 3's default mode, what ``Model.fit`` uses now (``hiermod.fit.sampling_mode``).
+* ``NUMBA``: PyTensor 3's default mode, what ``Model.fit`` uses now (``hiermod.inference.fit.sampling_mode``).
 
 Each measurement runs in a fresh process (this script with ``--worker``) with one BLAS thread. The
 first compile runs with an empty PyTensor cache (a new ``base_compiledir``: what a new machine, or a

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 import hiermod as hm
-from hiermod.design import bind
+from hiermod.data.binder import bind
 
 FORMULA = "y ~ x1 + x2 + x3 + x4 + x5 + (1 + x1 + x2 + x3 + x4 + x5 | group:color); sigma ~ (1 | group:color)"
 

@@ -311,11 +311,11 @@ def compile_logp_dlogp(model: pm.Model, **kwargs: Any) -> tuple[Any, np.ndarray]
 
 def tool_compile_kwargs(job: Job) -> dict[str, Any]:
     """How each tool's sampler compiles logp+gradient: hiermod's ``Model.fit`` passes
-    :func:`hiermod.fit.sampling_mode` (Numba) to PyMC; Bambi and a hand-written model
+    :func:`hiermod.inference.fit.sampling_mode` (Numba) to PyMC; Bambi and a hand-written model
     use PyMC's default mode."""
     if job.tool != "hiermod":
         return {}
-    from hiermod.fit import sampling_mode
+    from hiermod.inference.fit import sampling_mode
 
     return {"mode": sampling_mode()}
 
@@ -760,7 +760,7 @@ def write_report(
         f"bambi {info['bambi']}, nutpie {info['nutpie']}, numba {info['numba']}, "
         f"numpy {info['numpy']}, hiermod {info['hiermod']}",
         "- PyTensor: every tool compiles with the Numba backend (PyTensor 3's default mode; "
-        "hiermod's `Model.fit` names it: `hiermod.fit.sampling_mode()`). "
+        "hiermod's `Model.fit` names it: `hiermod.inference.fit.sampling_mode()`). "
         "[performance.md](performance.md#the-pytensor-backend-numba) compares it with the C backend.",
         f"- hiermod modes measured: {', '.join(run['modes'])}. " + run["modes_note"],
         "",
@@ -786,7 +786,7 @@ def write_report(
         "- **first compile**: `model.logp_dlogp_function(ravel_inputs=True)` (the joint "
         "logp+gradient function PyMC's NUTS uses) plus its first call, in a fresh process, with "
         "PyTensor's on-disk cache warmed beforehand by one compile per tool on a few rows. Each "
-        "tool compiles the way its own fit does: hiermod with `mode=hiermod.fit.sampling_mode()` "
+        "tool compiles the way its own fit does: hiermod with `mode=hiermod.inference.fit.sampling_mode()` "
         "(Numba), Bambi and the hand-written model with PyMC's default mode (Numba).",
         "- **logp+grad**: median time per call at the initial point; 3 warm-up calls, then 7 "
         "`timeit` loops of at least 0.2 s each.",

@@ -21,7 +21,7 @@ WORKER = """
 import resource, sys, time
 import pandas as pd
 import hiermod as hm
-import hiermod.model, hiermod.stream  # import PyMC before measuring
+import hiermod.model  # import PyMC before measuring
 formula, path, mode, chunksize = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 if mode == "baseline":
     print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} 0")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hiermod._version import __version__
 from hiermod.errors import (
     DataError,
     FamilyError,
@@ -18,17 +19,15 @@ from hiermod.errors import (
     HiermodError,
     PriorError,
 )
-from hiermod.expand import expand
-from hiermod.parser import parse_syntax
-from hiermod.priors import Prior
-from hiermod.terms import Block, Formula, ModelFormula, Term
+from hiermod.formula.expand import expand
+from hiermod.formula.parser import parse_syntax
+from hiermod.formula.terms import Block, Formula, ModelFormula, Term
+from hiermod.plan.priors import Prior
 
 if TYPE_CHECKING:  # imported lazily below: `import hiermod` and `hm.parse` stay free of PyMC
     from hiermod import datasets
-    from hiermod.model import Model
-    from hiermod.stream import stream_model
+    from hiermod.model import Model, stream_model
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Block",
@@ -77,7 +76,7 @@ def __getattr__(name: str) -> Any:
 
         return Model
     if name == "stream_model":
-        from hiermod.stream import stream_model
+        from hiermod.model import stream_model
 
         return stream_model
     if name == "datasets":

@@ -1,4 +1,4 @@
-"""``python -m hiermod``: the ``hiermod`` command (see :mod:`hiermod.cli`)."""
+"""``python -m hiermod``: the ``hiermod`` command (see :mod:`hiermod.cli.main`)."""
 
 import sys
 

@@ -3,6 +3,14 @@
 ``text → parse → expand → bind(data) → lower → build`` (DESIGN.md §1). Each stage's value stays
 inspectable: ``m.formula`` (canonical formula), ``m.design`` (schema + arrays), ``m.ir`` (the plan),
 ``m.pymc`` (the PyMC model, built once and cached).
+
+The stages (:mod:`hiermod.formula`, :mod:`hiermod.data`, :mod:`hiermod.plan`, :mod:`hiermod.output`,
+:mod:`hiermod.inference`) take and return plain values and never import this module; here they are
+put together. :class:`Model` is written in three layers: ``_Compiled`` (the stages' values, the PyMC
+models and what they show without a fit), ``_Fitting`` (fitting, then predictions and summaries from
+the fit) and ``Model`` itself (compiling the stages from a formula and data, or rebuilding them from
+a saved fit). :func:`stream_model` compiles a model from data larger than memory and
+:func:`distributional_parameters` reads every distributional parameter from a fit.
 """
 
 from __future__ import annotations
@@ -16,20 +24,28 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from hiermod.build import build
-from hiermod.collapse import COLLAPSIBLE, plan_collapse
-from hiermod.design import Design, bind
-from hiermod.errors import FormulaError, HiermodError
-from hiermod.expand import expand
-from hiermod.families import Family, get_family
-from hiermod.ir import ModelIR
-from hiermod.lower import LowerOptions, lower
-from hiermod.parser import parse_syntax
-from hiermod.priors import Prior
-from hiermod.suffstats import plan_suffstats
-from hiermod.terms import ModelFormula
+from hiermod.data.binder import bind
+from hiermod.data.design import Design
+from hiermod.data.families import Family, get_family
+from hiermod.data.stream import DesignMoments, Source, StreamError, encoded_chunks, scan_schema
+from hiermod.errors import DataError, FormulaError, HiermodError
+from hiermod.formula.expand import expand
+from hiermod.formula.parser import parse_syntax
+from hiermod.formula.terms import ModelFormula
+from hiermod.output.build import build
+from hiermod.plan.collapse import COLLAPSIBLE, plan_collapse
+from hiermod.plan.ir import ModelIR
+from hiermod.plan.lower import LowerOptions, lower
+from hiermod.plan.priors import Prior
+from hiermod.plan.suffstats import (
+    Accumulator,
+    plan_suffstats,
+    reduction_plan,
+    suffstats_ir,
+    why_not,
+)
 
-__all__ = ["Model"]
+__all__ = ["Model", "distributional_parameters", "stream_model"]
 
 
 def _combine(formula: str | ModelFormula, dpar_formulas: Mapping[str, str]) -> ModelFormula:
@@ -48,96 +64,25 @@ def _combine(formula: str | ModelFormula, dpar_formulas: Mapping[str, str]) -> M
     return expand(parse_syntax(text))
 
 
-class Model:
-    """A hierarchical regression model compiled from a formula.
+class _Compiled:
+    """The stages of a compiled model, the PyMC models built from them, and what they show
+    without a fit: the parameter and prior tables, the source, the graph, the overview."""
 
-    Args:
-        formula: formula text (several formulas separated by ``;`` or new lines: the response's first,
-            then distributional parameters such as ``sigma ~ (1 | g)``), or a parsed ``ModelFormula``.
-        data: a pandas DataFrame with every column the formula uses.
-        family: ``"gaussian"`` (default), ``"student_t"``, ``"bernoulli"``, ``"binomial"``,
-            ``"poisson"``, ``"negativebinomial"``, ``"gamma"``, ``"lognormal"`` or ``"beta"``.
-        link: the link of the mean; the family's default when omitted.
-        priors: overrides by parameter name or class, as :class:`~hiermod.priors.Prior` objects or
-            strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.priors`).
-        layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
-            by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.lower`.
-        centered: ``False`` (default) for non-centred group effects, ``r = z * sd``, best when some
-            levels have little data; ``True`` for centred ones, each level's coefficients
-            ``beta ~ Normal([Intercept, b…], sd)`` with ``r = beta - […]``, best when every level
-            has much data (the sampler then needs far fewer steps); or a dict keyed by grouping
-            (``{"group:color": True}``).
-        na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
-        suffstats: ``"auto"`` reduces the likelihood when valid and cheaper — per-cell sufficient
-            statistics for Gaussian models (:mod:`hiermod.suffstats`), rows with identical predictors
-            merged into counts for bernoulli, binomial and poisson (:mod:`hiermod.collapse`);
-            ``False`` never, ``True`` always (an error says why when not valid).
-        **dpar_formulas: distributional formulas as keywords, e.g. ``sigma="~ (1 | group:color)"``.
-
-    Example:
-        >>> m = hm.Model("y ~ x + (1 + x | g)", data=df)          # doctest: +SKIP
-        >>> m.describe()                                              # doctest: +SKIP
-    """
-
-    def __init__(
-        self,
-        formula: str | ModelFormula,
-        data: pd.DataFrame,
-        *,
-        family: str | Family = "gaussian",
-        link: str | None = None,
-        priors: Mapping[str, Prior | str] | None = None,
-        layout: str | Mapping[str, str] = "auto",
-        centered: bool | Mapping[str, bool] = False,
-        na_action: str = "drop",
-        suffstats: bool | str = "auto",
-        **dpar_formulas: str,
-    ) -> None:
-        self.formula: ModelFormula = _combine(formula, dpar_formulas)
-        if self.formula.main.response is None:
-            raise FormulaError(
-                "the model formula needs a response",
-                self.formula.text,
-                self.formula.main.span,
-                hint="write it before '~', e.g. y ~ x",
-            )
-        self.family: Family = get_family(family)
-        self.link: str = self.family.check_link(link)
-        self.data: pd.DataFrame | None = data
-        self.design: Design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
-        self.options = LowerOptions(link=self.link, priors=priors, layout=layout, centered=centered)
-        rows_ir = lower(self.design, self.family, self.options)
-        y = self.design.y
-        assert y is not None  # a response is required above
-        if self.family.name in COLLAPSIBLE:
-            collapsed = plan_collapse(rows_ir, y, self.design.trials, suffstats)
-            self.ir: ModelIR = replace(rows_ir, collapsed=collapsed)
-        else:
-            self.ir = replace(rows_ir, suffstats=plan_suffstats(rows_ir, y, suffstats))
-        self.streamed = False
-
-    @classmethod
-    def _assemble(
-        cls,
-        formula: ModelFormula,
-        family: Family,
-        options: LowerOptions,
-        design: Design,
-        ir: ModelIR,
-    ) -> Model:
-        """A model from already computed stages, without the rows (used by :mod:`hiermod.stream`)."""
-        model = cls.__new__(cls)
-        model.formula, model.family, model.link = formula, family, options.link
-        model.data, model.design, model.options, model.ir = None, design, options, ir
-        model.streamed = True
-        return model
+    formula: ModelFormula
+    family: Family
+    link: str
+    data: pd.DataFrame | None
+    design: Design
+    options: LowerOptions
+    ir: ModelIR
+    streamed: bool
 
     @functools.cached_property
     def pymc(self) -> pm.Model:
         """The PyMC model used for fitting (built on first use, then cached).
 
         For Gaussian models whose coefficients and sigma are constant within cells of the grouping
-        factors its likelihood uses per-cell sufficient statistics (see :mod:`hiermod.suffstats`);
+        factors its likelihood uses per-cell sufficient statistics (see :mod:`hiermod.plan.suffstats`);
         :attr:`pymc_rows` is the same model with the row-wise likelihood.
         """
         return build(self.ir)
@@ -181,7 +126,7 @@ class Model:
         ]
         return pd.DataFrame(rows).set_index("parameter")
 
-    # -- export: source and graph (hiermod.emit, hiermod.graph) ----------------------------------
+    # -- export: source and graph (hiermod.output.source, hiermod.output.graph) --------------------
 
     def source(self) -> str:
         """The model as a readable, runnable PyMC module: ``prepare(df)``, ``build_model(df)``.
@@ -189,33 +134,35 @@ class Model:
         Example:
             >>> print(m.source())                                     # doctest: +SKIP
         """
-        from hiermod.emit import emit_source
+        from hiermod.output.source import emit_source
 
-        return emit_source(self)
+        return emit_source(self.ir, self.design)
 
     def graph(self, format: str | None = None) -> Any:
         """The model's graph with a plate per set of dims.
 
         ``format=None`` gives a ``graphviz.Digraph`` (needs the ``graphviz`` package); ``"dot"`` and
         ``"mermaid"`` give text and need nothing; ``"svg"`` (text) and ``"png"`` (bytes) also need
-        graphviz's ``dot`` program. See :mod:`hiermod.graph`.
+        graphviz's ``dot`` program. See :mod:`hiermod.output.graph`.
         """
-        from hiermod.graph import model_graph
+        from hiermod.output.graph import model_graph
 
         return model_graph(self.pymc_rows, format)
 
     def __repr__(self) -> str:
         """Formula, family, blocks (grouping, effects, layout, cells) and parameters with priors."""
-        from hiermod.overview import overview_text
+        from hiermod.plan.overview import overview_text
 
-        return overview_text(self)
+        return overview_text(self.ir, self.design.n)
 
     def _repr_html_(self) -> str:
-        from hiermod.overview import overview_html
+        from hiermod.plan.overview import overview_html
 
-        return overview_html(self)
+        return overview_html(self.ir, self.design.n)
 
-    # -- fitting, prediction and summaries (hiermod.fit, hiermod.predict, hiermod.summaries) -------
+
+class _Fitting(_Compiled):
+    """Fitting a compiled model, and the predictions and summaries read from its fit."""
 
     def fit(
         self,
@@ -234,15 +181,26 @@ class Model:
         observed data, the pointwise log-likelihood (``log_likelihood=False`` skips it), with
         ``posterior_predictive=True`` a posterior predictive draw per posterior draw and row, and
         ``hiermod_*`` attributes that :meth:`from_idata` reads back. Other keywords go to the
-        backend, e.g. ``target_accept=0.95``. See :mod:`hiermod.fit`.
+        backend, e.g. ``target_accept=0.95``. See :mod:`hiermod.inference.fit`.
 
         Example:
             >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
         """
-        from hiermod.fit import fit
+        from hiermod.inference.fit import add_posterior_predictive, check_method, fit
 
-        return fit(
-            self,
+        posterior_predictive = kwargs.pop("posterior_predictive", False)
+        check_method(method, sampler)
+        if posterior_predictive and self.streamed:
+            raise HiermodError(
+                "posterior_predictive=True needs the rows, and a streamed model keeps none: "
+                "predict on a sample of them with Model.predict(fit, data=rows, kind='response')"
+            )
+        idata = fit(
+            self.pymc,
+            self.ir,
+            self.options,
+            rows_model=None if self.streamed else lambda: self.pymc_rows,
+            source=_source_text(self),
             draws=draws,
             tune=tune,
             chains=chains,
@@ -252,6 +210,10 @@ class Model:
             method=method,
             **kwargs,  # type: ignore[arg-type]
         )
+        if posterior_predictive:
+            response = self.predict(idata, kind="response", random_seed=random_seed)
+            add_posterior_predictive(idata, response)
+        return idata
 
     def predict(
         self,
@@ -264,14 +226,16 @@ class Model:
         """Expected (``kind="mean"``) or simulated (``"response"``) responses, dims (chain, draw, obs).
 
         ``data=None`` predicts the fitted rows. Unseen group levels get effects drawn from the
-        population (``new_levels="error"`` raises instead). See :mod:`hiermod.predict`.
+        population (``new_levels="error"`` raises instead). See :mod:`hiermod.inference.predict`.
         """
-        from hiermod.predict import predict
+        from hiermod.inference.predict import predict
 
         return predict(
-            self,
+            self.ir,
+            self.design,
             idata,
             data,
+            streamed=self.streamed,
             kind=kind,  # type: ignore[arg-type]
             new_levels=new_levels,  # type: ignore[arg-type]
             random_seed=random_seed,
@@ -279,44 +243,236 @@ class Model:
 
     def fixef(self, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
         """Population-level effects indexed by coefficient label (``Intercept``, ``x``, ``f[b]``)."""
-        from hiermod.summaries import fixef
+        from hiermod.inference.summaries import fixef
 
-        return fixef(self, idata, dpar)
+        return fixef(self.ir, idata, dpar)
 
     def ranef(self, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
         """Group-level effects: per grouping, a level × (stat, term) DataFrame."""
-        from hiermod.summaries import ranef
+        from hiermod.inference.summaries import ranef
 
-        return ranef(self, idata)
+        return ranef(self.ir, self.design.schema, idata)
 
     def varcorr(self, idata: xr.DataTree) -> pd.DataFrame:
         """Group-level sds indexed by (group, term), the residual sd, and correlations alongside."""
-        from hiermod.summaries import varcorr
+        from hiermod.inference.summaries import varcorr
 
-        return varcorr(self, idata)
+        return varcorr(self.ir, idata)
 
     def corr(self, idata: xr.DataTree) -> pd.DataFrame:
         """Group-level correlations indexed by (group, term1, term2), with full summaries."""
-        from hiermod.summaries import correlations
+        from hiermod.inference.summaries import correlations
 
-        return correlations(self, idata)
+        return correlations(self.ir, idata)
 
     def summary(self, idata: xr.DataTree, show: bool = True) -> str:
         """Print (unless ``show=False``) and return the lme4-style summary of a fit."""
-        from hiermod.summaries import summary
+        from hiermod.inference.summaries import summary
 
-        text = summary(self, idata)
+        text = summary(self.ir, self.design, idata, streamed=self.streamed)
         if show:
             print(text)
         return text
+
+
+class Model(_Fitting):
+    """A hierarchical regression model compiled from a formula.
+
+    Args:
+        formula: formula text (several formulas separated by ``;`` or new lines: the response's first,
+            then distributional parameters such as ``sigma ~ (1 | g)``), or a parsed ``ModelFormula``.
+        data: a pandas DataFrame with every column the formula uses.
+        family: ``"gaussian"`` (default), ``"student_t"``, ``"bernoulli"``, ``"binomial"``,
+            ``"poisson"``, ``"negativebinomial"``, ``"gamma"``, ``"lognormal"`` or ``"beta"``.
+        link: the link of the mean; the family's default when omitted.
+        priors: overrides by parameter name or class, as :class:`~hiermod.plan.priors.Prior` objects or
+            strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.plan.priors`).
+        layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
+            by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.plan.lower`.
+        centered: ``False`` (default) for non-centred group effects, ``r = z * sd``, best when some
+            levels have little data; ``True`` for centred ones, each level's coefficients
+            ``beta ~ Normal([Intercept, b…], sd)`` with ``r = beta - […]``, best when every level
+            has much data (the sampler then needs far fewer steps); or a dict keyed by grouping
+            (``{"group:color": True}``).
+        na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
+        suffstats: ``"auto"`` reduces the likelihood when valid and cheaper — per-cell sufficient
+            statistics for Gaussian models (:mod:`hiermod.plan.suffstats`), rows with identical predictors
+            merged into counts for bernoulli, binomial and poisson (:mod:`hiermod.plan.collapse`);
+            ``False`` never, ``True`` always (an error says why when not valid).
+        **dpar_formulas: distributional formulas as keywords, e.g. ``sigma="~ (1 | group:color)"``.
+
+    Example:
+        >>> m = hm.Model("y ~ x + (1 + x | g)", data=df)          # doctest: +SKIP
+        >>> m.describe()                                              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        formula: str | ModelFormula,
+        data: pd.DataFrame,
+        *,
+        family: str | Family = "gaussian",
+        link: str | None = None,
+        priors: Mapping[str, Prior | str] | None = None,
+        layout: str | Mapping[str, str] = "auto",
+        centered: bool | Mapping[str, bool] = False,
+        na_action: str = "drop",
+        suffstats: bool | str = "auto",
+        **dpar_formulas: str,
+    ) -> None:
+        self.formula = _combine(formula, dpar_formulas)
+        if self.formula.main.response is None:
+            raise FormulaError(
+                "the model formula needs a response",
+                self.formula.text,
+                self.formula.main.span,
+                hint="write it before '~', e.g. y ~ x",
+            )
+        self.family = get_family(family)
+        self.link = self.family.check_link(link)
+        self.data = data
+        self.design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
+        self.options = LowerOptions(link=self.link, priors=priors, layout=layout, centered=centered)
+        rows_ir = lower(self.design, self.family, self.options)
+        y = self.design.y
+        assert y is not None  # a response is required above
+        if self.family.name in COLLAPSIBLE:
+            collapsed = plan_collapse(rows_ir, y, self.design.trials, suffstats)
+            self.ir = replace(rows_ir, collapsed=collapsed)
+        else:
+            self.ir = replace(rows_ir, suffstats=plan_suffstats(rows_ir, y, suffstats))
+        self.streamed = False
+
+    @classmethod
+    def _assemble(
+        cls,
+        formula: ModelFormula,
+        family: Family,
+        options: LowerOptions,
+        design: Design,
+        ir: ModelIR,
+    ) -> Model:
+        """A model from already computed stages, without the rows (used by :func:`stream_model`)."""
+        model = cls.__new__(cls)
+        model.formula, model.family, model.link = formula, family, options.link
+        model.data, model.design, model.options, model.ir = None, design, options, ir
+        model.streamed = True
+        return model
 
     @classmethod
     def from_idata(cls, idata: xr.DataTree, data: pd.DataFrame) -> Model:
         """Rebuild the model a fit was made with (formula, family, link, priors, layout) on ``data``.
 
+        Raises:
+            DataError: ``data`` does not reproduce the fit's observed response (a different data set).
+
         Example:
             >>> m = hm.Model.from_idata(az.from_netcdf("fit.nc"), data=df)   # doctest: +SKIP
         """
-        from hiermod.storage import model_from_idata
+        from hiermod.inference.storage import check_same_data, stored_model
 
-        return model_from_idata(cls, idata, data)
+        spec = stored_model(idata)
+        model = cls(
+            spec.formula,
+            data,
+            family=spec.family,
+            link=spec.link,
+            priors=spec.priors,
+            layout=spec.layout,
+            centered=spec.centered,
+        )
+        check_same_data(model.ir, model.design, idata)
+        return model
+
+
+def _source_text(model: _Compiled) -> str | None:
+    """The generated PyMC source, when this version of hiermod can print it."""
+    try:
+        return model.source()
+    except (HiermodError, NotImplementedError):
+        return None
+
+
+def distributional_parameters(
+    model: Model,
+    idata: xr.DataTree,
+    data: pd.DataFrame | None = None,
+    *,
+    new_levels: str = "population",
+    random_seed: int | None = None,
+) -> dict[str, xr.DataArray]:
+    """Every distributional parameter of ``model`` per draw and row: ``{"mu": …, "sigma": …}``.
+
+    On the natural scale, dims (chain, draw, obs); ``data=None`` gives the fitted rows. See
+    :func:`hiermod.inference.predict.distributional_parameters`. Example: per-row noise sd of a
+    ``sigma ~ (1 | g)`` model::
+
+        hiermod.model.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
+    """
+    from hiermod.inference.predict import distributional_parameters as dpars
+
+    return dpars(
+        model.ir,
+        model.design,
+        idata,
+        data,
+        streamed=model.streamed,
+        new_levels=new_levels,  # type: ignore[arg-type]
+        random_seed=random_seed,
+    )
+
+
+def stream_model(
+    formula: str | ModelFormula,
+    source: Source,
+    *,
+    family: str | Family = "gaussian",
+    link: str | None = None,
+    priors: Mapping[str, Prior | str] | None = None,
+    layout: str | Mapping[str, str] = "auto",
+    centered: bool | Mapping[str, bool] = False,
+    chunksize: int = 250_000,
+    na_action: str = "drop",
+    **dpar_formulas: str,
+) -> Model:
+    """A model whose likelihood is reduced from ``source`` chunk by chunk (see
+    :mod:`hiermod.data.stream`): the scan's schema, then each encoded chunk planned and reduced to
+    per-cell sufficient statistics, which are added up with the moments behind default priors.
+
+    Args:
+        source: a CSV or Parquet path, or a function returning a fresh iterable of DataFrames
+            (it is called twice, once per pass).
+        chunksize: rows per chunk read from a file.
+
+    Example:
+        >>> m = hm.stream_model("y ~ x + (1 + x | g)", "big.csv", chunksize=500_000)  # doctest: +SKIP
+        >>> idata = m.fit()                                                         # doctest: +SKIP
+    """
+    parsed = _combine(formula, dpar_formulas)
+    fam = get_family(family)
+    schema = scan_schema(parsed, source, fam, chunksize=chunksize, na_action=na_action)
+    options = LowerOptions(
+        link=fam.check_link(link), priors=priors, layout=layout, centered=centered
+    )
+
+    accumulator: Accumulator | None = None
+    moments = DesignMoments(fam)
+    last: Design | None = None
+    for design in encoded_chunks(schema, source, chunksize):
+        ir = lower(design, fam, options)
+        if accumulator is None:
+            reason = why_not(ir)
+            if reason is not None:
+                raise StreamError(f"a streamed model needs sufficient statistics, but {reason}")
+            accumulator = Accumulator(reduction_plan(ir))
+        assert design.y is not None
+        accumulator.add(ir.data_values, design.y)
+        moments.add(design)
+        last = design
+    if accumulator is None or last is None:
+        raise DataError("the data has no rows without missing values")
+    ir = lower(last, fam, options, moments.result())
+    reduction = suffstats_ir(ir, accumulator.plan, accumulator.total(), accumulator.n_rows)
+    return Model._assemble(
+        parsed, fam, options, replace(last, schema=schema), replace(ir, suffstats=reduction)
+    )

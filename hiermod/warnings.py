@@ -1,8 +1,13 @@
-"""hiermod's warning classes (tests turn them into errors unless a test expects one)."""
+"""hiermod's warning classes (tests turn them into errors unless a test expects one), and
+:func:`user_stacklevel`, which every stage passes to ``warnings.warn``."""
 
 from __future__ import annotations
 
-__all__ = ["DataWarning", "FitWarning", "HiermodWarning", "SamplingWarning"]
+import sys
+from types import FrameType
+from typing import cast
+
+__all__ = ["DataWarning", "FitWarning", "HiermodWarning", "SamplingWarning", "user_stacklevel"]
 
 
 class HiermodWarning(UserWarning):
@@ -19,3 +24,11 @@ class SamplingWarning(HiermodWarning):
 
 class FitWarning(HiermodWarning):
     """A fit left out an optional part, e.g. a pointwise log-likelihood too large for memory."""
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` of the first caller outside hiermod, so a warning shows the user's line."""
+    level, frame = 1, cast("FrameType | None", sys._getframe(1))
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("hiermod"):
+        level, frame = level + 1, frame.f_back
+    return level

@@ -15,7 +15,7 @@ import pytensor
 import xarray as xr
 
 import hiermod as hm
-from hiermod.storage import fit_attrs
+from hiermod.inference.storage import fit_attrs
 
 
 def prior_fit(model: hm.Model, *, chains: int = 2, draws: int = 20, seed: int = 0) -> xr.DataTree:
@@ -40,10 +40,12 @@ def prior_fit(model: hm.Model, *, chains: int = 2, draws: int = 20, seed: int = 
         {lik.name: (("obs",), model.ir.data_values[lik.observed])},
         coords={"obs": np.asarray(model.ir.coords["obs"])},
     )
-    posterior.attrs.update(
-        fit_attrs(model, {"method": "nuts", "sampler": "pymc", "draws": draws, "tune": 0,
-                          "chains": chains})
-    )  # fmt: skip
+    settings = {"method": "nuts", "sampler": "pymc", "draws": draws, "tune": 0, "chains": chains}
+    try:
+        source: str | None = model.source()
+    except (hm.HiermodError, NotImplementedError):  # as Model.fit: no source when it cannot print
+        source = None
+    posterior.attrs.update(fit_attrs(model.ir, model.options, settings, source))
     return xr.DataTree.from_dict({"posterior": posterior, "observed_data": observed})
 
 

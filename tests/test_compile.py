@@ -7,9 +7,9 @@ effects (``z * sd`` or ``z @ chol.T`` with ``pm.LKJCholeskyCov``), fancy indexin
 variables (names, dims, coords) and the same logp and gradient at random points (rtol 1e-8).
 
 Nothing here reads hiermod's internals: the hand-written models take their names from the naming
-scheme documented in :mod:`hiermod.names`, their level orders from the documented coding rules (sorted
+scheme documented in :mod:`hiermod.plan.names`, their level orders from the documented coding rules (sorted
 levels, treatment contrasts, first factor fastest), and their priors either from the case's explicit
-``priors=`` or — in the cases marked *default priors* — from the rules in the :mod:`hiermod.priors`
+``priors=`` or — in the cases marked *default priors* — from the rules in the :mod:`hiermod.plan.priors`
 docstring, computed here from the data. The two models of the forum thread
 (``shared/context/forum-thread-multilevel-groups.md``) are written out as in its final answer.
 """
@@ -28,8 +28,8 @@ import pytest
 from support import assert_same_model
 
 import hiermod as hm
+from hiermod.data.families import FAMILIES
 from hiermod.datasets import correlated_slopes, forum_scenario
-from hiermod.families import FAMILIES
 
 # ---------------------------------------------------------------------------------------------------
 # Data: small, seeded, every response kind in one frame.
@@ -126,7 +126,7 @@ def codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 
 def r4(value: float) -> float:
-    """Default priors are rounded to 4 significant digits (hiermod/priors.py, Prior.rounded)."""
+    """Default priors are rounded to 4 significant digits (hiermod/plan/priors.py, Prior.rounded)."""
     return float(f"{value:.4g}")
 
 

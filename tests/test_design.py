@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 import hiermod as hm
-from hiermod.design import Design, apply_schema, bind
+from hiermod.data.binder import apply_schema, bind
+from hiermod.data.design import Design
 from hiermod.errors import DataError
-from hiermod.syntax import Call, Number
+from hiermod.formula.syntax import Call, Number
 from hiermod.warnings import DataWarning
 
 

@@ -25,15 +25,15 @@ import pytest
 from support import assert_same_model
 
 import hiermod as hm
-from hiermod.codegen import Chain, EmitError, Names, Seq, call, literal, render
 from hiermod.datasets import forum_scenario
-from hiermod.emit import emit_node
-from hiermod.emit_helpers import (
+from hiermod.output.codegen import Chain, EmitError, Names, Seq, call, literal, render
+from hiermod.output.source_helpers import (
     HELPER_NAMES,
     complete_rows_source,
     helper_source,
     weighted_source,
 )
+from hiermod.output.source_model import emit_node
 from hiermod.warnings import DataWarning
 
 N_ROWS = 150

@@ -9,7 +9,7 @@ brms mean by the formula, written with hiermod's canonical printing rules (DESIG
 * single spaces around ``~ + | ||``, none around ``:``; distributional formulas joined by ``; ``;
 * inside a term, variables keep the order in which they were written or generated (left operand
   first); of two spellings of one term the first wins. This gives R's labels in the cases below
-  and makes the text a fixed point of parse-and-print (see ``hiermod.expand.canonical_order``).
+  and makes the text a fixed point of parse-and-print (see ``hiermod.formula.expand.canonical_order``).
 
 The values were worked out by hand from R's rules (R's model.c: ``InteractTerms`` loops over the left
 terms outside, ``CrossTerms`` is left + right + interactions, ``NestTerms`` nests the right side in
@@ -23,8 +23,8 @@ import pytest
 
 import hiermod as hm
 from hiermod.errors import FormulaError
-from hiermod.expand import MAX_TERMS
-from hiermod.terms import Term
+from hiermod.formula.expand import MAX_TERMS
+from hiermod.formula.terms import Term
 
 
 def canonical(text: str) -> str:

@@ -17,9 +17,9 @@ import pytest
 import xarray as xr
 
 import hiermod as hm
-from hiermod import fit as fit_module
-from hiermod.diagnostics import diagnose, warning_text
-from hiermod.fit import MissingDependencyError
+from hiermod.inference import fit as fit_module
+from hiermod.inference.diagnostics import diagnose, warning_text
+from hiermod.inference.fit import MissingDependencyError
 from hiermod.warnings import FitWarning, SamplingWarning
 
 SIM = hm.datasets.correlated_slopes(n_groups=6, per_group=12, seed=3)
@@ -180,7 +180,7 @@ def test_log_likelihood_can_be_skipped_and_uses_rows_with_suffstats() -> None:
 
 @pytest.mark.parametrize("given", [None, {"mode": "FAST_COMPILE"}, {"mode": None}])
 def test_nuts_compiles_with_numba_unless_told_otherwise(model, monkeypatch, given) -> None:
-    """PyMC's NUTS compiles with Numba (measured fastest: hiermod.fit.sampling_mode); a mode the
+    """PyMC's NUTS compiles with Numba (measured fastest: hiermod.inference.fit.sampling_mode); a mode the
     user passes in compile_kwargs wins."""
     seen: dict[str, object] = {}
 

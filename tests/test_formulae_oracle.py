@@ -28,8 +28,8 @@ from __future__ import annotations
 import pytest
 
 import hiermod as hm
-from hiermod.syntax import Name
-from hiermod.terms import Atom
+from hiermod.formula.syntax import Name
+from hiermod.formula.terms import Atom
 
 formulae = pytest.importorskip("formulae")
 formulae_terms = pytest.importorskip("formulae.terms.terms")

@@ -11,7 +11,7 @@ import pytest
 import hiermod as hm
 from hiermod.datasets import forum_scenario
 from hiermod.errors import DependencyError, HiermodError
-from hiermod.graph import graph_nodes
+from hiermod.output.graph import graph_nodes
 
 
 @functools.cache
@@ -46,7 +46,7 @@ def test_edges_follow_the_model() -> None:
     assert ("r_group__color", "y") in edges
     assert ("sigma_r_group__color", "y") in edges
     # Data containers feed the likelihood; the observed response itself is a constant
-    # (hiermod/build.py), so it is not a separate node.
+    # (hiermod/output/build.py), so it is not a separate node.
     assert ("X", "y") in edges
     assert ("group__color_idx", "y") in edges
     assert not any("y_data" in edge for edge in edges)

@@ -9,7 +9,7 @@ import pytest
 import hiermod as hm
 from hiermod.datasets import correlated_slopes, forum_scenario
 from hiermod.errors import FamilyError, PriorError
-from hiermod.priors import Prior
+from hiermod.plan.priors import Prior
 
 
 @pytest.fixture(scope="module")

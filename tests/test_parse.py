@@ -9,7 +9,7 @@ import pytest
 
 import hiermod as hm
 from hiermod.errors import Span
-from hiermod.syntax import (
+from hiermod.formula.syntax import (
     Arith,
     BinaryOp,
     Call,
@@ -226,7 +226,7 @@ def test_tree_lists_terms_and_blocks() -> None:
 
 
 def test_grammar_is_shipped_inside_the_package() -> None:
-    packaged = ROOT / "hiermod" / "grammar" / "formula.lark"
+    packaged = ROOT / "hiermod" / "formula" / "grammar" / "formula.lark"
     top_level = ROOT / "grammar" / "formula.lark"
     assert packaged.read_text(encoding="utf-8") == top_level.read_text(encoding="utf-8")
 

@@ -16,7 +16,7 @@ import xarray as xr
 from fit_support import prior_fit, pymc_likelihood_inputs
 
 import hiermod as hm
-from hiermod.predict import distributional_parameters
+from hiermod.model import distributional_parameters
 from hiermod.warnings import SamplingWarning
 
 

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 import hiermod as hm
+from hiermod.data.stream import StreamError
 from hiermod.datasets import forum_scenario
 from hiermod.errors import DataError, HiermodError
-from hiermod.stream import StreamError, stream_model
+from hiermod.model import stream_model
 from hiermod.warnings import DataWarning
 from tests.support import assert_same_model
 

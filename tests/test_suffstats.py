@@ -8,7 +8,7 @@ import pytest
 
 import hiermod as hm
 from hiermod.datasets import correlated_slopes, forum_scenario
-from hiermod.suffstats import SuffStatsError, combine_codes
+from hiermod.plan.suffstats import SuffStatsError, combine_codes
 from tests.support import assert_same_model
 
 

@@ -11,7 +11,7 @@ import pytest
 from fit_support import prior_fit
 
 import hiermod as hm
-from hiermod.summaries import STATS
+from hiermod.inference.summaries import STATS
 
 
 def _data(seed: int = 0, n: int = 90) -> pd.DataFrame:

@@ -8,19 +8,10 @@ import pytest
 from scipy.interpolate import BSpline
 
 import hiermod as hm
+from hiermod.data.columns import column_kind, factorize, missing_mask, observed_cells
+from hiermod.data.transforms import Evaluator, bs_apply, bs_fit, poly_apply, poly_fit
 from hiermod.errors import DataError
-from hiermod.syntax import Call
-from hiermod.transforms import (
-    Evaluator,
-    bs_apply,
-    bs_fit,
-    column_kind,
-    factorize,
-    missing_mask,
-    observed_cells,
-    poly_apply,
-    poly_fit,
-)
+from hiermod.formula.syntax import Call
 from hiermod.warnings import DataWarning
 
 # ---------------------------------------------------------------------------------------------------

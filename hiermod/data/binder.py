@@ -1,0 +1,418 @@
+"""Binding: data → :class:`~hiermod.data.design.Design`, one code path for training and new data.
+
+:func:`bind` makes the schema from the training data and the arrays; :func:`apply_schema` encodes new
+data with a stored schema. Both run the same code (``_Binder``), which only *reads* the schema when it
+is given, so applying the schema to the training data reproduces bind's arrays bit for bit.
+
+One bind is a ``_Binder`` (the response and the formulas, in order) with three helpers over the kept
+rows: ``_Rows`` (the used columns and each column's level codes, computed once), ``_TermColumns``
+(the population and effect columns of a term set) and ``_Groupings`` (each grouping's level codes
+and cells, shared by the blocks over it). Reading columns and missing values live in
+:mod:`hiermod.data.columns`, the calls' arithmetic in :mod:`hiermod.data.transforms`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from hiermod.data.columns import (
+    argument,
+    check_columns,
+    column_kind,
+    encode,
+    factorize,
+    find_level,
+    kept_rows,
+    lookup_cells,
+    observed_cells,
+    used_columns,
+)
+from hiermod.data.design import (
+    BlockDesign,
+    ColumnSchema,
+    Design,
+    FormulaDesign,
+    GroupingSchema,
+    Level,
+    Schema,
+    TransformState,
+    term_codings,
+)
+from hiermod.data.families import Family, get_family
+from hiermod.data.transforms import Constants, Evaluator
+from hiermod.errors import DataError, Span
+from hiermod.formula.syntax import Call, Name
+from hiermod.formula.terms import Atom, Block, Formula, ModelFormula, Term
+from hiermod.warnings import DataWarning, user_stacklevel
+
+__all__ = ["apply_schema", "bind"]
+
+
+def bind(
+    formula: ModelFormula,
+    data: pd.DataFrame,
+    *,
+    family: str | Family = "gaussian",
+    na_action: Literal["drop", "raise"] = "drop",
+) -> Design:
+    """Encode ``data`` for ``formula``: make the schema from the data, then the arrays.
+
+    Example:
+        >>> import hiermod as hm, pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "f": list("abab"), "g": list("uuvv")})
+        >>> d = bind(hm.parse("y ~ f + (1 | g)"), df)
+        >>> d.main.coef_labels, d.main.blocks[0].cell.tolist()
+        (('f[b]',), [0, 0, 1, 1])
+    """
+    return _Binder(formula, data, get_family(family), None, na_action, "error", True).run()
+
+
+def apply_schema(
+    schema: Schema,
+    data: pd.DataFrame,
+    *,
+    new_levels: Literal["error", "allow"] = "error",
+    with_response: bool = False,
+    na_action: Literal["drop", "raise"] = "drop",
+) -> Design:
+    """Encode new data exactly as the training data: same levels, constants, columns and labels.
+
+    Unseen levels of a grouping factor are an error, or with ``new_levels="allow"`` get code -1 and
+    cell -1 (their effects are drawn from the population); so does a new combination of known levels
+    of a grouping interaction (its codes stay valid). Unseen levels of a categorical predictor are
+    always an error. The response is read only with ``with_response=True``; addition columns
+    (``trials()`` …) are read whenever they are present. ``design.schema`` is ``schema`` itself.
+    """
+    family = get_family(schema.family)
+    return _Binder(schema.formula, data, family, schema, na_action, new_levels, with_response).run()
+
+
+_Grouped = tuple[GroupingSchema, tuple[np.ndarray, ...], np.ndarray]  # schema, codes, cell
+
+
+class _Binder:
+    """The state of one bind or apply: schema tables (filled when fitting) and per-column caches."""
+
+    def __init__(
+        self,
+        formula: ModelFormula,
+        data: pd.DataFrame,
+        family: Family,
+        schema: Schema | None,
+        na_action: str,
+        new_levels: str,
+        with_response: bool,
+    ) -> None:
+        self.formula, self.text, self.family, self.schema = formula, formula.text, family, schema
+        self.data, self.na_action, self.new_levels = data, na_action, new_levels
+        self.fit = schema is None
+        if na_action not in ("drop", "raise") or new_levels not in ("error", "allow"):
+            raise ValueError(
+                f"na_action must be 'drop' or 'raise' (got {na_action!r}) and "
+                f"new_levels 'error' or 'allow' (got {new_levels!r})"
+            )
+        self.read_response = with_response and formula.response is not None
+        self.columns: dict[str, ColumnSchema] = {} if schema is None else dict(schema.columns)
+        self.constants: Constants = (
+            {} if schema is None else {k: dict(v.values) for k, v in schema.transforms.items()}
+        )
+        self.factor_levels = {} if schema is None else dict(schema.factor_levels)
+        self.groupings = {} if schema is None else dict(schema.groupings)
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def run(self) -> Design:
+        if not isinstance(self.data, pd.DataFrame):
+            raise DataError(f"data must be a pandas DataFrame, not {type(self.data).__name__}")
+        used = used_columns(self.formula, self.data.columns, self.read_response)
+        check_columns(self.data, used, self.text)
+        rows = kept_rows(self.data, used, self.na_action)
+        keep_all = rows.shape[0] == len(self.data)
+        frame = {k: self.data[k] if keep_all else self.data[k].iloc[rows] for k in used}
+        self.rows = _Rows(frame, int(rows.shape[0]), self.text)
+        self.n = self.rows.n
+        if self.fit:
+            for name in used:
+                kind = column_kind(frame[name])
+                levels = self.rows.factor(name, None)[1] if kind == "categorical" else ()
+                self.columns[name] = ColumnSchema(name, kind, levels, levels[0] if levels else None)
+        self.evaluator = Evaluator(frame, self.n, self.text, self.constants, fit=self.fit)
+        self.term_columns = _TermColumns(self.rows, self.evaluator, self.columns, self.fit)
+        self.group_codes = _Groupings(
+            self.rows, self.factor_levels, self.groupings, self.fit, self.new_levels
+        )
+        y, response, additions = self._response()
+        formulas = tuple(
+            self._formula(f, "mu" if i == 0 else f.lhs_name or "")
+            for i, f in enumerate(self.formula.formulas)
+        )
+        schema = self.schema or Schema(
+            formula=self.formula,
+            family=self.family.name,
+            columns=self.columns,
+            transforms={k: TransformState(k, tuple(v.items())) for k, v in self.constants.items()},
+            factor_levels=self.factor_levels,
+            groupings=self.groupings,
+            response=response,
+            n_rows=self.n,
+            n_dropped=len(self.data) - self.n,
+        )
+        return Design(
+            schema, y, additions.get("trials"), additions.get("weights"), additions.get("se"),
+            formulas, rows,
+        )  # fmt: skip
+
+    # -- response ---------------------------------------------------------------------------------
+
+    def _response(self) -> tuple[np.ndarray | None, ColumnSchema | None, dict[str, np.ndarray]]:
+        """The encoded response, its schema and the addition terms' values.
+
+        For bernoulli a two-level categorical response is 0/1 with the second level as 1, as R's
+        ``glm``: ``y`` in {"no", "yes"} gives 0 for "no" and 1 for "yes"; booleans give False 0, True 1.
+        """
+        stored = self.schema.response if self.schema is not None else None
+        response = self.formula.response
+        calls = response.additions if response is not None else ()
+        additions = self.evaluator.additions(calls, self.family.name)
+        if response is None or not self.read_response:
+            return None, stored, additions
+        value, family, error = response.value, self.family, self.rows.error
+        label = value.name if isinstance(value, Name) else str(value)
+        if isinstance(value, Name) and self.columns[value.name].kind == "categorical":
+            if family.response != "binary":
+                raise error(
+                    f"response {label!r} is categorical but the {family.name} family needs numbers",
+                    value.span,
+                    "for a two-level response use family='bernoulli'",
+                )
+            series = self.rows.frame[value.name]
+            if stored is None:
+                # A categorical's two categories count even if one is unobserved.
+                is_cat = isinstance(series.dtype, pd.CategoricalDtype)
+                cats = tuple(series.cat.categories.tolist()) if is_cat else ()
+                levels = cats if len(cats) == 2 else self.columns[value.name].levels
+                if len(levels) != 2:
+                    raise error(
+                        f"response {label!r} must have exactly two levels for the {family.name} "
+                        f"family; it has {len(levels)}: {', '.join(map(repr, levels[:5]))}",
+                        value.span,
+                    )
+                stored = ColumnSchema(label, "categorical", levels, levels[0])
+            codes = encode(series, stored.levels)
+            if (codes < 0).any():
+                raise self.rows.unseen(f"response {label!r}", value.name, codes, value.span)
+            y = codes.astype(np.float64)
+        else:
+            y = self.evaluator.numeric(value)
+            stored = stored or ColumnSchema(label, "numeric")
+        if family.name == "binomial" and "trials" not in additions:
+            raise error(
+                "the binomial family needs the number of trials",
+                response.span,
+                f"write the response as {response} | trials(n) ~ …",
+            )
+        try:
+            family.check_response(y, label, additions.get("trials"))
+        except DataError as problem:
+            raise error(problem.message, value.span, problem.hint) from None
+        return y, stored, additions
+
+    # -- formulas and blocks ----------------------------------------------------------------------
+
+    def _formula(self, f: Formula, dpar: str) -> FormulaDesign:
+        matrix, labels, sources = self.term_columns.columns(f.terms, f.intercept)
+        offsets = [self.evaluator.numeric(o) for o in f.offsets]
+        return FormulaDesign(
+            dpar=dpar,
+            intercept=f.intercept,
+            X=matrix,
+            coef_labels=tuple(labels),
+            coef_terms=tuple(sources),
+            offset=np.sum(offsets, axis=0) if offsets else None,
+            blocks=tuple(self._block(b) for b in f.blocks),
+            terms=f.terms,
+        )
+
+    def _block(self, block: Block) -> BlockDesign:
+        z, labels, _ = self.term_columns.columns(block.terms, block.intercept)
+        if block.intercept:
+            z = np.hstack([np.ones((self.n, 1)), z])
+            labels = ["Intercept", *labels]
+        grouping, codes, cell = self.group_codes.grouping(block)
+        return BlockDesign(block, grouping, tuple(labels), z, codes, cell)
+
+
+class _Rows:
+    """The kept rows of the used columns, and each column read as categorical (computed once)."""
+
+    def __init__(self, frame: dict[str, pd.Series], n: int, text: str) -> None:
+        self.frame, self.n, self.text = frame, n, text
+        self._codes: dict[str, tuple[np.ndarray, tuple[Level, ...]]] = {}
+
+    def error(self, message: str, span: Span | None, hint: str | None = None) -> DataError:
+        return DataError(message, self.text, span, hint=hint)
+
+    def factor(
+        self, name: str, levels: tuple[Level, ...] | None
+    ) -> tuple[np.ndarray, tuple[Level, ...]]:
+        """A column read as categorical: codes and levels, computed (fit) or in stored ``levels``."""
+        if name not in self._codes:
+            series = self.frame[name]
+            self._codes[name] = (
+                factorize(series) if levels is None else (encode(series, levels), levels)
+            )
+        return self._codes[name]
+
+    def unseen(
+        self, what: str, name: str, codes: np.ndarray, span: Span | None, hint: str | None = None
+    ) -> DataError:
+        values = pd.unique(self.frame[name].to_numpy()[codes < 0])
+        shown = ", ".join(repr(v) for v in values[:5].tolist())
+        more = f" and {len(values) - 5} more" if len(values) > 5 else ""
+        message = f"{what} has levels not seen when the model was fitted: {shown}{more}"
+        return self.error(f"{message} ({int((codes < 0).sum())} rows)", span, hint)
+
+
+class _TermColumns:
+    """The columns of population terms and block effects: numbers, bases, categoricals' indicators.
+
+    ``columns`` are the column schemas of the bind: read when applying a schema, and filled in for
+    ``C()`` calls when fitting.
+    """
+
+    def __init__(
+        self, rows: _Rows, evaluator: Evaluator, columns: dict[str, ColumnSchema], fit: bool
+    ) -> None:
+        self.rows, self.evaluator, self.schemas, self.fit = rows, evaluator, columns, fit
+
+    def _is_categorical(self, atom: Atom) -> bool:
+        if isinstance(atom, Call):
+            return atom.func == "C"
+        return self.schemas[atom.name].kind == "categorical"
+
+    def _atom(self, atom: Atom, full: bool | None) -> tuple[np.ndarray, list[str]]:
+        """One factor's columns: a numeric vector, a basis, or a categorical's indicator columns."""
+        if full is None:
+            if isinstance(atom, Call) and atom.func in ("poly", "bs"):
+                basis = self.evaluator.basis(atom)
+                return basis, [f"{atom}[{j}]" for j in range(1, basis.shape[1] + 1)]
+            return self.evaluator.numeric(atom)[:, None], [str(atom)]
+        codes, levels, ref = self._categorical(atom)
+        keep = [j for j in range(len(levels)) if full or j != ref]
+        if not keep:
+            raise self.rows.error(
+                f"{atom} has a single level ({levels[0]!r}) and cannot be contrasted",
+                atom.span,
+                "drop the term, or remove the intercept for an indicator column",
+            )
+        return (
+            (codes[:, None] == np.asarray(keep)).astype(np.float64),
+            [f"{atom}[{levels[j]}]" for j in keep],
+        )
+
+    def _categorical(self, atom: Atom) -> tuple[np.ndarray, tuple[Level, ...], int]:
+        """Codes, levels and the reference level's index of ``f`` or ``C(f, ref=…)``."""
+        key = str(atom) if isinstance(atom, Call) else atom.name
+        node = atom if isinstance(atom, Name) else argument(atom, 0, "x")
+        assert isinstance(node, Name)  # checks.check_calls: C() takes a column name
+        stored = None if self.fit else self.schemas[key]
+        codes, levels = self.rows.factor(node.name, stored.levels if stored else None)
+        if stored is None:
+            ref = atom.keyword("ref") if isinstance(atom, Call) else None
+            index = 0 if ref is None else find_level(levels, ref.value)
+            if index is None:
+                assert ref is not None
+                raise self.rows.error(
+                    f"{ref.value} is not a level of {node.name!r}",
+                    ref.span,
+                    f"its levels are: {', '.join(map(str, levels))}",
+                )
+            stored = self.schemas[key] = ColumnSchema(key, "categorical", levels, levels[index])
+        elif (codes < 0).any():
+            hint = f"a categorical predictor takes only its fitted levels: {', '.join(map(str, levels))}"
+            raise self.rows.unseen(f"column {node.name!r}", node.name, codes, node.span, hint)
+        return codes, levels, levels.index(stored.reference)
+
+    def columns(
+        self, terms: Sequence[Term], intercept: bool
+    ) -> tuple[np.ndarray, list[str], list[str]]:
+        """The columns of a term set (no intercept column): matrix, labels, and source terms.
+
+        An interaction's columns are products of its factors' columns, the first factor varying
+        fastest as in R: f:g with f[b], f[c] and g[v], g[w] gives f[b]:g[v], f[c]:g[v], f[b]:g[w], …
+        """
+        n = self.rows.n
+        pieces: list[np.ndarray] = []
+        labels: list[str] = []
+        sources: list[str] = []
+        for term, full in zip(
+            terms, term_codings(terms, intercept, self._is_categorical), strict=True
+        ):
+            values, names = self._atom(term.factors[0], full.get(term.factors[0]))
+            for atom in term.factors[1:]:
+                more, more_names = self._atom(atom, full.get(atom))
+                values = (more[:, :, None] * values[:, None, :]).reshape(n, -1)
+                names = [f"{a}:{b}" for b in more_names for a in names]
+            pieces.append(values)
+            labels += names
+            sources += [str(term)] * len(names)
+        matrix = np.hstack(pieces) if pieces else np.empty((n, 0))
+        return matrix, labels, sources
+
+
+class _Groupings:
+    """Level codes of each grouping factor and the rows' cells, one entry per grouping (shared by
+    the blocks over it); ``factor_levels`` and ``groupings`` are the schema's tables, filled in when
+    fitting."""
+
+    def __init__(
+        self,
+        rows: _Rows,
+        factor_levels: dict[str, tuple[Level, ...]],
+        groupings: dict[tuple[str, ...], GroupingSchema],
+        fit: bool,
+        new_levels: str,
+    ) -> None:
+        self.rows, self.factor_levels, self.groupings = rows, factor_levels, groupings
+        self.fit, self.new_levels = fit, new_levels
+        self._blocks: dict[tuple[str, ...], _Grouped] = {}
+
+    def grouping(self, block: Block) -> _Grouped:
+        """Level codes of each grouping factor and the rows' cells (shared across blocks)."""
+        factors = block.factors
+        if factors in self._blocks:
+            return self._blocks[factors]
+        codes: list[np.ndarray] = []
+        for node in (a for a in block.grouping.factors if isinstance(a, Name)):
+            stored = self.factor_levels.get(node.name) if not self.fit else None
+            code, levels = self.rows.factor(node.name, stored)
+            if self.fit and node.name not in self.factor_levels:
+                self.factor_levels[node.name] = levels
+                if len(levels) == 1:
+                    warnings.warn(
+                        f"grouping factor {node.name!r} has a single level ({levels[0]!r}); its "
+                        "group effects cannot be told apart from the population terms",
+                        DataWarning,
+                        stacklevel=user_stacklevel(),
+                    )
+            if self.new_levels == "error" and (code < 0).any():
+                hint = "pass new_levels='allow' to draw their effects from the population"
+                raise self.rows.unseen(
+                    f"grouping factor {node.name!r}", node.name, code, node.span, hint
+                )
+            codes.append(code)
+        if self.fit:
+            sizes = [len(self.factor_levels[f]) for f in factors]
+            cells, cell = observed_cells(codes, sizes)
+            levels_table = tuple(self.factor_levels[f] for f in factors)
+            self.groupings[factors] = GroupingSchema(factors, levels_table, cells)
+        grouping = self.groupings[factors]
+        if not self.fit:
+            cell = lookup_cells(grouping.cells, codes)
+        self._blocks[factors] = (grouping, tuple(codes), cell)
+        return self._blocks[factors]

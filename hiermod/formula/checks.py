@@ -1,0 +1,304 @@
+"""The formula's checks, passes 1 and 2 of :func:`hiermod.formula.expand.expand`: calls, literals
+and the response, before any algebra.
+
+1. :func:`check_literals` and :func:`check_calls` — names and numbers print back to themselves; every
+   call is on the allow-list with a valid signature (no ``eval`` ever);
+2. :func:`check_response` — the left-hand side and its brms addition terms.
+
+:class:`Context` carries what every pass needs to report an error (here and in
+:mod:`hiermod.formula.expand`): the formula text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from hiermod.errors import FormulaError, Span
+from hiermod.formula.functions import FUNCTIONS, Role, closest
+from hiermod.formula.syntax import (
+    Arith,
+    BinaryOp,
+    Call,
+    GroupTerm,
+    Name,
+    Negate,
+    Number,
+    Paren,
+    Response,
+    String,
+    UnaryMinus,
+)
+
+__all__ = ["Context", "check_calls", "check_literals", "check_response", "is_positive_int"]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every pass needs to report an error: the formula text."""
+
+    text: str
+
+    def error(self, message: str, span: Span | None, hint: str | None = None) -> FormulaError:
+        return FormulaError(message, self.text, span, hint=hint)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pass 1: function calls against the allow-list.
+
+
+def _call_name_span(call: Call) -> Span | None:
+    if call.span is None:
+        return None
+    return Span(call.span.start, call.span.start + len(call.func))
+
+
+def _children(node: object) -> tuple[object, ...]:
+    """The child nodes of a syntax node, left to right (arguments of a call included)."""
+    if isinstance(node, (BinaryOp, Arith)):
+        return (node.left, node.right)
+    if isinstance(node, (Negate, UnaryMinus)):
+        return (node.operand,)
+    if isinstance(node, Paren):
+        return (node.inner,)
+    if isinstance(node, GroupTerm):
+        return (node.terms, node.grouping)
+    if isinstance(node, Call):
+        return (*node.args, *(k.value for k in node.kwargs))
+    return ()
+
+
+def _walk(node: object) -> Iterator[tuple[object, bool]]:
+    """Every node inside ``node``, in source order, with whether it sits inside a call's arguments.
+
+    Iterative rather than recursive: a formula with thousands of terms is a left-nested chain of
+    ``+`` nodes thousands deep, which would exhaust Python's recursion limit.
+    """
+    stack: list[tuple[object, bool]] = [(node, False)]
+    while stack:
+        current, nested = stack.pop()
+        yield current, nested
+        inside = nested or isinstance(current, Call)
+        stack.extend((child, inside) for child in reversed(_children(current)))
+
+
+def _walk_calls(node: object) -> Iterator[tuple[Call, bool]]:
+    """Every call inside ``node`` with whether it is nested inside another call's arguments."""
+    for current, nested in _walk(node):
+        if isinstance(current, Call):
+            yield current, nested
+
+
+def _reads_a_column(node: object) -> bool:
+    if isinstance(node, Name):
+        return True
+    if isinstance(node, Call):
+        return any(_reads_a_column(a) for a in node.args)
+    if isinstance(node, Arith):
+        return _reads_a_column(node.left) or _reads_a_column(node.right)
+    if isinstance(node, UnaryMinus):
+        return _reads_a_column(node.operand)
+    return False
+
+
+def is_positive_int(value: object) -> bool:
+    return isinstance(value, Number) and value.value >= 1 and float(value.value).is_integer()
+
+
+def check_calls(node: object, ctx: Context, *, response_side: bool = False) -> None:
+    """Check every call in ``node`` against :data:`~hiermod.formula.functions.FUNCTIONS`.
+
+    Examples of what fails, each with a caret under the call::
+
+        y ~ lgo(x)            unknown function 'lgo' (hint: did you mean 'log'?)
+        y ~ log(center(x))    center() must be the outermost function of a term
+        y ~ poly(x, 0)        poly() degree must be a positive whole number
+        y ~ x + trials(n)     trials() belongs on the response side: y | trials(n) ~ …
+    """
+    for call, nested in _walk_calls(node):
+        spec = FUNCTIONS.get(call.func)
+        where = _call_name_span(call)
+        if spec is None:
+            suggestion = closest(call.func, FUNCTIONS)
+            hint = f"did you mean {suggestion!r}?" if suggestion else None
+            allowed = ", ".join(sorted(FUNCTIONS, key=str.lower))
+            raise ctx.error(
+                f"unknown function {call.func!r}",
+                where,
+                hint or f"formulas may call only: {allowed}",
+            )
+        if spec.role is Role.ADDITION and not response_side:
+            raise ctx.error(
+                f"{call.func}() belongs on the response side",
+                call.span,
+                f"write it after the response: y | {call} ~ …",
+            )
+        if nested and spec.role not in (Role.ELEMENTWISE, Role.ARITHMETIC):
+            raise ctx.error(
+                f"{call.func}() must be the outermost function of a term",
+                call.span,
+                f"apply {call.func}() last, e.g. {call.func}(log(x)) rather than log({call.func}(x))",
+            )
+        _check_signature(call, spec.parameters, spec.positional, spec.required, ctx)
+        _check_arguments(call, ctx)
+
+
+def check_literals(node: object, ctx: Context) -> None:
+    """Names and numbers must print back to the same text (``parse(str(f)) == f``).
+
+    * a number that overflows to infinity (``I(x * 1e400)``) would print as ``inf``, a column name;
+    * an empty name (``y ~ ""``) or one holding a backtick (``y ~ "a`b"``) has no backticked form.
+    """
+    for current, _nested in _walk(node):
+        if isinstance(current, Number) and not math.isfinite(current.value):
+            raise ctx.error(
+                "this number is too large", current.span, "numbers must be below about 1.8e308"
+            )
+        if isinstance(current, Name) and (not current.name.strip() or "`" in current.name):
+            raise ctx.error(
+                "a column name cannot be empty or contain a backtick",
+                current.span,
+                "rename the column, e.g. `my column`",
+            )
+
+
+def _check_signature(
+    call: Call,
+    parameters: tuple[str, ...],
+    positional: tuple[str, ...],
+    required: int,
+    ctx: Context,
+) -> None:
+    if len(call.args) > len(positional):
+        extra = call.args[len(positional)]
+        raise ctx.error(
+            f"{call.func}() takes at most {len(positional)} positional argument(s)",
+            extra.span or call.span,
+            f"its parameters are: {', '.join(parameters)}",
+        )
+    given = set(positional[: len(call.args)])
+    for kw in call.kwargs:
+        if kw.name not in parameters:
+            suggestion = closest(kw.name, parameters)
+            raise ctx.error(
+                f"{call.func}() has no parameter {kw.name!r}",
+                kw.span,
+                f"did you mean {suggestion!r}?"
+                if suggestion
+                else f"its parameters are: {', '.join(parameters)}",
+            )
+        if kw.name in given:
+            raise ctx.error(f"{call.func}() got {kw.name!r} twice", kw.span)
+        given.add(kw.name)
+    missing = [p for p in positional[:required] if p not in given]
+    if missing:
+        raise ctx.error(f"{call.func}() needs the argument {missing[0]!r}", call.span)
+
+
+def _argument(call: Call, position: int, name: str) -> object | None:
+    if len(call.args) > position:
+        return call.args[position]
+    kw = call.keyword(name)
+    return kw.value if kw is not None else None
+
+
+def _check_arguments(call: Call, ctx: Context) -> None:
+    data = _argument(call, 0, "x")
+    for string in _strings_outside_keywords(call):
+        raise ctx.error(
+            'a string can only be an argument value such as ref="b"',
+            string.span,
+            "a column with an unusual name is written in backticks: `my column`",
+        )
+    if data is not None and not _reads_a_column(data):
+        raise ctx.error(
+            f"{call.func}() reads no column", call.span, "a term must depend on the data"
+        )
+    if call.func == "C" and not isinstance(data, Name):
+        raise ctx.error("C() takes a column name", call.span, 'C(f) or C(f, ref="b")')
+    if call.func == "C":
+        ref = call.keyword("ref")
+        if ref is not None and not isinstance(ref.value, (String, Number)):
+            raise ctx.error("C() ref must be a level: a string or a number", ref.span)
+    if call.func == "poly":
+        degree = _argument(call, 1, "degree")
+        if degree is not None and not is_positive_int(degree):
+            raise ctx.error("poly() degree must be a positive whole number", _span_of(degree, call))
+    if call.func == "bs":
+        for param in ("df", "degree"):
+            kw = call.keyword(param)
+            if kw is not None and not is_positive_int(kw.value):
+                raise ctx.error(f"bs() {param} must be a positive whole number", kw.span)
+    for kw in call.kwargs:
+        if call.func != "C" and isinstance(kw.value, String):
+            raise ctx.error(f"{call.func}() {kw.name} takes a number, not a string", kw.span)
+
+
+def _span_of(node: object, fallback: Call) -> Span | None:
+    return getattr(node, "span", None) or fallback.span
+
+
+def _strings_outside_keywords(call: Call) -> Iterator[String]:
+    def visit(n: object) -> Iterator[String]:
+        if isinstance(n, String):
+            yield n
+        elif isinstance(n, Arith):
+            yield from visit(n.left)
+            yield from visit(n.right)
+        elif isinstance(n, UnaryMinus):
+            yield from visit(n.operand)
+        elif isinstance(n, Call):
+            for a in n.args:
+                yield from visit(a)
+
+    for arg in call.args:
+        yield from visit(arg)
+    for kw in call.kwargs:
+        if isinstance(kw.value, (Arith, UnaryMinus, Call)):
+            yield from visit(kw.value)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pass 2: the response and its addition terms.
+
+
+def check_response(response: Response, ctx: Context, *, distributional: bool) -> None:
+    """The left-hand side: ``y``, ``log(y)``, ``succ | trials(n)``, ``y | weights(w) + se(s)``.
+
+    A distributional formula's left side is a bare parameter name (``sigma ~ …``), nothing else.
+    """
+    if distributional:
+        if not isinstance(response.value, Name) or response.additions:
+            raise ctx.error(
+                "a distributional formula names a parameter on its left side",
+                response.span,
+                "e.g. 'sigma ~ x'; only the first formula has the response",
+            )
+        return
+    value = response.value
+    if isinstance(value, Call):
+        check_calls(value, ctx)
+        if FUNCTIONS[value.func].role not in (Role.ELEMENTWISE, Role.ARITHMETIC):
+            raise ctx.error(
+                f"{value.func}() cannot transform the response",
+                value.span,
+                "the response may use elementwise functions such as log(y) or I(y / 100)",
+            )
+    seen: dict[str, Call] = {}
+    for addition in response.additions:
+        spec = FUNCTIONS.get(addition.func)
+        if spec is None or spec.role is not Role.ADDITION:
+            names = ", ".join(f"{n}()" for n, s in FUNCTIONS.items() if s.role is Role.ADDITION)
+            raise ctx.error(
+                f"{addition.func}() is not a response addition term",
+                _call_name_span(addition),
+                f"after 'y |' come {names}",
+            )
+        if addition.func in seen:
+            raise ctx.error(f"{addition.func}() given twice", addition.span)
+        seen[addition.func] = addition
+        check_calls(addition, ctx, response_side=True)
+        arg = addition.args[0] if addition.args else None
+        if not isinstance(arg, (Name, Number)):
+            raise ctx.error(f"{addition.func}() takes a column name or a number", addition.span)

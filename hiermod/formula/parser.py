@@ -1,0 +1,371 @@
+"""Text → :class:`~hiermod.formula.syntax.SyntaxTree` (parse) and text → :class:`~hiermod.formula.terms.ModelFormula`.
+
+The grammar lives in ``grammar/formula.lark`` (shipped inside the package as
+``hiermod/formula/grammar/formula.lark``). The lark Transformer (:mod:`hiermod.formula.transformer`)
+only converts parse trees to our node dataclasses and attaches spans; every rule about meaning lives
+in :mod:`hiermod.formula.expand`.
+
+lark's exceptions are translated once, at :func:`parse_syntax`, into :class:`FormulaSyntaxError` with a
+caret under the offending text and a hint for the usual mistakes. None of them reaches a user.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from hiermod.errors import FormulaSyntaxError, Span
+from hiermod.formula.syntax import SyntaxTree
+from hiermod.formula.transformer import ToNodes, token_span
+
+__all__ = ["parse_syntax"]
+
+MAX_FORMULA_LENGTH = 100_000
+# Nesting deeper than this (parentheses, calls, chains of ':' or of arithmetic) is refused with a caret:
+# later stages walk nested nodes recursively. A long sum of terms is not nesting (see _check_depth).
+MAX_DEPTH = 64
+
+# Tokens after which a line break cannot end a formula: the expression is obviously unfinished.
+_CONTINUES_AFTER = frozenset(
+    {
+        "TILDE",
+        "BAR",
+        "DBAR",
+        "PLUS",
+        "MINUS",
+        "STAR",
+        "SLASH",
+        "COLON",
+        "POW",
+        "LPAR",
+        "COMMA",
+        "EQUALS",
+    }
+)
+# Tokens before which a line break cannot end a formula: no formula starts with them. A formula starts
+# with its response (a name or a call) or with '~', so a line that begins with an operator continues
+# the formula above:  y ~ a*b
+#                       - a:b
+_CONTINUES_BEFORE = frozenset(
+    {
+        "TILDE",
+        "BAR",
+        "DBAR",
+        "PLUS",
+        "MINUS",
+        "STAR",
+        "SLASH",
+        "COLON",
+        "POW",
+        "RPAR",
+        "COMMA",
+        "EQUALS",
+    }
+)
+
+
+class _Separators:
+    """Post-lexer: turn ``;`` and line breaks that end a formula into ``_SEP`` tokens.
+
+    A line break ends a formula unless the formula is visibly unfinished: inside parentheses, after an
+    operator, or before a token no formula can start with. So::
+
+        y ~ x1 +          is one formula,       y ~ x1        are two.
+            x2                                  sigma ~ g
+
+    A ``;`` always separates (inside parentheses it is then a syntax error, not silently dropped).
+    Leading, trailing and repeated separators are dropped.
+    """
+
+    always_accept = ("_NL",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        depth = 0
+        previous: Token | None = None
+        pending: Token | None = None
+        for token in stream:
+            if token.type == "_NL":
+                if pending is None or ";" in token.value:
+                    pending = token
+                continue
+            if pending is not None:
+                explicit = ";" in pending.value
+                if previous is not None and (
+                    explicit
+                    or (
+                        depth == 0
+                        and previous.type not in _CONTINUES_AFTER
+                        and token.type not in _CONTINUES_BEFORE
+                    )
+                ):
+                    yield Token.new_borrow_pos("_SEP", pending.value, pending)
+                pending = None
+            if token.type == "LPAR":
+                depth += 1
+            elif token.type == "RPAR":
+                depth = max(0, depth - 1)
+            previous = token
+            yield token
+
+
+@functools.cache
+def _grammar_text() -> str:
+    packaged = resources.files("hiermod.formula").joinpath("grammar/formula.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    # Running from a source checkout: the grammar sits in the top-level grammar/ folder.
+    return (Path(__file__).resolve().parents[2] / "grammar" / "formula.lark").read_text("utf-8")
+
+
+@functools.cache
+def _parser() -> Lark:
+    return Lark(
+        _grammar_text(),
+        parser="lalr",
+        lexer="basic",  # contextual would reject a name the post-lexer has not yet released
+        postlex=_Separators(),
+        propagate_positions=True,
+        strict=True,
+        maybe_placeholders=True,
+    )
+
+
+_TO_NODES = ToNodes()
+
+
+def parse_syntax(text: str) -> SyntaxTree:
+    """Parse formula text into a :class:`SyntaxTree` (no algebra applied).
+
+    Raises:
+        FormulaSyntaxError: with a caret under the problem and a hint for common mistakes.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"a formula is a str, not {type(text).__name__}")
+    if len(text) > MAX_FORMULA_LENGTH:
+        raise FormulaSyntaxError(
+            f"formula is {len(text):,} characters long; the limit is {MAX_FORMULA_LENGTH:,}",
+            text[:200],
+            Span(0, 1),
+        )
+    if not text.strip(" \t\r\n;"):
+        raise FormulaSyntaxError(
+            "the formula is empty", text, Span(0, len(text)), hint="write e.g. 'y ~ x + (1 | g)'"
+        )
+    parser = _parser()  # outside the try: a broken grammar is our bug, not the user's syntax error
+    try:
+        tree = parser.parse(text)
+    except UnexpectedInput as error:
+        raise _translate(text, error) from None
+    except LarkError as error:  # pragma: no cover - lark raising something we have not mapped
+        raise FormulaSyntaxError(
+            f"cannot parse formula: {error}", text, Span(0, len(text))
+        ) from None
+    _check_depth(tree, text)
+    result = _TO_NODES.transform(tree)
+    return SyntaxTree(result.formulas, text=text)
+
+
+# Rules whose left child continues the same chain without nesting: a + b + c is one flat sum.
+_CHAINS = frozenset({"add", "sub", "neg"})
+
+
+def _check_depth(tree: Tree[Token], text: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH`, with a caret under the first too-deep part.
+
+    The depth of a node is the number of rule nodes around it inside its formula, except that the
+    left operand of a ``+``/``-`` chain is not counted: ``x1 + x2 + … + x5000`` is flat (the
+    expansion walks sums iteratively), while ``((((x))))`` or ``log(log(log(x)))`` nest.
+    """
+    stack: list[tuple[Tree[Token], int]] = [(tree, -1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FormulaSyntaxError(
+                f"the formula nests more than {MAX_DEPTH} levels deep",
+                text,
+                Span(node.meta.start_pos, node.meta.end_pos),
+                hint="simplify the expression, or compute the column before modelling",
+            )
+        for index, child in enumerate(node.children):
+            if isinstance(child, Tree):
+                flat = (
+                    node.data in ("start", "arguments")  # one formula, one argument list: no depth
+                    or (index == 0 and node.data in _CHAINS and child.data in _CHAINS)
+                )
+                stack.append((child, depth if flat else depth + 1))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Error translation: one place that turns lark's exceptions into caret messages with hints.
+
+_DESCRIBE = {
+    "TILDE": "'~'",
+    "BAR": "'|'",
+    "DBAR": "'||'",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "COLON": "':'",
+    "POW": "a power operator",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "EQUALS": "'='",
+    "IDENT": "name",
+    "QNAME": "quoted name",
+    "STRING": "string",
+    "NUMBER": "number",
+    "_SEP": "the end of a formula",
+    "$END": "the end of the formula",
+}
+_OPERATORS = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "COLON", "POW", "TILDE", "BAR", "DBAR"})
+
+
+def _scan(text: str, stop: int) -> tuple[list[int], Token | None]:
+    """Open-parenthesis positions and the last significant token before ``stop``.
+
+    Uses the grammar's own lexer so quoted names and strings are skipped correctly.
+    """
+    stack: list[int] = []
+    last: Token | None = None
+    try:
+        for token in _parser().lex(text[:stop], dont_ignore=False):
+            if token.type == "LPAR":
+                stack.append(token.start_pos or 0)
+            elif token.type == "RPAR" and stack:
+                stack.pop()
+            elif token.type == "_NL" and ";" in token.value:
+                stack.clear()
+            if token.type not in ("_NL", "_SEP"):
+                last = token
+    except LarkError:
+        pass
+    return stack, last
+
+
+def _translate(text: str, error: UnexpectedInput) -> FormulaSyntaxError:
+    if isinstance(error, UnexpectedCharacters):
+        return _unexpected_character(text, error.pos_in_stream or 0)
+    if isinstance(error, UnexpectedToken):
+        return _unexpected_token(text, error.token)
+    # UnexpectedEOF (not produced by LALR in practice) is an unexpected end.
+    return _unexpected_token(text, Token("$END", "", len(text)))
+
+
+def _unexpected_character(text: str, pos: int) -> FormulaSyntaxError:
+    char = text[pos]
+    span = Span(pos, pos + 1)
+    hint: str | None = None
+    if char == "." and pos > 0 and (text[pos - 1].isalnum() or text[pos - 1] == "_"):
+        start = pos
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._"):
+            start -= 1
+        end = pos
+        while end < len(text) and (text[end].isalnum() or text[end] in "._"):
+            end += 1
+        word = text[start:end]
+        span = Span(start, end)
+        hint = (
+            f"names with dots need backticks: `{word}`; attribute access is not part of formulas"
+            if "__" not in word
+            else "attribute access is not part of formulas"
+        )
+        return FormulaSyntaxError(f"unexpected '.' in {word!r}", text, span, hint=hint)
+    if char == ".":
+        hint = "attribute access is not part of formulas"
+    elif char in "<>!":
+        hint = "comparisons are not formula operators; compute the indicator as a column first"
+    elif char == "%":
+        hint = "R's %in% is not supported; nesting is written a/b or a:b"
+    elif char == "`":
+        hint = "a backticked name needs a closing backtick on the same line"
+    elif char in "\"'":
+        hint = "a string needs a closing quote on the same line"
+    elif char in "[]{}":
+        hint = "brackets and braces are not part of formulas; group with ( )"
+    elif char == "&":
+        hint = "'&' is not a formula operator; use ':' for interactions"
+    return FormulaSyntaxError(f"unexpected character {char!r}", text, span, hint=hint)
+
+
+def _unexpected_token(text: str, token: Token) -> FormulaSyntaxError:
+    at_end = token.type == "$END"
+    pos = len(text.rstrip()) if at_end else (token.start_pos or 0)
+    span = Span(pos, pos) if at_end else token_span(token)
+    open_parens, last = _scan(text, pos)
+    last_type = last.type if last is not None else None
+    what = _DESCRIBE.get(token.type, repr(token.value))
+    if token.type in ("IDENT", "QNAME", "STRING", "NUMBER"):
+        what = f"{what} {token.value!r}" if token.type != "IDENT" else f"name {token.value!r}"
+    message = f"unexpected {what}"
+    hint: str | None = None
+
+    if token.type in ("BAR", "DBAR") and not open_parens:
+        hint = f"group terms need parentheses: write (x | g), not x {token.value} g"
+    elif token.type == "TILDE":
+        hint = "a formula has one '~'; separate formulas with ';' or a new line"
+    elif token.type == "RPAR" and last_type in ("BAR", "DBAR"):
+        hint = "empty grouping: name the grouping factor after '|', e.g. (1 | group)"
+    elif token.type == "RPAR" and last_type == "LPAR":
+        hint = "empty parentheses: write a term inside, e.g. (1 | group)"
+    elif token.type == "RPAR" and not open_parens:
+        hint = "this ')' has no matching '('"
+    elif token.type == "SLASH" and last_type == "SLASH":
+        span = Span(last.start_pos or pos, span.end) if last is not None else span
+        message = "unexpected '//'"
+        hint = "'//' is not an operator; nesting is a/b, division belongs inside I(…)"
+    elif token.type == "EQUALS" and text[pos : pos + 2] == "==":
+        message = "unexpected '=='"
+        span = Span(pos, pos + 2)
+        hint = "comparisons are not formula operators; compute the indicator as a column first"
+    elif token.type == "_SEP" and ";" in token.value and open_parens:
+        message = "unexpected ';'"
+        span = Span(pos, pos + 1)
+        hint = "';' separates whole formulas; it cannot stand inside parentheses"
+    elif token.type == "EQUALS":
+        hint = "'=' only names a function argument, as in bs(x, df=4)"
+    elif at_end or token.type == "_SEP":
+        if last_type in _OPERATORS or last_type == "COMMA":
+            assert last is not None
+            message = f"the formula ends with {_DESCRIBE.get(last_type, last.value)}"
+            span = token_span(last)
+            hint = "a term is missing after it"
+            if last_type == "TILDE":
+                hint = "write the predictors after '~', or 1 for an intercept-only model"
+        elif open_parens:
+            message = "missing ')'"
+            span = Span(open_parens[-1], open_parens[-1] + 1)
+            hint = "this '(' is never closed"
+        elif last_type is not None and "~" not in text[:pos]:
+            hint = "a formula needs '~' between the response and the predictors: y ~ x"
+        if (
+            message == "unexpected the end of the formula"
+            or message == "unexpected the end of a formula"
+        ):
+            message = "unexpected end of formula"
+    elif token.type in ("IDENT", "QNAME", "STRING", "NUMBER", "LPAR") and last_type in (
+        "IDENT",
+        "QNAME",
+        "STRING",
+        "NUMBER",
+        "RPAR",
+    ):
+        if "~" not in text[:pos]:
+            hint = "a formula needs '~' between the response and the predictors: y ~ x"
+        elif token.type == "LPAR" and last_type in ("IDENT",):
+            hint = "only a name can be called: log(x)"
+        else:
+            hint = f"two terms need an operator between them, e.g. '+': ... + {token.value}"
+    elif token.type in _OPERATORS and last_type in _OPERATORS:
+        hint = "two operators in a row: a term is missing between them"
+    elif token.type in _OPERATORS and last_type is None:
+        hint = "a formula starts with its response (y ~ …) or with '~'"
+    elif token.type in ("PLUS", "STAR", "SLASH", "COLON", "POW") and "~" not in text[:pos]:
+        hint = "a formula needs '~' between the response and the predictors: y ~ x"
+    return FormulaSyntaxError(message, text, span, hint=hint)

@@ -1,0 +1,167 @@
+"""lark parse tree → :class:`~hiermod.formula.syntax.SyntaxTree` nodes, with their spans.
+
+:class:`ToNodes` is the lark Transformer that :func:`hiermod.formula.parser.parse_syntax` runs on
+every parse tree: one method per grammar rule, each building the node dataclass of
+:mod:`hiermod.formula.syntax` and attaching its span. It decides nothing and never raises on user
+input; meaning is :mod:`hiermod.formula.expand`'s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lark import Token, v_args
+from lark.visitors import Transformer_NonRecursive
+
+from hiermod.errors import Span
+from hiermod.formula.syntax import (
+    Arith,
+    BinaryOp,
+    Call,
+    FormulaSyntax,
+    GroupTerm,
+    Keyword,
+    Name,
+    Negate,
+    Number,
+    Paren,
+    Response,
+    String,
+    SyntaxTree,
+    UnaryMinus,
+)
+
+__all__ = ["ToNodes", "token_span"]
+
+
+def _span(meta: Any) -> Span:
+    return Span(meta.start_pos, meta.end_pos)
+
+
+def token_span(token: Token) -> Span:
+    """The span of a token of the formula text (also used for carets under a syntax error)."""
+    start = token.start_pos or 0
+    end = token.end_pos if token.end_pos is not None else start + len(token.value)
+    return Span(start, end)
+
+
+def _unquote(raw: str) -> str:
+    """The text of a quoted string or backticked name, escapes resolved (``\\"`` → ``"``)."""
+    body = raw[1:-1]
+    if raw[0] == "`":
+        return body
+    out: list[str] = []
+    chars = iter(body)
+    for ch in chars:
+        out.append(next(chars, "\\") if ch == "\\" else ch)
+    return "".join(out)
+
+
+@v_args(meta=True)
+class ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
+    """Convert the lark tree to syntax nodes. It decides nothing and never raises on user input.
+
+    Non-recursive: ``y ~ x1 + … + x500`` is a left-nested tree 500 deep, past Python's recursion limit
+    for lark's recursive Transformer.
+    """
+
+    def start(self, meta: Any, children: list[FormulaSyntax]) -> SyntaxTree:
+        return SyntaxTree(tuple(children))
+
+    def formula(self, meta: Any, children: list[Any]) -> FormulaSyntax:
+        lhs, _tilde, rhs = children
+        return FormulaSyntax(lhs, rhs, span=_span(meta))
+
+    def response(self, meta: Any, children: list[Any]) -> Response:
+        value, *rest = children
+        additions = tuple(c for c in rest if isinstance(c, Call))
+        return Response(value, additions, span=_span(meta))
+
+    def addition(self, meta: Any, children: list[Any]) -> Call:
+        return children[0]  # type: ignore[no-any-return]
+
+    def _binary(self, op: str, meta: Any, children: list[Any]) -> BinaryOp:
+        return BinaryOp(op, children[0], children[2], span=_span(meta))
+
+    def add(self, meta: Any, children: list[Any]) -> BinaryOp:
+        return self._binary("+", meta, children)
+
+    def sub(self, meta: Any, children: list[Any]) -> BinaryOp:
+        return self._binary("-", meta, children)
+
+    def mul(self, meta: Any, children: list[Any]) -> BinaryOp:
+        return self._binary("*", meta, children)
+
+    def nest(self, meta: Any, children: list[Any]) -> BinaryOp:
+        return self._binary("/", meta, children)
+
+    def interact(self, meta: Any, children: list[Any]) -> BinaryOp:
+        return self._binary(":", meta, children)
+
+    def pow(self, meta: Any, children: list[Any]) -> BinaryOp:
+        base, _op, exponent = children
+        power = Number(float(exponent), span=token_span(exponent))
+        return BinaryOp("^", base, power, span=_span(meta))
+
+    def neg(self, meta: Any, children: list[Any]) -> Negate:
+        return Negate(children[1], span=_span(meta))
+
+    def paren(self, meta: Any, children: list[Any]) -> Paren:
+        return Paren(children[1], span=_span(meta))
+
+    def group(self, meta: Any, children: list[Any]) -> GroupTerm:
+        _lpar, terms, bar, grouping, _rpar = children
+        return GroupTerm(terms, grouping, correlated=bar.type == "BAR", span=_span(meta))
+
+    def number(self, meta: Any, children: list[Token]) -> Number:
+        return Number(float(children[0]), span=token_span(children[0]))
+
+    def name(self, meta: Any, children: list[Token]) -> Name:
+        token = children[0]
+        text = token.value if token.type == "IDENT" else _unquote(token.value)
+        return Name(text, span=token_span(token))
+
+    def call(self, meta: Any, children: list[Any]) -> Call:
+        func, _lpar, arguments, _rpar = children
+        args = tuple(a for a in (arguments or ()) if not isinstance(a, Keyword))
+        kwargs = tuple(a for a in (arguments or ()) if isinstance(a, Keyword))
+        return Call(str(func), args, kwargs, span=_span(meta))
+
+    def arguments(self, meta: Any, children: list[Any]) -> list[Any]:
+        return [c for c in children if not (isinstance(c, Token) and c.type == "COMMA")]
+
+    def keyword(self, meta: Any, children: list[Any]) -> Keyword:
+        return Keyword(str(children[0]), children[2], span=_span(meta))
+
+    def _arith(self, op: str, meta: Any, children: list[Any]) -> Arith:
+        return Arith(op, children[0], children[2], span=_span(meta))
+
+    def a_add(self, meta: Any, children: list[Any]) -> Arith:
+        return self._arith("+", meta, children)
+
+    def a_sub(self, meta: Any, children: list[Any]) -> Arith:
+        return self._arith("-", meta, children)
+
+    def a_mul(self, meta: Any, children: list[Any]) -> Arith:
+        return self._arith("*", meta, children)
+
+    def a_div(self, meta: Any, children: list[Any]) -> Arith:
+        return self._arith("/", meta, children)
+
+    def a_pow(self, meta: Any, children: list[Any]) -> Arith:
+        return self._arith("**", meta, children)
+
+    def a_neg(self, meta: Any, children: list[Any]) -> UnaryMinus:
+        return UnaryMinus(children[1], span=_span(meta))
+
+    def a_paren(self, meta: Any, children: list[Any]) -> Any:
+        return children[1]  # arithmetic parentheses only group; printing re-adds what is needed
+
+    def a_name(self, meta: Any, children: list[Token]) -> Name:
+        return self.name(meta, children)
+
+    def a_number(self, meta: Any, children: list[Token]) -> Number:
+        return self.number(meta, children)
+
+    def a_string(self, meta: Any, children: list[Token]) -> String:
+        return String(_unquote(children[0].value), span=token_span(children[0]))

@@ -1,0 +1,305 @@
+"""lme4-style summaries of a fit, from the posterior draws: ``fixef``, ``ranef``, ``varcorr``, ``summary``.
+
+Every table is a pandas DataFrame with the columns of :data:`STATS`: posterior ``mean`` and ``sd``, the
+90% equal-tailed interval (``eti_5%``, ``eti_95%``), and ``r_hat`` / ``ess_bulk`` where they are
+defined (at least four draws). The IR says which posterior variable holds what, so nothing here
+guesses from names.
+
+* :func:`fixef` — population-level effects, indexed by coefficient label (``Intercept``, ``Days``,
+  ``x1:x2``, ``f[b]``); ``dpar="sigma"`` gives those of a distributional parameter (log scale).
+* :func:`varcorr` — group-level standard deviations indexed by (group, term), e.g.
+  (``Subject``, ``Intercept``), plus (``Residual``, ``sigma``) for a constant sigma; terms of a
+  distributional parameter's blocks are prefixed (``sigma_Intercept``). The posterior-mean
+  correlations sit alongside in ``corr[<term>]`` columns (lower triangle, as lme4 prints them);
+  :func:`correlations` has their full summaries.
+* :func:`ranef` — per grouping, a DataFrame of level × term posterior summaries (columns are
+  ``(stat, term)``: ``m.ranef(idata)["Subject"]["mean"]`` is the level × term table of means).
+* :func:`summary` — all of it as text, like ``summary(lmer_fit)`` but Bayesian.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hiermod.data.design import Design, Schema
+from hiermod.inference.diagnostics import diagnose, unchecked
+from hiermod.inference.fit_groups import read_group
+from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR
+
+__all__ = ["INTERVAL", "STATS", "correlations", "fixef", "ranef", "summary", "varcorr"]
+
+INTERVAL = 0.90
+_LO, _HI = (1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2
+STATS = ("mean", "sd", "eti_5%", "eti_95%", "r_hat", "ess_bulk")
+
+
+def _draws(idata: xr.DataTree, name: str) -> np.ndarray:
+    return np.asarray(read_group(idata)[name].values, dtype=float)
+
+
+def _stats(values: np.ndarray, labels: list[Any], convergence: bool = True) -> pd.DataFrame:
+    """Summaries of ``values`` (chain, draw, m) per element; one row per label."""
+    chains, draws, m = values.shape
+    flat = values.reshape(chains * draws, m)
+    table: dict[str, Any] = {
+        "mean": flat.mean(axis=0),
+        "sd": flat.std(axis=0, ddof=1) if flat.shape[0] > 1 else np.full(m, np.nan),
+        "eti_5%": np.quantile(flat, _LO, axis=0),
+        "eti_95%": np.quantile(flat, _HI, axis=0),
+    }
+    if convergence:
+        rhat = ess = np.full(m, np.nan)
+        if draws >= 4:
+            ds = xr.Dataset({"v": (("chain", "draw", "element"), values)})
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                rhat = np.asarray(az.rhat(ds)["v"].values, dtype=float)
+                ess = np.asarray(az.ess(ds, method="bulk")["v"].values, dtype=float)
+        table["r_hat"], table["ess_bulk"] = rhat, ess
+    index = (
+        pd.MultiIndex.from_tuples(labels, names=["group", "term"])
+        if labels and isinstance(labels[0], tuple)
+        else pd.Index(labels)
+    )
+    return pd.DataFrame(table, index=index)
+
+
+def _as_matrix(values: np.ndarray) -> np.ndarray:
+    """(chain, draw, …) → (chain, draw, m)."""
+    return values.reshape(*values.shape[:2], -1)
+
+
+def _predictor(ir: ModelIR, dpar: str) -> PredictorIR:
+    found = ir.predictor(dpar)
+    if found is None:
+        have = ", ".join(p.dpar for p in ir.predictors)
+        raise ValueError(f"the model has no formula for {dpar!r}; it has: {have}")
+    return found
+
+
+def fixef(ir: ModelIR, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
+    """Population-level effects of ``dpar`` (``"mu"``: the mean), indexed by coefficient label."""
+    pop = _predictor(ir, dpar).population
+    parts: list[np.ndarray] = []
+    labels: list[str] = []
+    if pop.intercept is not None:
+        parts.append(_as_matrix(_draws(idata, pop.intercept.name)))
+        labels.append("Intercept")
+    if pop.coefficients is not None:
+        parts.append(_as_matrix(_draws(idata, pop.coefficients.name)))
+        labels += list(pop.coef_labels)
+    if not parts:
+        return pd.DataFrame(columns=list(STATS))
+    table = _stats(np.concatenate(parts, axis=2), labels)
+    table.index.name = "coef"
+    return table
+
+
+def _blocks(ir: ModelIR) -> list[tuple[PredictorIR, BlockIR]]:
+    return [(p, b) for p in ir.predictors for b in p.blocks]
+
+
+def _term_label(predictor: PredictorIR, term: str) -> str:
+    return term if predictor.dpar == "mu" else f"{predictor.dpar}_{term}"
+
+
+def _grouping(block: BlockIR) -> str:
+    return str(block.block.grouping)
+
+
+def varcorr(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
+    """Group-level sds indexed by (group, term), the residual sigma, and mean correlations alongside."""
+    parts: list[pd.DataFrame] = []
+    corr_columns: dict[str, dict[tuple[str, str], float]] = {}
+    for predictor, block in _blocks(ir):
+        group = _grouping(block)
+        terms = [_term_label(predictor, t) for t in block.term_labels]
+        labels = [(group, t) for t in terms]
+        parts.append(_stats(_as_matrix(_draws(idata, block.sd.name)), labels))
+        if block.corr is not None and block.corr.name in read_group(idata):
+            # lme4's layout: the lower triangle, row (group, later term), column corr[earlier]
+            means = _draws(idata, block.corr.name).mean(axis=(0, 1))
+            for (i, j), mean in zip(block.corr_pairs, means, strict=True):
+                corr_columns.setdefault(f"corr[{terms[i]}]", {})[(group, terms[j])] = float(mean)
+    for constant in ir.constants:
+        if constant.dpar == "sigma":
+            values = _as_matrix(_draws(idata, constant.param.name))
+            parts.append(_stats(values, [("Residual", constant.param.name)]))
+    if not parts:
+        return pd.DataFrame(columns=list(STATS))
+    table = pd.concat(parts)
+    for column, by_row in corr_columns.items():
+        table[column] = [by_row.get(key, np.nan) for key in table.index]
+    return table
+
+
+def correlations(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
+    """Group-level correlations indexed by (group, term, term), each pair once."""
+    parts: list[pd.DataFrame] = []
+    for predictor, block in _blocks(ir):
+        if block.corr is None or block.corr.name not in read_group(idata):
+            continue
+        group = _grouping(block)
+        terms = [_term_label(predictor, t) for t in block.term_labels]
+        pairs = block.corr_pairs
+        table = _stats(_draws(idata, block.corr.name), [str(k) for k in range(len(pairs))])
+        table.index = pd.MultiIndex.from_tuples(
+            [(group, terms[i], terms[j]) for i, j in pairs], names=["group", "term1", "term2"]
+        )
+        parts.append(table)
+    if not parts:
+        return pd.DataFrame(
+            columns=list(STATS),
+            index=pd.MultiIndex.from_tuples([], names=["group", "term1", "term2"]),
+        )
+    return pd.concat(parts)
+
+
+def _level_index(schema: Schema, block: BlockIR) -> pd.Index:
+    """The block's levels in the order of its effects: level values, or (g1, g2) tuples."""
+    grouping = schema.groupings[block.block.factors]
+    factors = list(grouping.factors)
+    index: pd.Index
+    if block.layout == "single":
+        index = pd.Index(list(grouping.levels[0]), name=factors[0])
+    elif block.layout == "dense":
+        index = pd.MultiIndex.from_product([list(lv) for lv in grouping.levels], names=factors)
+    else:
+        arrays = [
+            [grouping.levels[j][code] for code in grouping.cells[:, j].tolist()]
+            for j in range(len(factors))
+        ]
+        index = pd.MultiIndex.from_arrays(arrays, names=factors)
+    return index
+
+
+def ranef(ir: ModelIR, schema: Schema, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
+    """Per grouping (``"Subject"``, ``"group:color"``), level × term summaries of the group effects.
+
+    Columns are ``(stat, term)`` with stats mean, sd, eti_5%, eti_95%, so ``ranef(...)["Subject"]["mean"]``
+    is the level × term table of posterior means. Blocks of a distributional parameter over the same
+    grouping add columns ``sigma_<term>``. ``schema`` gives the level labels of each grouping.
+    """
+    columns: dict[str, dict[tuple[str, str], np.ndarray]] = {}
+    indexes: dict[str, pd.Index] = {}
+    for predictor, block in _blocks(ir):
+        values = _draws(idata, block.r.name)
+        chains, draws = values.shape[:2]
+        effects = values.reshape(chains, draws, block.n_levels, block.size)
+        key = _grouping(block)
+        indexes.setdefault(key, _level_index(schema, block))
+        table = columns.setdefault(key, {})
+        for j, term in enumerate(block.term_labels):
+            stats = _stats(effects[..., j], list(range(block.n_levels)), convergence=False)
+            for stat in stats.columns:
+                table[(str(stat), _term_label(predictor, term))] = stats[stat].to_numpy()
+    out: dict[str, pd.DataFrame] = {}
+    for key, table in columns.items():
+        order = sorted(table, key=lambda c: STATS.index(c[0]))  # stable: terms keep their order
+        frame = pd.DataFrame({c: table[c] for c in order}, index=indexes[key])
+        frame.columns = pd.MultiIndex.from_tuples(order, names=["stat", "term"])
+        out[key] = frame
+    return out
+
+
+# -- the printed summary ----------------------------------------------------------------------------
+
+
+def _fmt_table(table: pd.DataFrame) -> str:
+    shown = table.copy()
+    if "ess_bulk" in shown:
+        shown["ess_bulk"] = shown["ess_bulk"].map(lambda v: "" if np.isnan(v) else f"{v:.0f}")
+    if "r_hat" in shown:
+        shown["r_hat"] = shown["r_hat"].map(lambda v: "" if np.isnan(v) else f"{v:.3f}")
+    text = shown.to_string(float_format=lambda v: f"{v:.4g}", na_rep="")
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+def _groups_line(ir: ModelIR) -> str:
+    seen: dict[str, str] = {}
+    for _, block in _blocks(ir):
+        key = _grouping(block)
+        if key in seen:
+            continue
+        if block.layout == "single":
+            seen[key] = f"{key} ({block.n_levels} levels)"
+        else:
+            seen[key] = (
+                f"{key} ({block.n_cells_observed} observed cells, {block.layout} layout "
+                f"with {block.n_levels} levels)"
+            )
+    return "; ".join(seen.values()) if seen else "none"
+
+
+def _n_observations(ir: ModelIR, design: Design, streamed: bool) -> int:
+    """Rows the model was fitted to (a streamed model counts them in its sufficient statistics)."""
+    reduced = ir.suffstats
+    if streamed and reduced is not None:
+        return int(reduced.n_rows)
+    return design.n
+
+
+def _fit_line(idata: xr.DataTree) -> str:
+    attrs = read_group(idata).attrs
+    method = attrs.get("hiermod_method", "nuts")
+    chains = read_group(idata).sizes["chain"]
+    draws = read_group(idata).sizes["draw"]
+    seconds = attrs.get("hiermod_seconds")
+    took = f" in {float(seconds):.1f} s" if seconds is not None else ""
+    if method == "nuts":
+        sampler = attrs.get("hiermod_sampler", "pymc")
+        tune = attrs.get("hiermod_tune", attrs.get("tuning_steps", "?"))
+        return f"NUTS ({sampler}): {chains} chains × {draws} draws after {tune} tuning steps{took}"
+    if method == "map":
+        return f"posterior mode (MAP), one point{took}: no uncertainty"
+    return f"{method} approximation: {draws} draws{took}"
+
+
+def summary(ir: ModelIR, design: Design, idata: xr.DataTree, *, streamed: bool = False) -> str:
+    """The whole fit as text: formula, family, data, effects, variance components, diagnostics.
+
+    ``design`` is the data the model was compiled from (``streamed``: its last chunk; the rows are
+    then counted by the sufficient statistics).
+    """
+    lines = [
+        f"Formula: {ir.formula}",
+        f"Family:  {ir.likelihood.family} (link: {ir.likelihood.link})",
+        f"Data:    {_n_observations(ir, design, streamed)} observations; "
+        f"groups: {_groups_line(ir)}",
+        f"Fit:     {_fit_line(idata)}",
+        "",
+        f"Population-level effects (eti: {INTERVAL:.0%} equal-tailed interval):",
+        _fmt_table(fixef(ir, idata)),
+    ]
+    vc = varcorr(ir, idata)
+    if len(vc):
+        corr_cols = [c for c in vc.columns if str(c).startswith("corr[")]
+        lines += ["", "Group-level standard deviations and residual sd:"]
+        lines.append(_fmt_table(vc.drop(columns=corr_cols)))
+        corr = correlations(ir, idata)
+        if len(corr):
+            lines += ["", "Group-level correlations:", _fmt_table(corr)]
+    for predictor in ir.predictors[1:]:
+        lines += [
+            "",
+            f"Distributional parameter {predictor.dpar} ({predictor.link} link): population effects",
+        ]
+        table = fixef(ir, idata, predictor.dpar)
+        table.index = [f"{predictor.dpar}_{label}" for label in table.index]
+        lines.append(_fmt_table(table))
+    others = [c for c in ir.constants if isinstance(c, ConstantIR) and c.dpar != "sigma"]
+    if others:
+        values = np.concatenate([_as_matrix(_draws(idata, c.param.name)) for c in others], axis=2)
+        lines += [
+            "",
+            "Family parameters:",
+            _fmt_table(_stats(values, [c.param.name for c in others])),
+        ]
+    lines += ["", f"Sampler diagnostics: {diagnose(idata, unchecked(ir)).line()}"]
+    return "\n".join(lines)

@@ -1,0 +1,332 @@
+"""ModelIR: the backend-neutral plan of a model, between the design and PyMC (or source text).
+
+The IR says *what* the model is — coords, data containers, parameters with dims and priors, how each
+linear predictor is assembled, the likelihood — in semantic pieces (a population part, a group block, a
+constant parameter) rather than in PyMC calls. :mod:`hiermod.output.build` turns it into a ``pm.Model`` and
+:mod:`hiermod.output.source` into Python source, one small function per piece in each; the tests check that both
+honour :meth:`ModelIR.parameters`, the contract every output must match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from hiermod.formula.terms import Block
+from hiermod.plan.priors import Prior, ResolvedPrior
+
+__all__ = [
+    "BlockIR",
+    "CollapsedIR",
+    "ConstantIR",
+    "Contribution",
+    "DataSpec",
+    "LikelihoodIR",
+    "ModelIR",
+    "ParamSpec",
+    "PopulationIR",
+    "PopulationTerm",
+    "PredictorIR",
+    "SuffStatsIR",
+]
+
+Role = Literal[
+    "intercept",  # Intercept of a linear predictor
+    "coefficients",  # b: population-level slopes
+    "group_sd",  # sd of group-level effects
+    "group_cholesky",  # packed Cholesky factor (LKJCholeskyCov)
+    "group_corr",  # correlation matrix (deterministic)
+    "group_offsets",  # z: standard-normal offsets (non-centred)
+    "group_effects",  # r: the group-level effects (deterministic, or free when centred)
+    "group_coefficients",  # beta = population value + r: free when centred on the population
+    "auxiliary",  # a constant distributional parameter: sigma, nu, alpha, phi
+    "predictor",  # a distributional parameter computed from its formula (deterministic)
+]
+
+Layout = Literal["single", "dense", "observed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """One named model variable: the contract unit.
+
+    ``free`` is False for deterministics (``r_g``, ``corr_g``, ``sigma`` computed per row, …).
+    ``source`` is the formula term it implements (``"(1 + x | g)"``, ``"x1"``, ``"sigma"``).
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    role: Role
+    dpar: str
+    source: str
+    prior: Prior | None = None
+    free: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DataSpec:
+    """A ``pm.Data`` container: its name, dims and what it holds."""
+
+    name: str
+    dims: tuple[str, ...]
+    role: str  # "response", "X", "Z", "index", "offset", "trials", "weights", "se"
+    description: str
+    dtype: str = "float64"
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationIR:
+    """``Intercept + X @ b`` of one linear predictor (either part may be absent)."""
+
+    intercept: ParamSpec | None
+    coefficients: ParamSpec | None
+    X: str | None  # data container name
+    coef_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationTerm:
+    """A population parameter, or one element of it: ``Intercept`` or ``b[2]``."""
+
+    param: str
+    element: int | None = None
+
+    def __str__(self) -> str:
+        return self.param if self.element is None else f"{self.param}[{self.element}]"
+
+
+@dataclass(frozen=True, slots=True)
+class BlockIR:
+    """One group block: non-centred, ``r = z @ chol.T`` (correlated) or ``r = z * sd``; or centred.
+
+    Centred, the sampler works on each level's coefficients ``beta ~ MvNormal(m, chol)`` (or
+    ``Normal(m, sd)``), where ``m`` holds the population parameters of the block's terms (``means``:
+    ``Intercept``, ``b[k]``, or 0 for a term without one), and ``r = beta - m``; when no term has a
+    population parameter, ``r ~ MvNormal(0, chol)`` itself is free and ``beta`` is None.
+
+    Layouts: ``single`` — one grouping column, r has dims (g[, term]); ``observed`` — a grouping
+    interaction over its observed cells, one dim ``g1__g2``; ``dense`` — the full product, dims
+    ``(g1, g2[, term])``. Rows gather their effects with one flat cell index per block (``index``),
+    1-D gathers on 1-D vectors, one per effect (DESIGN.md §3).
+    """
+
+    block: Block
+    stem: str
+    layout: Layout
+    layout_reason: str
+    level_dims: tuple[str, ...]
+    term_dim: str | None  # None when the block has a single effect
+    term_labels: tuple[str, ...]
+    intercept: bool
+    correlated: bool
+    sd: ParamSpec
+    chol: ParamSpec | None
+    corr: ParamSpec | None
+    z: ParamSpec | None  # None when centred
+    r: ParamSpec
+    index: str  # data container: each row's flat cell index
+    Z: str | None  # data container for the non-intercept effect columns, (obs, n_slopes)
+    lkj_eta: float = 2.0
+    n_cells_observed: int = 0
+    centered: bool = False
+    centered_reason: str = ""
+    beta: ParamSpec | None = None  # centred on the population: the free level coefficients
+    means: tuple[PopulationTerm | None, ...] = ()  # per term, what beta is centred on
+
+    @property
+    def size(self) -> int:
+        return len(self.term_labels)
+
+    @property
+    def corr_pairs(self) -> tuple[tuple[int, int], ...]:
+        """The (i, j), i < j, term pairs whose correlations ``corr`` stores, in its order.
+
+        The upper triangle row by row, as ``np.triu_indices(k, 1)``: for terms (Intercept, x, z)
+        the pairs (Intercept, x), (Intercept, z), (x, z). The diagonal is not stored: it is 1.
+        """
+        rows, cols = np.triu_indices(self.size, 1)
+        return tuple(zip(rows.tolist(), cols.tolist(), strict=True))
+
+    @property
+    def n_levels(self) -> int:
+        return int(np.prod(self.r.shape[: len(self.level_dims)]))
+
+
+@dataclass(frozen=True, slots=True)
+class PredictorIR:
+    """A distributional parameter computed row-wise from its formula: ``link⁻¹(eta)``."""
+
+    dpar: str
+    link: str
+    population: PopulationIR
+    blocks: tuple[BlockIR, ...]
+    offset: str | None  # data container name
+    name: str  # the PyMC name when stored (``mu`` is not stored; ``sigma`` per row is)
+    store: bool  # whether to keep it as a Deterministic with dims obs
+
+    def data_names(self) -> list[str]:
+        """The data containers this predictor reads (design matrices, indices, offset)."""
+        names = [self.population.X, self.offset]
+        for block in self.blocks:
+            names += [block.index, block.Z]
+        return [n for n in names if n is not None]
+
+    def with_data(self, renamed: Mapping[str, str]) -> PredictorIR:
+        """The same predictor (same parameters) reading other containers, e.g. cell-level copies."""
+
+        def new(name: str | None) -> str | None:
+            return renamed.get(name, name) if name is not None else None
+
+        population = replace(self.population, X=new(self.population.X))
+        blocks = tuple(
+            replace(b, index=renamed.get(b.index, b.index), Z=new(b.Z)) for b in self.blocks
+        )
+        return replace(self, population=population, blocks=blocks, offset=new(self.offset))
+
+
+@dataclass(frozen=True, slots=True)
+class ConstantIR:
+    """A distributional parameter without a formula: one scalar with a prior (``sigma``)."""
+
+    dpar: str
+    param: ParamSpec
+
+
+@dataclass(frozen=True, slots=True)
+class LikelihoodIR:
+    """The observed variable and where each distributional parameter comes from."""
+
+    family: str
+    link: str
+    name: str  # the observed variable's name (the response column, as an identifier)
+    observed: str  # data container of the response
+    dpars: tuple[tuple[str, PredictorIR | ConstantIR | str], ...]  # str: a data container (se)
+    trials: str | None = None
+    weights: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One parameter's share of a feature's coefficient in every cell (see :class:`SuffStatsIR`).
+
+    ``kind``: ``intercept`` (the scalar ``Intercept``), ``coefficient`` (``b[element]``), ``effect``
+    (effect ``element`` of block ``param``, gathered per cell through ``cell_map``) or ``offset``
+    (the fixed coefficient 1 of an offset column).
+    """
+
+    feature: int
+    kind: Literal["intercept", "coefficient", "effect", "offset"]
+    param: str | None = None
+    element: int | None = None
+    cell_map: str | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SuffStatsIR:
+    """A Gaussian likelihood through per-cell sufficient statistics (DESIGN.md §3).
+
+    Rows are grouped into cells within which every coefficient and sigma are constant. With the
+    features ``w`` of a row (the distinct columns of X and of the blocks' Z) and the cell's coefficient
+    vector ``theta_c``::
+
+        sum_i log N(y_i | w_i . theta_c, sigma_c)
+          = -n_c log sigma_c - n_c/2 log(2 pi) - (S_yy - 2 theta_c . S_wy + theta_c' S_ww theta_c) / (2 sigma_c^2)
+
+    so each evaluation costs O(cells × features²) instead of O(rows × features). Same posterior.
+    """
+
+    cell_dim: str
+    feature_dim: str
+    features: tuple[str, ...]
+    n: str  # data: rows per cell
+    yy: str  # data: sum of y^2 per cell
+    wy: str  # data: sum of w y per cell, (cell, feature)
+    ww: str  # data: sum of w w' per cell, (cell, feature, feature)
+    contributions: tuple[Contribution, ...]
+    sigma: PredictorIR | ConstantIR  # sigma per cell (a cell-level predictor) or one constant
+    data: tuple[DataSpec, ...]
+    reason: str
+    n_rows: int
+    coords: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.features)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CollapsedIR:
+    """Rows with identical predictors merged into counts (bernoulli, binomial, poisson).
+
+    Within a cell every row has the same mean, so with ``n`` rows (or summed trials) and ``k`` summed
+    successes (or counts) per cell::
+
+        bernoulli / binomial:  sum_i log p(y_i) = k log p + (n - k) log(1 - p) + constant
+        poisson:               sum_i log p(y_i) = k log mu - n mu + constant
+
+    ``constant`` (the binomial coefficients, ``-sum log y_i!``) does not depend on the parameters; it
+    is added back so the log-likelihood equals the row-wise one exactly. Same posterior, fewer rows.
+    """
+
+    cell_dim: str
+    mu: PredictorIR  # the mean's predictor reading cell-level copies of its data (same parameters)
+    n: str  # data: rows per cell (bernoulli, poisson) or summed trials (binomial)
+    k: str  # data: summed response per cell
+    constant: float
+    data: tuple[DataSpec, ...]
+    reason: str
+    n_rows: int
+    coords: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModelIR:
+    """The whole plan. ``data_values`` holds the arrays (kept out of the plan's identity)."""
+
+    coords: dict[str, tuple[object, ...]]
+    data: tuple[DataSpec, ...]
+    predictors: tuple[PredictorIR, ...]
+    constants: tuple[ConstantIR, ...]
+    likelihood: LikelihoodIR
+    formula: str
+    data_values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    priors: tuple[ResolvedPrior, ...] = ()
+    suffstats: SuffStatsIR | None = None
+    collapsed: CollapsedIR | None = None
+
+    def parameters(self) -> tuple[ParamSpec, ...]:
+        """Every named model variable in build order: the contract of every output."""
+        out: list[ParamSpec] = []
+        for predictor in self.predictors:
+            pop = predictor.population
+            out.extend(p for p in (pop.intercept, pop.coefficients) if p is not None)
+            for block in predictor.blocks:
+                parts = (block.sd, block.chol, block.corr, block.z, block.beta, block.r)
+                out.extend(p for p in parts if p)
+        out.extend(c.param for c in self.constants)
+        for predictor in self.predictors:
+            if predictor.store:
+                out.append(
+                    ParamSpec(
+                        predictor.name,
+                        ("obs",),
+                        (len(self.coords["obs"]),),
+                        "predictor",
+                        predictor.dpar,
+                        f"{predictor.dpar} ~ …",
+                        free=False,
+                    )
+                )
+        return tuple(out)
+
+    def free_parameters(self) -> tuple[ParamSpec, ...]:
+        return tuple(p for p in self.parameters() if p.free)
+
+    def predictor(self, dpar: str) -> PredictorIR | None:
+        return next((p for p in self.predictors if p.dpar == dpar), None)

@@ -1,0 +1,371 @@
+"""Design → :class:`~hiermod.plan.ir.ModelIR`: names, dims, layouts, parameterisation and priors.
+
+Decisions made here, each visible in the IR (and so in the source and the graph):
+
+* **Layout of a grouping interaction** ``(e | g1:g2)``: ``dense`` gives the effects dims
+  ``(g1, g2, term)`` — the layout a PyMC user writes by hand (the forum thread in ``shared/context``) —
+  and ``observed`` gives one dim over the observed (g1, g2) cells, as lme4 does. Rule for
+  ``layout="auto"``: dense when at least half of all combinations are observed (crossed designs such
+  as 50 groups × 4 colours, where nearly every cell has data), observed otherwise (nested labels such as
+  county:house, where the product is mostly empty and would add thousands of parameters that only
+  the prior informs). Example: 50 × 4 = 200 combinations, 200 observed → dense; 85 counties × 900
+  houses = 76,500 combinations, 919 observed → observed. ``layout="dense"``/``"observed"`` or a dict
+  ``{"group:color": "observed"}`` overrides.
+* **Parameterisation**: non-centred by default, ``r = z @ chol.T`` with an LKJ prior on the
+  correlation for ``(e | g)`` blocks of two or more effects, ``r = z * sd`` for ``(e || g)`` and
+  single-effect blocks. ``centered=True`` (or ``{"group:color": True}``) makes each level's
+  coefficients the parameters, ``beta ~ MvNormal([Intercept, b…], chol)`` with ``r = beta - […]``:
+  better when every level has much data (see :func:`~hiermod.plan.lower_blocks.centered_for` and
+  :func:`~hiermod.plan.lower_blocks.block_means`).
+* **Default priors**: see :mod:`hiermod.plan.priors`.
+
+Group blocks are lowered by :mod:`hiermod.plan.lower_blocks`; this module lowers the population
+terms, the constant parameters and the likelihood, and attaches the priors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from hiermod.data.design import DataMoments, Design, FormulaDesign
+from hiermod.data.families import Family
+from hiermod.errors import FamilyError, FormulaError
+from hiermod.plan.ir import (
+    ConstantIR,
+    LikelihoodIR,
+    ModelIR,
+    ParamSpec,
+    PopulationIR,
+    PredictorIR,
+)
+from hiermod.plan.lower_blocks import (
+    DENSE_THRESHOLD,
+    PlanBuilder,
+    block_means,
+    centered_for,
+    layout_for,
+    lower_block,
+)
+from hiermod.plan.names import identifier
+from hiermod.plan.priors import Prior, PriorSlot, ResolvedPrior, resolve_priors, safe_sd
+
+__all__ = ["DENSE_THRESHOLD", "LowerOptions", "lower"]
+
+
+@dataclass(frozen=True, slots=True)
+class LowerOptions:
+    """User choices that shape the IR (everything else comes from the design)."""
+
+    link: str
+    priors: Mapping[str, Prior | str] | None = None
+    layout: str | Mapping[str, str] = "auto"
+    centered: bool | Mapping[str, bool] = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Scale:
+    """Location and scale of the response on the link scale, for default priors."""
+
+    center: float
+    scale: float
+    data_scaled: bool  # whether the scale came from the data (gaussian-like) or is 1
+
+
+def _response_scale(
+    design: Design, family: Family, link: str, moments: DataMoments | None
+) -> _Scale:
+    data_scaled = (family.name in ("gaussian", "student_t") and link == "identity") or (
+        family.name == "lognormal"
+    )
+    if not data_scaled:
+        return _Scale(0.0, 1.0, False)
+    if moments is not None:
+        return _Scale(moments.response[0], moments.response[1], True)
+    y = design.y
+    if y is None or y.size == 0:
+        return _Scale(0.0, 1.0, False)
+    y = np.log(y) if family.name == "lognormal" else y
+    return _Scale(float(np.mean(y)), safe_sd(y), True)
+
+
+def _noise_scale(design: Design, family: Family, moments: DataMoments | None) -> float | None:
+    """The sd of the response on sigma's scale (log y for lognormal), whatever the link of mu.
+
+    sigma is on the response scale even when mu has a log link (``gaussian``, ``link="log"``), so its
+    default priors use sd(y) there too. ``None`` without a response, or for families without sigma.
+    """
+    if "sigma" not in family.auxiliary:
+        return None
+    if moments is not None:
+        return moments.response[1]
+    y = design.y
+    if y is None or y.size == 0:
+        return None
+    return safe_sd(np.log(y) if family.name == "lognormal" else y)
+
+
+def _compact(values: np.ndarray) -> float | tuple[float, ...]:
+    """One number when every element is the same (``normal(0, 2.5)``), else the vector."""
+    return float(values[0]) if np.all(values == values[0]) else tuple(values.tolist())
+
+
+def _intercept_columns(fd: FormulaDesign) -> list[int]:
+    """The columns of the first term whose indicators sum to one in every row, if any.
+
+    Without an intercept, R's coding gives the first categorical term one indicator per level
+    (``0 + f``: f[a], f[b], f[c]); those columns together are the intercept, level by level.
+    """
+    terms = list(dict.fromkeys(fd.coef_terms))
+    for term in terms:
+        columns = [j for j, t in enumerate(fd.coef_terms) if t == term]
+        block = fd.X[:, columns]
+        if np.isin(block, (0.0, 1.0)).all() and (block.sum(axis=1) == 1).all():
+            return columns
+    return []
+
+
+class _Lowering(PlanBuilder):
+    """One lowering run: the plan so far (:class:`PlanBuilder`) and the rules for population terms,
+    default priors and constant parameters."""
+
+    def __init__(
+        self, design: Design, family: Family, options: LowerOptions, moments: DataMoments | None
+    ) -> None:
+        self.family = family
+        self.options = options
+        self.link = family.check_link(options.link if options.link else None)
+        super().__init__(design, moments)
+        self.scale = _response_scale(design, family, self.link, moments)
+        self.noise = _noise_scale(design, family, moments)
+        self.used_layout_keys: set[str] = set()
+        self.used_centered_keys: set[str] = set()
+
+    # -- the pieces ----------------------------------------------------------------------------
+
+    def population(self, fd: FormulaDesign, prefix: str) -> PopulationIR:
+        intercept = None
+        if fd.intercept:
+            name = self.namer.claim(f"{prefix}Intercept")
+            intercept = ParamSpec(name, (), (), "intercept", fd.dpar, "1")
+            self.slots.append(PriorSlot(name, (name,), self._intercept_prior(fd.dpar), "real"))
+        coefficients = None
+        x_name = None
+        if fd.X.shape[1]:
+            coef_dim = self.add_dim(f"{prefix}coef", fd.coef_labels)
+            x_name = self.add_data(
+                f"{prefix}X", fd.X, ("obs", coef_dim), "X", "population-level design matrix"
+            )
+            name = self.namer.claim(f"{prefix}b")
+            source = " + ".join(dict.fromkeys(fd.coef_terms))
+            coefficients = ParamSpec(
+                name, (coef_dim,), (fd.X.shape[1],), "coefficients", fd.dpar, source
+            )
+            scale = self._slope_scale(fd.dpar)
+            sds = self.column_sds(("X", fd.dpar, -1), fd.X)
+            location = np.zeros(fd.X.shape[1])
+            spread = 2.5 * scale / sds
+            if not fd.intercept:
+                # Indicator columns that replace the intercept (y ~ 0 + f, sigma ~ 0 + g:c) are
+                # intercepts, one per level: they get the intercept's location and scale.
+                columns = _intercept_columns(fd)
+                center, width = self._intercept_location(fd.dpar)
+                location[columns], spread[columns] = center, width
+            self.slots.append(
+                PriorSlot(
+                    name,
+                    (name,),
+                    Prior("normal", _compact(location), _compact(spread)),
+                    "real",
+                    fd.coef_labels,
+                )
+            )
+        return PopulationIR(intercept, coefficients, x_name, fd.coef_labels)
+
+    def _intercept_location(self, dpar: str) -> tuple[float, float]:
+        """Location and scale of an intercept of ``dpar`` on its link scale."""
+        prior = dict(self._intercept_prior(dpar).params)
+        return float(prior["mu"]), float(prior["sigma"])  # type: ignore[arg-type]
+
+    def _intercept_prior(self, dpar: str) -> Prior:
+        if dpar == "mu":
+            if self.scale.data_scaled:
+                return Prior("student_t", 3.0, self.scale.center, 2.5 * self.scale.scale)
+            return Prior("student_t", 3.0, 0.0, 2.5)
+        if dpar == "sigma" and self.noise is not None:
+            return Prior("normal", float(np.log(self.noise)), 1.5)
+        return Prior("normal", 0.0, 2.5)
+
+    def _slope_scale(self, dpar: str) -> float:
+        if dpar == "mu" and self.scale.data_scaled:
+            return self.scale.scale
+        return 1.0 if dpar == "mu" else 0.4  # 2.5 * 0.4 = 1: normal(0, 1/sd(x)) on the log scale
+
+    def _group_sd_scale(self, dpar: str) -> float:
+        return self.scale.scale if dpar == "mu" and self.scale.data_scaled else 1.0
+
+    def predictor(self, fd: FormulaDesign) -> PredictorIR:
+        prefix = "" if fd.dpar == "mu" else f"{identifier(fd.dpar)}_"
+        population = self.population(fd, prefix)
+        taken: set[str] = set()
+        absorbed: set[str] = set()  # population parameters a centred block is centred on
+        blocks = []
+        for position, bd in enumerate(fd.blocks):
+            centring = centered_for(bd, self.options.centered, self.used_centered_keys)
+            means = block_means(bd, fd, population, absorbed) if centring[0] else ()
+            layout = layout_for(bd, self.options.layout, self.used_layout_keys)
+            scale = self._group_sd_scale(fd.dpar)
+            blocks.append(
+                lower_block(
+                    self, bd, prefix, fd.dpar, taken, position, layout, centring, means, scale
+                )
+            )
+        offset = None
+        if fd.offset is not None:
+            offset = self.add_data(
+                f"{prefix}offset", fd.offset, ("obs",), "offset", "sum of offset() terms"
+            )
+        link = self.link if fd.dpar == "mu" else "log"
+        return PredictorIR(fd.dpar, link, population, tuple(blocks), offset, fd.dpar, store=False)
+
+    def constant(self, dpar: str) -> ConstantIR:
+        name = self.namer.claim(dpar)
+        if dpar in ("sigma",):
+            default = Prior("exponential", 1.0 / (self.noise or 1.0))
+        else:
+            default = Prior("gamma", 2.0, 0.1)
+        self.slots.append(PriorSlot(name, (name,), default, "positive"))
+        return ConstantIR(dpar, ParamSpec(name, (), (), "auxiliary", dpar, dpar))
+
+
+def lower(
+    design: Design, family: Family, options: LowerOptions, moments: DataMoments | None = None
+) -> ModelIR:
+    """Plan the model for ``design``; see the module docstring for the rules.
+
+    ``moments`` replaces the data summaries behind default priors when ``design`` holds only part of
+    the rows (streaming, :mod:`hiermod.data.stream`).
+    """
+    run = _Lowering(design, family, options, moments)
+    schema = design.schema
+    formula = schema.formula
+    for name, dformula in formula.dpars.items():
+        if name not in family.auxiliary:
+            span = dformula.response.span if dformula.response is not None else None
+            allowed = ", ".join(family.auxiliary) or "none"
+            raise FamilyError(
+                f"the {family.name} family has no parameter {name!r}",
+                formula.text,
+                span,
+                hint=f"its distributional parameters are: {allowed}",
+            )
+    if design.se is not None and ("sigma" not in family.auxiliary or "sigma" in formula.dpars):
+        raise FamilyError(
+            "se() gives a known standard error: it needs a family with sigma and no sigma formula",
+            formula.text,
+            formula.main.response.span if formula.main.response is not None else None,
+        )
+
+    response = formula.main.lhs_name or "y"
+    run.add_dim("obs", tuple(int(i) for i in design.rows))
+    y_name = identifier(response)
+    run.namer.taken.add(y_name)
+    observed = run.add_data(
+        f"{y_name}_data", _response_values(design), ("obs",), "response", f"the response {response}"
+    )
+
+    predictors = [run.predictor(fd) for fd in design.formulas]
+    dpars: list[tuple[str, PredictorIR | ConstantIR | str]] = [("mu", predictors[0])]
+    constants: list[ConstantIR] = []
+    for dpar in family.auxiliary:
+        found = next((p for p in predictors if p.dpar == dpar), None)
+        if found is not None:
+            dpars.append((dpar, found))
+        elif dpar == "sigma" and design.se is not None:
+            se_name = run.add_data("se", design.se, ("obs",), "se", "known standard errors, se()")
+            dpars.append((dpar, se_name))
+        else:
+            constant = run.constant(dpar)
+            constants.append(constant)
+            dpars.append((dpar, constant))
+    trials = weights = None
+    if design.trials is not None:
+        trials = run.add_data("trials", design.trials, ("obs",), "trials", "binomial trials()")
+    if design.weights is not None:
+        weights = run.add_data(
+            "weights", design.weights, ("obs",), "weights", "likelihood weights()"
+        )
+    if isinstance(options.layout, Mapping):
+        unknown = set(options.layout) - run.used_layout_keys
+        if unknown:
+            raise ValueError(f"layout names groupings that are not in the model: {sorted(unknown)}")
+    if isinstance(options.centered, Mapping):
+        unknown = set(options.centered) - run.used_centered_keys
+        if unknown:
+            raise ValueError(
+                f"centered names groupings that are not in the model: {sorted(unknown)}"
+            )
+
+    # Defaults to 4 significant digits: the same prior for any purpose, and readable in the
+    # priors table and the generated source.
+    slots = [replace(slot, default=slot.default.rounded(4)) for slot in run.slots]
+    resolved = resolve_priors(slots, options.priors)
+    predictors = [_with_priors(p, resolved) for p in predictors]
+    constants = [ConstantIR(c.dpar, _attach(c.param, resolved)) for c in constants]
+    by_dpar = {p.dpar: p for p in predictors} | {c.dpar: c for c in constants}
+    dpars = [(name, by_dpar.get(name, value)) for name, value in dpars]
+    likelihood = LikelihoodIR(
+        family=family.name,
+        link=run.link,
+        name=y_name,
+        observed=observed,
+        dpars=tuple(dpars),
+        trials=trials,
+        weights=weights,
+    )
+    return ModelIR(
+        coords=run.coords,
+        data=tuple(run.data),
+        predictors=tuple(predictors),
+        constants=tuple(constants),
+        likelihood=likelihood,
+        formula=str(formula),
+        data_values=run.values,
+        priors=tuple(resolved.values()),
+    )
+
+
+def _response_values(design: Design) -> np.ndarray:
+    if design.y is None:
+        raise FormulaError(
+            "the model formula needs a response",
+            design.schema.formula.text,
+            design.schema.formula.main.span,
+            hint="write it before '~', e.g. y ~ x",
+        )
+    return design.y
+
+
+def _attach(spec: ParamSpec, resolved: Mapping[str, ResolvedPrior]) -> ParamSpec:
+    found = resolved.get(spec.name)
+    return replace(spec, prior=found.prior) if found is not None else spec
+
+
+def _with_priors(predictor: PredictorIR, resolved: Mapping[str, ResolvedPrior]) -> PredictorIR:
+    """Put each resolved prior on its parameter (the LKJ prior of a block goes on its Cholesky factor)."""
+    pop = predictor.population
+    population = replace(
+        pop,
+        intercept=_attach(pop.intercept, resolved) if pop.intercept else None,
+        coefficients=_attach(pop.coefficients, resolved) if pop.coefficients else None,
+    )
+    blocks = []
+    for b in predictor.blocks:
+        chol, eta = b.chol, b.lkj_eta
+        if chol is not None and b.corr is not None:
+            lkj = resolved[b.corr.name].prior
+            chol, eta = replace(chol, prior=lkj), float(dict(lkj.params)["eta"])  # type: ignore[arg-type]
+        blocks.append(replace(b, sd=_attach(b.sd, resolved), chol=chol, lkj_eta=eta))
+    return replace(predictor, population=population, blocks=tuple(blocks))

@@ -1,0 +1,128 @@
+"""What ``repr(model)`` and the notebook view show: formula, blocks, parameters, priors.
+
+::
+
+    hiermod.Model: Reaction ~ 1 + Days + (1 + Days | Subject)
+      family: gaussian (link: identity); rows: 180
+      blocks:
+        (1 + Days | Subject)  mu; grouping Subject; effects Intercept, Days; correlated;
+            single layout (one grouping column); 18 levels, 18 observed cells
+      parameters:
+        name        dims                            shape  prior
+        Intercept                                   ()     student_t(3, 298.5, 140.8)
+        …
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from hiermod.plan.ir import BlockIR, ModelIR, ParamSpec
+
+__all__ = ["blocks_table", "overview_html", "overview_text", "parameters_table"]
+
+
+def _blocks(ir: ModelIR) -> list[tuple[str, BlockIR]]:
+    return [(p.dpar, b) for p in ir.predictors for b in p.blocks]
+
+
+def _prior(spec: ParamSpec) -> str:
+    if spec.role == "group_corr":  # the LKJ prior sits on the Cholesky factor
+        return ""
+    if spec.free and spec.role in ("group_coefficients", "group_effects"):  # centred blocks
+        return "centred: normal(mean, sd / chol)"
+    return (
+        str(spec.prior) if spec.prior is not None else ("(deterministic)" if not spec.free else "")
+    )
+
+
+def _parameterisation(block: BlockIR) -> str:
+    """``non-centred``, ``centred on 0`` or ``centred on Intercept, b[1]``."""
+    if not block.centered:
+        return "non-centred"
+    if block.beta is None:
+        return "centred on 0"
+    return "centred on " + ", ".join("0" if t is None else str(t) for t in block.means)
+
+
+def blocks_table(ir: ModelIR) -> pd.DataFrame:
+    """One row per group block: grouping, effects, layout and why, correlation, levels and cells."""
+    rows = [
+        {
+            "block": str(b.block),
+            "dpar": dpar,
+            "grouping": ":".join(b.block.factors),
+            "effects": ", ".join(b.term_labels),
+            "layout": b.layout,
+            "why": b.layout_reason,
+            "correlated": b.correlated,
+            "parameterisation": _parameterisation(b),
+            "levels": b.n_levels,
+            "observed cells": b.n_cells_observed,
+        }
+        for dpar, b in _blocks(ir)
+    ]
+    return pd.DataFrame(rows)
+
+
+def parameters_table(ir: ModelIR) -> pd.DataFrame:
+    """One row per parameter: dims, shape, free or not, and its prior."""
+    rows = [
+        {
+            "parameter": p.name,
+            "dims": ", ".join(p.dims),
+            "shape": p.shape,
+            "free": p.free,
+            "prior": _prior(p),
+        }
+        for p in ir.parameters()
+    ]
+    return pd.DataFrame(rows).set_index("parameter")
+
+
+def _head(ir: ModelIR, n_rows: int) -> list[str]:
+    lik = ir.likelihood
+    return [
+        f"hiermod.Model: {ir.formula}",
+        f"  family: {lik.family} (link: {lik.link}); rows: {n_rows}",
+    ]
+
+
+def overview_text(ir: ModelIR, n_rows: int) -> str:
+    """``repr(model)``: the plan ``ir`` of a model compiled from ``n_rows`` rows."""
+    lines = _head(ir, n_rows)
+    blocks = _blocks(ir)
+    if blocks:
+        lines.append("  blocks:")
+    for dpar, b in blocks:
+        kind = "correlated" if b.correlated else "independent"
+        lines.append(
+            f"    {b.block}  {dpar}; grouping {':'.join(b.block.factors)}; "
+            f"effects {', '.join(b.term_labels)}; {kind}; {_parameterisation(b)};"
+        )
+        lines.append(
+            f"        {b.layout} layout ({b.layout_reason}); {b.n_levels} levels, "
+            f"{b.n_cells_observed} observed cells"
+        )
+    params = ir.parameters()
+    table = [("name", "dims", "shape", "prior")] + [
+        (p.name, ", ".join(p.dims), str(p.shape), _prior(p)) for p in params
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    lines.append("  parameters:")
+    for row in table:
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
+        lines.append(f"    {'  '.join(cells)}  {row[3]}".rstrip())
+    return "\n".join(lines)
+
+
+def overview_html(ir: ModelIR, n_rows: int) -> str:
+    """The notebook view of a model: :func:`overview_text`'s head, then the tables."""
+    head = "<br>".join(html.escape(line.strip()) for line in _head(ir, n_rows))
+    parts = [f"<div><p><code>{head}</code></p>"]
+    if _blocks(ir):
+        parts.append(blocks_table(ir).to_html(index=False))
+    parts.append(parameters_table(ir).to_html())
+    return "".join(parts) + "</div>"
