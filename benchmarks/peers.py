@@ -987,6 +987,12 @@ def main() -> None:
             Job("warmup", tool, label, smallest.key, paths[smallest.key], options=opts)
             for tool, label, opts in tools(modes)
         ]
+        # Numba caches whole graphs: a few rows give hiermod's row-wise likelihood, so warm its
+        # reduced one (what it builds at 100k rows and more) too.
+        if suffstats_default() is not None:
+            path = paths[smallest.key]
+            options = {"suffstats": True}
+            warmups.append(Job("warmup", "hiermod", "hiermod", smallest.key, path, options=options))
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             list(pool.map(run, warmups))
         for kind, job in jobs:

@@ -100,13 +100,19 @@ def test_summary_has_every_parameter_and_no_warning(pooled, no_warnings) -> None
     assert not any(label.startswith("corr_g[Intercept, Intercept]") for label in table.index)
 
 
-def test_loo_and_compare_rank_the_pooled_model_first(pooled, plain, no_warnings) -> None:
+def test_loo_and_compare_rank_the_pooled_model_first(pooled, plain) -> None:
+    """The only warning allowed is ArviZ's Pareto-k diagnostic: it is about the user's fit (some
+    rows are influential for this posterior), not noise the library makes."""
     _, fit_pooled = pooled
     _, fit_plain = plain
-    loo = az.loo(fit_pooled)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loo = az.loo(fit_pooled)
+        ranking = az.compare({"pooled": fit_pooled, "plain": fit_plain})
     assert np.isfinite(loo.elpd)
-    ranking = az.compare({"pooled": fit_pooled, "plain": fit_plain})
     assert list(ranking.index) == ["pooled", "plain"]  # the data have group intercepts
+    others = [w for w in caught if "Pareto distribution" not in str(w.message)]
+    assert not others, [str(w.message) for w in others]
 
 
 PLOTS: dict[str, Callable[[xr.DataTree], Any]] = {

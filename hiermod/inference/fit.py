@@ -95,13 +95,13 @@ def _require(what: str, *, any_of: bool = False) -> str:
 def sampling_mode() -> Mode:
     """The PyTensor mode PyMC's NUTS compiles hiermod models with: Numba (``"NUMBA"``).
 
-    Measured on the benchmark models (``benchmarks/backends.py``, docs/performance.md): one
-    logp+gradient under Numba takes a third to two thirds of the time it takes under PyTensor's C
-    virtual machine (sleepstudy 0.017 vs 0.050 ms, the forum model at 100k rows through sufficient
-    statistics 0.10 vs 0.14 ms, row-wise 4.4 vs 6.4 ms), and its first compile on a cold cache is
-    shorter (10 s vs 39 s for sleepstudy). PyTensor 3 defaults to it as well; hiermod names it so
-    that a changed global default does not slow the sampler down. ``compile_kwargs={"mode": ...}``
-    passed to ``Model.fit`` still wins.
+    Measured on six benchmark models (``benchmarks/backends.py``, docs/performance.md): one
+    logp+gradient under Numba is 1.3–4.3× faster than under PyTensor's C virtual machine
+    (sleepstudy 0.017 vs 0.051 ms; the forum model at 100k rows row-wise 3.3 vs 6.4 ms), and its
+    first compile on an empty cache is about as long (30–65 s against 44–56 s; a few seconds
+    either way once cached). PyTensor 3 defaults to it as well; hiermod names it so that a changed
+    global default does not slow the sampler down. ``compile_kwargs={"mode": ...}`` passed to
+    ``Model.fit`` still wins.
     """
     mode: Mode = get_mode("NUMBA")
     return mode
