@@ -30,7 +30,7 @@ from hiermod.output.codegen import Chain, EmitError, Names, Seq, call, literal, 
 from hiermod.output.source_helpers import (
     HELPER_NAMES,
     complete_rows_source,
-    helper_source,
+    helper_sources,
     weighted_source,
 )
 from hiermod.output.source_model import emit_node
@@ -283,7 +283,7 @@ def test_comments_say_layout_pooling_and_parameterisation() -> None:
 
 def every_helper() -> str:
     """All helpers and variants in one module, so that unused ones are checked too."""
-    parts = [helper_source(name) for name in HELPER_NAMES]
+    parts = helper_sources(list(HELPER_NAMES))
     parts += [complete_rows_source(a, b) for a, b in ((True, True), (True, False), (False, True))]
     for dist, params in (("StudentT", ("nu", "mu", "sigma")), ("Binomial", ("n", "logit_p"))):
         parts.append(weighted_source(dist, params).replace("def weighted", f"def {dist}_weighted"))

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import hiermod as hm
+from hiermod.data.runtime import cell_codes
 from hiermod.datasets import correlated_slopes, forum_scenario
-from hiermod.plan.suffstats import SuffStatsError, combine_codes
+from hiermod.plan.suffstats import SuffStatsError
 from tests.support import assert_same_model
 
 
@@ -114,17 +115,17 @@ def test_statistics_by_hand() -> None:
     np.testing.assert_array_equal(values[ss.ww], [[[2, 3], [3, 5]], [[3, 4], [4, 10]]])
 
 
-def test_combine_codes() -> None:
+def test_cell_codes() -> None:
     a = np.array([2, 2, 1, 1, 2])
     b = np.array(["x", "y", "x", "x", "y"])
-    codes = combine_codes([a, b], 5)
+    codes = cell_codes([a, b], 5)
     assert codes.tolist() == [1, 2, 0, 0, 2]
     # Twelve columns whose product of cardinalities overflows int64: codes stay distinct and follow
     # the lexicographic order of the rows' value tuples.
     many = [(np.arange(10) * 7919) % m for m in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)]
     rows = list(zip(*many, strict=True))
     expected = [sorted(rows).index(row) for row in rows]
-    assert combine_codes(many, 10).tolist() == expected
+    assert cell_codes(many, 10).tolist() == expected
 
 
 # -- collapsed counts for bernoulli / binomial / poisson ---------------------------------------------

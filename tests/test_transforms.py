@@ -9,7 +9,8 @@ from scipy.interpolate import BSpline
 
 import hiermod as hm
 from hiermod.data.columns import column_kind, factorize, missing_mask, observed_cells
-from hiermod.data.transforms import Evaluator, bs_apply, bs_fit, poly_apply, poly_fit
+from hiermod.data.runtime import poly_basis as poly_apply
+from hiermod.data.transforms import Evaluator, bs_apply, bs_fit, poly_fit
 from hiermod.errors import DataError
 from hiermod.formula.syntax import Call
 from hiermod.warnings import DataWarning

@@ -24,7 +24,6 @@ from hiermod.data.columns import (
     argument,
     check_columns,
     column_kind,
-    encode,
     factorize,
     find_level,
     kept_rows,
@@ -44,6 +43,7 @@ from hiermod.data.design import (
     term_codings,
 )
 from hiermod.data.families import Family, get_family
+from hiermod.data.runtime import level_codes
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span
 from hiermod.formula.syntax import Call, Name
@@ -203,7 +203,7 @@ class _Binder:
                         value.span,
                     )
                 stored = ColumnSchema(label, "categorical", levels, levels[0])
-            codes = encode(series, stored.levels)
+            codes = level_codes(series, stored.levels)
             if (codes < 0).any():
                 raise self.rows.unseen(f"response {label!r}", value.name, codes, value.span)
             y = codes.astype(np.float64)
@@ -264,7 +264,7 @@ class _Rows:
         if name not in self._codes:
             series = self.frame[name]
             self._codes[name] = (
-                factorize(series) if levels is None else (encode(series, levels), levels)
+                factorize(series) if levels is None else (level_codes(series, levels), levels)
             )
         return self._codes[name]
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from hiermod.data.runtime import cell_positions
 from hiermod.errors import DataError
 from hiermod.formula.functions import closest
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, String, UnaryMinus
@@ -26,7 +27,6 @@ __all__ = [
     "check_columns",
     "column_kind",
     "data_names",
-    "encode",
     "factorize",
     "find_level",
     "kept_rows",
@@ -63,13 +63,6 @@ def factorize(series: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
     """
     codes, uniques = pd.factorize(series, sort=True)
     return codes.astype(np.int64, copy=False), tuple(_python(v) for v in uniques.tolist())
-
-
-def encode(series: pd.Series, levels: tuple[Any, ...]) -> np.ndarray:
-    """Codes of ``series`` in a stored level table; ``-1`` for a value not in it."""
-    mixed = len({type(v) for v in levels}) > 1
-    index = pd.Index(list(levels), dtype=object if mixed else None)
-    return np.asarray(index.get_indexer(series), dtype=np.int64)
 
 
 def used_columns(
@@ -175,8 +168,7 @@ def lookup_cells(cells: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
     """Each row's index into the fitted ``cells``; -1 for an unseen level or a new combination."""
     if len(codes) == 1:
         return codes[0].copy()
-    known = pd.MultiIndex.from_arrays([cells[:, j] for j in range(cells.shape[1])])
-    return np.asarray(known.get_indexer(pd.MultiIndex.from_arrays(codes)), dtype=np.int64)
+    return cell_positions(tuple(codes), tuple(map(tuple, cells.tolist())))
 
 
 def _python(value: Any) -> Any:

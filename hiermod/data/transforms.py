@@ -17,16 +17,15 @@ the training data again with the stored constants gives bit-identical arrays.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.interpolate import BSpline
 
 from hiermod.data.columns import argument, column_kind, data_names
+from hiermod.data.runtime import bspline_basis, poly_basis
 from hiermod.errors import DataError, Span
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, String, UnaryMinus
 from hiermod.warnings import DataWarning, user_stacklevel
@@ -36,7 +35,6 @@ __all__ = [
     "Evaluator",
     "bs_apply",
     "bs_fit",
-    "poly_apply",
     "poly_fit",
 ]
 
@@ -79,20 +77,6 @@ def poly_fit(x: np.ndarray, degree: int) -> tuple[tuple[float, ...], tuple[float
     return tuple(alpha.tolist()), (1.0, *norm2.tolist())
 
 
-def poly_apply(x: np.ndarray, alpha: tuple[float, ...], norm2: tuple[float, ...]) -> np.ndarray:
-    """R's ``predict.poly``: the three-term recurrence, columns scaled to unit norm on the fit data.
-
-    ``Z0 = 1``, ``Z1 = x - α0``, ``Z(i+1) = (x - αi) Zi - (norm2[i+1] / norm2[i]) Z(i-1)``.
-    """
-    degree = len(alpha)
-    z = np.empty((x.shape[0], degree + 1))
-    z[:, 0] = 1.0
-    z[:, 1] = x - alpha[0]
-    for i in range(1, degree):
-        z[:, i + 1] = (x - alpha[i]) * z[:, i] - (norm2[i + 1] / norm2[i]) * z[:, i - 1]
-    return np.asarray(z[:, 1:] / np.sqrt(np.asarray(norm2[2:])), dtype=np.float64)
-
-
 # ---------------------------------------------------------------------------------------------------
 # B-splines, as R's splines::bs(x, df, degree, intercept = FALSE).
 
@@ -115,29 +99,10 @@ def bs_fit(
 def bs_apply(
     x: np.ndarray, knots: tuple[float, ...], boundary: tuple[float, float], degree: int
 ) -> tuple[np.ndarray, int]:
-    """The basis without its first column (``intercept = FALSE``), and how many rows lie outside.
-
-    Inside the boundary knots the B-spline basis; outside, R's extrapolation: a Taylor polynomial of
-    the basis around a pivot a quarter of the way from the boundary to the next knot.
-    """
-    lo, hi = boundary
-    t = np.sort(np.r_[[lo] * (degree + 1), knots, [hi] * (degree + 1)])
-    n_basis = t.shape[0] - degree - 1
-    spline = BSpline(t, np.eye(n_basis), degree, extrapolate=False)
-    below, above = x < lo, x > hi
-    basis = np.empty((x.shape[0], n_basis))
-    inside = ~(below | above)
-    basis[inside] = spline(x[inside])
-    for side, pivot in (
-        (below, 0.75 * lo + 0.25 * t[degree + 1]),
-        (above, 0.75 * hi + 0.25 * t[-degree - 2]),
-    ):
-        if side.any():
-            derivs = np.stack([spline(pivot, nu=d) for d in range(degree + 1)])
-            derivs /= np.array([math.factorial(d) for d in range(degree + 1)])[:, None]
-            powers = (x[side] - pivot)[:, None] ** np.arange(degree + 1)
-            basis[side] = powers @ derivs
-    return basis[:, 1:], int(below.sum() + above.sum())
+    """The basis without its first column (:func:`~hiermod.data.runtime.bspline_basis`), and how
+    many rows lie outside the boundary knots (where the basis is extrapolated)."""
+    outside = int(np.sum((x < boundary[0]) | (x > boundary[1])))
+    return bspline_basis(x, knots, boundary, degree), outside
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -296,7 +261,7 @@ class Evaluator:
                 alpha, norm2 = poly_fit(x, degree)
                 self.constants[key] = {"alpha": alpha, "norm2": norm2}
             state = self.constants[key]
-            return poly_apply(x, state["alpha"], state["norm2"])
+            return poly_basis(x, state["alpha"], state["norm2"])
         degree = _whole(argument(call, 1, "degree"), 3)
         df_node = call.keyword("df")
         df = _whole(df_node.value, 0) if df_node is not None else None

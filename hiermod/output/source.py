@@ -33,7 +33,7 @@ from hiermod.output.codegen import (
     tuple_of,
 )
 from hiermod.output.source_data import DataEmitter
-from hiermod.output.source_helpers import IMPORTS, weighted_source
+from hiermod.output.source_helpers import HELPER_NAMES, IMPORTS, weighted_source
 from hiermod.output.source_model import Emitter, dims_code, emit_node
 from hiermod.plan.ir import ConstantIR, ModelIR
 
@@ -42,8 +42,8 @@ __all__ = ["emit_source"]
 # Names the generated module defines or imports; data-derived names never take them.
 _RESERVED = (
     "np", "pd", "pm", "math", "warnings", "argparse", "BSpline",
-    "prepare", "build_model", "main", "complete_rows", "level_codes", "cell_index", "cell_labels",
-    "poly_basis", "bspline_basis", "weighted_logp", "weighted_random",
+    "prepare", "build_model", "main", "complete_rows", *HELPER_NAMES, "weighted_logp",
+    "weighted_random",
     "df", "data", "coords", "model", "rows", "args", "parser", "idata", "var_names",
 )  # fmt: skip
 

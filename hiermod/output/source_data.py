@@ -36,7 +36,7 @@ from hiermod.output.codegen import (
     render,
     tuple_of,
 )
-from hiermod.output.source_helpers import complete_rows_source, helper_source
+from hiermod.output.source_helpers import complete_rows_source, helper_sources
 from hiermod.plan.ir import BlockIR, ModelIR
 from hiermod.plan.names import identifier
 
@@ -149,7 +149,7 @@ class _PrepareCode:
     def codes(self, name: str, levels: tuple[object, ...] | None = None) -> str:
         """Each row's level code of a categorical column."""
         table = self.level_table(name, levels)
-        value = call(self.helper("level_codes"), Subscript("df", literal(name)), table)
+        value = call(self.helper("known_codes"), Subscript("df", literal(name)), table)
         return self.local(f"codes {name}", name, value)
 
 
@@ -325,7 +325,7 @@ class DataEmitter(_PrepareCode):
             assert isinstance(response.value, Name)
             column = Subscript("df", literal(response.value.name))
             return Seq(
-                f"{self.helper('level_codes')}(", (Item(column), Item(levels)), ").astype(float)"
+                f"{self.helper('known_codes')}(", (Item(column), Item(levels)), ").astype(float)"
             )
         return self.numeric.expr(response.value)[0]
 
@@ -423,4 +423,4 @@ class DataEmitter(_PrepareCode):
 
     def helper_sources(self) -> list[str]:
         """The helper functions ``prepare`` calls, ``complete_rows`` last."""
-        return [helper_source(name) for name in self.helpers] + [self.complete_rows]
+        return [*helper_sources(self.helpers), self.complete_rows]

@@ -1,110 +1,53 @@
-"""Helper functions of the generated source, as formatted text: emitted only when the model uses them.
+"""Helper functions of the generated source: emitted only when the model uses them.
 
-Each is plain NumPy/pandas/SciPy that replicates one hiermod rule, so the generated module runs without
-hiermod: ``level_codes`` (:func:`hiermod.data.columns.encode`), ``cell_index``
-(:func:`~hiermod.data.columns.lookup_cells`), ``poly_basis`` (:func:`~hiermod.data.transforms.poly_apply`),
-``bspline_basis`` (:func:`~hiermod.data.transforms.bs_apply`), ``complete_rows``
-(:func:`~hiermod.data.columns.kept_rows`), and the weighted likelihood of ``weights()``.
+The data helpers are hiermod's own functions in :mod:`hiermod.data.runtime`, written into the
+module verbatim (``inspect.getsource``): ``known_codes`` / ``level_codes``, ``cell_index`` /
+``cell_positions``, ``cell_labels``, ``poly_basis``, ``bspline_basis``. So the generated module
+runs without hiermod and encodes data exactly as hiermod does. Written here as text, because they
+depend on the model's columns: ``complete_rows`` (:func:`~hiermod.data.columns.kept_rows`) and the
+weighted likelihood of ``weights()``.
 """
 
 from __future__ import annotations
 
+import inspect
+
+from hiermod.data import runtime
 from hiermod.output.codegen import EmitError, call, render
 
-__all__ = ["HELPER_NAMES", "IMPORTS", "complete_rows_source", "helper_source", "weighted_source"]
+__all__ = ["HELPER_NAMES", "IMPORTS", "complete_rows_source", "helper_sources", "weighted_source"]
 
-_LEVEL_CODES = '''
-def level_codes(values: pd.Series, levels: tuple) -> np.ndarray:
-    """Each row's position in ``levels``, a level table of the training data."""
-    codes = pd.Index(levels, dtype=object).get_indexer(values)
-    if (codes < 0).any():
-        unseen = pd.unique(values[codes < 0])[:5].tolist()
-        raise ValueError(f"{values.name!r} has levels unseen in training: {unseen}")
-    return codes
-'''
+HELPER_NAMES = tuple(name for name in runtime.__all__ if name not in ("IMPORTS", "NEEDS"))
 
-_CELL_INDEX = '''
-def cell_index(codes: tuple, cells: tuple) -> np.ndarray:
-    """Each row's position among the observed ``cells`` (rows of level codes)."""
-    rows = pd.MultiIndex.from_arrays(codes)
-    index = pd.MultiIndex.from_tuples(cells).get_indexer(rows)
-    if (index < 0).any():
-        raise ValueError("some rows are in a combination of levels unseen in training")
-    return index
-'''
-
-_CELL_LABELS = '''
-def cell_labels(cells: tuple, *levels: tuple) -> list[str]:
-    """Labels of observed cells ("a:red"): the coordinates of their dim."""
-    labels = (":".join(str(levels[j][c]) for j, c in enumerate(cell)) for cell in cells)
-    return list(labels)
-'''
-
-_POLY_BASIS = '''
-def poly_basis(x: np.ndarray, alpha: tuple, norm2: tuple) -> np.ndarray:
-    """R's ``predict(poly(x, degree))``: orthogonal polynomials with the training constants.
-
-    Three-term recurrence: Z0 = 1, Z1 = x - alpha[0],
-    Z[i + 1] = (x - alpha[i]) Z[i] - norm2[i + 1] / norm2[i] Z[i - 1]; unit norm on the training x.
-    """
-    degree = len(alpha)
-    z = np.empty((x.shape[0], degree + 1))
-    z[:, 0] = 1.0
-    z[:, 1] = x - alpha[0]
-    for i in range(1, degree):
-        z[:, i + 1] = (x - alpha[i]) * z[:, i] - (norm2[i + 1] / norm2[i]) * z[:, i - 1]
-    return z[:, 1:] / np.sqrt(np.asarray(norm2[2:]))
-'''
-
-_BSPLINE_BASIS = '''
-def bspline_basis(x: np.ndarray, knots: tuple, boundary: tuple, degree: int):
-    """R's ``predict(bs(x, df, degree))``: the B-spline basis without its first column.
-
-    Outside the boundary knots the basis is extrapolated as R does it: a Taylor polynomial
-    around a pivot a quarter of the way from the boundary to the next knot.
-    """
-    lo, hi = boundary
-    t = np.sort(np.r_[[lo] * (degree + 1), knots, [hi] * (degree + 1)])
-    n_basis = t.shape[0] - degree - 1
-    spline = BSpline(t, np.eye(n_basis), degree, extrapolate=False)
-    below, above = x < lo, x > hi
-    basis = np.empty((x.shape[0], n_basis))
-    inside = ~(below | above)
-    basis[inside] = spline(x[inside])
-    factorials = np.array([math.factorial(d) for d in range(degree + 1)])[:, None]
-    for side, pivot in (
-        (below, 0.75 * lo + 0.25 * t[degree + 1]),
-        (above, 0.75 * hi + 0.25 * t[-degree - 2]),
-    ):
-        if side.any():
-            derivs = np.stack([spline(pivot, nu=d) for d in range(degree + 1)])
-            powers = (x[side] - pivot)[:, None] ** np.arange(degree + 1)
-            basis[side] = powers @ (derivs / factorials)
-    return basis[:, 1:]
-'''
-
-_HELPERS = {
-    "level_codes": _LEVEL_CODES,
-    "cell_index": _CELL_INDEX,
-    "cell_labels": _CELL_LABELS,
-    "poly_basis": _POLY_BASIS,
-    "bspline_basis": _BSPLINE_BASIS,
-}
-
-HELPER_NAMES = tuple(_HELPERS)
-
-IMPORTS = {  # the extra imports a helper needs
-    "bspline_basis": ("import math", "from scipy.interpolate import BSpline"),
+IMPORTS: dict[str, tuple[str, ...]] = {  # the extra imports a helper needs
+    **runtime.IMPORTS,
     "complete_rows": ("import warnings",),
 }
 
 
-def helper_source(name: str) -> str:
-    """The source of one helper (``level_codes``, ``cell_index``, …)."""
-    try:
-        return _HELPERS[name].strip("\n")
-    except KeyError:
-        raise EmitError(f"no helper called {name!r}") from None
+def _with_needs(names: list[str]) -> list[str]:
+    """``names`` with the runtime functions each one calls, each before its first caller."""
+    out: list[str] = []
+
+    def add(name: str) -> None:
+        for needed in runtime.NEEDS.get(name, ()):
+            add(needed)
+        if name not in out:
+            out.append(name)
+
+    for name in names:
+        add(name)
+    return out
+
+
+def helper_sources(names: list[str]) -> list[str]:
+    """The source of each runtime helper in ``names`` (and of those they call), as hiermod runs it."""
+    sources = []
+    for name in _with_needs(names):
+        if name not in HELPER_NAMES:
+            raise EmitError(f"no helper called {name!r}")
+        sources.append(inspect.getsource(getattr(runtime, name)).strip("\n"))
+    return sources
 
 
 def complete_rows_source(numeric: bool, categorical: bool) -> str:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
+from hiermod.data.runtime import cell_codes
 from hiermod.plan.ir import CollapsedIR, ModelIR
-from hiermod.plan.suffstats import CellData, combine_codes, wanted
+from hiermod.plan.suffstats import CellData, wanted
 
 __all__ = ["COLLAPSIBLE", "plan_collapse"]
 
@@ -50,7 +51,7 @@ def plan_collapse(
     for name in mu.data_names():
         array = values[name]
         columns.extend(array.T if array.ndim == 2 else [array])
-    cell = combine_codes(columns, n_rows)
+    cell = cell_codes(list(columns), n_rows)
     n_cells = int(cell.max()) + 1 if n_rows else 0
     if mode == "auto" and n_cells > n_rows // 2:
         return None

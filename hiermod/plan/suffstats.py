@@ -22,12 +22,12 @@ Predictions, log-likelihoods and posterior predictive draws use the row-wise mod
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
+from hiermod.data.runtime import cell_codes
 from hiermod.errors import HiermodError
 from hiermod.plan.ir import (
     ConstantIR,
@@ -39,28 +39,13 @@ from hiermod.plan.ir import (
 )
 from hiermod.plan.names import Namer
 
-__all__ = ["Accumulator", "SuffStatsError", "combine_codes", "plan_suffstats", "reduction_plan"]
+__all__ = ["Accumulator", "SuffStatsError", "plan_suffstats", "reduction_plan"]
 
 Column = tuple[str, int | None]  # a data container and a column of it (None: the container is 1-D)
 
 
 class SuffStatsError(HiermodError, ValueError):
     """The sufficient-statistics likelihood does not apply to this model (the message says why)."""
-
-
-def combine_codes(columns: Iterable[np.ndarray], n: int) -> np.ndarray:
-    """One code per distinct combination of the columns' values, 0..k-1, in sorted order.
-
-    Each column is factorised and folded into the running key, which is re-factorised at each step so
-    the key never overflows however many columns there are.
-    """
-    key = np.zeros(n, dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column, sort=True)
-        key = key * len(uniques) + codes
-        key, _ = pd.factorize(key, sort=True)
-        key = key.astype(np.int64)
-    return key
 
 
 def wanted(mode: bool | str, reason: str | None, refusal: str) -> bool:
@@ -179,7 +164,7 @@ def cell_stats(plan: ReductionPlan, values: Mapping[str, np.ndarray], y: np.ndar
     """The statistics of one batch of rows (vectorised: one ``bincount`` per sum, no row loops)."""
     n_rows = int(y.shape[0])
     key_columns = [_column(values, c).astype(np.float64) for c in plan.keys]
-    cell = combine_codes(key_columns, n_rows)
+    cell = cell_codes(key_columns, n_rows)
     n_cells = int(cell.max()) + 1 if n_rows else 0
     first = np.unique(cell, return_index=True)[1]
     keys = (

@@ -1,0 +1,163 @@
+"""The data rules every generated module carries: real functions that hiermod runs and copies.
+
+hiermod encodes data with these functions, and the source emitter writes their text
+(``inspect.getsource``) into each generated module that uses them
+(:mod:`hiermod.output.source_helpers`), so an exported module prepares data exactly as hiermod
+does, without importing hiermod. There is one copy of each rule: this one.
+
+A function here may use only what a generated module imports — ``np``, ``pd``, ``math`` and
+scipy's ``BSpline`` (:data:`IMPORTS` lists each function's extra imports) — and other functions of
+this module that it names in :data:`NEEDS`. No hiermod name, no module state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.interpolate import BSpline
+
+__all__ = [
+    "IMPORTS",
+    "NEEDS",
+    "bspline_basis",
+    "cell_codes",
+    "cell_index",
+    "cell_labels",
+    "cell_positions",
+    "known_codes",
+    "level_codes",
+    "poly_basis",
+]
+
+
+def level_codes(values: pd.Series, levels: tuple[object, ...]) -> np.ndarray:
+    """Each row's position in ``levels`` (a level table of the training data); -1 if not in it.
+
+    A table of one type is matched with that type, so ``"308"`` is not the level ``308``; a table
+    mixing types is matched value by value.
+    """
+    mixed = len({type(v) for v in levels}) > 1
+    index = pd.Index(list(levels), dtype=object if mixed else None)
+    return np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
+
+
+def known_codes(values: pd.Series, levels: tuple[object, ...]) -> np.ndarray:
+    """``level_codes``, with an error naming the first values the training data did not have."""
+    codes = level_codes(values, levels)
+    if (codes < 0).any():
+        unseen = pd.unique(values[codes < 0])[:5].tolist()
+        raise ValueError(f"{values.name!r} has levels unseen in training: {unseen}")
+    return codes
+
+
+def cell_positions(
+    codes: tuple[np.ndarray, ...],
+    cells: tuple[tuple[int, ...], ...],
+) -> np.ndarray:
+    """Each row's position among the observed ``cells`` (rows of level codes); -1 if not among them.
+
+    With cells ((0, 1), (1, 0)), rows with codes (1, 0) and (0, 0) get positions 1 and -1.
+    """
+    rows = pd.MultiIndex.from_arrays(list(codes))
+    known = pd.MultiIndex.from_tuples([tuple(cell) for cell in cells])
+    return np.asarray(known.get_indexer(rows), dtype=np.int64)
+
+
+def cell_index(
+    codes: tuple[np.ndarray, ...],
+    cells: tuple[tuple[int, ...], ...],
+) -> np.ndarray:
+    """``cell_positions``, with an error when a row is in a combination unseen in training."""
+    index = cell_positions(codes, cells)
+    if (index < 0).any():
+        raise ValueError("some rows are in a combination of levels unseen in training")
+    return index
+
+
+def cell_labels(
+    cells: tuple[tuple[int, ...], ...],
+    *levels: tuple[object, ...],
+) -> list[str]:
+    """Labels of observed cells (``"a:red"``): the coordinates of their dim."""
+    labels = (":".join(str(levels[j][c]) for j, c in enumerate(cell)) for cell in cells)
+    return list(labels)
+
+
+def cell_codes(columns: list[np.ndarray], n: int) -> np.ndarray:
+    """One code per distinct combination of the columns' values, 0..k-1, in sorted order.
+
+    Each column is factorised and folded into the running key, which is re-factorised at each
+    step so that the key never overflows, however many columns there are. Rows (1, 5), (0, 7),
+    (1, 5) get codes 1, 0, 1.
+    """
+    key = np.zeros(n, dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, sort=True)
+        key = key * len(uniques) + codes
+        key, _ = pd.factorize(key, sort=True)
+        key = key.astype(np.int64)
+    return key
+
+
+def poly_basis(
+    x: np.ndarray,
+    alpha: tuple[float, ...],
+    norm2: tuple[float, ...],
+) -> np.ndarray:
+    """R's ``predict(poly(x, degree))``: orthogonal polynomials with the training constants.
+
+    Three-term recurrence: Z0 = 1, Z1 = x - alpha[0],
+    Z[i + 1] = (x - alpha[i]) Z[i] - norm2[i + 1] / norm2[i] Z[i - 1]; unit norm on the training x.
+    """
+    degree = len(alpha)
+    z = np.empty((x.shape[0], degree + 1))
+    z[:, 0] = 1.0
+    z[:, 1] = x - alpha[0]
+    for i in range(1, degree):
+        z[:, i + 1] = (x - alpha[i]) * z[:, i] - (norm2[i + 1] / norm2[i]) * z[:, i - 1]
+    return np.asarray(z[:, 1:] / np.sqrt(np.asarray(norm2[2:])), dtype=np.float64)
+
+
+def bspline_basis(
+    x: np.ndarray,
+    knots: tuple[float, ...],
+    boundary: tuple[float, float],
+    degree: int,
+) -> np.ndarray:
+    """R's ``predict(bs(x, df, degree))``: the B-spline basis without its first column.
+
+    Outside the boundary knots the basis is extrapolated as R does it: a Taylor polynomial
+    around a pivot a quarter of the way from the boundary to the next knot.
+    """
+    lo, hi = boundary
+    t = np.sort(np.r_[[lo] * (degree + 1), knots, [hi] * (degree + 1)])
+    n_basis = t.shape[0] - degree - 1
+    spline = BSpline(t, np.eye(n_basis), degree, extrapolate=False)
+    below, above = x < lo, x > hi
+    basis = np.empty((x.shape[0], n_basis))
+    inside = ~(below | above)
+    basis[inside] = spline(x[inside])
+    factorials = np.array([math.factorial(d) for d in range(degree + 1)])[:, None]
+    for side, pivot in (
+        (below, 0.75 * lo + 0.25 * t[degree + 1]),
+        (above, 0.75 * hi + 0.25 * t[-degree - 2]),
+    ):
+        if side.any():
+            derivs = np.stack([spline(pivot, nu=d) for d in range(degree + 1)])
+            powers = (x[side] - pivot)[:, None] ** np.arange(degree + 1)
+            basis[side] = powers @ (derivs / factorials)
+    return np.asarray(basis[:, 1:], dtype=np.float64)
+
+
+# The imports a generated module needs for each function (numpy and pandas it always has).
+IMPORTS: dict[str, tuple[str, ...]] = {
+    "bspline_basis": ("import math", "from scipy.interpolate import BSpline"),
+}
+
+# The other functions of this module that each one calls (emitted with it, before it).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "known_codes": ("level_codes",),
+    "cell_index": ("cell_positions",),
+}

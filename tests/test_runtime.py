@@ -1,0 +1,67 @@
+"""hiermod.data.runtime: the data rules that hiermod runs and every generated module carries.
+
+Each helper's text in a generated module is the function's own source, and it runs on the names a
+generated module has (numpy, pandas, math, scipy's BSpline) and nothing of hiermod's: executed in
+such a bare namespace it gives exactly what hiermod's function gives.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.interpolate import BSpline
+
+from hiermod.data import runtime
+from hiermod.output.source_helpers import HELPER_NAMES, helper_sources
+
+RNG = np.random.default_rng(3)
+X = RNG.normal(size=50)
+CALLS = {
+    "level_codes": (pd.Series(["b", "a", "z", "b"], name="g"), ("a", "b")),
+    "known_codes": (pd.Series([310, 308, 308], name="Subject"), (308, 309, 310)),
+    "cell_positions": ((np.array([0, 1, 1]), np.array([1, 0, 1])), ((0, 1), (1, 0))),
+    "cell_index": ((np.array([0, 1]), np.array([1, 0])), ((0, 1), (1, 0))),
+    "cell_labels": (((0, 1), (1, 0)), ("a", "b"), ("x", "y")),
+    "cell_codes": ([np.array([1, 0, 1, 2]), np.array([5, 7, 5, 5])], 4),
+    "poly_basis": (X, (0.1, 0.2), (1.0, 50.0, 40.0, 30.0)),
+    "bspline_basis": (np.linspace(-1, 4, 30), (1.0, 2.0), (0.0, 3.0), 3),
+}
+
+
+def test_every_helper_has_a_case() -> None:
+    assert set(CALLS) == set(HELPER_NAMES)
+
+
+@pytest.mark.parametrize("name", HELPER_NAMES)
+def test_emitted_text_is_the_function_itself(name: str) -> None:
+    emitted = helper_sources([name])[-1]
+    assert emitted == inspect.getsource(getattr(runtime, name)).strip("\n")
+
+
+@pytest.mark.parametrize("name", HELPER_NAMES)
+def test_emitted_helper_runs_without_hiermod_and_agrees(name: str) -> None:
+    namespace: dict[str, object] = {"np": np, "pd": pd, "math": math, "BSpline": BSpline}
+    for source in helper_sources([name]):  # the helper and the ones it calls, in order
+        exec(compile(source, f"<{name}>", "exec"), namespace)  # safe: hiermod's own source
+    ours, theirs = getattr(runtime, name)(*CALLS[name]), namespace[name](*CALLS[name])  # type: ignore[operator]
+    if isinstance(ours, np.ndarray):
+        np.testing.assert_array_equal(ours, theirs)
+    else:
+        assert ours == theirs
+
+
+def test_level_codes_keep_the_level_type() -> None:
+    """The string "308" is not the integer level 308 (a new level, -1), as hiermod encodes it."""
+    codes = runtime.level_codes(pd.Series(["308", 308]), (308, 309))
+    assert codes.tolist() == [-1, 0]
+    with pytest.raises(ValueError, match="unseen in training"):
+        runtime.known_codes(pd.Series(["308"], name="Subject"), (308, 309))
+
+
+def test_cell_index_refuses_unseen_combinations() -> None:
+    with pytest.raises(ValueError, match="unseen in training"):
+        runtime.cell_index((np.array([0]), np.array([0])), ((0, 1), (1, 0)))
