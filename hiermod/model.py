@@ -235,6 +235,7 @@ class _Fitting(_Compiled):
             self.design,
             idata,
             data,
+            rows_model=_rows_model,
             streamed=self.streamed,
             kind=kind,  # type: ignore[arg-type]
             new_levels=new_levels,  # type: ignore[arg-type]
@@ -393,6 +394,14 @@ def _source_text(model: _Compiled) -> str | None:
         return None
 
 
+def _rows_model(ir: ModelIR, design: Design) -> pm.Model:
+    """The row-wise PyMC model of a plan, the hook predictions are derived from
+    (:mod:`hiermod.inference.predict`); ``design`` is the design of the plan's rows."""
+    from hiermod.inference.rows_model import rows_model
+
+    return rows_model(ir)
+
+
 def distributional_parameters(
     model: Model,
     idata: xr.DataTree,
@@ -416,6 +425,7 @@ def distributional_parameters(
         model.design,
         idata,
         data,
+        rows_model=_rows_model,
         streamed=model.streamed,
         new_levels=new_levels,  # type: ignore[arg-type]
         random_seed=random_seed,

@@ -1,4 +1,4 @@
-"""Predictions: NumPy linear predictors must equal PyMC's, new data are encoded like the training data.
+"""Predictions: the parameters they use are PyMC's, new data are encoded like the training data.
 
 Most tests use prior draws shaped like a fit (``fit_support.prior_fit``): predictions only read
 draws, so no sampler is needed. The uncertainty test needs a real posterior and is marked slow.
@@ -90,7 +90,7 @@ CASES = [
 
 @pytest.mark.parametrize(("formula", "family", "options"), CASES, ids=[c[0] for c in CASES])
 def test_in_sample_parameters_equal_pymc(formula: str, family: str, options: dict) -> None:
-    """For every draw and row, hiermod's NumPy predictor gives what PyMC's likelihood receives."""
+    """For every draw and row, the distributional parameters are what PyMC's likelihood receives."""
     model = hm.Model(formula, DATA, family=family, **options)
     idata = prior_fit(model, draws=4, seed=1)
     ours = {k: v.values for k, v in distributional_parameters(model, idata).items()}

@@ -1,129 +1,84 @@
-"""Predictions from posterior draws, in NumPy, following the IR exactly (no PyMC recompilation).
+"""Predictions derived from the PyMC model itself: the row-wise model of the rows to predict.
 
-For each distributional parameter with a formula the linear predictor is rebuilt as
-:mod:`hiermod.output.build` builds it::
+Nothing here restates a family, a link or a linear predictor. For the rows to predict:
 
-    eta = Intercept + X @ b + sum over blocks and effects j of r_j[flat index] * Z[:, j] + offset
+1. **Encode** them with the training schema (:func:`hiermod.data.binder.apply_schema`: same dummy
+   columns, centring constants, spline bases and level codes). A level of a grouping factor the fit
+   never saw, and a cell of an ``observed`` grouping interaction it never saw, is *appended* to its
+   level table after the training levels, so every row gets a valid code.
+2. **Plan** the row-wise model of those rows: the training IR with the same parameters and priors,
+   ``obs`` = the new rows, the level dims extended, the new arrays as data, every predictor stored
+   (``store=True``: a ``pm.Deterministic`` over ``obs`` on its natural scale, named by
+   ``PredictorIR.name``) and no ``weights()`` (they scale a row's log-likelihood, not its predictive
+   distribution). The PyMC model comes from the ``rows_model(ir, design)`` hook the caller passes
+   (:mod:`hiermod.model` builds it); this module never builds one itself.
+3. **Splice** the posterior: each group block's per-level free variable (``z_*``, or ``beta_*`` /
+   ``r_*`` when centred; see :func:`level_parameter`) takes the posterior draws for the training
+   levels and, for the new levels, the model's own prior given that draw's hyperparameters — the
+   population distribution, one draw per new level and posterior draw, shared by all its rows.
+4. **Evaluate** in one compiled function vectorised over every chain and draw
+   (:func:`pymc.sampling.forward.vectorize_over_posterior`): the variables conditioned on the
+   posterior become constants, the new levels' part stays a random variable drawn with a batch
+   shape. ``kind="mean"`` is PyMC's expected value of the response
+   (:func:`pymc.distributions.moments.means.mean`: ``n·p`` for the binomial, ``exp(mu + sigma²/2)``
+   for the lognormal, …); ``kind="response"`` is the response variable itself, PyMC's own draws;
+   :func:`distributional_parameters` are the stored deterministics (``se()`` and ``trials()`` come
+   from the data).
 
-where ``r`` comes from the posterior draws (``r_<stem>``) and the flat index is the row's level
-(``single`` layout), its position in the (g1, g2, …) product (``dense``) or its observed cell
-(``observed``). New data are encoded with the training schema (:func:`hiermod.data.binder.apply_schema`):
-same dummy columns, centring constants, spline bases and level codes.
+The function is compiled with ``mode="FAST_COMPILE"``: it runs once, on whole (chain, draw, obs)
+arrays, so each op is one vectorised NumPy call and a Numba or C compilation (seconds) would cost
+far more than it saves.
 
-**New group levels** (a level, or a cell of an ``observed`` interaction, the fit never saw) get effects
-drawn from the population, per posterior draw: ``z ~ N(0, I)`` and ``r = z @ chol.T`` (a correlated
-block, with the posterior Cholesky factor) or ``r = z * sd`` — one draw per new level, shared by all
-of its rows. ``new_levels="error"`` raises :class:`~hiermod.errors.DataError` instead. Unseen levels of
-a categorical *predictor* are always an error (there is no population to draw a contrast from).
-
-``kind="mean"`` is the expected response (brms's ``posterior_epred``): the inverse link of ``eta`` —
-a probability (bernoulli), a rate (poisson) — times ``trials`` for the binomial, and
-``exp(mu + sigma²/2)`` for the lognormal. ``kind="response"`` draws new responses from the likelihood
-(posterior predictive); known ``se()`` and ``trials()`` come from the data.
+``new_levels="error"`` raises :class:`~hiermod.errors.DataError` instead of drawing new levels. An
+unseen level of a categorical *predictor* is always an error (there is no population to draw a
+contrast from). In the ``dense`` layout a new combination of known levels is not a new level: its
+parameter exists.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
 import xarray as xr
+from pymc.distributions.moments.means import mean as expected_value
+from pymc.pytensorf import compile as compile_pymc
+from pymc.sampling.forward import vectorize_over_posterior
+from pytensor.graph.replace import graph_replace
+from pytensor.tensor import get_vector_length
+from pytensor.tensor.random.op import RandomVariable
+from pytensor.tensor.type_other import NoneTypeT
 
 from hiermod.data.binder import apply_schema
-from hiermod.data.design import BlockDesign, Design, FormulaDesign
+from hiermod.data.design import BlockDesign, Design, GroupingSchema, Level, Schema
 from hiermod.errors import DataError
 from hiermod.inference.fit_groups import read_group
-from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR
+from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, ParamSpec, PredictorIR
 
-__all__ = ["distributional_parameters", "predict"]
+__all__ = ["RowsModel", "distributional_parameters", "level_parameter", "predict", "rows_ir"]
 
 Kind = Literal["mean", "response"]
 NewLevels = Literal["population", "error"]
+Tensor = Any  # a PyTensor variable
+RowsModel = Callable[[ModelIR, Design], pm.Model]
+"""The hook that builds the row-wise PyMC model of an IR and the design of its rows."""
+
+# -- encoding the rows, and the policy for new levels -----------------------------------------------
 
 
-def _inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
-    """NumPy twin of :func:`hiermod.output.build.inverse_link`."""
-    out: np.ndarray
-    if link == "identity":
-        out = eta
-    elif link == "log":
-        out = np.exp(eta)
-    elif link == "logit":
-        out = 1.0 / (1.0 + np.exp(-eta))
-    elif link == "probit":
-        from scipy.special import ndtr
-
-        out = np.asarray(ndtr(eta))
-    elif link == "cloglog":
-        out = -np.expm1(-np.exp(eta))
-    else:
-        raise ValueError(f"unknown link {link!r}")  # pragma: no cover - families check links
-    return out
-
-
-def _draws(idata: xr.DataTree, name: str) -> np.ndarray:
-    """A posterior variable as a NumPy array (chain, draw, …)."""
-    posterior = read_group(idata)
-    if name not in posterior:
-        raise DataError(
-            f"the posterior has no variable {name!r}: this DataTree is not a fit of this model",
-            hint="use the model the fit was made with (hm.Model.from_idata rebuilds it)",
-        )
-    return np.asarray(posterior[name].values, dtype=float)
-
-
-def _cholesky(block: BlockIR, idata: xr.DataTree) -> np.ndarray:
-    """The posterior Cholesky factor of the block's covariance, (chain, draw, k, k).
-
-    From the packed ``chol_<stem>`` draws (lower triangle in row-major order, as PyMC packs it), or
-    from ``sd`` and ``corr`` when the packed factor was not kept.
-    """
-    k = block.size
-    if block.chol is not None and block.chol.name in read_group(idata):
-        packed = _draws(idata, block.chol.name)
-        chol = np.zeros((*packed.shape[:2], k, k))
-        rows, cols = np.tril_indices(k)
-        chol[..., rows, cols] = packed
-        return chol
-    assert block.corr is not None
-    sd = _draws(idata, block.sd.name)
-    pairs = _draws(idata, block.corr.name)  # (chain, draw, pair): the upper triangle
-    corr = np.broadcast_to(np.eye(k), (*pairs.shape[:2], k, k)).copy()
-    rows, cols = np.triu_indices(k, 1)
-    corr[..., rows, cols] = corr[..., cols, rows] = pairs
-    return sd[..., :, None] * np.linalg.cholesky(corr)
-
-
-def _population_draws(
-    block: BlockIR, idata: xr.DataTree, n_new: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Effects of ``n_new`` unseen levels drawn from the population: (chain, draw, n_new, k)."""
-    posterior = read_group(idata)
-    shape = (int(posterior.sizes["chain"]), int(posterior.sizes["draw"]), n_new, block.size)
-    z = rng.standard_normal(shape)
-    if block.correlated:
-        chol = _cholesky(block, idata)
-        correlated: np.ndarray = np.einsum("cdnk,cdjk->cdnj", z, chol)
-        return correlated
-    sd = _draws(idata, block.sd.name).reshape((*shape[:2], 1, block.size))
-    independent: np.ndarray = z * sd
-    return independent
-
-
-def _flat_index(block: BlockIR, bd: BlockDesign) -> np.ndarray:
-    """Each row's position among the block's levels, as the build indexes them; -1 when unseen."""
+def _unseen_rows(block: BlockIR, bd: BlockDesign) -> np.ndarray:
+    """The rows whose level (cell) has no parameter in the fit: a mask."""
     if block.layout == "single":
-        return bd.codes[0]
+        return bd.codes[0] < 0
     if block.layout == "observed":
-        return bd.cell
-    sizes = tuple(len(levels) for levels in bd.grouping.levels)
-    codes = np.stack(bd.codes)
-    known = (codes >= 0).all(axis=0)
-    flat = np.full(codes.shape[1], -1, dtype=np.int64)
-    if known.any():
-        flat[known] = np.ravel_multi_index(tuple(codes[:, known]), sizes)
-    return flat
+        return bd.cell < 0
+    unseen: np.ndarray = (np.stack(bd.codes) < 0).any(axis=0)  # dense: a new level of a factor
+    return unseen
 
 
 def _unseen_labels(bd: BlockDesign, unseen: np.ndarray, frame: pd.DataFrame) -> list[str]:
@@ -143,68 +98,56 @@ def _unseen_error(block: BlockIR, labels: list[str]) -> DataError:
     )
 
 
-def _block_part(
-    block: BlockIR,
-    bd: BlockDesign,
-    idata: xr.DataTree,
-    frame: pd.DataFrame | None,
-    new_levels: NewLevels,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """The block's contribution to each row's linear predictor: (chain, draw, n)."""
-    r = _draws(idata, block.r.name)
-    chains, draws = r.shape[:2]
-    effects = r.reshape(chains, draws, block.n_levels, block.size)
-    index = _flat_index(block, bd)
-    unseen = index < 0
-    if unseen.any():
-        assert frame is not None  # the training rows have no unseen levels
-        labels = _unseen_labels(bd, unseen, frame)
-        if new_levels == "error":
-            raise _unseen_error(block, labels)
-        ids = np.asarray(pd.factorize(np.asarray(labels, dtype=object))[0], dtype=np.int64)
-        extra = _population_draws(block, idata, int(ids.max()) + 1, rng)
-        effects = np.concatenate([effects, extra], axis=2)
-        index = index.copy()
-        index[unseen] = block.n_levels + ids
-    total = np.zeros((chains, draws, index.shape[0]))
-    for j in range(block.size):
-        total += effects[:, :, index, j] * bd.Z[:, j]
-    return total
+def _check_levels(ir: ModelIR, design: Design, frame: pd.DataFrame) -> None:
+    """``new_levels="error"``: raise for the first block with a row whose level is unseen."""
+    for predictor in ir.predictors:
+        fd = design.dpar(predictor.dpar)
+        assert fd is not None
+        for block, bd in zip(predictor.blocks, fd.blocks, strict=True):
+            unseen = _unseen_rows(block, bd)
+            if unseen.any():
+                raise _unseen_error(block, _unseen_labels(bd, unseen, frame))
 
 
-def _eta(
-    predictor: PredictorIR,
-    fd: FormulaDesign,
-    idata: xr.DataTree,
-    frame: pd.DataFrame | None,
-    new_levels: NewLevels,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """``Intercept + X @ b + blocks + offset`` for every draw and row: (chain, draw, n)."""
-    posterior = read_group(idata)
-    n = fd.X.shape[0]
-    eta = np.zeros((int(posterior.sizes["chain"]), int(posterior.sizes["draw"]), n))
-    pop = predictor.population
-    if pop.intercept is not None:
-        eta += _draws(idata, pop.intercept.name)[..., None]
-    if pop.coefficients is not None:
-        eta += _draws(idata, pop.coefficients.name) @ fd.X.T
-    for block, bd in zip(predictor.blocks, fd.blocks, strict=True):
-        eta += _block_part(block, bd, idata, frame, new_levels, rng)
-    if predictor.offset is not None and fd.offset is not None:
-        eta += fd.offset
-    return eta
+def _extended_schema(schema: Schema, design: Design, frame: pd.DataFrame) -> Schema:
+    """The schema with every unseen level of a grouping factor, and every unseen cell of a grouping,
+    appended after the training ones (in order of first appearance in the rows)."""
+    levels: dict[str, tuple[Level, ...]] = dict(schema.factor_levels)
+    codes: dict[str, np.ndarray] = {}  # each grouping factor's codes in the extended table
+    cells: dict[tuple[str, ...], np.ndarray] = {}  # each grouping's rows' cells (-1: unseen)
+    for bd in (bd for fd in design.formulas for bd in fd.blocks):
+        cells.setdefault(bd.grouping.factors, bd.cell)
+        for factor, code in zip(bd.grouping.factors, bd.codes, strict=True):
+            if factor in codes:
+                continue
+            unseen = code < 0
+            if unseen.any():
+                ids, new = pd.factorize(frame[factor].to_numpy()[unseen])
+                code = code.copy()
+                code[unseen] = len(levels[factor]) + ids
+                levels[factor] = (*levels[factor], *np.asarray(new, dtype=object).tolist())
+            codes[factor] = code
+    groupings = dict(schema.groupings)
+    for factors, cell in cells.items():
+        grouping = schema.groupings[factors]
+        table = grouping.cells
+        unseen = cell < 0
+        if unseen.any():
+            rows = pd.MultiIndex.from_arrays([codes[f][unseen] for f in factors])
+            added = np.asarray(rows.unique().tolist(), dtype=np.int64).reshape(-1, len(factors))
+            table = np.vstack([table, added])
+        groupings[factors] = GroupingSchema(factors, tuple(levels[f] for f in factors), table)
+    return replace(schema, factor_levels=levels, groupings=groupings)
 
 
-def _design(
+def _encode(
     ir: ModelIR,
     training: Design,
     data: pd.DataFrame | None,
     new_levels: NewLevels,
     streamed: bool,
-) -> tuple[Design, pd.DataFrame | None, np.ndarray]:
-    """The design of the rows to predict, the frame of raw values, and the ``obs`` coordinate."""
+) -> tuple[Design, np.ndarray]:
+    """The design of the rows to predict, with valid level codes, and their ``obs`` coordinate."""
     if new_levels not in ("population", "error"):
         raise ValueError(f"new_levels must be 'population' or 'error', not {new_levels!r}")
     if data is None:
@@ -213,64 +156,61 @@ def _design(
                 "a streamed model keeps no training rows to predict",
                 hint="pass the rows to predict: m.predict(idata, data=df)",
             )
-        return training, None, np.asarray(ir.coords["obs"])
-    # Unseen group levels are always let through here; _block_part draws them or raises.
+        return training, np.asarray(ir.coords["obs"])
     design = apply_schema(training.schema, data, new_levels="allow")
+    obs = np.asarray(data.index[design.rows])
     frame = data.iloc[design.rows] if design.rows.shape[0] != len(data) else data
-    return design, frame.reset_index(drop=True), np.asarray(data.index[design.rows])
+    frame = frame.reset_index(drop=True)
+    if new_levels == "error":
+        _check_levels(ir, design, frame)
+    schema = _extended_schema(training.schema, design, frame)
+    return apply_schema(schema, data), obs
 
 
-def _dpars(
-    ir: ModelIR,
-    idata: xr.DataTree,
-    design: Design,
-    frame: pd.DataFrame | None,
-    obs: np.ndarray,
-    new_levels: NewLevels,
-    rng: np.random.Generator,
-) -> dict[str, xr.DataArray]:
-    posterior = read_group(idata)
-    coords = {"chain": posterior["chain"].values, "draw": posterior["draw"].values, "obs": obs}
-    shape = (posterior.sizes["chain"], posterior.sizes["draw"], obs.shape[0])
-    out: dict[str, xr.DataArray] = {}
-    for name, source in ir.likelihood.dpars:
-        if isinstance(source, PredictorIR):
-            fd = design.dpar(name)
-            assert fd is not None
-            value = _inverse_link(source.link, _eta(source, fd, idata, frame, new_levels, rng))
-        elif isinstance(source, ConstantIR):
-            value = np.broadcast_to(_draws(idata, source.param.name)[..., None], shape)
-        else:  # a data container: se()
-            if design.se is None:
-                raise DataError("the new data need the se() column of the formula to predict")
-            value = np.broadcast_to(design.se, shape)
-        out[name] = xr.DataArray(value, dims=("chain", "draw", "obs"), coords=coords, name=name)
-    return out
+# -- the plan of the rows' model --------------------------------------------------------------------
 
 
-def distributional_parameters(
-    ir: ModelIR,
-    training: Design,
-    idata: xr.DataTree,
-    data: pd.DataFrame | None = None,
-    *,
-    streamed: bool = False,
-    new_levels: NewLevels = "population",
-    random_seed: int | None = None,
-) -> dict[str, xr.DataArray]:
-    """Every distributional parameter per draw and row, on its natural scale: ``mu``, ``sigma``, …
+def level_parameter(block: BlockIR) -> ParamSpec:
+    """The block's free variable with one entry per level: ``z`` (non-centred), ``beta`` (centred on
+    population parameters) or ``r`` itself (centred, no population parameter)."""
+    return next(p for p in (block.z, block.beta, block.r) if p is not None and p.free)
 
-    ``mu`` is the inverse link of the mean's linear predictor (a probability, a rate; for the
-    lognormal the mean of ``log y``). Constants (``sigma`` without a formula) are broadcast to rows;
-    a known ``se()`` comes from the data. ``ir`` and ``training`` are the model's plan and design
-    (``streamed``: the design keeps no training rows, so ``data`` is needed). Example: per-row noise
-    sd of a ``sigma ~ (1 | g)`` model, through :func:`hiermod.model.distributional_parameters`::
 
-        hiermod.model.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
-    """
-    design, frame, obs = _design(ir, training, data, new_levels, streamed)
-    rng = np.random.default_rng(random_seed)
-    return _dpars(ir, idata, design, frame, obs, new_levels, rng)
+def _level_coords(block: BlockIR, bd: BlockDesign) -> dict[str, tuple[object, ...]]:
+    """The labels of the block's level dims from the design's (possibly extended) level tables."""
+    grouping = bd.grouping
+    if block.layout == "observed":
+        return {block.level_dims[0]: grouping.cell_labels()}
+    return {
+        dim: tuple(str(v) for v in levels)
+        for dim, levels in zip(block.level_dims, grouping.levels, strict=True)
+    }
+
+
+def _flat_index(
+    block: BlockIR, bd: BlockDesign, coords: dict[str, tuple[object, ...]]
+) -> np.ndarray:
+    """Each row's position among the block's levels, as the training index was made."""
+    if block.layout == "single":
+        return bd.codes[0]
+    if block.layout == "observed":
+        return bd.cell
+    sizes = tuple(len(coords[d]) for d in block.level_dims)
+    return np.ravel_multi_index(tuple(bd.codes), sizes).astype(np.int64)
+
+
+def _resized_block(block: BlockIR, coords: dict[str, tuple[object, ...]]) -> BlockIR:
+    """The block with its per-level variables' shapes read from (extended) ``coords``."""
+
+    def resized(spec: ParamSpec) -> ParamSpec:
+        return replace(spec, shape=tuple(len(coords[d]) for d in spec.dims))
+
+    return replace(
+        block,
+        z=resized(block.z) if block.z is not None else None,
+        beta=resized(block.beta) if block.beta is not None else None,
+        r=resized(block.r),
+    )
 
 
 def _trials(design: Design) -> np.ndarray:
@@ -282,12 +222,201 @@ def _trials(design: Design) -> np.ndarray:
     return design.trials
 
 
+def rows_ir(ir: ModelIR, design: Design, *, need_trials: bool = True) -> ModelIR:
+    """The row-wise plan of ``design``'s rows: ``ir``'s parameters and priors, the new rows as
+    ``obs``, level dims extended to the design's level tables, every predictor stored, no weights.
+
+    ``need_trials=False`` lets rows without the ``trials()`` column through (the distributional
+    parameters do not depend on it; a placeholder of one trial stands in).
+    """
+    n = design.n
+    coords = {**ir.coords, "obs": tuple(range(n))}
+    values: dict[str, np.ndarray] = {}
+    predictors: dict[str, PredictorIR] = {}
+    for predictor in ir.predictors:
+        fd = design.dpar(predictor.dpar)
+        assert fd is not None
+        if predictor.population.X is not None:
+            values[predictor.population.X] = np.asfortranarray(fd.X)
+        for block, bd in zip(predictor.blocks, fd.blocks, strict=True):
+            coords.update(_level_coords(block, bd))
+            values[block.index] = _flat_index(block, bd, coords)
+            if block.Z is not None:
+                values[block.Z] = np.asfortranarray(bd.Z) if block.term_dim else bd.Z[:, 0]
+        if predictor.offset is not None:
+            assert fd.offset is not None
+            values[predictor.offset] = fd.offset
+        blocks = tuple(_resized_block(b, coords) for b in predictor.blocks)
+        predictors[predictor.dpar] = replace(predictor, blocks=blocks, store=True)
+    lik = ir.likelihood
+    if lik.trials is not None:
+        if design.trials is None and not need_trials:
+            values[lik.trials] = np.ones(n, dtype=np.int64)
+        else:
+            values[lik.trials] = _trials(design)
+    for _, source in lik.dpars:
+        if isinstance(source, str):  # se(): known standard errors
+            if design.se is None:
+                raise DataError("the new data need the se() column of the formula to predict")
+            values[source] = design.se
+    # Any value in the support will do: the observed values of the new rows are never read.
+    values[lik.observed] = np.full(n, ir.data_values[lik.observed][0])
+    dpars = tuple((name, predictors.get(name, source)) for name, source in lik.dpars)
+    return replace(
+        ir,
+        coords=coords,
+        data=tuple(spec for spec in ir.data if spec.name != lik.weights),
+        predictors=tuple(predictors.values()),
+        likelihood=replace(lik, dpars=dpars, weights=None),
+        data_values=values,
+        suffstats=None,
+        collapsed=None,
+    )
+
+
+# -- evaluation over the posterior ------------------------------------------------------------------
+
+
+def _posterior_draws(posterior: xr.Dataset, name: str) -> xr.DataArray:
+    if name not in posterior:
+        raise DataError(
+            f"the posterior has no variable {name!r}: this DataTree is not a fit of this model",
+            hint="use the model the fit was made with (hm.Model.from_idata rebuilds it)",
+        )
+    return posterior[name]
+
+
+def _evaluate(
+    ir: ModelIR,
+    new: ModelIR,
+    model: pm.Model,
+    outputs: list[Tensor],
+    idata: xr.DataTree,
+    random_seed: int | None,
+) -> list[np.ndarray]:
+    """``outputs`` of ``model`` for every posterior draw, in one vectorised, compiled call.
+
+    A level variable whose dims were extended is spliced: its training levels are a placeholder
+    that takes the posterior draws, its new levels stay the model's random variable (drawn from
+    the prior given the posterior hyperparameters, with the (chain, draw) batch shape).
+    """
+    posterior = read_group(idata)
+    old = {p.name: p for p in ir.parameters()}
+    spliced: dict[Tensor, Tensor] = {}
+    holes: list[Tensor] = []
+    for block in (b for p in new.predictors for b in p.blocks):
+        spec = level_parameter(block)
+        trained = old[spec.name].shape
+        if spec.shape == trained:
+            continue
+        draws = _posterior_draws(posterior, spec.name)
+        if draws.shape[2:] != trained:
+            raise DataError(f"the posterior draws of {spec.name!r} do not fit this model's levels")
+        rv = model[spec.name]
+        hole = pt.tensor(name=spec.name, shape=trained, dtype=rv.dtype)
+        new_levels = _batchable(rv)
+        spliced[rv] = pt.set_subtensor(new_levels[tuple(slice(0, k) for k in trained)], hole)
+        holes.append(hole)
+    free = [rv for rv in model.free_RVs if rv not in spliced]
+    for rv in free:
+        _posterior_draws(posterior, rv.name)
+    if spliced:
+        outputs = list(graph_replace(outputs, spliced, strict=False))
+    outputs = [_batchable(out) if _is_random(out) else out for out in outputs]
+    vectorized = vectorize_over_posterior(outputs, posterior, [*free, *holes])
+    function = compile_pymc([], vectorized, random_seed=random_seed, mode="FAST_COMPILE")
+    shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(new.coords["obs"]))
+    values = [np.asarray(v, dtype=float) for v in function()]
+    return [v if v.shape == shape else np.broadcast_to(v.reshape(_batch(v)), shape) for v in values]
+
+
+def _is_random(variable: Tensor) -> bool:
+    return variable.owner is not None and isinstance(variable.owner.op, RandomVariable)
+
+
+def _batchable(rv: Tensor) -> Tensor:
+    """``rv`` with its explicit size spelled out as parameters broadcast to it (same draws).
+
+    Vectorising a random variable with an explicit size, PyTensor extends the size by the batch
+    dims of its *first* parameter only: a Binomial whose ``n`` comes from the data, or a centred
+    ``Normal(0, sd)``, would lose the (chain, draw) dims. Without a size, the batch dims follow
+    the parameters, all of them.
+    """
+    node = rv.owner
+    op = node.op
+    size = op.size_param(node)
+    if isinstance(size.type, NoneTypeT):
+        return rv
+    shape = [size[i] for i in range(get_vector_length(size))]
+    params = [
+        pt.broadcast_to(p, (*shape, *(p.shape[i] for i in range(p.ndim - core, p.ndim))))
+        for p, core in zip(op.dist_params(node), op.ndims_params, strict=True)
+    ]
+    out: Tensor = op.make_node(op.rng_param(node), None, *params).default_output()
+    out.name = rv.name
+    return out
+
+
+def _batch(value: np.ndarray) -> tuple[int, ...]:
+    """``value``'s shape with length-1 axes where a draw-constant or row-constant value lacks one."""
+    if value.ndim == 2:  # (chain, draw): a constant parameter
+        return (*value.shape, 1)
+    return (1, 1, *value.shape)  # (obs,) from the data, or a scalar
+
+
+def _coords(idata: xr.DataTree, obs: np.ndarray) -> dict[str, np.ndarray]:
+    posterior = read_group(idata)
+    return {"chain": posterior["chain"].values, "draw": posterior["draw"].values, "obs": obs}
+
+
+def distributional_parameters(
+    ir: ModelIR,
+    training: Design,
+    idata: xr.DataTree,
+    data: pd.DataFrame | None = None,
+    *,
+    rows_model: RowsModel,
+    streamed: bool = False,
+    new_levels: NewLevels = "population",
+    random_seed: int | None = None,
+) -> dict[str, xr.DataArray]:
+    """Every distributional parameter per draw and row, on its natural scale: ``mu``, ``sigma``, …
+
+    ``mu`` is the inverse link of the mean's linear predictor (a probability, a rate; for the
+    lognormal the mean of ``log y``). Constants (``sigma`` without a formula) are broadcast to rows;
+    a known ``se()`` comes from the data. ``ir`` and ``training`` are the model's plan and design
+    (``streamed``: the design keeps no training rows, so ``data`` is needed); ``rows_model`` builds
+    the PyMC model of a plan (see the module docstring). Example: per-row noise sd of a
+    ``sigma ~ (1 | g)`` model, through :func:`hiermod.model.distributional_parameters`::
+
+        hiermod.model.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
+    """
+    design, obs = _encode(ir, training, data, new_levels, streamed)
+    new = rows_ir(ir, design, need_trials=False)
+    model = rows_model(new, design)
+    names = []
+    for _, source in new.likelihood.dpars:
+        if isinstance(source, PredictorIR):
+            names.append(source.name)
+        elif isinstance(source, ConstantIR):
+            names.append(source.param.name)
+        else:
+            names.append(source)
+    values = _evaluate(ir, new, model, [model[n] for n in names], idata, random_seed)
+    coords = _coords(idata, obs)
+    return {
+        name: xr.DataArray(value, dims=("chain", "draw", "obs"), coords=coords, name=name)
+        for (name, _), value in zip(new.likelihood.dpars, values, strict=True)
+    }
+
+
 def predict(
     ir: ModelIR,
     training: Design,
     idata: xr.DataTree,
     data: pd.DataFrame | None = None,
     *,
+    rows_model: RowsModel,
     streamed: bool = False,
     kind: Kind = "mean",
     new_levels: NewLevels = "population",
@@ -296,7 +425,8 @@ def predict(
     """Expected responses (``kind="mean"``) or new responses (``"response"``): dims (chain, draw, obs).
 
     ``ir`` and ``training`` are the model's plan and design; ``data=None`` predicts the rows the
-    model was fitted to (a ``streamed`` model keeps none). See the module docstring for new levels.
+    model was fitted to (a ``streamed`` model keeps none); ``rows_model`` builds the PyMC model of a
+    plan. See the module docstring for how, and for new levels.
 
     Example:
         >>> p = m.predict(idata, data=new_df)              # doctest: +SKIP
@@ -304,55 +434,17 @@ def predict(
     """
     if kind not in ("mean", "response"):
         raise ValueError(f"kind must be 'mean' or 'response', not {kind!r}")
-    rng = np.random.default_rng(random_seed)
-    design, frame, obs = _design(ir, training, data, new_levels, streamed)
-    dpars = _dpars(ir, idata, design, frame, obs, new_levels, rng)
-    mu = dpars["mu"]
+    design, obs = _encode(ir, training, data, new_levels, streamed)
+    new = rows_ir(ir, design)
+    model = rows_model(new, design)
+    response = model[new.likelihood.name]
+    output = expected_value(response) if kind == "mean" else response
+    (value,) = _evaluate(ir, new, model, [output], idata, random_seed)
     family = ir.likelihood.family
-    values = mu.values
-    if kind == "mean":
-        if family == "binomial":
-            values = values * _trials(design)
-        elif family == "lognormal":
-            values = np.exp(values + dpars["sigma"].values ** 2 / 2.0)
-    else:
-        values = _draw_response(family, dpars, rng, design)
-    name = ir.likelihood.name
     return xr.DataArray(
-        values, dims=mu.dims, coords=mu.coords, name=name, attrs={"kind": kind, "family": family}
+        value,
+        dims=("chain", "draw", "obs"),
+        coords=_coords(idata, obs),
+        name=ir.likelihood.name,
+        attrs={"kind": kind, "family": family},
     )
-
-
-def _draw_response(
-    family: str, dpars: dict[str, xr.DataArray], rng: np.random.Generator, design: Design
-) -> np.ndarray:
-    return np.asarray(_draw(family, dpars, rng, design), dtype=float)
-
-
-def _draw(
-    family: str, dpars: dict[str, xr.DataArray], rng: np.random.Generator, design: Design
-) -> Any:
-    """One draw from the likelihood per posterior draw and row (NumPy generators, PyMC's params)."""
-    mu = dpars["mu"].values
-    value = {k: v.values for k, v in dpars.items()}
-    if family == "gaussian":
-        return rng.normal(mu, value["sigma"])
-    if family == "student_t":
-        return mu + value["sigma"] * rng.standard_t(value["nu"])
-    if family == "bernoulli":
-        return rng.binomial(1, mu).astype(float)
-    if family == "binomial":
-        return rng.binomial(_trials(design), mu).astype(float)
-    if family == "poisson":
-        return rng.poisson(mu).astype(float)
-    if family == "negativebinomial":  # PyMC's NegativeBinomial(mu, alpha): a gamma–Poisson mixture
-        alpha = value["alpha"]
-        return rng.poisson(rng.gamma(alpha, mu / alpha)).astype(float)
-    if family == "gamma":  # Gamma(alpha, beta = alpha / mu): scale mu / alpha
-        return rng.gamma(value["alpha"], mu / value["alpha"])
-    if family == "lognormal":
-        return rng.lognormal(mu, value["sigma"])
-    if family == "beta":
-        phi = value["phi"]
-        return rng.beta(mu * phi, (1.0 - mu) * phi)
-    raise ValueError(f"unknown family {family!r}")  # pragma: no cover - families are checked
