@@ -16,6 +16,7 @@ a saved fit). :func:`stream_model` compiles a model from data larger than memory
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -32,8 +33,8 @@ from hiermod.errors import DataError, FormulaError, HiermodError
 from hiermod.formula.expand import expand
 from hiermod.formula.parser import parse_syntax
 from hiermod.formula.terms import ModelFormula
-from hiermod.output.build import build
-from hiermod.plan.collapse import COLLAPSIBLE, plan_collapse
+from hiermod.output.module import build, load_module
+from hiermod.plan.collapse import plan_collapse
 from hiermod.plan.ir import ModelIR
 from hiermod.plan.lower import LowerOptions, lower
 from hiermod.plan.priors import Prior
@@ -78,14 +79,21 @@ class _Compiled:
     streamed: bool
 
     @functools.cached_property
+    def _module(self) -> types.ModuleType:
+        """The generated source run as a module: ``Model.pymc`` is its ``build_model``."""
+        return load_module(self.source())
+
+    @functools.cached_property
     def pymc(self) -> pm.Model:
-        """The PyMC model used for fitting (built on first use, then cached).
+        """The PyMC model used for fitting (built on first use, then cached): exactly the module
+        :meth:`source` prints, run on the training data.
 
         For Gaussian models whose coefficients and sigma are constant within cells of the grouping
-        factors its likelihood uses per-cell sufficient statistics (see :mod:`hiermod.plan.suffstats`);
-        :attr:`pymc_rows` is the same model with the row-wise likelihood.
+        factors its likelihood uses per-cell sufficient statistics (see :mod:`hiermod.plan.suffstats`),
+        for counts rows merged by identical predictors; :attr:`pymc_rows` is the same model with the
+        row-wise likelihood (``build_model(data, reduce=False)``).
         """
-        return build(self.ir)
+        return build(self.ir, self.design, module=self._module)
 
     @functools.cached_property
     def pymc_rows(self) -> pm.Model:
@@ -95,8 +103,9 @@ class _Compiled:
                 "a streamed model keeps no rows, so it has no row-wise model; "
                 "predict with model.predict(idata, data=new_rows)"
             )
-        reduced = self.ir.suffstats is not None or self.ir.collapsed is not None
-        return build(self.ir, rows=True) if reduced else self.pymc
+        if self.ir.suffstats is None and self.ir.collapsed is None:
+            return self.pymc
+        return build(self.ir, self.design, reduce=False, module=self._module)
 
     # -- inspection --------------------------------------------------------------------------------
 
@@ -337,7 +346,7 @@ class Model(_Fitting):
         rows_ir = lower(self.design, self.family, self.options)
         y = self.design.y
         assert y is not None  # a response is required above
-        if self.family.name in COLLAPSIBLE:
+        if "collapse" in self.family.reductions:
             collapsed = plan_collapse(rows_ir, y, self.design.trials, suffstats)
             self.ir = replace(rows_ir, collapsed=collapsed)
         else:
@@ -397,9 +406,7 @@ def _source_text(model: _Compiled) -> str | None:
 def _rows_model(ir: ModelIR, design: Design) -> pm.Model:
     """The row-wise PyMC model of a plan, the hook predictions are derived from
     (:mod:`hiermod.inference.predict`); ``design`` is the design of the plan's rows."""
-    from hiermod.inference.rows_model import rows_model
-
-    return rows_model(ir)
+    return build(ir, design, reduce=False)
 
 
 def distributional_parameters(
@@ -482,7 +489,9 @@ def stream_model(
     if accumulator is None or last is None:
         raise DataError("the data has no rows without missing values")
     ir = lower(last, fam, options, moments.result())
-    reduction = suffstats_ir(ir, accumulator.plan, accumulator.total(), accumulator.n_rows)
+    reduction = suffstats_ir(
+        ir, accumulator.plan, accumulator.total(), accumulator.n_rows, rows=False
+    )
     return Model._assemble(
         parsed, fam, options, replace(last, schema=schema), replace(ir, suffstats=reduction)
     )

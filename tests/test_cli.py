@@ -67,7 +67,8 @@ def test_compile_writes_runnable_source(csv: Path, tmp_path: Path) -> None:
     source = out.read_text(encoding="utf-8")
     compile(source, str(out), "exec")
     assert source.startswith('"""A PyMC model written by hiermod from the formula')
-    assert "def build_model(df: pd.DataFrame) -> pm.Model:" in source
+    assert "def build_model(" in source
+    assert "data: pd.DataFrame | dict[str, np.ndarray]" in source
 
 
 def test_data_error_is_a_caret_message_and_status_2(csv: Path) -> None:

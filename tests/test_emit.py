@@ -1,10 +1,14 @@
-"""The exported source builds the same model as ``Model.pymc``, and is formatted, compiled Python.
+"""The exported source is the model hiermod fits, in both likelihood forms; formatted Python.
 
-For every case the emitted module is executed in a fresh namespace (here, in the tests: the package
-never runs generated code), its ``build_model(df)`` is compared with ``Model.pymc`` by
-:func:`support.assert_same_model` (free variables, dims, coords, logp and gradient at random points),
-its ``prepare(df)`` with the arrays hiermod bound, and all sources go through ``compile`` and
-``ruff format --check`` / ``ruff check`` with ruff's default settings, as a user's project would.
+``Model.pymc`` is built by running the generated module on hiermod's own arrays
+(:mod:`hiermod.output.module`). Here every case's source is run again in a fresh namespace, as a
+user would run an exported file, on the DataFrame itself (through its ``prepare``), and compared by
+:func:`support.assert_same_model` (free variables, dims, coords, logp and gradient at random
+points): ``build_model(df)`` with ``Model.pymc``, and for a model with a reduced likelihood
+``build_model(df, reduce=False)`` with ``Model.pymc`` too — the row-wise and the reduced
+likelihood are the same log-density, which is what makes the reduction exact. ``prepare(df)`` is
+compared with the arrays hiermod bound, and all sources go through ``compile`` and ``ruff format
+--check`` / ``ruff check`` with ruff's default settings, as a user's project would.
 """
 
 from __future__ import annotations
@@ -144,6 +148,16 @@ CASES = [
     Case("binomial_trials", "succ | trials(n) ~ x + (1 + x | g)", "binomial"),
     Case("binomial_cloglog", "succ | trials(n) ~ x", "binomial", options={"link": "cloglog"}),
     Case("distributional_sigma", "y ~ x + (1 | g)\nsigma ~ x + (1 | g)"),
+    # Discrete predictors only: rows merge into counts (a reduced likelihood per family and link).
+    Case("collapsed_poisson", "count ~ f + flag + (1 | g)", "poisson"),
+    Case("collapsed_bernoulli", "outcome ~ f + (1 | g)", "bernoulli"),
+    Case(
+        "collapsed_bernoulli_probit",
+        "outcome ~ f + (1 | c)",
+        "bernoulli",
+        options={"link": "probit"},
+    ),
+    Case("collapsed_binomial", "succ | trials(n) ~ flag + (1 | g:c)", "binomial"),
     Case("weights", "y | weights(w) ~ x + (1 | g)"),
     Case("known_se", "y | se(s) ~ 1 + (1 | g)"),
     Case(
@@ -193,22 +207,36 @@ def test_emitted_source_builds_the_same_model(case: Case) -> None:
     model, source = compiled(case.id)
     data = FRAMES[case.data]()
     module = run_source(source)
+    reducible = model.ir.suffstats is not None or model.ir.collapsed is not None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # complete_rows: the same dropped rows
         built: pm.Model = module["build_model"](data)
+        rows: pm.Model = module["build_model"](data, reduce=False) if reducible else built
         arrays = module["prepare"](data)
     assert_same_model(built, model.pymc, n_points=2)
-    # The IR's coords (the row-wise model's) and every data container, bit for bit and dtype.
-    assert {k: tuple(v) for k, v in built.coords.items()} == model.ir.coords
+    assert_same_model(rows, model.pymc, n_points=2)  # the reduction is exact
+    # The IR's coords and every data container, bit for bit and dtype.
+    for form in (built, rows):
+        assert {k: tuple(v) for k, v in form.coords.items()} == model.ir.coords
     np.testing.assert_array_equal(arrays["rows"], model.design.rows)
     for name, values in model.ir.data_values.items():
         # I(x**2): NumPy squares exactly where bind's np.power rounds; the last bit may differ.
         np.testing.assert_allclose(arrays[name], values, rtol=1e-14, atol=1e-15, err_msg=name)
         assert arrays[name].dtype == values.dtype, name
     for spec in model.ir.data:
-        assert built.named_vars_to_dims[spec.name] == spec.dims, spec.name
+        if spec.name != model.ir.likelihood.observed:  # the response is a constant
+            assert rows.named_vars_to_dims[spec.name] == spec.dims, spec.name
     for spec in model.ir.parameters():
         assert built.named_vars_to_dims.get(spec.name, ()) == spec.dims, spec.name
+
+
+def test_cases_cover_both_reductions_and_the_row_wise_form() -> None:
+    """The table has models of each likelihood form, so the test above checks every form."""
+    forms = set()
+    for case in CASES:
+        ir = compiled(case.id)[0].ir
+        forms.add("suffstats" if ir.suffstats else "collapsed" if ir.collapsed else "rows")
+    assert forms == {"suffstats", "collapsed", "rows"}
 
 
 def test_prepare_drops_missing_rows_with_a_warning() -> None:

@@ -219,7 +219,7 @@ import hiermod.errors
 if TYPE_CHECKING:
     from hiermod.model import Model
 def later():
-    from hiermod.output.build import build
+    from hiermod.output.module import build
 """
     found = [target for _, target in _imports("hiermod.data.stream", text, package=False)]
     assert found == [
@@ -228,7 +228,7 @@ def later():
         "hiermod.data.transforms",
         "hiermod.errors",
         "hiermod.model",
-        "hiermod.output.build",
+        "hiermod.output.module",
     ]
     inside = [t for _, t in _imports("hiermod.data", "from . import design", package=True)]
     assert inside == ["hiermod.data.design"]

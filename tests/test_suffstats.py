@@ -62,14 +62,17 @@ def test_observed_layout_and_forum_scenario() -> None:
         assert_same_model(model.pymc, model.pymc_rows, check_dims=False)
 
 
-def test_models_share_parameters_and_only_rows_observes() -> None:
+def test_models_share_parameters_and_observe_the_same_rows() -> None:
     sim = correlated_slopes(n_groups=8, per_group=10)
     model = hm.Model(sim.formula, sim.data)
     reduced, rows = model.pymc, model.pymc_rows
     assert {v.name for v in reduced.free_RVs} == {v.name for v in rows.free_RVs}
-    assert [v.name for v in rows.observed_RVs] == ["y"]
-    assert reduced.observed_RVs == []
-    assert [p.name for p in reduced.potentials] == ["y_loglik"]
+    # Both observe y, over the same rows: the reduced model's y is a CustomDist whose logp reads
+    # per-cell sums and whose draws are rows.
+    assert [v.name for v in rows.observed_RVs] == [v.name for v in reduced.observed_RVs] == ["y"]
+    assert reduced.named_vars_to_dims["y"] == rows.named_vars_to_dims["y"] == ("obs",)
+    assert reduced.potentials == rows.potentials == []
+    assert type(reduced["y"].owner.op).__name__.startswith("CustomDist")
 
 
 @pytest.mark.parametrize(
@@ -170,16 +173,16 @@ def test_collapsed_counts_equal_rows(formula: str, family: str, link: str | None
     assert_same_model(model.pymc, model.pymc_rows, check_dims=False, n_points=3)
 
 
-def test_collapsed_poisson_identity_link() -> None:
-    # Random points give negative means (outside the support) with the identity link; compare at
-    # valid points, and check both models reject a negative mean.
-    model = hm.Model("count ~ treat + sex", _counts(), family="poisson", link="identity")
-    assert model.ir.collapsed is not None
-    collapsed, rows = model.pymc.compile_logp(), model.pymc_rows.compile_logp()
-    for intercept, b in [(2.0, [0.3, -0.5]), (0.7, [1.0, 0.1]), (-1.0, [0.0, 0.0])]:
-        point = {"Intercept": np.array(intercept), "b": np.array(b)}
-        assert collapsed(point) == pytest.approx(rows(point), rel=1e-10)
-    assert collapsed(point) == rows(point) == -np.inf
+def test_poisson_identity_link_is_not_collapsed() -> None:
+    # The merged log-likelihood k log mu - n mu has no value where a cell's rate is 0 or below,
+    # which the identity link allows: such a model keeps its row-wise likelihood (-inf there).
+    data = _counts()
+    model = hm.Model("count ~ treat + sex", data, family="poisson", link="identity")
+    assert model.ir.collapsed is None
+    rows = model.pymc.compile_logp()
+    assert rows({"Intercept": np.array(-1.0), "b": np.zeros(2)}) == -np.inf
+    with pytest.raises(SuffStatsError, match="identity link can give a cell a rate of 0"):
+        hm.Model("count ~ treat", data, family="poisson", link="identity", suffstats=True)
 
 
 def test_continuous_predictors_are_not_collapsed() -> None:

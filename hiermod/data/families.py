@@ -1,24 +1,31 @@
-"""Response families: their distributional parameters, links and response checks.
+"""Response families: each one defined once, as data every stage reads.
 
-A family is data, not code paths scattered over the compiler: each lists its distributional parameters
-(``mu`` first), the default and allowed links, and what a valid response looks like. The builder maps a
-family to its PyMC distribution in one place (:mod:`hiermod.output.build`).
+A family is one :class:`Family` entry in :data:`FAMILIES` and nothing else: its distributional
+parameters (``mu`` first) with their meaning and default priors, the links ``mu`` allows, what a valid
+response looks like, its PyMC distribution with the parameter mapping as code templates, the default
+priors' data scale, and which likelihood reductions it admits. The lowering (default priors), the
+source emitter (the likelihood line, the comments), the PyMC model (which *is* the emitted module,
+:mod:`hiermod.output.module`), prediction (PyMC's own ``mean()`` and random draws of that
+distribution) and the graph all read it from here. Adding a family is adding an entry and its tests
+(worked example in docs/architecture.md).
 
-=================  =======================  ===========================  =========================
-family             parameters (link)        response                     PyMC
-=================  =======================  ===========================  =========================
-gaussian           mu (identity), sigma     real                         Normal(mu, sigma)
-student_t          mu, sigma, nu            real                         StudentT(nu, mu, sigma)
-bernoulli          mu (logit|probit|cloglog) 0/1, bool, two levels       Bernoulli(p)
-binomial           mu (logit|probit|cloglog) 0..trials, trials()         Binomial(n, p)
-poisson            mu (log)                 counts 0, 1, 2, ...          Poisson(mu)
-negativebinomial   mu (log), alpha          counts                       NegativeBinomial(mu, alpha)
-gamma              mu (log), alpha          positive                     Gamma(alpha, alpha / mu)
-lognormal          mu (identity), sigma     positive                     LogNormal(mu, sigma)
-beta               mu (logit), phi          in (0, 1)                    Beta(mu phi, (1 - mu) phi)
-=================  =======================  ===========================  =========================
+=================  =========================  =========================  ==============================
+family             parameters (link)          response                   PyMC (templates)
+=================  =========================  =========================  ==============================
+gaussian           mu (identity|log), sigma   real                       Normal(mu, sigma)
+student_t          mu, sigma, nu              real                       StudentT(nu, mu, sigma)
+bernoulli          mu (logit|probit|cloglog)  0/1, bool, two levels      Bernoulli(p=mu)
+binomial           mu (logit|probit|cloglog)  0..trials, trials()        Binomial(n, p=mu)
+poisson            mu (log|identity)          counts 0, 1, 2, ...        Poisson(mu)
+negativebinomial   mu (log|identity), alpha   counts                     NegativeBinomial(mu, alpha)
+gamma              mu (log|identity), alpha   positive                   Gamma(alpha, alpha / mu)
+lognormal          mu (identity), sigma       positive                   LogNormal(mu, sigma)
+beta               mu (logit|...), phi        in (0, 1)                  Beta(mu phi, (1 - mu) phi)
+=================  =========================  =========================  ==============================
 
-Every parameter other than ``mu`` is positive and modelled on the log scale when it has a formula.
+``mu`` is the mean of the response for every family but the lognormal (the mean of ``log y``), as in
+brms. Every parameter other than ``mu`` is positive and modelled on the log scale when it has a
+formula.
 """
 
 from __future__ import annotations
@@ -31,11 +38,30 @@ import numpy as np
 from hiermod.errors import DataError, FamilyError
 from hiermod.formula.functions import closest
 
-__all__ = ["FAMILIES", "LINKS", "Family", "get_family"]
+__all__ = ["FAMILIES", "LINKS", "Dpar", "Family", "get_family"]
 
 LINKS = ("identity", "log", "logit", "probit", "cloglog")
 
-ResponseKind = Literal["real", "binary", "count", "bounded_count", "positive", "unit"]
+ResponseKind = Literal[
+    "real", "binary", "count", "bounded_count", "positive", "nonnegative", "unit"
+]
+Reduction = Literal["suffstats", "collapse"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dpar:
+    """A distributional parameter besides ``mu`` (positive; log link when it has a formula).
+
+    Attributes:
+        name: as in formulas (``sigma ~ x``), priors and the posterior (``"shape"``).
+        meaning: what it is, for the comments of the generated source (``"the Weibull shape"``).
+        prior: its default prior when it has no formula, in prior syntax; ``None`` for a noise sd,
+            whose default is ``exponential(1 / sd(y))`` (set from the data when the plan is made).
+    """
+
+    name: str
+    meaning: str
+    prior: str | None = "gamma(2, 0.1)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +70,33 @@ class Family:
 
     Attributes:
         name: the family's name as users write it (``"gaussian"``).
-        dpars: distributional parameters, ``mu`` first; the others are positive.
         links: allowed links for ``mu``; the first is the default.
         response: what a valid response is (see :meth:`check_response`).
+        distribution: the PyMC distribution of one response (``"Normal"`` for ``pm.Normal``).
+        params: its arguments as code templates over the distributional parameters, in call
+            order: ``(("alpha", "{alpha}"), ("beta", "{alpha} / {mu}"))``. ``{trials}`` is the
+            number of trials of a ``trials()`` response.
+        auxiliary: the distributional parameters besides ``mu``.
         aliases: other accepted spellings (``"normal"``, ``"negbinomial"``).
+        logit_param: the argument that takes ``mu``'s logit directly, used with the logit link
+            (``"logit_p"``: ``pm.Bernoulli(logit_p=eta)`` is stabler than ``p=sigmoid(eta)``).
+        data_scale: with the identity link, default priors of the mean's intercept and of ``sigma``
+            are set on this scale of the response (``"y"``, or ``"log y"`` for the lognormal); ``None``
+            for families whose default priors are on the unit scale of the link.
+        reductions: the likelihood reductions :mod:`hiermod.plan` may apply (per-cell sufficient
+            statistics for the Gaussian, merged counts for Poisson and binomial rows).
     """
 
     name: str
-    dpars: tuple[str, ...]
     links: tuple[str, ...]
     response: ResponseKind
+    distribution: str
+    params: tuple[tuple[str, str], ...]
+    auxiliary_params: tuple[Dpar, ...] = ()
     aliases: tuple[str, ...] = ()
+    logit_param: str | None = None
+    data_scale: Literal["y", "log y"] | None = None
+    reductions: tuple[Reduction, ...] = ()
 
     @property
     def default_link(self) -> str:
@@ -62,8 +104,21 @@ class Family:
 
     @property
     def auxiliary(self) -> tuple[str, ...]:
-        """The distributional parameters besides ``mu`` (all positive, log link)."""
-        return self.dpars[1:]
+        """The names of the distributional parameters besides ``mu`` (all positive, log link)."""
+        return tuple(d.name for d in self.auxiliary_params)
+
+    @property
+    def dpars(self) -> tuple[str, ...]:
+        """Every distributional parameter's name, ``mu`` first."""
+        return ("mu", *self.auxiliary)
+
+    def dpar(self, name: str) -> Dpar:
+        """The auxiliary parameter called ``name``."""
+        return next(d for d in self.auxiliary_params if d.name == name)
+
+    def on_data_scale(self, y: np.ndarray) -> np.ndarray:
+        """The response on the scale of the default priors' moments: ``log y`` for the lognormal."""
+        return np.log(y) if self.data_scale == "log y" else y
 
     def check_link(self, link: str | None) -> str:
         """The link to use: the default when ``None``, else ``link`` if this family allows it."""
@@ -94,6 +149,8 @@ class Family:
                 problem = "has more successes than trials in some rows"
         elif self.response == "positive" and (finite <= 0).any():
             problem = "must be positive (> 0)"
+        elif self.response == "nonnegative" and (finite < 0).any():
+            problem = "must be non-negative (>= 0)"
         elif self.response == "unit" and ((finite <= 0) | (finite >= 1)).any():
             problem = "must lie strictly between 0 and 1"
         if problem is not None:
@@ -113,6 +170,8 @@ def _first_bad_value(kind: str, y: np.ndarray, trials: np.ndarray | None) -> str
             bad = y[y > trials]
     elif kind == "positive":
         bad = y[y <= 0]
+    elif kind == "nonnegative":
+        bad = y[y < 0]
     else:
         bad = y[(y <= 0) | (y >= 1)]
     return repr(bad[0].item()) if bad.size else "?"
@@ -128,24 +187,98 @@ _RESPONSE_HINTS = {
     "beta": "squeeze exact 0/1 values into (0, 1), e.g. (y * (n - 1) + 0.5) / n",
 }
 
+_SIGMA = Dpar("sigma", "the residual standard deviation", prior=None)
+_LINKS_P = ("logit", "probit", "cloglog")
+_LINKS_POSITIVE = ("log", "identity")
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        Family("gaussian", ("mu", "sigma"), ("identity", "log"), "real", ("normal",)),
-        Family("student_t", ("mu", "sigma", "nu"), ("identity", "log"), "real", ("studentt", "t")),
-        Family("bernoulli", ("mu",), ("logit", "probit", "cloglog"), "binary", ("logistic",)),
-        Family("binomial", ("mu",), ("logit", "probit", "cloglog"), "bounded_count"),
-        Family("poisson", ("mu",), ("log", "identity"), "count"),
+        Family(
+            "gaussian",
+            ("identity", "log"),
+            "real",
+            "Normal",
+            (("mu", "{mu}"), ("sigma", "{sigma}")),
+            (_SIGMA,),
+            aliases=("normal",),
+            data_scale="y",
+            reductions=("suffstats",),
+        ),
+        Family(
+            "student_t",
+            ("identity", "log"),
+            "real",
+            "StudentT",
+            (("nu", "{nu}"), ("mu", "{mu}"), ("sigma", "{sigma}")),
+            (
+                Dpar("sigma", "the scale of the Student-t", prior=None),
+                Dpar("nu", "the Student-t degrees of freedom"),  # gamma(2, 0.1) as brms
+            ),
+            aliases=("studentt", "t"),
+            data_scale="y",
+        ),
+        Family(
+            "bernoulli",
+            _LINKS_P,
+            "binary",
+            "Bernoulli",
+            (("p", "{mu}"),),
+            aliases=("logistic",),
+            logit_param="logit_p",
+            reductions=("collapse",),
+        ),
+        Family(
+            "binomial",
+            _LINKS_P,
+            "bounded_count",
+            "Binomial",
+            (("n", "{trials}"), ("p", "{mu}")),
+            logit_param="logit_p",
+            reductions=("collapse",),
+        ),
+        Family(
+            "poisson",
+            _LINKS_POSITIVE,
+            "count",
+            "Poisson",
+            (("mu", "{mu}"),),
+            reductions=("collapse",),
+        ),
         Family(
             "negativebinomial",
-            ("mu", "alpha"),
-            ("log", "identity"),
+            _LINKS_POSITIVE,
             "count",
-            ("negbinomial", "negative_binomial", "nb"),
+            "NegativeBinomial",
+            (("mu", "{mu}"), ("alpha", "{alpha}")),
+            (Dpar("alpha", "the NegativeBinomial overdispersion"),),
+            aliases=("negbinomial", "negative_binomial", "nb"),
         ),
-        Family("gamma", ("mu", "alpha"), ("log", "identity"), "positive"),
-        Family("lognormal", ("mu", "sigma"), ("identity",), "positive"),
-        Family("beta", ("mu", "phi"), ("logit", "probit", "cloglog"), "unit"),
+        Family(
+            "gamma",
+            _LINKS_POSITIVE,
+            "positive",
+            "Gamma",
+            (("alpha", "{alpha}"), ("beta", "{alpha} / {mu}")),
+            (Dpar("alpha", "the Gamma shape"),),
+        ),
+        Family(
+            "lognormal",
+            ("identity",),
+            "positive",
+            "LogNormal",
+            (("mu", "{mu}"), ("sigma", "{sigma}")),
+            (_SIGMA,),
+            data_scale="log y",
+        ),
+        Family(
+            "beta",
+            _LINKS_P,
+            "unit",
+            "Beta",
+            (("alpha", "{mu} * {phi}"), ("beta", "(1.0 - {mu}) * {phi}")),
+            (Dpar("phi", "the Beta precision"),),
+        ),
     )
 }
 

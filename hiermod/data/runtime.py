@@ -23,8 +23,10 @@ __all__ = [
     "NEEDS",
     "bspline_basis",
     "cell_codes",
+    "cell_gram",
     "cell_index",
     "cell_labels",
+    "cell_moments",
     "cell_positions",
     "known_codes",
     "level_codes",
@@ -99,6 +101,39 @@ def cell_codes(columns: list[np.ndarray], n: int) -> np.ndarray:
         key, _ = pd.factorize(key, sort=True)
         key = key.astype(np.int64)
     return key
+
+
+def cell_gram(
+    cell: np.ndarray,
+    w: np.ndarray,
+    n_cells: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows per cell, and the sum of w w' over each cell's rows: (cells,) and (cells, d, d).
+
+    ``cell`` holds each row's cell, ``w`` each row's d features. One ``np.bincount`` per pair of
+    features, no loop over rows.
+    """
+    d = w.shape[1]
+    ww = np.empty((n_cells, d, d))
+    for a in range(d):
+        for b in range(a, d):
+            pair = np.bincount(cell, weights=w[:, a] * w[:, b], minlength=n_cells)
+            ww[:, a, b] = ww[:, b, a] = pair
+    return np.bincount(cell, minlength=n_cells).astype(np.float64), ww
+
+
+def cell_moments(
+    cell: np.ndarray,
+    w: np.ndarray,
+    y: np.ndarray,
+    n_cells: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sums of y^2 and of w y over each cell's rows: (cells,) and (cells, d)."""
+    yy = np.bincount(cell, weights=y * y, minlength=n_cells)
+    wy = np.zeros((n_cells, w.shape[1]))
+    for j in range(w.shape[1]):
+        wy[:, j] = np.bincount(cell, weights=w[:, j] * y, minlength=n_cells)
+    return yy, wy
 
 
 def poly_basis(

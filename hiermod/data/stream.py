@@ -228,13 +228,13 @@ class DesignMoments:
     """Running sums behind the default priors: the response and every design column."""
 
     def __init__(self, family: Family) -> None:
-        self.log = family.name == "lognormal"
+        self.family = family
         self.response = _Sums()
         self.columns: dict[tuple[str, str, int], _Sums] = {}
 
     def add(self, design: Design) -> None:
         assert design.y is not None
-        self.response.add(np.log(design.y) if self.log else design.y)
+        self.response.add(self.family.on_data_scale(design.y))
         for fd in design.formulas:
             self.columns.setdefault(("X", fd.dpar, -1), _Sums()).add(fd.X)
             for position, bd in enumerate(fd.blocks):

@@ -172,21 +172,24 @@ class Chain:
     """``a + b * c``: a first operand and ``(operator, operand)`` pairs; an operand may be a
     chain of a higher precedence (a product in a sum)."""
 
-    first: str | Chain
-    rest: tuple[tuple[str, str | Chain], ...] = ()
+    first: str | Chain | Subscript
+    rest: tuple[tuple[str, str | Chain | Subscript], ...] = ()
 
     def flat(self) -> str:
         parts = [flat(self.first), *(f"{op} {flat(operand)}" for op, operand in self.rest)]
         return " ".join(parts)
 
     def lines(self, pad: str) -> list[str]:
-        """One operand per line; a product that does not fit is split at its operators too."""
+        """One operand per line; a product that does not fit is split at its operators too, a
+        subscript around its key."""
         out: list[str] = []
         for op, operand in [("", self.first), *self.rest]:
             lead = f"{pad}{op} " if op else pad
             if isinstance(operand, Chain) and width(lead + flat(operand)) > LINE_LENGTH:
                 first, *more = operand.lines(pad)
                 out += [lead + first.lstrip(), *more]
+            elif isinstance(operand, Subscript) and width(lead + flat(operand)) > LINE_LENGTH:
+                out += operand.lines(lead, pad)
             else:
                 out.append(lead + flat(operand))
         return out
@@ -199,9 +202,14 @@ class Subscript:
 
     base: str
     key: str
+    after: str = ""  # a further subscript that stays on the closing line: data["x"][first]
 
     def flat(self) -> str:
-        return f"{self.base}[{self.key}]"
+        return f"{self.base}[{self.key}]{self.after}"
+
+    def lines(self, lead: str, pad: str, tail: str = "") -> list[str]:
+        """``lead + base[`` / the key one level in / ``]`` (ruff splits the first bracket)."""
+        return [f"{lead}{self.base}[", f"{pad}{INDENT}{self.key}", f"{pad}]{self.after}{tail}"]
 
 
 Code = str | Seq | Chain | Subscript
@@ -229,13 +237,15 @@ def render(
     if isinstance(code, str) or (width(one_line) <= LINE_LENGTH and not _has_comments(code)):
         return [one_line]
     if isinstance(code, Subscript):
-        key = INDENT * (indent + 1) + code.key
-        return [f"{pad}{lead}{code.base}[", key, f"{pad}]{tail}"]
+        return code.lines(pad + lead, pad, tail)
     if isinstance(code, Chain):
         if bracketed and not lead:
             *body, last = code.lines(pad)
             return [*body, last + tail]
-        return [f"{pad}{lead}(", *code.lines(INDENT * (indent + 1)), f"{pad}){tail}"]
+        inner = INDENT * (indent + 1)
+        if width(inner + flat(code)) <= LINE_LENGTH:  # as ruff: in parentheses, on one line
+            return [f"{pad}{lead}(", inner + flat(code), f"{pad}){tail}"]
+        return [f"{pad}{lead}(", *code.lines(inner), f"{pad}){tail}"]
     lines = [f"{pad}{lead}{code.open}"]
     for item in code.items:
         note = f"  # {comment_text(item.comment)}" if item.comment else ""

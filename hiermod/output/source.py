@@ -2,20 +2,21 @@
 
 The module written has a docstring with the canonical formula, module-level constants for the schema
 (level tables, labels, transform constants), ``prepare(df)`` (see :mod:`hiermod.output.source_data`), and
-``build_model(df)``: coords, ``pm.Data`` containers, then one section per IR piece with a comment
-saying which term it implements, how it pools and why. Running it with a CSV path fits the model.
+``cell_data(data)`` for a reducible likelihood (:mod:`hiermod.output.source_cells`) and
+``build_model(data[, reduce])``: coords, the parameters with one section per IR piece and a comment
+saying which term it implements, how it pools and why, then the likelihood (reduced and row-wise).
+Running it with a CSV path fits the model.
 
-As in :mod:`hiermod.output.build`, one small function per IR piece writes it (in
-:mod:`hiermod.output.source_model`); this module writes the module around them: the docstring, the
-imports, the coords and data containers of ``build_model``, and ``main``. The two must build the same
-model: the tests run the emitted source and compare it with ``Model.pymc`` variable by variable and at
-random points.
-
-The package never runs the source it writes. Every data value is embedded by
-:func:`~hiermod.output.codegen.literal` or :func:`~hiermod.output.codegen.comment_text`, so none can run as code.
+One small function per IR piece writes it (in :mod:`hiermod.output.source_model`); this module writes
+the module around them: the docstring, the imports, the coords and data containers of
+``build_model``, and ``main``. This text is the model: :mod:`hiermod.output.module` runs it to build
+``Model.pymc``. Every data value is embedded by :func:`~hiermod.output.codegen.literal` or
+:func:`~hiermod.output.codegen.comment_text`, so none can run as code.
 """
 
 from __future__ import annotations
+
+import re
 
 from hiermod.data.design import Design
 from hiermod.output.codegen import (
@@ -32,9 +33,16 @@ from hiermod.output.codegen import (
     render,
     tuple_of,
 )
+from hiermod.output.source_cells import cell_data_function, likelihood_names, reduced_likelihood
 from hiermod.output.source_data import DataEmitter
-from hiermod.output.source_helpers import HELPER_NAMES, IMPORTS, weighted_source
-from hiermod.output.source_model import Emitter, dims_code, emit_node
+from hiermod.output.source_helpers import (
+    HELPER_NAMES,
+    IMPORTS,
+    LIKELIHOOD_NAMES,
+    likelihood_sources,
+    weighted_source,
+)
+from hiermod.output.source_model import Emitter, dims_code, emit_node, predictor_value
 from hiermod.plan.ir import ConstantIR, ModelIR
 
 __all__ = ["emit_source"]
@@ -42,8 +50,8 @@ __all__ = ["emit_source"]
 # Names the generated module defines or imports; data-derived names never take them.
 _RESERVED = (
     "np", "pd", "pm", "math", "warnings", "argparse", "BSpline",
-    "prepare", "build_model", "main", "complete_rows", *HELPER_NAMES, "weighted_logp",
-    "weighted_random",
+    "prepare", "build_model", "cell_data", "main", "complete_rows", *HELPER_NAMES,
+    *LIKELIHOOD_NAMES, "weighted_logp", "weighted_random", "pt", "reduce",
     "df", "data", "coords", "model", "rows", "args", "parser", "idata", "var_names",
 )  # fmt: skip
 
@@ -66,6 +74,7 @@ def _coords(e: Emitter) -> Seq:
     """``coords``: each dim's labels, from the schema's constants where there is one."""
     data = e.data
     sources: dict[str, Code] = {"obs": 'data["rows"]'}
+    streamed = e.ir.suffstats is not None and not e.ir.suffstats.rows
     for predictor in e.ir.predictors:
         pop = predictor.population
         if pop.coefficients is not None:
@@ -89,27 +98,90 @@ def _coords(e: Emitter) -> Seq:
     items = [
         Item(sources.get(dim) or _labels(labels), f"{literal(dim)}: ")
         for dim, labels in e.ir.coords.items()
+        if not (streamed and dim == "obs")  # a streamed model keeps no rows
     ]
     return Seq("{", tuple(items), "}")
 
 
-def _build_model(e: Emitter) -> list[str]:
-    coords = _coords(e)
-    body = comment("Data containers (pm.Data): swap in new rows with pm.set_data", 2)
+def _containers(e: Emitter, indent: int) -> list[str]:
+    """``pm.Data`` containers of the row-wise likelihood (the response is a constant)."""
+    lines = comment("Data containers (pm.Data): swap in new rows with pm.set_data", indent)
     for spec in e.ir.data:
+        if spec.name == e.ir.likelihood.observed:
+            continue
         value = Subscript("data", literal(spec.name))
         container = call("pm.Data", literal(spec.name), value, dims=dims_code(spec.dims))
-        body += render(container, 2, f"{e.local(spec.name)} = ")
+        lines += render(container, indent, f"{e.local(spec.name)} = ")
+    return lines
+
+
+def _row_likelihood(e: Emitter) -> list[str]:
+    """Each distributional parameter row by row, then the likelihood (at ``e.indent``)."""
+    lines: list[str] = []
     for predictor in e.ir.predictors:
-        body += ["", *emit_node(e, predictor).lines]
-    for _, source in e.ir.likelihood.dpars:
-        if isinstance(source, ConstantIR):
-            body += ["", *emit_node(e, source).lines]
-    body += ["", *emit_node(e, e.ir.likelihood).lines]
+        lines += predictor_value(e, predictor)
+    return [*lines, *emit_node(e, e.ir.likelihood).lines]
+
+
+def _signature(ir: ModelIR) -> list[str]:
+    """``def build_model(...)`` and its first statements: the form of the likelihood to build."""
+    streamed = ir.suffstats is not None and not ir.suffstats.rows
+    if streamed:
+        return [
+            "def build_model(data: pd.DataFrame | dict[str, np.ndarray]) -> pm.Model:",
+            '    """The PyMC model of ``data``: a DataFrame, or the cells of ``cell_data``.',
+            "",
+            "    The model was compiled from data streamed in chunks: its likelihood reads the cell",
+            "    sums only (no rows are kept, so there are no rows to draw).",
+            '    """',
+            "    if isinstance(data, pd.DataFrame):",
+            "        data = cell_data(prepare(data))",
+        ]
+    if ir.suffstats is None and ir.collapsed is None:
+        return [
+            "def build_model(data: pd.DataFrame | dict[str, np.ndarray]) -> pm.Model:",
+            '    """The PyMC model of ``data``: a DataFrame, or the arrays ``prepare`` returns."""',
+            "    if isinstance(data, pd.DataFrame):",
+            "        data = prepare(data)",
+        ]
     return [
-        "def build_model(df: pd.DataFrame) -> pm.Model:",
-        '    """The PyMC model of ``df``, its rows encoded by ``prepare``."""',
-        "    data = prepare(df)",
+        "def build_model(",
+        "    data: pd.DataFrame | dict[str, np.ndarray], reduce: bool = True",
+        ") -> pm.Model:",
+        '    """The PyMC model of ``data``: a DataFrame, or the arrays ``prepare`` returns.',
+        "",
+        "    ``reduce=True`` evaluates the likelihood through the cells of ``cell_data``: the same",
+        "    posterior as ``reduce=False`` (row by row), at a cost per evaluation that does not",
+        "    grow with the rows; both draw rows in prior and posterior predictive sampling.",
+        '    """',
+        "    if isinstance(data, pd.DataFrame):",
+        "        data = prepare(data)",
+        "    if reduce:",
+        "        data = {**data, **cell_data(data)}",
+    ]
+
+
+def _build_model(e: Emitter) -> list[str]:
+    ir = e.ir
+    coords = _coords(e)
+    parameters: list[str] = []
+    for predictor in ir.predictors:
+        parameters += ["", *emit_node(e, predictor).lines]
+    for _, source in ir.likelihood.dpars:
+        if isinstance(source, ConstantIR):
+            parameters += ["", *emit_node(e, source).lines]
+    reducible = ir.suffstats is not None or ir.collapsed is not None
+    if not reducible:
+        body = [*_containers(e, 2), *parameters, "", *_row_likelihood(e)]
+    elif ir.suffstats is not None and not ir.suffstats.rows:
+        body = [*parameters[1:], "", *reduced_likelihood(e)]
+    else:
+        e.indent = 3
+        reduced = reduced_likelihood(e)
+        rows = [*_containers(e, 3), *_row_likelihood(e)]
+        body = [*parameters[1:], "", "        if reduce:", *reduced, "        else:", *rows]
+    return [
+        *_signature(ir),
         *render(coords, 1, "coords = "),
         "    with pm.Model(coords=coords) as model:",
         *body,
@@ -161,10 +233,11 @@ def _docstring(ir: ModelIR, n_rows: int) -> list[str]:
     ]
 
 
-def _imports(helpers: list[str]) -> list[str]:
+def _imports(helpers: list[str], *, tensor: bool) -> list[str]:
     extra = [line for name in helpers for line in IMPORTS.get(name, ())]
     stdlib = sorted({"import argparse", "import warnings", *(i for i in extra if "scipy" not in i)})
     third = ["import numpy as np", "import pandas as pd", "import pymc as pm"]
+    third += ["import pytensor.tensor as pt"] if tensor else []
     return [*stdlib, "", *third, *(i for i in extra if "scipy" in i)]
 
 
@@ -185,15 +258,21 @@ def emit_source(ir: ModelIR, design: Design) -> str:
             for factor in block.block.factors:
                 e.data.level_table(factor)
     build = _build_model(e)
+    reducible = ir.suffstats is not None or ir.collapsed is not None
+    cells = cell_data_function(e) if reducible else []
     prepare = e.data.function()
     helpers = e.data.helper_sources()
     if e.weighted is not None:
         helpers.append(weighted_source(*e.weighted))
-    head = [*_docstring(ir, design.n), "", *_imports([*e.data.helpers, "complete_rows"]), ""]
+    helpers += likelihood_sources(list(likelihood_names(ir)))
+    tensor = reducible or any(re.search(r"\bpt\.", line) for line in build)  # e.g. pt.gamma
+    imports = _imports([*e.data.helpers, "complete_rows"], tensor=tensor)
+    head = [*_docstring(ir, design.n), "", *imports, ""]
     sections = [
         "\n".join(head + e.data.constants),
         *helpers,
         "\n".join(prepare),
+        "\n".join(cells),
         "\n".join(build),
         "\n".join(_main(e)),
     ]

@@ -11,13 +11,24 @@ weighted likelihood of ``weights()``.
 from __future__ import annotations
 
 import inspect
+from types import ModuleType
 
 from hiermod.data import runtime
+from hiermod.output import likelihoods
 from hiermod.output.codegen import EmitError, call, render
 
-__all__ = ["HELPER_NAMES", "IMPORTS", "complete_rows_source", "helper_sources", "weighted_source"]
+__all__ = [
+    "HELPER_NAMES",
+    "IMPORTS",
+    "LIKELIHOOD_NAMES",
+    "complete_rows_source",
+    "helper_sources",
+    "likelihood_sources",
+    "weighted_source",
+]
 
 HELPER_NAMES = tuple(name for name in runtime.__all__ if name not in ("IMPORTS", "NEEDS"))
+LIKELIHOOD_NAMES = tuple(name for name in likelihoods.__all__ if name != "NEEDS")
 
 IMPORTS: dict[str, tuple[str, ...]] = {  # the extra imports a helper needs
     **runtime.IMPORTS,
@@ -25,12 +36,13 @@ IMPORTS: dict[str, tuple[str, ...]] = {  # the extra imports a helper needs
 }
 
 
-def _with_needs(names: list[str]) -> list[str]:
-    """``names`` with the runtime functions each one calls, each before its first caller."""
+def _with_needs(module: ModuleType, names: list[str]) -> list[str]:
+    """``names`` with the functions of ``module`` each one calls, each before its first caller."""
+    needs: dict[str, tuple[str, ...]] = module.NEEDS
     out: list[str] = []
 
     def add(name: str) -> None:
-        for needed in runtime.NEEDS.get(name, ()):
+        for needed in needs.get(name, ()):
             add(needed)
         if name not in out:
             out.append(name)
@@ -40,14 +52,23 @@ def _with_needs(names: list[str]) -> list[str]:
     return out
 
 
-def helper_sources(names: list[str]) -> list[str]:
-    """The source of each runtime helper in ``names`` (and of those they call), as hiermod runs it."""
+def _sources(module: ModuleType, known: tuple[str, ...], names: list[str]) -> list[str]:
     sources = []
-    for name in _with_needs(names):
-        if name not in HELPER_NAMES:
+    for name in _with_needs(module, names):
+        if name not in known:
             raise EmitError(f"no helper called {name!r}")
-        sources.append(inspect.getsource(getattr(runtime, name)).strip("\n"))
+        sources.append(inspect.getsource(getattr(module, name)).strip("\n"))
     return sources
+
+
+def helper_sources(names: list[str]) -> list[str]:
+    """The source of each data helper in ``names`` (and of those they call), as hiermod runs it."""
+    return _sources(runtime, HELPER_NAMES, names)
+
+
+def likelihood_sources(names: list[str]) -> list[str]:
+    """The source of each reduced-likelihood function in ``names`` (:mod:`~hiermod.output.likelihoods`)."""
+    return _sources(likelihoods, LIKELIHOOD_NAMES, names)
 
 
 def complete_rows_source(numeric: bool, categorical: bool) -> str:

@@ -1,6 +1,6 @@
 """The body of ``build_model(df)`` in the generated source: one small emitter per IR piece.
 
-As in :mod:`hiermod.output.build`, one small function per IR piece writes it (``_population``, ``_block``,
+One small function per IR piece writes it (``_population``, ``_block``,
 ``_constant``, ``_predictor``, ``_likelihood``), found through a table built once (:func:`emit_node`);
 a piece without an emitter is an :class:`~hiermod.output.codegen.EmitError`. Each writes the piece's
 random variables and deterministics with a comment saying which term it implements, how it pools and
@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hiermod.data.families import get_family
 from hiermod.output.codegen import (
     Chain,
     Code,
     EmitError,
     Names,
+    Subscript,
     assign,
     call,
     comment,
@@ -33,7 +35,6 @@ from hiermod.output.source_text import (
     constant_note,
     population_note,
     predictor_note,
-    reduction_notes,
 )
 from hiermod.plan.ir import (
     BlockIR,
@@ -46,9 +47,19 @@ from hiermod.plan.ir import (
 )
 from hiermod.plan.priors import Prior
 
-__all__ = ["Emitter", "Piece", "dims_code", "emit_node"]
+__all__ = [
+    "INVERSE_LINK",
+    "Emitter",
+    "Piece",
+    "dims_code",
+    "effect",
+    "emit_node",
+    "population_terms",
+    "predictor_terms",
+    "predictor_value",
+]
 
-_INVERSE_LINK = {
+INVERSE_LINK = {
     "identity": "{}",
     "log": "pm.math.exp({})",
     "logit": "pm.math.invlogit({})",
@@ -68,6 +79,8 @@ class Emitter:
     predictor: PredictorIR | None = None
     values: dict[str, str] = field(default_factory=dict)  # dpar (or "eta mu") -> its code
     weighted: tuple[str, tuple[str, ...]] | None = None  # (distribution, parameters) of weights()
+    indent: int = 2  # of the likelihood's statements: 3 inside ``if reduce:`` / ``else:``
+    cells: dict[str, str] = field(default_factory=dict)  # r name -> its one-row-per-cell local
 
     def local(self, pymc_name: str) -> str:
         if pymc_name not in self.locals:
@@ -80,7 +93,7 @@ class Piece:
     """What one emitter writes: lines, and the terms it adds to a linear predictor."""
 
     lines: list[str]
-    terms: tuple[str | Chain, ...] = ()
+    terms: tuple[str | Chain | Subscript, ...] = ()
 
 
 def dims_code(dims: tuple[str, ...]) -> Code:
@@ -115,14 +128,21 @@ def _random_variable(e: Emitter, spec: ParamSpec) -> list[str]:
 
 def _population(e: Emitter, pop: PopulationIR) -> Piece:
     lines = comment(population_note(pop), 2) if pop.intercept or pop.coefficients else []
-    terms: list[str | Chain] = []
     if pop.intercept is not None:
         lines += _random_variable(e, pop.intercept)
-        terms.append(e.local(pop.intercept.name))
     if pop.coefficients is not None and pop.X is not None:
         lines += _random_variable(e, pop.coefficients)
+    return Piece(lines, population_terms(e, pop))
+
+
+def population_terms(e: Emitter, pop: PopulationIR) -> tuple[str, ...]:
+    """``Intercept`` and ``X @ b`` as terms of a linear predictor (``X`` as ``e`` names it)."""
+    terms = []
+    if pop.intercept is not None:
+        terms.append(e.local(pop.intercept.name))
+    if pop.coefficients is not None and pop.X is not None:
         terms.append(f"{e.local(pop.X)} @ {e.local(pop.coefficients.name)}")
-    return Piece(lines, tuple(terms))
+    return tuple(terms)
 
 
 def _block(e: Emitter, block: BlockIR) -> Piece:
@@ -163,28 +183,39 @@ def _block(e: Emitter, block: BlockIR) -> Piece:
         else:
             lines += _non_centred(e, block, "*", sd)
 
-    idx = e.local(block.index)
-    multi = len(block.level_dims) > 1
-    if block.term_dim is None:
-        gathered = f"{r}.flatten()[{idx}]" if multi else f"{r}[{idx}]"
-        if block.Z is None:
-            return Piece(lines, (gathered,))
-        return Piece(lines, (Chain(gathered, (("*", e.local(block.Z)),)),))
-    rows = r
-    if multi:
+    if block.term_dim is not None and len(block.level_dims) > 1:
         rows = e.names.claim(f"{block.r.name}_cells")
+        e.cells[block.r.name] = rows
         lines += comment(f"one row per cell, in the order of {block.index}", 2)
         shape = tuple_of([str(block.n_levels), str(block.size)])
         lines += render(call(f"{r}.reshape", shape), 2, f"{rows} = ")
-    terms: list[str | Chain] = []
+    return Piece(lines, block_terms(e, block))
+
+
+def effect(e: Emitter, block: BlockIR, j: int, index: str) -> Subscript:
+    """Effect ``j`` of the block at the flat level (cell) positions ``index``: a 1-D gather of a
+    1-D vector (DESIGN.md §3), e.g. ``r_g__c_cells[:, 1][group__color_idx]``."""
+    r = e.local(block.r.name)
+    if block.term_dim is None:
+        return Subscript(f"{r}.flatten()" if len(block.level_dims) > 1 else r, index)
+    return Subscript(f"{e.cells.get(block.r.name, r)}[:, {j}]", index)
+
+
+def block_terms(e: Emitter, block: BlockIR) -> tuple[str | Chain | Subscript, ...]:
+    """The block's terms of a linear predictor: each effect gathered per row, times its column."""
+    idx = e.local(block.index)
+    terms: list[str | Chain | Subscript] = []
     for j in range(block.size):
-        gathered = f"{rows}[:, {j}][{idx}]"
+        gathered = effect(e, block, j, idx)
         if block.intercept and j == 0:
             terms.append(gathered)
+        elif block.term_dim is None:
+            assert block.Z is not None
+            terms.append(Chain(gathered, (("*", e.local(block.Z)),)))
         else:
             assert block.Z is not None
             terms.append(Chain(gathered, (("*", f"{e.local(block.Z)}[:, {j}]"),)))
-    return Piece(lines, tuple(terms))
+    return tuple(terms)
 
 
 def _non_centred(e: Emitter, block: BlockIR, op: str, scale: str) -> list[str]:
@@ -235,7 +266,7 @@ def _centred(e: Emitter, block: BlockIR, dist: str, **spread: Code) -> list[str]
 
 
 def _predictor(e: Emitter, predictor: PredictorIR) -> Piece:
-    """``eta = Intercept + X @ b + group effects + offset``; a positive parameter gets exp(eta)."""
+    """A distributional parameter's parameters (population terms, blocks), and its terms."""
     e.predictor = predictor
     lines = comment(predictor_note(predictor, e.data.schema.formula), 2)
     pop = emit_node(e, predictor.population)
@@ -245,23 +276,43 @@ def _predictor(e: Emitter, predictor: PredictorIR) -> Piece:
         piece = emit_node(e, block)
         lines += ["", *piece.lines]
         terms += piece.terms
+    e.predictor = None
+    return Piece(lines, tuple(terms))
+
+
+def predictor_terms(e: Emitter, predictor: PredictorIR) -> list[str | Chain | Subscript]:
+    """The terms of ``eta`` (after the predictor's parameters are emitted), offset last."""
+    terms: list[str | Chain | Subscript] = list(population_terms(e, predictor.population))
+    for block in predictor.blocks:
+        terms += block_terms(e, block)
     if predictor.offset is not None:
         terms.append(e.local(predictor.offset))
+    return terms
+
+
+def predictor_value(e: Emitter, predictor: PredictorIR, suffix: str = "") -> list[str]:
+    """``eta = Intercept + X @ b + group effects + offset``; a positive parameter gets exp(eta).
+
+    Sets ``e.values[dpar]`` (and ``"eta <dpar>"``) to the names written; ``suffix`` marks a
+    cell-level copy (``log_sigma_cell``). A stored predictor is kept as a Deterministic over obs.
+    """
+    terms = predictor_terms(e, predictor)
     if not terms:
-        observed = e.local(e.ir.likelihood.observed)
+        observed = Subscript("data", literal(e.ir.likelihood.observed))
         terms = [render(call("pm.math.zeros_like", observed, dtype=literal("float64")), 0)[0]]
-    eta = e.names.claim(
-        predictor.dpar if predictor.link == "identity" else f"{predictor.link}_{predictor.dpar}"
-    )
-    lines += [""] if predictor.blocks else []
-    lines += render(Chain(terms[0], tuple(("+", t) for t in terms[1:])), 2, f"{eta} = ")
+    stem = predictor.dpar if predictor.link == "identity" else f"{predictor.link}_{predictor.dpar}"
+    eta = e.names.claim(stem + suffix)
+    lines = render(Chain(terms[0], tuple(("+", t) for t in terms[1:])), e.indent, f"{eta} = ")
     e.values[f"eta {predictor.dpar}"] = eta
-    if predictor.dpar != "mu":
-        value = e.names.claim(predictor.dpar)
-        lines += render(_INVERSE_LINK[predictor.link].format(eta), 2, f"{value} = ")
+    if predictor.dpar != "mu" or predictor.store:
+        value = e.names.claim(predictor.dpar + suffix) if predictor.link != "identity" else eta
+        if value != eta:
+            lines += render(INVERSE_LINK[predictor.link].format(eta), e.indent, f"{value} = ")
         e.values[predictor.dpar] = value
-    e.predictor = None
-    return Piece(lines)
+        if predictor.store:
+            det = call("pm.Deterministic", literal(predictor.name), value, dims=literal("obs"))
+            lines += render(det, e.indent)
+    return lines
 
 
 def _constant(e: Emitter, constant: ConstantIR) -> Piece:
@@ -271,32 +322,25 @@ def _constant(e: Emitter, constant: ConstantIR) -> Piece:
     return Piece(lines)
 
 
-# family -> (PyMC distribution, its parameters as code templates of the distributional parameters).
-_FAMILIES: dict[str, tuple[str, dict[str, str]]] = {
-    "gaussian": ("Normal", {"mu": "{mu}", "sigma": "{sigma}"}),
-    "student_t": ("StudentT", {"nu": "{nu}", "mu": "{mu}", "sigma": "{sigma}"}),
-    "poisson": ("Poisson", {"mu": "{mu}"}),
-    "negativebinomial": ("NegativeBinomial", {"mu": "{mu}", "alpha": "{alpha}"}),
-    "gamma": ("Gamma", {"alpha": "{alpha}", "beta": "{alpha} / {mu}"}),
-    "lognormal": ("LogNormal", {"mu": "{mu}", "sigma": "{sigma}"}),
-    "beta": ("Beta", {"alpha": "{mu} * {phi}", "beta": "(1.0 - {mu}) * {phi}"}),
-    "bernoulli": ("Bernoulli", {"p": "{mu}"}),
-    "binomial": ("Binomial", {"n": "{trials}", "p": "{mu}"}),
-}
-
-
 def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
+    """The observed response, one term per row; its data are a constant (``data[...]``), so
+    PyTensor folds the likelihood's data-only terms (log y! of a Poisson, …) once at compile time."""
+    indent = e.indent
     lines: list[str] = []
-    if lik.family not in _FAMILIES:  # pragma: no cover - families are checked on input
-        raise EmitError(f"no emitter for the {lik.family} family")
-    dist, templates = _FAMILIES[lik.family]
+    family = get_family(lik.family)  # its distribution and parameters: hiermod.data.families
+    dist = family.distribution
     eta = e.values["eta mu"]
-    params = dict(templates)
-    if lik.family in ("bernoulli", "binomial") and lik.link == "logit":
-        params["logit_p"] = params.pop("p").replace("{mu}", eta)
+    params = dict(family.params)
+    if family.logit_param is not None and lik.link == "logit" and "mu" not in e.values:
+        # e.g. pm.Bernoulli(logit_p=eta): the logit link without computing p = sigmoid(eta)
+        (taken,) = [k for k, v in params.items() if v == "{mu}"]
+        params.pop(taken)
+        params[family.logit_param] = eta
+    elif "mu" in e.values:  # already computed: a stored mu
+        pass
     elif lik.link != "identity":
         mu = e.names.claim("mu")
-        lines += render(_INVERSE_LINK[lik.link].format(eta), 2, f"{mu} = ")
+        lines += render(INVERSE_LINK[lik.link].format(eta), indent, f"{mu} = ")
         e.values["mu"] = mu
     else:
         e.values["mu"] = eta
@@ -306,14 +350,17 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     if lik.trials is not None:
         e.values["trials"] = e.local(lik.trials)
     args = {k: v.format(**e.values) for k, v in params.items()}
-    observed = {"observed": e.local(lik.observed), "dims": literal("obs")}
+    observed: dict[str, Code] = {
+        "observed": Subscript("data", literal(lik.observed)),
+        "dims": literal("obs"),
+    }
     lines += comment(
-        f"Likelihood: {lik.family} with {lik.link} link, one term per row (dim obs)", 2
+        f"Likelihood: {lik.family} with {lik.link} link, one term per row (dim obs)", indent
     )
-    lines += [line for note in reduction_notes(e.ir) for line in comment(note, 2)]
     if lik.weights is None:
-        return Piece(lines + render(call(f"pm.{dist}", literal(lik.name), **args, **observed), 2))
-    lines += comment("weights(): each row's log-likelihood is multiplied by its weight", 2)
+        likelihood = call(f"pm.{dist}", literal(lik.name), **args, **observed)
+        return Piece(lines + render(likelihood, indent))
+    lines += comment("weights(): each row's log-likelihood is multiplied by its weight", indent)
     e.weighted = (dist, tuple(args))
     custom = call(
         "pm.CustomDist",
@@ -324,7 +371,7 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
         random="weighted_random",
         **observed,
     )
-    return Piece(lines + render(custom, 2))
+    return Piece(lines + render(custom, indent))
 
 
 _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {

@@ -6,19 +6,11 @@ emitter escapes it (:func:`~hiermod.output.codegen.comment_text`) before it beco
 
 from __future__ import annotations
 
+from hiermod.data.families import get_family
 from hiermod.formula.terms import ModelFormula
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PopulationIR, PopulationTerm, PredictorIR
 
 __all__ = ["block_notes", "constant_note", "population_note", "predictor_note", "reduction_notes"]
-
-_CONSTANTS = {
-    ("sigma", "student_t"): "the scale of the Student-t",
-    ("sigma", ""): "the residual standard deviation",
-    ("nu", ""): "the Student-t degrees of freedom",
-    ("alpha", "negativebinomial"): "the NegativeBinomial overdispersion",
-    ("alpha", "gamma"): "the Gamma shape",
-    ("phi", ""): "the Beta precision",
-}
 
 
 def _cell(factors: tuple[str, ...]) -> str:
@@ -120,7 +112,7 @@ def predictor_note(predictor: PredictorIR, formula: ModelFormula) -> str:
 
 
 def constant_note(constant: ConstantIR, family: str) -> str:
-    what = _CONSTANTS.get((constant.dpar, family)) or _CONSTANTS.get((constant.dpar, ""), "")
+    what = get_family(family).dpar(constant.dpar).meaning
     return f"{constant.dpar}: {what}, one for all rows (no {constant.dpar} formula)."
 
 

@@ -16,21 +16,24 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
+from hiermod.data.families import get_family
 from hiermod.data.runtime import cell_codes
 from hiermod.plan.ir import CollapsedIR, ModelIR
 from hiermod.plan.suffstats import CellData, wanted
 
-__all__ = ["COLLAPSIBLE", "plan_collapse"]
-
-COLLAPSIBLE = ("bernoulli", "binomial", "poisson")
+__all__ = ["plan_collapse"]
 
 
 def _why_not(ir: ModelIR) -> str | None:
     lik = ir.likelihood
-    if lik.family not in COLLAPSIBLE:
+    if "collapse" not in get_family(lik.family).reductions:
         return f"the {lik.family} family's rows cannot be merged into counts"
     if lik.weights is not None:
         return "weights() would change the counts"
+    if lik.family == "poisson" and lik.link != "log":
+        # The merged log-likelihood k log mu - n mu is undefined where a cell's rate is 0 or
+        # below, which only the log link excludes.
+        return f"the poisson family's {lik.link} link can give a cell a rate of 0 or below"
     return None
 
 
@@ -87,4 +90,5 @@ def plan_collapse(
         n_rows=n_rows,
         coords={cells.cell_dim: tuple(range(n_cells))},
         values=cells.values,
+        row_cell=cells.namer.claim("row_cell"),
     )

@@ -2,9 +2,9 @@
 
 The IR says *what* the model is — coords, data containers, parameters with dims and priors, how each
 linear predictor is assembled, the likelihood — in semantic pieces (a population part, a group block, a
-constant parameter) rather than in PyMC calls. :mod:`hiermod.output.build` turns it into a ``pm.Model`` and
-:mod:`hiermod.output.source` into Python source, one small function per piece in each; the tests check that both
-honour :meth:`ModelIR.parameters`, the contract every output must match.
+constant parameter) rather than in PyMC calls. :mod:`hiermod.output.source` writes it as Python source, one
+small function per piece, and :mod:`hiermod.output.module` runs that source to build the ``pm.Model``; the tests
+check that it honours :meth:`ModelIR.parameters`, the contract every output must match.
 """
 
 from __future__ import annotations
@@ -253,6 +253,9 @@ class SuffStatsIR:
     n_rows: int
     coords: dict[str, tuple[object, ...]] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    row_cell: str = "row_cell"  # data: each row's cell
+    row_features: str = "row_features"  # data: each row's features w, (row, feature)
+    rows: bool = True  # the rows are kept (False for a streamed model: only the cell sums exist)
 
     @property
     def n_features(self) -> int:
@@ -283,6 +286,7 @@ class CollapsedIR:
     n_rows: int
     coords: dict[str, tuple[object, ...]] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    row_cell: str = "row_cell"  # data: each row's cell
 
 
 @dataclass(frozen=True, slots=True, eq=False)

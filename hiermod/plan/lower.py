@@ -50,7 +50,14 @@ from hiermod.plan.lower_blocks import (
     lower_block,
 )
 from hiermod.plan.names import identifier
-from hiermod.plan.priors import Prior, PriorSlot, ResolvedPrior, resolve_priors, safe_sd
+from hiermod.plan.priors import (
+    Prior,
+    PriorSlot,
+    ResolvedPrior,
+    parse_prior,
+    resolve_priors,
+    safe_sd,
+)
 
 __all__ = ["DENSE_THRESHOLD", "LowerOptions", "lower"]
 
@@ -77,17 +84,14 @@ class _Scale:
 def _response_scale(
     design: Design, family: Family, link: str, moments: DataMoments | None
 ) -> _Scale:
-    data_scaled = (family.name in ("gaussian", "student_t") and link == "identity") or (
-        family.name == "lognormal"
-    )
-    if not data_scaled:
+    if family.data_scale is None or link != "identity":
         return _Scale(0.0, 1.0, False)
     if moments is not None:
         return _Scale(moments.response[0], moments.response[1], True)
     y = design.y
     if y is None or y.size == 0:
         return _Scale(0.0, 1.0, False)
-    y = np.log(y) if family.name == "lognormal" else y
+    y = family.on_data_scale(y)
     return _Scale(float(np.mean(y)), safe_sd(y), True)
 
 
@@ -104,7 +108,7 @@ def _noise_scale(design: Design, family: Family, moments: DataMoments | None) ->
     y = design.y
     if y is None or y.size == 0:
         return None
-    return safe_sd(np.log(y) if family.name == "lognormal" else y)
+    return safe_sd(family.on_data_scale(y))
 
 
 def _compact(values: np.ndarray) -> float | tuple[float, ...]:
@@ -232,10 +236,11 @@ class _Lowering(PlanBuilder):
 
     def constant(self, dpar: str) -> ConstantIR:
         name = self.namer.claim(dpar)
-        if dpar in ("sigma",):
+        prior = self.family.dpar(dpar).prior
+        if prior is None:  # a noise sd: scaled by the data
             default = Prior("exponential", 1.0 / (self.noise or 1.0))
         else:
-            default = Prior("gamma", 2.0, 0.1)
+            default = parse_prior(prior)
         self.slots.append(PriorSlot(name, (name,), default, "positive"))
         return ConstantIR(dpar, ParamSpec(name, (), (), "auxiliary", dpar, dpar))
 

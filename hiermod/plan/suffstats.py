@@ -27,7 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hiermod.data.runtime import cell_codes
+from hiermod.data.families import get_family
+from hiermod.data.runtime import cell_codes, cell_gram, cell_moments
 from hiermod.errors import HiermodError
 from hiermod.plan.ir import (
     ConstantIR,
@@ -61,7 +62,7 @@ def wanted(mode: bool | str, reason: str | None, refusal: str) -> bool:
 def why_not(ir: ModelIR) -> str | None:
     """Why the reduction does not apply to ``ir``, or ``None`` when it does."""
     lik = ir.likelihood
-    if lik.family != "gaussian":
+    if "suffstats" not in get_family(lik.family).reductions:
         return f"the {lik.family} family has no Gaussian sufficient statistics"
     if lik.link != "identity":
         return f"the {lik.link} link makes the mean non-linear in the coefficients"
@@ -171,20 +172,10 @@ def cell_stats(plan: ReductionPlan, values: Mapping[str, np.ndarray], y: np.ndar
         np.column_stack([k[first] for k in key_columns]) if key_columns else np.zeros((n_cells, 0))
     )
     W = [np.ones(n_rows) if c is None else _column(values, c) for c in plan.features]
-    d = len(W)
-    ww = np.empty((n_cells, d, d))
-    for a in range(d):
-        for b in range(a, d):
-            ww[:, a, b] = ww[:, b, a] = np.bincount(cell, weights=W[a] * W[b], minlength=n_cells)
-    return CellStats(
-        keys=keys,
-        n=np.bincount(cell, minlength=n_cells).astype(np.float64),
-        yy=np.bincount(cell, weights=y * y, minlength=n_cells),
-        wy=np.column_stack([np.bincount(cell, weights=w * y, minlength=n_cells) for w in W])
-        if d
-        else np.zeros((n_cells, 0)),
-        ww=ww,
-    )
+    w = np.column_stack(W) if W else np.zeros((n_rows, 0))
+    n, ww = cell_gram(cell, w, n_cells)
+    yy, wy = cell_moments(cell, w, y, n_cells)
+    return CellStats(keys=keys, n=n, yy=yy, wy=wy, ww=ww)
 
 
 class Accumulator:
@@ -270,8 +261,13 @@ class CellData:
         )
 
 
-def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int) -> SuffStatsIR:
-    """Package the statistics as data containers over a ``cell`` dim, with cell-level sigma."""
+def suffstats_ir(
+    ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int, *, rows: bool = True
+) -> SuffStatsIR:
+    """Package the statistics as data over a ``cell`` dim, with cell-level sigma.
+
+    ``rows=False`` (a streamed model) says that only the cell sums exist, not the rows.
+    """
     cells = CellData(ir)
     cell_dim, add = cells.cell_dim, cells.add
     feature_dim = cells.namer.claim("feature")
@@ -306,7 +302,12 @@ def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int
     if isinstance(sigma, PredictorIR):
         renamed: dict[str, str] = {}
         ir_specs = {d.name: d for d in ir.data}
+        # A block index that mu's blocks already map to cells is shared, not copied twice.
+        mapped = {b.index: cell_maps[b.r.name] for b in mu.blocks}
         for name in sigma.data_names():
+            if name in mapped:
+                renamed[name] = mapped[name]
+                continue
             spec = ir_specs[name]
             columns = [i for i, (key_name, _) in enumerate(plan.keys) if key_name == name]
             cell_values = stats.keys[:, columns]
@@ -337,4 +338,7 @@ def suffstats_ir(ir: ModelIR, plan: ReductionPlan, stats: CellStats, n_rows: int
             feature_bis: plan.feature_labels,
         },
         values=cells.values,
+        row_cell=cells.namer.claim("row_cell"),
+        row_features=cells.namer.claim("row_features"),
+        rows=rows,
     )

@@ -1,0 +1,98 @@
+"""The reduced likelihoods: real functions that every generated module of a reducible model carries.
+
+Like :mod:`hiermod.data.runtime`, one copy: the emitter writes these functions' own source into
+the generated module (``inspect.getsource``), and hiermod builds its models by running that module.
+They may use only ``np``, ``pm`` and ``pt`` (PyTensor's tensor module), and each other.
+
+A reduced likelihood is a ``pm.CustomDist`` over the rows (dim ``obs``): its ``logp`` is the
+row-wise log-likelihood computed through per-cell sums, and its ``dist`` is the row-wise
+distribution, so prior and posterior predictive draws are rows as usual. The sums that involve the
+observed response are constants of the data, which PyTensor computes once when it compiles the
+model (constant folding: ``(0.0 * n)[cell].inc(y)`` is a constant when ``y``, ``cell`` and ``n``
+are; ``pt.zeros(...)`` would not be folded). Each evaluation then costs O(cells), not O(rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+__all__ = [
+    "NEEDS",
+    "binomial_cells_dist",
+    "binomial_cells_logp",
+    "gaussian_cells_dist",
+    "gaussian_cells_loglik",
+    "gaussian_cells_logp",
+    "poisson_cells_dist",
+    "poisson_cells_logp",
+]
+
+
+def gaussian_cells_loglik(theta, sigma, n, yy, wy, ww):
+    """sum_i log N(y_i | w_i . theta_c, sigma_c) over all rows, from each cell c's sums (exact):
+
+    -n_c log sigma_c - n_c/2 log 2 pi - (S_yy - 2 theta_c . S_wy + theta_c' S_ww theta_c) / (2 sigma_c^2)
+    with n_c rows, S_yy = sum y^2, S_wy = sum w y and S_ww = sum w w' per cell.
+    """
+    # theta' S_ww theta as one elementwise product and sum: Numba fuses it into one loop
+    # (4.5x faster than a batched matrix product at 4,000 cells x 6 features).
+    quadratic = pt.sum(theta[:, :, None] * ww * theta[:, None, :], axis=(1, 2))
+    rss = yy - 2.0 * pt.sum(theta * wy, axis=1) + quadratic
+    loglik = -n * pt.log(sigma) - 0.5 * n * np.log(2.0 * np.pi) - rss / (2.0 * sigma**2)
+    return pt.sum(loglik)
+
+
+def gaussian_cells_logp(y, theta, sigma, cell, w, n, ww):
+    """The Gaussian log-likelihood of the rows ``y`` through per-cell sums.
+
+    ``theta`` (cell, feature): each cell's coefficients; ``sigma`` (cell,); ``cell``: each row's
+    cell; ``w`` (row, feature): each row's features; ``n``, ``ww``: rows and sum w w' per cell.
+    """
+    yy = (0.0 * n)[cell].inc(y**2)
+    wy = (0.0 * ww[:, :, 0])[cell].inc(w * y[:, None])
+    return gaussian_cells_loglik(theta, sigma, n, yy, wy, ww)
+
+
+def gaussian_cells_dist(theta, sigma, cell, w, n, ww, size):
+    """The same rows as a distribution to draw from: y_i ~ N(w_i . theta_c, sigma_c)."""
+    return pm.Normal.dist(mu=pt.sum(w * theta[cell], axis=1), sigma=sigma[cell])
+
+
+def poisson_cells_logp(y, log_mu, cell, n):
+    """sum_i log Poisson(y_i | mu_c) = sum_c (k_c log mu_c - n_c mu_c) - sum_i log y_i!
+
+    Rows of a cell share their mean; ``log_mu`` (cell,), ``n``: rows per cell, ``k``: their sum.
+    """
+    k = (0.0 * n)[cell].inc(y)
+    return pt.sum(k * log_mu - n * pt.exp(log_mu)) - pt.sum(pt.gammaln(y + 1.0))
+
+
+def poisson_cells_dist(log_mu, cell, n, size):
+    """The same rows to draw from: y_i ~ Poisson(mu_c)."""
+    return pm.Poisson.dist(mu=pt.exp(log_mu)[cell])
+
+
+def binomial_cells_logp(y, log_p, log_q, cell, trials, n):
+    """sum_i log Binomial(y_i | n_i, p_c) = sum_c (k_c log p_c + (n_c - k_c) log(1 - p_c)) + C
+
+    Rows of a cell share their probability; ``log_p``, ``log_q`` (cell,): log p and log(1 - p);
+    ``trials`` per row (ones for a Bernoulli) and ``n`` their sum per cell; ``k_c`` the successes;
+    ``C = sum_i log binom(n_i, y_i)``.
+    """
+    k = (0.0 * n)[cell].inc(y)
+    log_binom = pt.gammaln(trials + 1.0) - pt.gammaln(y + 1.0)
+    log_binom -= pt.gammaln(trials - y + 1.0)
+    return pt.sum(k * log_p + (n - k) * log_q) + pt.sum(log_binom)
+
+
+def binomial_cells_dist(log_p, log_q, cell, trials, n, size):
+    """The same rows to draw from: y_i ~ Binomial(n_i, p_c)."""
+    return pm.Binomial.dist(n=trials, p=pt.exp(log_p)[cell])
+
+
+# The other functions of this module that each one calls (emitted with it, before it).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "gaussian_cells_logp": ("gaussian_cells_loglik",),
+}
