@@ -46,9 +46,11 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
+from pymc.distributions.distribution import SymbolicRandomVariable
 from pymc.distributions.moments.means import mean as expected_value
 from pymc.pytensorf import compile as compile_pymc
 from pymc.sampling.forward import vectorize_over_posterior
+from pytensor.compile.sharedvalue import shared
 from pytensor.graph.replace import graph_replace
 from pytensor.tensor import get_vector_length
 from pytensor.tensor.random.op import RandomVariable
@@ -322,16 +324,62 @@ def _evaluate(
         _posterior_draws(posterior, rv.name)
     if spliced:
         outputs = list(graph_replace(outputs, spliced, strict=False))
-    outputs = [_batchable(out) if _is_random(out) else out for out in outputs]
-    vectorized = vectorize_over_posterior(outputs, posterior, [*free, *holes])
-    function = compile_pymc([], vectorized, random_seed=random_seed, mode="FAST_COMPILE")
+    # A response to draw is vectorised through its parameters and rebuilt on them afterwards:
+    # PyTensor cannot vectorise every random variable itself (PyMC's Weibull is a symbolic one).
+    # (A free variable among the outputs, e.g. a constant sigma, takes its posterior draws.)
+    drawn = [_is_random(out) and out not in free for out in outputs]
+    flat: list[Tensor] = []
+    for out, draw in zip(outputs, drawn, strict=True):
+        flat += _broadcast_params(out) if draw else [out]
+    vectorized = iter(vectorize_over_posterior(flat, posterior, [*free, *holes]))
+    rebuilt = [
+        _rebuilt(out, [next(vectorized) for _ in _broadcast_params(out)])
+        if draw
+        else next(vectorized)
+        for out, draw in zip(outputs, drawn, strict=True)
+    ]
+    function = compile_pymc([], rebuilt, random_seed=random_seed, mode="FAST_COMPILE")
     shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(new.coords["obs"]))
     values = [np.asarray(v, dtype=float) for v in function()]
     return [v if v.shape == shape else np.broadcast_to(v.reshape(_batch(v)), shape) for v in values]
 
 
 def _is_random(variable: Tensor) -> bool:
-    return variable.owner is not None and isinstance(variable.owner.op, RandomVariable)
+    op = variable.owner.op if variable.owner is not None else None
+    return isinstance(op, RandomVariable | SymbolicRandomVariable)
+
+
+def _broadcast_params(rv: Tensor) -> list[Tensor]:
+    """The parameters of the random variable ``rv``, each broadcast to ``rv``'s batch shape.
+
+    Vectorised over the draws, each then has the (chain, draw) dims in front of the rows', so a
+    variable rebuilt on them without a size (:func:`_rebuilt`) draws one value per chain, draw and
+    row. E.g. a Weibull over 5 rows with a constant shape: ``shape`` () becomes (5,), then
+    (chain, draw, 5), as ``beta`` (5,) does.
+    """
+    node = rv.owner
+    op = node.op
+    size = op.size_param(node)
+    if size is None or isinstance(size.type, NoneTypeT):  # the parameters' own batch shape
+        batch = list(pt.broadcast_shape(*op.dist_params(node)))
+    else:  # not rv.shape: that graph holds rv itself, which is what cannot be vectorised
+        batch = [size[i] for i in range(get_vector_length(size))]
+    return [
+        pt.broadcast_to(p, (*batch, *(p.shape[i] for i in range(p.ndim - core, p.ndim))))
+        for p, core in zip(op.dist_params(node), op.ndims_params, strict=True)
+    ]
+
+
+def _rebuilt(rv: Tensor, params: list[Tensor]) -> Tensor:
+    """``rv``'s distribution on new ``params``, without a size: its shape follows them."""
+    op = rv.owner.op
+    rng = shared(np.random.default_rng())  # seeded by compile_pymc(random_seed=...)
+    if isinstance(op, SymbolicRandomVariable):
+        out: Tensor = op.rebuild_rv(*params, rng=rng)
+    else:
+        out = op.make_node(rng, None, *params).default_output()
+    out.name = rv.name
+    return out
 
 
 def _batchable(rv: Tensor) -> Tensor:
