@@ -405,6 +405,26 @@ def hand_beta() -> pm.Model:
     return _random_intercept_model("prop", likelihood)
 
 
+def hand_exponential() -> pm.Model:
+    """brms's exponential: rate 1 / mu, so mu = exp(eta) is the mean."""
+
+    def likelihood(eta: pt.TensorVariable, y: np.ndarray) -> None:
+        pm.Exponential("pos", lam=1.0 / pt.exp(eta), observed=y, dims="obs")
+
+    return _random_intercept_model("pos", likelihood)
+
+
+def hand_weibull() -> pm.Model:
+    """brms's weibull: weibull(shape, mu / Γ(1 + 1/shape)), mu = exp(eta) the mean."""
+
+    def likelihood(eta: pt.TensorVariable, y: np.ndarray) -> None:
+        shape = pm.Gamma("shape", alpha=0.01, beta=0.01)  # brms's default prior
+        scale = pt.exp(eta) / pt.exp(pt.gammaln(1.0 + 1.0 / shape))
+        pm.Weibull("pos", alpha=shape, beta=scale, observed=y, dims="obs")
+
+    return _random_intercept_model("pos", likelihood)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Hand-written models: block kinds.
 
@@ -1019,6 +1039,10 @@ CASES = [
          priors=_priors(LINK_PRIORS, sigma="half_normal(1)")),
     Case("beta", "prop ~ x + (1 | g)", hand_beta, {"r_g": ("g",)}, family="beta",
          priors=_priors(LINK_PRIORS, phi="gamma(2, 0.1)")),
+    Case("exponential", "pos ~ x + (1 | g)", hand_exponential, {"r_g": ("g",)},
+         family="exponential", priors=LINK_PRIORS),
+    Case("weibull_default_shape_prior", "pos ~ x + (1 | g)", hand_weibull, {"r_g": ("g",)},
+         family="weibull", priors=LINK_PRIORS),
     # -- block kinds -----------------------------------------------------------------------------
     Case("correlated_default_priors", "y ~ x + (1 + x | g)", hand_correlated_default,
          {"r_g": ("g", "g_term")}, data=slopes_frame),

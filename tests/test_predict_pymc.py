@@ -36,6 +36,9 @@ FAMILIES = [
     ("pos ~ x + (1 | g)", "lognormal", {}),
     ("pos ~ x + (1 | g)\nsigma ~ (1 | h)", "lognormal", {}),
     ("unit ~ x + (1 | h)", "beta", {}),
+    ("pos ~ x + (1 | g)", "exponential", {}),
+    ("pos ~ x + (1 | g)", "weibull", {"shape": "gamma(20, 10)"}),
+    ("pos ~ x + (1 | g)\nshape ~ (1 | h)", "weibull", {}),
 ]
 IDS = [
     f"{family}, {extra.get('link', 'default')} link: {formula}"

@@ -21,11 +21,15 @@ negativebinomial   mu (log|identity), alpha   counts                     Negativ
 gamma              mu (log|identity), alpha   positive                   Gamma(alpha, alpha / mu)
 lognormal          mu (identity), sigma       positive                   LogNormal(mu, sigma)
 beta               mu (logit|...), phi        in (0, 1)                  Beta(mu phi, (1 - mu) phi)
+exponential        mu (log|identity)          non-negative               Exponential(scale=mu)
+weibull            mu (log|identity), shape   non-negative               Weibull(shape,
+                                                                         mu / Γ(1 + 1/shape))
 =================  =========================  =========================  ==============================
 
 ``mu`` is the mean of the response for every family but the lognormal (the mean of ``log y``), as in
-brms. Every parameter other than ``mu`` is positive and modelled on the log scale when it has a
-formula.
+brms; so ``exponential`` and ``weibull`` are brms's parameterisations (brms's Stan code:
+``exponential_lpdf(y | inv(mu))``, ``weibull_lpdf(y | shape, mu / tgamma(1 + 1 / shape))``). Every
+parameter other than ``mu`` is positive and modelled on the log scale when it has a formula.
 """
 
 from __future__ import annotations
@@ -185,6 +189,8 @@ _RESPONSE_HINTS = {
     "gamma": "for data with zeros consider a hurdle model or log1p(y) with family='gaussian'",
     "lognormal": "for data with zeros consider log1p(y) with family='gaussian'",
     "beta": "squeeze exact 0/1 values into (0, 1), e.g. (y * (n - 1) + 0.5) / n",
+    "exponential": "times and durations are non-negative; for real-valued responses use 'gaussian'",
+    "weibull": "times and durations are non-negative; for real-valued responses use 'gaussian'",
 }
 
 _SIGMA = Dpar("sigma", "the residual standard deviation", prior=None)
@@ -278,6 +284,24 @@ FAMILIES: dict[str, Family] = {
             "Beta",
             (("alpha", "{mu} * {phi}"), ("beta", "(1.0 - {mu}) * {phi}")),
             (Dpar("phi", "the Beta precision"),),
+        ),
+        # brms: exponential_lpdf(y | inv(mu)); the mean is mu.
+        Family(
+            "exponential",
+            _LINKS_POSITIVE,
+            "nonnegative",
+            "Exponential",
+            (("scale", "{mu}"),),
+        ),
+        # brms: weibull_lpdf(y | shape, mu / tgamma(1 + 1 / shape)), so that the mean is mu;
+        # brms's default prior of the shape is gamma(0.01, 0.01).
+        Family(
+            "weibull",
+            _LINKS_POSITIVE,
+            "nonnegative",
+            "Weibull",
+            (("alpha", "{shape}"), ("beta", "{mu} / pt.gamma(1.0 + 1.0 / {shape})")),
+            (Dpar("shape", "the Weibull shape", prior="gamma(0.01, 0.01)"),),
         ),
     )
 }
