@@ -37,6 +37,7 @@ from hiermod.output.module import build, load_module
 from hiermod.plan.collapse import plan_collapse
 from hiermod.plan.ir import ModelIR
 from hiermod.plan.lower import LowerOptions, lower
+from hiermod.plan.overview import describe_table, overview_html, overview_text, priors_table
 from hiermod.plan.priors import Prior
 from hiermod.plan.suffstats import (
     Accumulator,
@@ -111,29 +112,12 @@ class _Compiled:
 
     def describe(self) -> pd.DataFrame:
         """One row per model variable: name, dims, shape, role, distributional parameter, source term."""
-        rows = [
-            {
-                "parameter": p.name,
-                "dims": ", ".join(p.dims) if p.dims else "",
-                "shape": p.shape,
-                "role": p.role,
-                "dpar": p.dpar,
-                "free": p.free,
-                "term": p.source,
-                "prior": str(p.prior) if p.prior is not None else "",
-            }
-            for p in self.ir.parameters()
-        ]
-        return pd.DataFrame(rows).set_index("parameter")
+        return describe_table(self.ir)
 
     @property
     def priors(self) -> pd.DataFrame:
         """Every prior used: parameter, prior, and whether it is the default or the user's."""
-        rows = [
-            {"parameter": r.name, "prior": str(r.prior), "source": r.source, "key": r.detail}
-            for r in self.ir.priors
-        ]
-        return pd.DataFrame(rows).set_index("parameter")
+        return priors_table(self.ir)
 
     # -- export: source and graph (hiermod.output.source, hiermod.output.graph) --------------------
 
@@ -160,13 +144,10 @@ class _Compiled:
 
     def __repr__(self) -> str:
         """Formula, family, blocks (grouping, effects, layout, cells) and parameters with priors."""
-        from hiermod.plan.overview import overview_text
-
         return overview_text(self.ir, self.design.n)
 
     def _repr_html_(self) -> str:
-        from hiermod.plan.overview import overview_html
-
+        """The same overview as a notebook table."""
         return overview_html(self.ir, self.design.n)
 
 
@@ -223,6 +204,15 @@ class _Fitting(_Compiled):
             response = self.predict(idata, kind="response", random_seed=random_seed)
             add_posterior_predictive(idata, response)
         return idata
+
+    def prior_predictive(self, draws: int = 500, random_seed: int | None = None) -> xr.DataTree:
+        """Draws from the prior of :attr:`pymc`: groups ``prior``, ``prior_predictive`` (the
+        response, dims (chain, draw, obs), whichever likelihood form the model uses) and
+        ``observed_data``. Example: ``az.plot_ppc_dist(m.prior_predictive(), group="prior_predictive")``.
+        """
+        from hiermod.inference.fit import prior_predictive
+
+        return prior_predictive(self.pymc, draws, random_seed, streamed=self.streamed)
 
     def predict(
         self,
@@ -292,8 +282,8 @@ class Model(_Fitting):
         formula: formula text (several formulas separated by ``;`` or new lines: the response's first,
             then distributional parameters such as ``sigma ~ (1 | g)``), or a parsed ``ModelFormula``.
         data: a pandas DataFrame with every column the formula uses.
-        family: ``"gaussian"`` (default), ``"student_t"``, ``"bernoulli"``, ``"binomial"``,
-            ``"poisson"``, ``"negativebinomial"``, ``"gamma"``, ``"lognormal"`` or ``"beta"``.
+        family: ``"gaussian"`` (default) or any other name in
+            :data:`hiermod.data.families.FAMILIES` (``"poisson"``, ``"weibull"``, …).
         link: the link of the mean; the family's default when omitted.
         priors: overrides by parameter name or class, as :class:`~hiermod.plan.priors.Prior` objects or
             strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.plan.priors`).
@@ -403,10 +393,8 @@ def _source_text(model: _Compiled) -> str | None:
         return None
 
 
-def _rows_model(ir: ModelIR, design: Design) -> pm.Model:
-    """The row-wise PyMC model of a plan, the hook predictions are derived from
-    (:mod:`hiermod.inference.predict`); ``design`` is the design of the plan's rows."""
-    return build(ir, design, reduce=False)
+# The row-wise PyMC model of a plan and its rows' design: what predictions are derived from.
+_rows_model = functools.partial(build, reduce=False)
 
 
 def distributional_parameters(

@@ -197,6 +197,23 @@ def fit(
     return idata
 
 
+def prior_predictive(
+    model: pm.Model, draws: int, random_seed: int | None, *, streamed: bool = False
+) -> xr.DataTree:
+    """``draws`` draws of every variable of ``model`` from its prior, the response included
+    (:meth:`hiermod.model.Model.prior_predictive`)."""
+    if streamed:
+        raise HiermodError(
+            "a streamed model keeps no rows, so its prior has no responses to draw: "
+            "compile a Model on a sample of the rows for prior predictive checks"
+        )
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
+        raise HiermodError(f"draws must be a positive integer, not {draws!r}")
+    with model:
+        prior: xr.DataTree = pm.sample_prior_predictive(draws=draws, random_seed=random_seed)
+    return prior
+
+
 def add_posterior_predictive(idata: xr.DataTree, draws: xr.DataArray) -> None:
     """Add a ``posterior_predictive`` group to a fit: ``draws``, one response drawn from the
     likelihood per posterior draw and training row, dims (chain, draw, obs), for

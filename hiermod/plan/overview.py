@@ -21,7 +21,14 @@ import pandas as pd
 
 from hiermod.plan.ir import BlockIR, ModelIR, ParamSpec
 
-__all__ = ["blocks_table", "overview_html", "overview_text", "parameters_table"]
+__all__ = [
+    "blocks_table",
+    "describe_table",
+    "overview_html",
+    "overview_text",
+    "parameters_table",
+    "priors_table",
+]
 
 
 def _blocks(ir: ModelIR) -> list[tuple[str, BlockIR]]:
@@ -78,6 +85,33 @@ def parameters_table(ir: ModelIR) -> pd.DataFrame:
             "prior": _prior(p),
         }
         for p in ir.parameters()
+    ]
+    return pd.DataFrame(rows).set_index("parameter")
+
+
+def describe_table(ir: ModelIR) -> pd.DataFrame:
+    """One row per model variable: dims, shape, role, distributional parameter, source term, prior."""
+    rows = [
+        {
+            "parameter": p.name,
+            "dims": ", ".join(p.dims) if p.dims else "",
+            "shape": p.shape,
+            "role": p.role,
+            "dpar": p.dpar,
+            "free": p.free,
+            "term": p.source,
+            "prior": str(p.prior) if p.prior is not None else "",
+        }
+        for p in ir.parameters()
+    ]
+    return pd.DataFrame(rows).set_index("parameter")
+
+
+def priors_table(ir: ModelIR) -> pd.DataFrame:
+    """Every prior used: parameter, prior, and whether it is the default or the user's."""
+    rows = [
+        {"parameter": r.name, "prior": str(r.prior), "source": r.source, "key": r.detail}
+        for r in ir.priors
     ]
     return pd.DataFrame(rows).set_index("parameter")
 
