@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
+STACK_NOTES = ROOT / "benchmarks" / "stack-change.md"  # appended to the report as written
 FEATURES = tuple(f"x{j}" for j in range(1, 6))
 _TERMS = " + ".join(FEATURES)
 FORUM_MU = f"y ~ 1 + {_TERMS} + (1 + {_TERMS} | group:color)"
@@ -860,6 +861,8 @@ def write_report(
             *profile_section(profiled),
             "",
         ]
+    if STACK_NOTES.exists():  # measured once on the previous stack; why ratios moved
+        lines += [STACK_NOTES.read_text(encoding="utf-8").strip(), ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
 

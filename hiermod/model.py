@@ -37,6 +37,7 @@ from hiermod.output.module import build, load_module
 from hiermod.plan.collapse import plan_collapse
 from hiermod.plan.ir import ModelIR
 from hiermod.plan.lower import LowerOptions, lower
+from hiermod.plan.lower_blocks import Centring
 from hiermod.plan.overview import describe_table, overview_html, overview_text, priors_table
 from hiermod.plan.priors import Prior
 from hiermod.plan.suffstats import (
@@ -289,11 +290,12 @@ class Model(_Fitting):
             strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.plan.priors`).
         layout: ``"auto"``, ``"dense"`` or ``"observed"`` for grouping interactions, or a dict keyed
             by grouping (``{"group:color": "dense"}``); see :mod:`hiermod.plan.lower`.
-        centered: ``False`` (default) for non-centred group effects, ``r = z * sd``, best when some
-            levels have little data; ``True`` for centred ones, each level's coefficients
-            ``beta ~ Normal([Intercept, b…], sd)`` with ``r = beta - […]``, best when every level
-            has much data (the sampler then needs far fewer steps); or a dict keyed by grouping
-            (``{"group:color": True}``).
+        centered: ``"auto"`` (default) chooses per block from how much each level's data inform
+            its effects (:mod:`hiermod.plan.centring`); ``False`` for non-centred group effects,
+            ``r = z * sd``, best when some levels have little data; ``True`` for centred ones, each
+            level's coefficients ``beta ~ Normal([Intercept, b…], sd)`` with ``r = beta - […]``,
+            best when every level has much data (the sampler then needs far fewer steps); or a
+            dict keyed by grouping (``{"group:color": True}``; groupings not in it are ``"auto"``).
         na_action: ``"drop"`` rows with missing values in used columns (with a warning) or ``"raise"``.
         suffstats: ``"auto"`` reduces the likelihood when valid and cheaper — per-cell sufficient
             statistics for Gaussian models (:mod:`hiermod.plan.suffstats`), rows with identical predictors
@@ -315,7 +317,7 @@ class Model(_Fitting):
         link: str | None = None,
         priors: Mapping[str, Prior | str] | None = None,
         layout: str | Mapping[str, str] = "auto",
-        centered: bool | Mapping[str, bool] = False,
+        centered: Centring | Mapping[str, Centring] = "auto",
         na_action: str = "drop",
         suffstats: bool | str = "auto",
         **dpar_formulas: str,
@@ -435,7 +437,7 @@ def stream_model(
     link: str | None = None,
     priors: Mapping[str, Prior | str] | None = None,
     layout: str | Mapping[str, str] = "auto",
-    centered: bool | Mapping[str, bool] = False,
+    centered: Centring | Mapping[str, Centring] = "auto",
     chunksize: int = 250_000,
     na_action: str = "drop",
     **dpar_formulas: str,

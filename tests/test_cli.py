@@ -94,7 +94,8 @@ def test_graph_text_needs_neither_graphviz_nor_dot(
     text = (tmp_path / "g.mmd").read_text(encoding="utf-8")
     assert text.startswith("flowchart TD")
     assert '["r_g ~ Deterministic"]' in text  # a box
-    assert '(["z_g ~ Normal"])' in text  # a stadium
+    # a stadium: the block's free variable (centred here, by the data's information ratio)
+    assert '(["beta_g ~ Multivariate_normal"])' in text
     assert main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.dot")]) == 0
     assert "subgraph cluster_" in (tmp_path / "g.dot").read_text(encoding="utf-8")
 

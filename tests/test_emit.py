@@ -121,7 +121,8 @@ class Case:
 FORUM_NESTED = "y ~ x1 + x2 + (1 + x1 + x2 | group:color)\nsigma ~ (1 | group:color)"
 
 CASES = [
-    Case("forum_nested_dense", FORUM_NESTED, data="forum"),
+    Case("forum_nested_dense", FORUM_NESTED, data="forum", options={"centered": False}),
+    Case("forum_nested_auto", FORUM_NESTED, data="forum"),  # centred by the information ratio
     Case(
         "forum_additive",
         "y ~ x1 + x2 + (1 + x1 + x2 | group) + (1 + x1 + x2 | color)",
@@ -137,7 +138,7 @@ CASES = [
     Case(
         "centered_one_grouping",
         "y ~ x + (1 + x || g) + (1 | c)",
-        options={"centered": {"g": True}},
+        options={"centered": {"g": True, "c": False}},
     ),
     Case("categorical_slopes", "y ~ f * x + C(k, ref=2) + flag + (1 + f | g)"),
     Case("no_intercept_slope_only", "y ~ 0 + f + (0 + x | g) + (1 | k)"),
@@ -305,6 +306,8 @@ def test_comments_say_layout_pooling_and_parameterisation() -> None:
     mixed = prose("centered_one_grouping")
     assert "Independent effects (||); centred on the population, beta_g ~ Normal(mean, sd)" in mixed
     assert "One effect; non-centred, r = z * sd" in mixed
+    auto = prose("forum_nested_auto")
+    assert "each level's data pin its effects down (information ratio" in auto
     zero = prose("centered_on_zero")
     assert "One effect; centred, r ~ Normal(0, sd)" in zero
 

@@ -6,6 +6,7 @@ diagnostics are tested on hand-made DataTrees, so the tests need no bad sampler 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -145,7 +146,10 @@ def test_bad_method_or_sampler(model) -> None:
 
 
 def test_map_is_one_chain_one_draw_with_the_same_dims(model, nuts) -> None:
-    idata = model.fit(method="map", progressbar=False, random_seed=1)
+    centred = any(b.centered for p in model.ir.predictors for b in p.blocks)
+    expected = pytest.warns(FitWarning, match="centred") if centred else contextlib.nullcontext()
+    with expected:
+        idata = model.fit(method="map", progressbar=False, random_seed=1)
     post = idata["posterior"]
     assert (post.sizes["chain"], post.sizes["draw"]) == (1, 1)
     reference = nuts[0]["posterior"]
@@ -171,11 +175,21 @@ def test_advi_draws_from_the_approximation(model, nuts) -> None:
 
 def test_log_likelihood_can_be_skipped_and_uses_rows_with_suffstats() -> None:
     sim = hm.datasets.forum_scenario(n_rows=200, n_features=1, n_groups=2, n_colors=2, seed=1)
-    model = hm.Model(sim.formula, sim.data)
+    model = hm.Model(sim.formula, sim.data, centered=False)  # MAP: see the test below
     idata = model.fit(method="map", progressbar=False, log_likelihood=False)
     assert "log_likelihood" not in idata.children
     with_ll = model.fit(method="map", progressbar=False)
     assert with_ll["log_likelihood"]["y"].shape == (1, 1, 200)
+
+
+def test_map_of_centred_effects_says_why_it_may_fail() -> None:
+    sim = hm.datasets.forum_scenario(n_rows=200, n_features=1, n_groups=2, n_colors=2, seed=1)
+    model = hm.Model(sim.formula, sim.data)  # 50 rows per cell: sigma's block centred by the data
+    assert [b.centered for p in model.ir.predictors for b in p.blocks] == [False, True]
+    with pytest.raises(
+        FitWarning, match=r"method='map' on centred group effects \(group:color in sigma\)"
+    ):
+        model.fit(method="map", progressbar=False)
 
 
 @pytest.mark.parametrize("given", [None, {"mode": "FAST_COMPILE"}, {"mode": None}])
@@ -202,7 +216,7 @@ def test_nuts_compiles_with_numba_unless_told_otherwise(model, monkeypatch, give
 def test_default_log_likelihood_is_skipped_when_too_large(monkeypatch) -> None:
     """rows × chains × draws above the limit: skipped with a FitWarning, unless asked for."""
     sim = hm.datasets.forum_scenario(n_rows=200, n_features=1, n_groups=2, n_colors=2, seed=1)
-    model = hm.Model(sim.formula, sim.data)
+    model = hm.Model(sim.formula, sim.data, centered=False)  # MAP of a centred block: unbounded
     monkeypatch.setattr(fit_module, "MAX_POINTWISE_VALUES", 199)  # MAP: 1 chain × 1 draw
     with pytest.warns(FitWarning, match="200 rows × 1 draws would need"):
         idata = model.fit(method="map", progressbar=False)

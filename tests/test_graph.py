@@ -18,9 +18,11 @@ from hiermod.output.graph import graph_nodes
 def models() -> dict[str, hm.Model]:
     data = forum_scenario(n_rows=120, n_features=1, n_groups=3, n_colors=2, seed=1).data
     return {
-        "nested": hm.Model("y ~ x1 + (1 | group/color)", data),
+        "nested": hm.Model("y ~ x1 + (1 | group/color)", data, centered=False),
         "additive": hm.Model("y ~ x1 + (1 | group) + (1 | color)", data),
-        "forum": hm.Model("y ~ x1 + (1 + x1 | group:color)\nsigma ~ (1 | group:color)", data),
+        "forum": hm.Model(  # the non-centred form's graph: z feeds r
+            "y ~ x1 + (1 + x1 | group:color)\nsigma ~ (1 | group:color)", data, centered=False
+        ),
     }
 
 
@@ -46,7 +48,7 @@ def test_edges_follow_the_model() -> None:
     assert ("r_group__color", "y") in edges
     assert ("sigma_r_group__color", "y") in edges
     # Data containers feed the likelihood; the observed response itself is a constant
-    # (hiermod/output/build.py), so it is not a separate node.
+    # (data["y"] in the generated module), so it is not a separate node.
     assert ("X", "y") in edges
     assert ("group__color_idx", "y") in edges
     assert not any("y_data" in edge for edge in edges)

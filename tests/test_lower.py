@@ -15,7 +15,7 @@ from hiermod.plan.priors import Prior
 @pytest.fixture(scope="module")
 def forum() -> hm.Model:
     sim = forum_scenario(n_rows=400, n_features=2, n_groups=3, n_colors=2, seed=3)
-    return hm.Model(sim.formula, sim.data)
+    return hm.Model(sim.formula, sim.data, centered=False)  # names of the non-centred form
 
 
 def test_forum_names_and_dims(forum: hm.Model) -> None:
@@ -103,7 +103,7 @@ def test_layout_for_unknown_grouping_is_an_error() -> None:
     [
         (False, {"g": False, "c": False}),
         (True, {"g": True, "c": True}),
-        ({"g": True}, {"g": True, "c": False}),
+        ({"g": True, "c": False}, {"g": True, "c": False}),
         ({"g": False, "c": True}, {"g": False, "c": True}),
     ],
 )
@@ -122,6 +122,17 @@ def test_centring_choice_per_grouping(centered: object, expected: dict[str, bool
         assert (f"beta_{factor}" in free) == (factor == first)
         assert (f"r_{factor}" in free) == (expected[factor] and factor != first)
         assert (block.z is None) == expected[factor]
+
+
+def test_a_grouping_a_dict_does_not_name_is_auto() -> None:
+    rng = np.random.default_rng(3)
+    data = _cells(4, 3, 1.0).assign(y=lambda d: d.y + rng.normal(0, 0.1, len(d)))
+    formula = "y ~ 1 + (1 | g) + (1 | c)"
+    auto = {b.block.factors[0]: b.centered for b in hm.Model(formula, data).ir.predictors[0].blocks}
+    for forced in (True, False):
+        model = hm.Model(formula, data, centered={"g": forced})
+        chosen = {b.block.factors[0]: b.centered for b in model.ir.predictors[0].blocks}
+        assert chosen == {"g": forced, "c": auto["c"]}
 
 
 @pytest.mark.parametrize(
@@ -145,7 +156,11 @@ def test_centred_blocks_centre_on_matching_population_terms(
 
 @pytest.mark.parametrize(
     ("centered", "message"),
-    [({"g:d": True}, "not in the model"), ("yes", "True or False"), ({"g": "no"}, "True or False")],
+    [
+        ({"g:d": True}, "not in the model"),
+        ("yes", "True, False or 'auto'"),
+        ({"g": "no"}, "True, False or 'auto'"),
+    ],
 )
 def test_centring_choice_errors(centered: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):

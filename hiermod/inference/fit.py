@@ -169,6 +169,7 @@ def fit(
     elif method == "pathfinder":
         idata = _pathfinder(pymc_model, draws, random_seed, progressbar, kwargs)
     else:
+        _warn_if_centred_mode(ir)
         idata = _map(pymc_model, random_seed, progressbar, kwargs)
     elapsed = time.perf_counter() - start
     if (
@@ -362,6 +363,25 @@ def _with_deterministics(idata: xr.DataTree, model: pm.Model) -> xr.DataTree:
         )
         idata["posterior"] = read_group(idata).merge(extra)
     return idata
+
+
+def _warn_if_centred_mode(ir: ModelIR) -> None:
+    """MAP of a centred block: its density grows without bound as its sd goes to 0 with every
+    level at the mean (beta_l ~ N(mean, sd)), so the mode the optimizer looks for is not there."""
+    centred = [
+        f"{':'.join(b.block.factors)} in {p.dpar}"
+        for p in ir.predictors
+        for b in p.blocks
+        if b.centered
+    ]
+    if centred:
+        warnings.warn(
+            f"method='map' on centred group effects ({', '.join(centred)}): their density is "
+            "unbounded as the group sd goes to 0, so the optimizer may not converge and the mode "
+            "says little; fit with NUTS, or build the model with centered=False for a MAP",
+            FitWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def _map(

@@ -39,6 +39,7 @@ from hiermod.errors import DataError, HiermodError
 from hiermod.inference.fit_groups import read_group
 from hiermod.plan.ir import ModelIR
 from hiermod.plan.lower import LowerOptions
+from hiermod.plan.lower_blocks import Centring
 from hiermod.plan.priors import Prior, parse_prior
 
 __all__ = [
@@ -77,8 +78,8 @@ def model_spec(ir: ModelIR, options: LowerOptions) -> dict[str, Any]:
         "priors": {k: _prior_json(v) for k, v in (options.priors or {}).items()},
         "layout": layout,
         "centered": options.centered
-        if isinstance(options.centered, bool)
-        else {k: bool(v) for k, v in options.centered.items()},
+        if isinstance(options.centered, bool | str)
+        else {k: v if v == "auto" else bool(v) for k, v in options.centered.items()},
     }
 
 
@@ -127,7 +128,7 @@ class StoredModel:
     link: str
     priors: dict[str, Prior] | None
     layout: str | dict[str, str]
-    centered: bool | dict[str, bool]
+    centered: Centring | dict[str, Centring]  # "auto": hiermod.plan.centring
 
 
 def stored_model(idata: xr.DataTree) -> StoredModel:
@@ -140,8 +141,23 @@ def stored_model(idata: xr.DataTree) -> StoredModel:
         link=spec["link"],
         priors=priors or None,
         layout=spec["layout"],
-        centered=spec.get("centered", False),
+        centered=_centring(spec.get("centered", False)),  # fits before "auto" were non-centred
     )
+
+
+def _centring(value: Any) -> Centring | dict[str, Centring]:
+    """A stored ``centered=`` option, checked: a bool, ``"auto"``, or a dict of them."""
+    if isinstance(value, dict):
+        return {str(k): _one_centring(v) for k, v in value.items()}
+    return _one_centring(value)
+
+
+def _one_centring(value: Any) -> Centring:
+    if isinstance(value, bool):
+        return value
+    if value == "auto":
+        return "auto"
+    raise HiermodError(f"this fit's stored centered option {value!r} is not one hiermod writes")
 
 
 def check_same_data(ir: ModelIR, design: Design, idata: xr.DataTree) -> None:

@@ -25,14 +25,16 @@ terms, the constant parameters and the likelihood, and attaches the priors.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hiermod.data.design import DataMoments, Design, FormulaDesign
+from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
 from hiermod.errors import FamilyError, FormulaError
+from hiermod.plan.centring import information_ratio, sigma_information_ratio
 from hiermod.plan.ir import (
     ConstantIR,
     LikelihoodIR,
@@ -43,6 +45,7 @@ from hiermod.plan.ir import (
 )
 from hiermod.plan.lower_blocks import (
     DENSE_THRESHOLD,
+    Centring,
     PlanBuilder,
     block_means,
     centered_for,
@@ -69,7 +72,7 @@ class LowerOptions:
     link: str
     priors: Mapping[str, Prior | str] | None = None
     layout: str | Mapping[str, str] = "auto"
-    centered: bool | Mapping[str, bool] = False
+    centered: Centring | Mapping[str, Centring] = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +213,19 @@ class _Lowering(PlanBuilder):
     def _group_sd_scale(self, dpar: str) -> float:
         return self.scale.scale if dpar == "mu" and self.scale.data_scaled else 1.0
 
+    def _information(self, fd: FormulaDesign, bd: BlockDesign) -> float | None:
+        """The block's information ratio when ``centered="auto"`` can judge it: a block of the mean
+        or of sigma of a family whose mean is linear on the data's scale, with the rows at hand."""
+        y = self.design.y
+        if not self.scale.data_scaled or y is None or self.moments is not None:
+            return None
+        y = self.family.on_data_scale(y)
+        if fd.dpar == "mu":
+            return information_ratio(y, fd, bd)
+        if fd.dpar == "sigma":
+            return sigma_information_ratio(y, self.design.formulas[0], bd)
+        return None  # nu: no rule
+
     def predictor(self, fd: FormulaDesign) -> PredictorIR:
         prefix = "" if fd.dpar == "mu" else f"{identifier(fd.dpar)}_"
         population = self.population(fd, prefix)
@@ -217,7 +233,12 @@ class _Lowering(PlanBuilder):
         absorbed: set[str] = set()  # population parameters a centred block is centred on
         blocks = []
         for position, bd in enumerate(fd.blocks):
-            centring = centered_for(bd, self.options.centered, self.used_centered_keys)
+            centring = centered_for(
+                bd,
+                self.options.centered,
+                self.used_centered_keys,
+                functools.partial(self._information, fd, bd),
+            )
             means = block_means(bd, fd, population, absorbed) if centring[0] else ()
             layout = layout_for(bd, self.options.layout, self.used_layout_keys)
             scale = self._group_sd_scale(fd.dpar)

@@ -12,7 +12,8 @@ blocks here; every name is claimed in the order the IR lists it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Literal
 
 import numpy as np
 
@@ -25,6 +26,7 @@ __all__ = [
     "DENSE_THRESHOLD",
     "LKJ_ETA",
     "MAX_DENSE_CELLS",
+    "Centring",
     "PlanBuilder",
     "block_means",
     "centered_for",
@@ -127,36 +129,58 @@ def layout_for(
     )
 
 
+Centring = bool | Literal["auto"]
+
+
 def centered_for(
-    bd: BlockDesign, choice: bool | Mapping[str, bool], used_keys: set[str]
+    bd: BlockDesign,
+    choice: Centring | Mapping[str, Centring],
+    used_keys: set[str],
+    information: Callable[[], float | None],
 ) -> tuple[bool, str]:
     """Whether the block's effects are centred, and why (for the source comments).
 
-    Non-centred (``r = z * sd``) is the default: it avoids the funnel between sd and the effects
-    when levels have little data. When every level has much data the posterior of each effect is
-    narrow around its estimate and the non-centred form becomes the funnel instead (z scales
-    with 1/sd): NUTS then needs deep trees, and ``centered=True`` (or per grouping,
-    ``{"group:color": True}``) samples faster. Example: 1M rows over 4,000 cells, 250 rows each.
-    ``choice`` is the ``centered=`` option; a key it uses is added to ``used_keys``.
+    Non-centred (``r = z * sd``) avoids the funnel between sd and the effects when levels have
+    little data. When every level has much data the posterior of each effect is narrow around its
+    estimate and the non-centred form becomes the funnel instead (z scales with 1/sd): NUTS then
+    needs deep trees, and the centred form samples faster. ``"auto"`` (the default) decides from
+    ``information()``, the block's information ratio (:mod:`hiermod.plan.centring`; ``None`` when
+    the rule does not apply, e.g. for a Poisson mean: non-centred). ``choice`` is the
+    ``centered=`` option: ``True``/``False``/``"auto"``, or a dict by grouping
+    (``{"group:color": True}``) whose missing groupings are ``"auto"``; a key it uses is added to
+    ``used_keys``.
     """
     key = ":".join(bd.grouping.factors)
     if isinstance(choice, Mapping):
-        wanted = choice.get(key, False)
+        wanted = choice.get(key, "auto")
         if key in choice:
             used_keys.add(key)
     else:
         wanted = choice
-    if not isinstance(wanted, bool | np.bool_):
-        raise ValueError(f"centered must be True or False (or a dict of them), not {wanted!r}")
-    if wanted:
+    if wanted != "auto" and not isinstance(wanted, bool | np.bool_):
+        raise ValueError(
+            f"centered must be True, False or 'auto' (or a dict of them), not {wanted!r}"
+        )
+    if wanted != "auto" and bool(wanted):
         return True, (
             "centred parameterisation requested (suits levels with much data: each level's "
             "coefficients are then the sampler's parameters)"
         )
-    return False, (
+    non_centred = (
         "the sampler works on standard-normal z, avoiding the funnel of a centred hierarchy "
         "when a level has little data"
     )
+    if wanted != "auto":
+        return False, non_centred
+    ratio = information()
+    if ratio is None:
+        return False, non_centred
+    if ratio > 1.0:
+        return True, (
+            f"each level's data pin its effects down (information ratio {ratio:.3g} > 1, "
+            "hiermod.plan.centring), where a non-centred z would make the funnel"
+        )
+    return False, f"{non_centred} (information ratio {ratio:.3g} <= 1, hiermod.plan.centring)"
 
 
 def block_means(
