@@ -87,16 +87,12 @@ def measure(names: list[str] | None) -> list[dict[str, Any]]:
         if names and name not in names:
             continue
         auto = hm.Model(formula, data)
-        blocks = [b for p in auto.ir.predictors for b in p.blocks]
         row: dict[str, Any] = {
             "model": name,
             "auto": [
-                {
-                    "block": f"{b.dpar}: ({' + '.join(b.term_labels)} | {':'.join(b.block.factors)})",
-                    "centred": b.centered,
-                    "reason": b.centered_reason,
-                }
-                for b in blocks
+                {"dpar": p.dpar, "centred": b.centered, "reason": b.centered_reason}
+                for p in auto.ir.predictors
+                for b in p.blocks
             ],
         }
         for centered in (False, True):
@@ -125,8 +121,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     ]
     for r in rows:
         chose = "; ".join(
-            f"{a['block'].split(':')[0]} {'centred' if a['centred'] else 'non-centred'} "
-            f"({_ratio(a['reason'])})"
+            f"{a['dpar']}: {'centred' if a['centred'] else 'non-centred'} ({_ratio(a['reason'])})"
             for a in r["auto"]
         )
         no, yes = r["False"], r["True"]
