@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from markers import measured_on, replace_between
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
@@ -172,26 +172,12 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {c['eval_ms']:.3f} | {n['cold_compile_s']:.1f} | {n['warm_compile_s']:.1f} "
             f"| {n['eval_ms']:.3f} | {c['eval_ms'] / n['eval_ms']:.1f}× |"
         )
-    import pymc
-    import pytensor
-
-    lines += [
-        "",
-        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, PyMC {pymc.__version__}, "
-        f"PyTensor {pytensor.__version__}; one BLAS thread per process.",
-    ]
+    lines += ["", measured_on("one BLAS thread per process.")]
     return "\n".join(lines)
 
 
 def write(rows: list[dict[str, Any]]) -> None:
-    page = DOC.read_text(encoding="utf-8")
-    if BEGIN not in page or END not in page:
-        raise SystemExit(f"{DOC} lacks the markers {BEGIN!r} … {END!r}")
-    head, rest = page.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{BEGIN}\n{table(rows)}\n{END}{tail}", encoding="utf-8")
-    print(f"wrote {DOC.relative_to(ROOT)}")
+    replace_between(DOC, BEGIN, END, table(rows))
 
 
 def main() -> None:

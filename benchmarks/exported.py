@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from backends import MODELS, case, time_logp_dlogp
+from markers import measured_on, replace_between
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
@@ -126,26 +126,12 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {e['build_s']:.2f} | {h['eval_ms']:.3f} | {e['eval_ms']:.3f} "
             f"| {e['eval_ms'] / h['eval_ms']:.2f} |"
         )
-    import pymc
-    import pytensor
-
-    lines += [
-        "",
-        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, PyMC {pymc.__version__}, "
-        f"PyTensor {pytensor.__version__}; one BLAS thread per process, warm compile cache.",
-    ]
+    lines += ["", measured_on("one BLAS thread per process, warm compile cache.")]
     return "\n".join(lines)
 
 
 def write(rows: list[dict[str, Any]]) -> None:
-    page = DOC.read_text(encoding="utf-8")
-    if BEGIN not in page or END not in page:
-        raise SystemExit(f"{DOC} lacks the markers {BEGIN!r} … {END!r}")
-    head, rest = page.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{BEGIN}\n{table(rows)}\n{END}{tail}", encoding="utf-8")
-    print(f"wrote {DOC.relative_to(ROOT)}")
+    replace_between(DOC, BEGIN, END, table(rows))
 
 
 def main() -> None:

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 import arviz as az
 import pandas as pd
+from markers import measured_on, replace_between
 
 import hiermod as hm
 
@@ -130,26 +128,20 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {_cell(yes).replace(' | ', ' · ')} |"
         )
     import nutpie
-    import pymc
 
     lines += [
         "",
-        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"PyMC {pymc.__version__}, nutpie {nutpie.__version__}: nutpie, 4 chains × 1000 draws after "
-        "1000 tuning steps, seed 1. ESS and R-hat over the population parameters, group sds and "
-        "sigma's parameters. `benchmarks/parameterisation.py`.",
+        measured_on(
+            f"nutpie {nutpie.__version__}, 4 chains × 1000 draws after 1000 tuning steps, seed 1. "
+            "ESS and R-hat over the population parameters, group sds and sigma's parameters. "
+            "`benchmarks/parameterisation.py`."
+        ),
     ]
     return "\n".join(lines)
 
 
 def write(rows: list[dict[str, Any]]) -> None:
-    page = DOC.read_text(encoding="utf-8")
-    if BEGIN not in page or END not in page:
-        raise SystemExit(f"{DOC} lacks the markers {BEGIN!r} … {END!r}")
-    head, rest = page.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{BEGIN}\n{table(rows)}\n{END}{tail}", encoding="utf-8")
-    print(f"wrote {DOC.relative_to(ROOT)}")
+    replace_between(DOC, BEGIN, END, table(rows))
 
 
 def main() -> None:

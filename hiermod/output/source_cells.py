@@ -29,7 +29,14 @@ from hiermod.output.codegen import (
     render,
 )
 from hiermod.output.source_model import INVERSE_LINK, Emitter, effect, predictor_value
-from hiermod.plan.ir import CollapsedIR, ConstantIR, ModelIR, PredictorIR, SuffStatsIR
+from hiermod.plan.ir import (
+    CollapsedIR,
+    ConstantIR,
+    LikelihoodIR,
+    ModelIR,
+    PredictorIR,
+    SuffStatsIR,
+)
 from hiermod.plan.suffstats import reduction_plan
 
 __all__ = ["LIKELIHOODS", "cell_data_function", "likelihood_names", "reduced_likelihood"]
@@ -249,19 +256,14 @@ def _gaussian(e: Emitter, ir: ModelIR, ss: SuffStatsIR) -> list[str]:
             "gaussian_cells_loglik", theta, sigma, *(_data(n) for n in (ss.n, ss.yy, ss.wy, ss.ww))
         )
         return lines + render(call("pm.Potential", literal(f"{lik.name}_loglik"), loglik), indent)
-    custom = call(
-        "pm.CustomDist",
-        literal(lik.name),
+    inputs: list[Code] = [
         theta,
         sigma,
         *(_data(n) for n in (ss.row_cell, ss.row_features, ss.n, ss.ww)),
-        logp="gaussian_cells_logp",
-        dist="gaussian_cells_dist",
-        signature=literal("(c,f),(c),(n),(n,f),(c),(c,f,f)->(n)"),
-        observed=_data(lik.observed),
-        dims=literal("obs"),
+    ]
+    return lines + _custom_dist(
+        lik, "gaussian", inputs, "(c,f),(c),(n),(n,f),(c),(c,f,f)->(n)", indent
     )
-    return lines + render(custom, indent)
 
 
 def _counts(e: Emitter, ir: ModelIR, cl: CollapsedIR) -> list[str]:
@@ -277,19 +279,8 @@ def _counts(e: Emitter, ir: ModelIR, cl: CollapsedIR) -> list[str]:
     eta = e.values["eta mu"]
     rows = (_data(cl.row_cell),)
     if lik.family == "poisson":  # log link only (hiermod.plan.collapse)
-        custom = call(
-            "pm.CustomDist",
-            literal(lik.name),
-            eta,
-            *rows,
-            _data(cl.n),
-            logp="poisson_cells_logp",
-            dist="poisson_cells_dist",
-            signature=literal("(c),(n),(c)->(n)"),
-            observed=_data(lik.observed),
-            dims=literal("obs"),
-        )
-        return lines + render(custom, indent)
+        inputs: list[Code] = [eta, *rows, _data(cl.n)]
+        return lines + _custom_dist(lik, "poisson", inputs, "(c),(n),(c)->(n)", indent)
     log_p, log_q = e.names.claim("log_p_cell"), e.names.claim("log_q_cell")
     if lik.link == "logit":  # log p = -log(1 + exp(-eta)), log(1 - p) = -log(1 + exp(eta))
         lines += render(f"-pm.math.log1pexp(-{eta})", indent, f"{log_p} = ")
@@ -302,21 +293,26 @@ def _counts(e: Emitter, ir: ModelIR, cl: CollapsedIR) -> list[str]:
     trials: Code = (
         _data(lik.trials) if lik.trials is not None else f'np.ones(len(data["{cl.row_cell}"]))'
     )
+    inputs = [log_p, log_q, *rows, trials, _data(cl.n)]
+    return lines + _custom_dist(lik, "binomial", inputs, "(c),(c),(n),(n),(c)->(n)", indent)
+
+
+def _custom_dist(
+    lik: LikelihoodIR, name: str, inputs: list[Code], signature: str, indent: int
+) -> list[str]:
+    """``pm.CustomDist`` of the response over its rows, with ``{name}_cells_logp`` and
+    ``{name}_cells_dist`` of hiermod.output.likelihoods, e.g. ``gaussian_cells_logp``."""
     custom = call(
         "pm.CustomDist",
         literal(lik.name),
-        log_p,
-        log_q,
-        *rows,
-        trials,
-        _data(cl.n),
-        logp="binomial_cells_logp",
-        dist="binomial_cells_dist",
-        signature=literal("(c),(c),(n),(n),(c)->(n)"),
+        *inputs,
+        logp=f"{name}_cells_logp",
+        dist=f"{name}_cells_dist",
+        signature=literal(signature),
         observed=_data(lik.observed),
         dims=literal("obs"),
     )
-    return lines + render(custom, indent)
+    return render(custom, indent)
 
 
 def _inverse(link: str, eta: str) -> str:
