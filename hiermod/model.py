@@ -78,7 +78,11 @@ class _Compiled:
     design: Design
     options: LowerOptions
     ir: ModelIR
-    streamed: bool
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the model was compiled from data streamed in chunks (it keeps no rows)."""
+        return self.ir.streamed
 
     @functools.cached_property
     def _module(self) -> types.ModuleType:
@@ -105,7 +109,7 @@ class _Compiled:
                 "a streamed model keeps no rows, so it has no row-wise model; "
                 "predict with model.predict(idata, data=new_rows)"
             )
-        if self.ir.suffstats is None and self.ir.collapsed is None:
+        if not self.ir.reducible:
             return self.pymc
         return build(self.ir, self.design, reduce=False, module=self._module)
 
@@ -343,7 +347,6 @@ class Model(_Fitting):
             self.ir = replace(rows_ir, collapsed=collapsed)
         else:
             self.ir = replace(rows_ir, suffstats=plan_suffstats(rows_ir, y, suffstats))
-        self.streamed = False
 
     @classmethod
     def _assemble(
@@ -358,7 +361,6 @@ class Model(_Fitting):
         model = cls.__new__(cls)
         model.formula, model.family, model.link = formula, family, options.link
         model.data, model.design, model.options, model.ir = None, design, options, ir
-        model.streamed = True
         return model
 
     @classmethod

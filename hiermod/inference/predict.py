@@ -316,7 +316,7 @@ def _evaluate(
             raise DataError(f"the posterior draws of {spec.name!r} do not fit this model's levels")
         rv = model[spec.name]
         hole = pt.tensor(name=spec.name, shape=trained, dtype=rv.dtype)
-        new_levels = _batchable(rv)
+        new_levels = _rebuilt(rv, _broadcast_params(rv))  # see _broadcast_params
         spliced[rv] = pt.set_subtensor(new_levels[tuple(slice(0, k) for k in trained)], hole)
         holes.append(hole)
     free = [rv for rv in model.free_RVs if rv not in spliced]
@@ -327,16 +327,14 @@ def _evaluate(
     # A response to draw is vectorised through its parameters and rebuilt on them afterwards:
     # PyTensor cannot vectorise every random variable itself (PyMC's Weibull is a symbolic one).
     # (A free variable among the outputs, e.g. a constant sigma, takes its posterior draws.)
-    drawn = [_is_random(out) and out not in free for out in outputs]
-    flat: list[Tensor] = []
-    for out, draw in zip(outputs, drawn, strict=True):
-        flat += _broadcast_params(out) if draw else [out]
+    parts = [
+        _broadcast_params(out) if _is_random(out) and out not in free else None for out in outputs
+    ]
+    flat = [t for out, params in zip(outputs, parts, strict=True) for t in (params or [out])]
     vectorized = iter(vectorize_over_posterior(flat, posterior, [*free, *holes]))
     rebuilt = [
-        _rebuilt(out, [next(vectorized) for _ in _broadcast_params(out)])
-        if draw
-        else next(vectorized)
-        for out, draw in zip(outputs, drawn, strict=True)
+        next(vectorized) if params is None else _rebuilt(out, [next(vectorized) for _ in params])
+        for out, params in zip(outputs, parts, strict=True)
     ]
     function = compile_pymc([], rebuilt, random_seed=random_seed, mode="FAST_COMPILE")
     shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(new.coords["obs"]))
@@ -355,7 +353,9 @@ def _broadcast_params(rv: Tensor) -> list[Tensor]:
     Vectorised over the draws, each then has the (chain, draw) dims in front of the rows', so a
     variable rebuilt on them without a size (:func:`_rebuilt`) draws one value per chain, draw and
     row. E.g. a Weibull over 5 rows with a constant shape: ``shape`` () becomes (5,), then
-    (chain, draw, 5), as ``beta`` (5,) does.
+    (chain, draw, 5), as ``beta`` (5,) does. With the size kept instead, PyTensor would extend it
+    by the batch dims of the *first* parameter only: a Binomial whose ``n`` comes from the data, or
+    a centred ``Normal(0, sd)``, would lose the (chain, draw) dims.
     """
     node = rv.owner
     op = node.op
@@ -378,29 +378,6 @@ def _rebuilt(rv: Tensor, params: list[Tensor]) -> Tensor:
         out: Tensor = op.rebuild_rv(*params, rng=rng)
     else:
         out = op.make_node(rng, None, *params).default_output()
-    out.name = rv.name
-    return out
-
-
-def _batchable(rv: Tensor) -> Tensor:
-    """``rv`` with its explicit size spelled out as parameters broadcast to it (same draws).
-
-    Vectorising a random variable with an explicit size, PyTensor extends the size by the batch
-    dims of its *first* parameter only: a Binomial whose ``n`` comes from the data, or a centred
-    ``Normal(0, sd)``, would lose the (chain, draw) dims. Without a size, the batch dims follow
-    the parameters, all of them.
-    """
-    node = rv.owner
-    op = node.op
-    size = op.size_param(node)
-    if isinstance(size.type, NoneTypeT):
-        return rv
-    shape = [size[i] for i in range(get_vector_length(size))]
-    params = [
-        pt.broadcast_to(p, (*shape, *(p.shape[i] for i in range(p.ndim - core, p.ndim))))
-        for p, core in zip(op.dist_params(node), op.ndims_params, strict=True)
-    ]
-    out: Tensor = op.make_node(op.rng_param(node), None, *params).default_output()
     out.name = rv.name
     return out
 

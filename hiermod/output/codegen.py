@@ -38,6 +38,7 @@ __all__ = [
     "Names",
     "Seq",
     "Subscript",
+    "Term",
     "assign",
     "call",
     "comment",
@@ -172,8 +173,8 @@ class Chain:
     """``a + b * c``: a first operand and ``(operator, operand)`` pairs; an operand may be a
     chain of a higher precedence (a product in a sum)."""
 
-    first: str | Chain | Subscript
-    rest: tuple[tuple[str, str | Chain | Subscript], ...] = ()
+    first: Term
+    rest: tuple[tuple[str, Term], ...] = ()
 
     def flat(self) -> str:
         parts = [flat(self.first), *(f"{op} {flat(operand)}" for op, operand in self.rest)]
@@ -213,6 +214,7 @@ class Subscript:
 
 
 Code = str | Seq | Chain | Subscript
+Term = str | Chain | Subscript  # an operand of a sum: a name, a product, a gather
 
 
 def flat(code: Code) -> str:

@@ -41,7 +41,7 @@ def load_module(source: str, name: str = "hiermod_model") -> types.ModuleType:
 def module_data(ir: ModelIR) -> dict[str, np.ndarray]:
     """The arrays ``build_model`` reads, as hiermod encoded them: what ``prepare(df)`` returns
     for the training rows, or for a streamed model the cell sums of its chunks."""
-    if ir.suffstats is not None and not ir.suffstats.rows:
+    if ir.suffstats is not None and ir.streamed:
         return dict(ir.suffstats.values)
     return {"rows": np.asarray(ir.coords["obs"]), **ir.data_values}
 
@@ -81,9 +81,8 @@ def build(
     if module is None:
         module = load_module(emit_source(ir, design))
     data = module_data(ir)
-    streamed = ir.suffstats is not None and not ir.suffstats.rows
-    if (ir.suffstats is None and ir.collapsed is None) or streamed:
-        model: pm.Model = module.build_model(data)
+    if ir.reducible and not ir.streamed:  # build_model has both forms
+        model: pm.Model = module.build_model(data, reduce=reduce)
     else:
-        model = module.build_model(data, reduce=reduce)
+        model = module.build_model(data)
     return model

@@ -74,7 +74,6 @@ def _coords(e: Emitter) -> Seq:
     """``coords``: each dim's labels, from the schema's constants where there is one."""
     data = e.data
     sources: dict[str, Code] = {"obs": 'data["rows"]'}
-    streamed = e.ir.suffstats is not None and not e.ir.suffstats.rows
     for predictor in e.ir.predictors:
         pop = predictor.population
         if pop.coefficients is not None:
@@ -98,7 +97,7 @@ def _coords(e: Emitter) -> Seq:
     items = [
         Item(sources.get(dim) or _labels(labels), f"{literal(dim)}: ")
         for dim, labels in e.ir.coords.items()
-        if not (streamed and dim == "obs")  # a streamed model keeps no rows
+        if not (e.ir.streamed and dim == "obs")  # a streamed model keeps no rows
     ]
     return Seq("{", tuple(items), "}")
 
@@ -125,8 +124,7 @@ def _row_likelihood(e: Emitter) -> list[str]:
 
 def _signature(ir: ModelIR) -> list[str]:
     """``def build_model(...)`` and its first statements: the form of the likelihood to build."""
-    streamed = ir.suffstats is not None and not ir.suffstats.rows
-    if streamed:
+    if ir.streamed:
         return [
             "def build_model(data: pd.DataFrame | dict[str, np.ndarray]) -> pm.Model:",
             '    """The PyMC model of ``data``: a DataFrame, or the cells of ``cell_data``.',
@@ -137,7 +135,7 @@ def _signature(ir: ModelIR) -> list[str]:
             "    if isinstance(data, pd.DataFrame):",
             "        data = cell_data(prepare(data))",
         ]
-    if ir.suffstats is None and ir.collapsed is None:
+    if not ir.reducible:
         return [
             "def build_model(data: pd.DataFrame | dict[str, np.ndarray]) -> pm.Model:",
             '    """The PyMC model of ``data``: a DataFrame, or the arrays ``prepare`` returns."""',
@@ -170,10 +168,9 @@ def _build_model(e: Emitter) -> list[str]:
     for _, source in ir.likelihood.dpars:
         if isinstance(source, ConstantIR):
             parameters += ["", *emit_node(e, source).lines]
-    reducible = ir.suffstats is not None or ir.collapsed is not None
-    if not reducible:
+    if not ir.reducible:
         body = [*_containers(e, 2), *parameters, "", *_row_likelihood(e)]
-    elif ir.suffstats is not None and not ir.suffstats.rows:
+    elif ir.streamed:
         body = [*parameters[1:], "", *reduced_likelihood(e)]
     else:
         e.indent = 3
@@ -258,14 +255,13 @@ def emit_source(ir: ModelIR, design: Design) -> str:
             for factor in block.block.factors:
                 e.data.level_table(factor)
     build = _build_model(e)
-    reducible = ir.suffstats is not None or ir.collapsed is not None
-    cells = cell_data_function(e) if reducible else []
+    cells = cell_data_function(e) if ir.reducible else []
     prepare = e.data.function()
     helpers = e.data.helper_sources()
     if e.weighted is not None:
         helpers.append(weighted_source(*e.weighted))
     helpers += likelihood_sources(list(likelihood_names(ir)))
-    tensor = reducible or any(re.search(r"\bpt\.", line) for line in build)  # e.g. pt.gamma
+    tensor = ir.reducible or any(re.search(r"\bpt\.", line) for line in build)  # e.g. pt.gamma
     imports = _imports([*e.data.helpers, "complete_rows"], tensor=tensor)
     head = [*_docstring(ir, design.n), "", *imports, ""]
     sections = [

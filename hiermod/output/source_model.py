@@ -21,6 +21,7 @@ from hiermod.output.codegen import (
     EmitError,
     Names,
     Subscript,
+    Term,
     assign,
     call,
     comment,
@@ -93,7 +94,7 @@ class Piece:
     """What one emitter writes: lines, and the terms it adds to a linear predictor."""
 
     lines: list[str]
-    terms: tuple[str | Chain | Subscript, ...] = ()
+    terms: tuple[Term, ...] = ()
 
 
 def dims_code(dims: tuple[str, ...]) -> Code:
@@ -201,10 +202,10 @@ def effect(e: Emitter, block: BlockIR, j: int, index: str) -> Subscript:
     return Subscript(f"{e.cells.get(block.r.name, r)}[:, {j}]", index)
 
 
-def block_terms(e: Emitter, block: BlockIR) -> tuple[str | Chain | Subscript, ...]:
+def block_terms(e: Emitter, block: BlockIR) -> tuple[Term, ...]:
     """The block's terms of a linear predictor: each effect gathered per row, times its column."""
     idx = e.local(block.index)
-    terms: list[str | Chain | Subscript] = []
+    terms: list[Term] = []
     for j in range(block.size):
         gathered = effect(e, block, j, idx)
         if block.intercept and j == 0:
@@ -280,9 +281,9 @@ def _predictor(e: Emitter, predictor: PredictorIR) -> Piece:
     return Piece(lines, tuple(terms))
 
 
-def predictor_terms(e: Emitter, predictor: PredictorIR) -> list[str | Chain | Subscript]:
+def predictor_terms(e: Emitter, predictor: PredictorIR) -> list[Term]:
     """The terms of ``eta`` (after the predictor's parameters are emitted), offset last."""
-    terms: list[str | Chain | Subscript] = list(population_terms(e, predictor.population))
+    terms: list[Term] = list(population_terms(e, predictor.population))
     for block in predictor.blocks:
         terms += block_terms(e, block)
     if predictor.offset is not None:

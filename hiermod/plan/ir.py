@@ -304,6 +304,16 @@ class ModelIR:
     suffstats: SuffStatsIR | None = None
     collapsed: CollapsedIR | None = None
 
+    @property
+    def reducible(self) -> bool:
+        """Whether the likelihood is evaluated through cells (sufficient statistics or counts)."""
+        return self.suffstats is not None or self.collapsed is not None
+
+    @property
+    def streamed(self) -> bool:
+        """Whether only the cells' sums are kept (a model streamed in chunks: no rows)."""
+        return self.suffstats is not None and not self.suffstats.rows
+
     def parameters(self) -> tuple[ParamSpec, ...]:
         """Every named model variable in build order: the contract of every output."""
         out: list[ParamSpec] = []
