@@ -132,6 +132,7 @@ CASES = [
     Case("dense_forced", "y ~ x + (1 | g:h)", options={"layout": "dense"}),
     Case("nested_g_slash_c", "y ~ x + (1 + x | g/c)"),
     Case("additive_blocks", "y ~ x + (1 + x | g) + (1 | c)"),
+    Case("additive_reduced", "y ~ x + (1 + x | g) + (1 | c)", options={"suffstats": True}),
     Case("uncorrelated", "y ~ x + (1 + x || g)"),
     Case("centered_nested", FORUM_NESTED, data="forum", options={"centered": True}),
     Case("centered_on_zero", "y ~ 0 + x + (1 | g)", options={"centered": True}),

@@ -134,13 +134,14 @@ def test_repr_shows_formula_blocks_parameters_and_priors() -> None:
 
 def test_repr_says_what_centred_blocks_centre_on() -> None:
     data = models()["nested"].data
-    model = hm.Model("y ~ 1 + x1 + (1 + x1 | group) + (1 | color)", data, centered=True)
+    # color (2 levels) is centred on the population terms, group (3 levels) on 0
+    model = hm.Model("y ~ 1 + x1 + (1 + x1 | color) + (1 | group)", data, centered=True)
     lines = repr(model).splitlines()
     assert any(line.endswith("correlated; centred on Intercept, b[0];") for line in lines)
     assert any(line.endswith("independent; centred on 0;") for line in lines)
-    row = next(line for line in lines if line.strip().startswith("beta_group "))
+    row = next(line for line in lines if line.strip().startswith("beta_color "))
     assert row.endswith("centred: normal(mean, sd / chol)")
     table = model.describe()
-    assert table.loc["beta_group", ["role", "free"]].tolist() == ["group_coefficients", True]
-    assert table.loc["r_group", ["role", "free"]].tolist() == ["group_effects", False]
-    assert table.loc["r_color", ["role", "free"]].tolist() == ["group_effects", True]  # on 0
+    assert table.loc["beta_color", ["role", "free"]].tolist() == ["group_coefficients", True]
+    assert table.loc["r_color", ["role", "free"]].tolist() == ["group_effects", False]
+    assert table.loc["r_group", ["role", "free"]].tolist() == ["group_effects", True]  # on 0

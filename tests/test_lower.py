@@ -113,8 +113,9 @@ def test_centring_choice_per_grouping(centered: object, expected: dict[str, bool
     blocks = {b.block.factors[0]: b for b in model.ir.predictors[0].blocks}
     assert {k: b.centered for k, b in blocks.items()} == expected
     free = {rv.name for rv in model.pymc.free_RVs}
-    # The Intercept centres the first centred block only; a later one is centred on 0.
-    first = next((f for f in ("g", "c") if expected[f]), None)
+    # The Intercept centres one centred block, the one with the fewest levels (c: 3 against
+    # g's 4); another centred block is centred on 0.
+    first = next((f for f in ("c", "g") if expected[f]), None)
     for factor, block in blocks.items():
         # non-centred: z is the parameter and r is computed from it; centred on the Intercept:
         # beta (each level's own intercept) is, r = beta - Intercept; centred on 0: r is
@@ -122,6 +123,26 @@ def test_centring_choice_per_grouping(centered: object, expected: dict[str, bool
         assert (f"beta_{factor}" in free) == (factor == first)
         assert (f"r_{factor}" in free) == (expected[factor] and factor != first)
         assert (block.z is None) == expected[factor]
+
+
+@pytest.mark.parametrize(
+    ("formula", "on_intercept"),
+    [
+        ("y ~ 1 + (1 | g) + (1 | c)", "c"),
+        ("y ~ 1 + (1 | c) + (1 | g)", "c"),
+        ("y ~ 0 + (1 | g) + (1 | c)", None),  # no Intercept: both centred on 0
+    ],
+)
+def test_the_intercept_centres_the_block_with_the_fewest_levels(
+    formula: str, on_intercept: str | None
+) -> None:
+    """Whatever the formula order: c has 3 levels, g 12 (its cells with c), so c takes it."""
+    data = _cells(4, 3, 1.0).assign(g=lambda d: d["g"].astype(str) + d["c"].astype(str))
+    model = hm.Model(formula, data, centered=True)
+    free = {rv.name for rv in model.pymc.free_RVs}
+    for factor in ("g", "c"):
+        assert (f"beta_{factor}" in free) == (factor == on_intercept)  # beta: centred on it
+        assert (f"r_{factor}" in free) == (factor != on_intercept)  # r: centred on 0
 
 
 def test_a_grouping_a_dict_does_not_name_is_auto() -> None:

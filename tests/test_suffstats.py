@@ -64,7 +64,7 @@ def test_observed_layout_and_forum_scenario() -> None:
 
 def test_models_share_parameters_and_observe_the_same_rows() -> None:
     sim = correlated_slopes(n_groups=8, per_group=10)
-    model = hm.Model(sim.formula, sim.data)
+    model = hm.Model(sim.formula, sim.data, suffstats=True)
     reduced, rows = model.pymc, model.pymc_rows
     assert {v.name for v in reduced.free_RVs} == {v.name for v in rows.free_RVs}
     # Both observe y, over the same rows: the reduced model's y is a CustomDist whose logp reads

@@ -41,6 +41,7 @@ from hiermod.plan.ir import (
     ModelIR,
     ParamSpec,
     PopulationIR,
+    PopulationTerm,
     PredictorIR,
 )
 from hiermod.plan.lower_blocks import (
@@ -231,15 +232,28 @@ class _Lowering(PlanBuilder):
         population = self.population(fd, prefix)
         taken: set[str] = set()
         absorbed: set[str] = set()  # population parameters a centred block is centred on
-        blocks = []
-        for position, bd in enumerate(fd.blocks):
-            centring = centered_for(
+        centrings = [
+            centered_for(
                 bd,
                 self.options.centered,
                 self.used_centered_keys,
                 functools.partial(self._information, fd, bd),
             )
-            means = block_means(bd, fd, population, absorbed) if centring[0] else ()
+            for bd in fd.blocks
+        ]
+        # A population parameter centres one block: the centred block with the fewest levels
+        # first (formula order among equals). The mean of a block centred on 0 trades off
+        # against the intercept with posterior sd ~ sd / sqrt(levels), a ridge NUTS crosses
+        # slowly; centring the block with the fewest levels on it removes the widest ridge.
+        # InstEval, (1 | s) + (1 | d) + (1 | dept) all centred: 14 departments take the
+        # Intercept, and its bulk ESS goes from 118 (R-hat 1.04, s centred on it) to 1251.
+        means_of: dict[int, tuple[PopulationTerm | None, ...]] = {}
+        centred = [position for position, (c, _) in enumerate(centrings) if c]
+        for position in sorted(centred, key=lambda p: fd.blocks[p].grouping.n_cells):
+            means_of[position] = block_means(fd.blocks[position], fd, population, absorbed)
+        blocks = []
+        for position, (bd, centring) in enumerate(zip(fd.blocks, centrings, strict=True)):
+            means = means_of.get(position, ())
             layout = layout_for(bd, self.options.layout, self.used_layout_keys)
             scale = self._group_sd_scale(fd.dpar)
             blocks.append(

@@ -191,8 +191,9 @@ def block_means(
     ``(1 + x | g)`` in ``y ~ 1 + x + (1 + x | g)``: ``(Intercept, b[x])``, so ``beta_g[a]`` is
     group a's own intercept and slope. A column counts as the same term only when its label
     and values equal the population column's. Each population parameter centres one block only
-    (the first in formula order, ``absorbed``): with ``(1 | g) + (1 | c)`` both centred, ``g``'s
-    effects centre on the Intercept and ``c``'s on 0.
+    (the first the caller asks for, ``absorbed``; the planner asks the block with the fewest
+    levels first): with ``(1 | g) + (1 | c)`` both centred and fewer levels of ``c``, ``c``'s
+    effects centre on the Intercept and ``g``'s on 0.
     """
     means: list[PopulationTerm | None] = []
     for j, label in enumerate(bd.term_labels):

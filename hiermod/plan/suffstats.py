@@ -6,9 +6,11 @@ is a set of rows that share every group-effect index (of every block of mu and s
 of sigma's design. Example: ``y ~ x1 + (1 + x1 | group:color); sigma ~ (1 | group:color)`` — the cells
 are the (group, color) pairs; ``sigma ~ x1`` with a continuous x1 makes every row its own cell.
 
-When is it used? With ``suffstats="auto"`` (the default) when valid and worth it: the cell-level cost
-``cells × features`` must be below the row count. For the forum scenario at 1M rows and 4,000 cells
-with 6 features that is 144k against 6M operations per evaluation. ``suffstats=False`` always keeps
+When is it used? With ``suffstats="auto"`` (the default) when valid and faster, by the measured cost
+model of :func:`reduction_pays`: the row-wise likelihood costs about one operation per row and
+per term of the linear predictors, the reduced one a fixed overhead plus ``cells × features²``. The
+forum scenario (14 terms, 6 features) reduces from 313 rows with 32 cells and from 832 rows with 200
+(at 1M rows and 4,000 cells: 14M row operations against 176k); sleepstudy (180 rows) keeps its rows. ``suffstats=False`` always keeps
 the row-wise likelihood; ``True`` requires the reduction (an error explains why when it is not valid).
 
 The statistics are sums, so they can be computed chunk by chunk and added up
@@ -40,7 +42,7 @@ from hiermod.plan.ir import (
 )
 from hiermod.plan.names import Namer
 
-__all__ = ["Accumulator", "SuffStatsError", "plan_suffstats", "reduction_plan"]
+__all__ = ["Accumulator", "SuffStatsError", "plan_suffstats", "reduction_pays", "reduction_plan"]
 
 Column = tuple[str, int | None]  # a data container and a column of it (None: the container is 1-D)
 
@@ -227,9 +229,42 @@ def plan_suffstats(ir: ModelIR, y: np.ndarray, mode: bool | str = "auto") -> Suf
         return None
     plan = reduction_plan(ir)
     stats = cell_stats(plan, ir.data_values, y)
-    if mode == "auto" and stats.n_cells * len(plan.features) >= y.shape[0]:
-        return None  # no saving: nearly one cell per row
+    if mode == "auto" and not reduction_pays(ir, plan, stats.n_cells, int(y.shape[0])):
+        return None
     return suffstats_ir(ir, plan, stats, int(y.shape[0]))
+
+
+# The reduced likelihood's cost over the row-wise one's, in row-term operations (one term of a
+# linear predictor on one row), measured per logp+gradient under Numba (benchmarks/suffstats_rule.py,
+# docs/performance.md): a fixed overhead of ~2 µs (the CustomDist's extra graph) and
+# ~1.2 operations per cell and feature pair (theta' S_ww theta and its gradient), against
+# ~0.0007 µs per row-term of the row-wise form.
+REDUCED_FIXED_COST = 3000.0
+REDUCED_COST_PER_CELL_PAIR = 1.2
+
+
+def reduction_pays(ir: ModelIR, plan: ReductionPlan, n_cells: int, n_rows: int) -> bool:
+    """Whether the per-cell likelihood is cheaper than the rows' (``suffstats="auto"``).
+
+    Row-wise, each evaluation reads every row once per term of mu and of sigma's formula (the
+    intercept, each coefficient, each group effect): ``rows × terms`` operations. Reduced, it
+    costs :data:`REDUCED_FIXED_COST` plus ``cells × features²`` times
+    :data:`REDUCED_COST_PER_CELL_PAIR`. Examples (measured break-even in brackets):
+    ``y ~ x + (1 + x | g)`` with 20 groups (4 terms, 2 features) reduces from 775 rows (~450);
+    the forum model with 200 cells (14 terms, 6 features) from 832 rows (~760); sleepstudy
+    (180 rows, 18 cells) keeps its rows. Near the break-even the two forms are within ~10% per
+    evaluation, and the row-wise one compiles faster.
+    """
+    terms = len(plan.contributions)
+    sigma = dict(ir.likelihood.dpars)["sigma"]
+    if isinstance(sigma, PredictorIR):
+        population = sigma.population
+        terms += population.intercept is not None
+        terms += len(population.coef_labels) if population.coefficients is not None else 0
+        terms += sum(len(block.term_labels) for block in sigma.blocks)
+    features = len(plan.features)
+    reduced = REDUCED_FIXED_COST + REDUCED_COST_PER_CELL_PAIR * n_cells * features**2
+    return n_rows * terms > reduced
 
 
 class CellData:
