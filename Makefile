@@ -5,7 +5,7 @@ PYTHON ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: venv venv-bench demo test lint typecheck format bench bench-fit clean
+.PHONY: venv venv-bench demo test lint typecheck format bench bench-fit bench-workflow clean
 
 venv:
 	@PYTHON='$(PYTHON)' sh tools/venv $(VENV) test
@@ -35,6 +35,9 @@ bench: venv-bench
 
 bench-fit: venv-bench
 	$(BIN)/python benchmarks/big_fit.py --compare-draws 500
+
+bench-workflow: venv-bench
+	$(BIN)/python benchmarks/workflow.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
