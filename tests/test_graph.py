@@ -140,7 +140,9 @@ def test_repr_says_what_centred_blocks_centre_on() -> None:
     assert any(line.endswith("correlated; centred on Intercept, b[0];") for line in lines)
     assert any(line.endswith("independent; centred on 0;") for line in lines)
     row = next(line for line in lines if line.strip().startswith("beta_color "))
-    assert row.endswith("centred: normal(mean, sd / chol)")
+    assert row.endswith("centred: mvnormal(mean, chol)")  # correlated: one MvNormal per level
+    row = next(line for line in lines if line.strip().startswith("r_group "))
+    assert row.endswith("centred: normal(mean, sd)")  # independent, centred on 0
     table = model.describe()
     assert table.loc["beta_color", ["role", "free"]].tolist() == ["group_coefficients", True]
     assert table.loc["r_color", ["role", "free"]].tolist() == ["group_effects", False]

@@ -35,11 +35,24 @@ def _blocks(ir: ModelIR) -> list[tuple[str, BlockIR]]:
     return [(p.dpar, b) for p in ir.predictors for b in p.blocks]
 
 
-def _prior(spec: ParamSpec) -> str:
+def _correlated(ir: ModelIR) -> frozenset[str]:
+    """The level parameters (``beta_g``, ``r_g``) of the correlated blocks."""
+    return frozenset(
+        spec.name
+        for _, block in _blocks(ir)
+        if block.correlated
+        for spec in (block.beta, block.r)
+        if spec is not None
+    )
+
+
+def _prior(spec: ParamSpec, correlated: frozenset[str]) -> str:
     if spec.role == "group_corr":  # the LKJ prior sits on the Cholesky factor
         return ""
     if spec.free and spec.role in ("group_coefficients", "group_effects"):  # centred blocks
-        return "centred: normal(mean, sd / chol)"
+        if spec.name in correlated:
+            return "centred: mvnormal(mean, chol)"
+        return "centred: normal(mean, sd)"
     return (
         str(spec.prior) if spec.prior is not None else ("(deterministic)" if not spec.free else "")
     )
@@ -76,13 +89,14 @@ def blocks_table(ir: ModelIR) -> pd.DataFrame:
 
 def parameters_table(ir: ModelIR) -> pd.DataFrame:
     """One row per parameter: dims, shape, free or not, and its prior."""
+    correlated = _correlated(ir)
     rows = [
         {
             "parameter": p.name,
             "dims": ", ".join(p.dims),
             "shape": p.shape,
             "free": p.free,
-            "prior": _prior(p),
+            "prior": _prior(p, correlated),
         }
         for p in ir.parameters()
     ]
@@ -141,8 +155,9 @@ def overview_text(ir: ModelIR, n_rows: int) -> str:
             f"{b.n_cells_observed} observed cells"
         )
     params = ir.parameters()
+    correlated = _correlated(ir)
     table = [("name", "dims", "shape", "prior")] + [
-        (p.name, ", ".join(p.dims), str(p.shape), _prior(p)) for p in params
+        (p.name, ", ".join(p.dims), str(p.shape), _prior(p, correlated)) for p in params
     ]
     widths = [max(len(row[i]) for row in table) for i in range(3)]
     lines.append("  parameters:")
