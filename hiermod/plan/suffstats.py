@@ -9,9 +9,10 @@ are the (group, color) pairs; ``sigma ~ x1`` with a continuous x1 makes every ro
 When is it used? With ``suffstats="auto"`` (the default) when valid and faster, by the measured cost
 model of :func:`reduction_pays`: the row-wise likelihood costs about one operation per row and
 per term of the linear predictors, the reduced one a fixed overhead plus ``cells × features²``. The
-forum scenario (14 terms, 6 features) reduces from 313 rows with 32 cells and from 832 rows with 200
-(at 1M rows and 4,000 cells: 14M row operations against 176k); sleepstudy (180 rows) keeps its rows. ``suffstats=False`` always keeps
-the row-wise likelihood; ``True`` requires the reduction (an error explains why when it is not valid).
+forum scenario (14 terms, 6 features) reduces from 313 rows with 32 cells and from 832 rows with
+200 (at 1M rows and 4,000 cells: 14M row operations against 176k); sleepstudy (180 rows) keeps its
+rows. ``suffstats=False`` always keeps the row-wise likelihood; ``True`` requires the reduction (an
+error explains why when it is not valid).
 
 The statistics are sums, so they can be computed chunk by chunk and added up
 (:class:`Accumulator`, used by :mod:`hiermod.data.stream` for files larger than memory). Features are the
@@ -255,16 +256,22 @@ def reduction_pays(ir: ModelIR, plan: ReductionPlan, n_cells: int, n_rows: int) 
     (180 rows, 18 cells) keeps its rows. Near the break-even the two forms are within ~10% per
     evaluation, and the row-wise one compiles faster.
     """
-    terms = len(plan.contributions)
-    sigma = dict(ir.likelihood.dpars)["sigma"]
-    if isinstance(sigma, PredictorIR):
-        population = sigma.population
-        terms += population.intercept is not None
-        terms += len(population.coef_labels) if population.coefficients is not None else 0
-        terms += sum(len(block.term_labels) for block in sigma.blocks)
+    terms = sum(_row_terms(predictor) for predictor in ir.predictors)
     features = len(plan.features)
     reduced = REDUCED_FIXED_COST + REDUCED_COST_PER_CELL_PAIR * n_cells * features**2
     return n_rows * terms > reduced
+
+
+def _row_terms(predictor: PredictorIR) -> int:
+    """The terms a row-wise evaluation adds up on every row: intercept, coefficients, group
+    effects and offset. ``y ~ x + (1 + x | g)``: 4."""
+    population = predictor.population
+    return (
+        (population.intercept is not None)
+        + len(population.coef_labels)
+        + sum(len(block.term_labels) for block in predictor.blocks)
+        + (predictor.offset is not None)
+    )
 
 
 class CellData:
