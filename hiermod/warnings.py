@@ -7,11 +7,22 @@ import sys
 from types import FrameType
 from typing import cast
 
-__all__ = ["DataWarning", "FitWarning", "HiermodWarning", "SamplingWarning", "user_stacklevel"]
+__all__ = [
+    "DataWarning",
+    "FitWarning",
+    "FormulaWarning",
+    "HiermodWarning",
+    "SamplingWarning",
+    "user_stacklevel",
+]
 
 
 class HiermodWarning(UserWarning):
     """Base class of every warning hiermod issues."""
+
+
+class FormulaWarning(HiermodWarning):
+    """The formula means what R makes of it, which is likely not what was meant: ``(a - b):c``."""
 
 
 class DataWarning(HiermodWarning):

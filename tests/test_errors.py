@@ -77,7 +77,28 @@ CASES = [
     # Operators from other languages (formulae drops the rest of the formula silently on these).
     Case("y ~ x <//> z", SYNTAX, "unexpected '//'", "not an operator"),
     Case("y ~ x <==> 1", SYNTAX, "unexpected '=='", "comparisons are not formula operators"),
-    Case("y ~ x <%>in% z", SYNTAX, "unexpected character '%'", "%in%"),
+    Case("y ~ x <%>>% z", SYNTAX, "unexpected character '%'", "R's %in%"),
+    # glmmTMB's covariance structures other than us() and diag(), and escapes a name cannot hold.
+    Case("y ~ <ar1(0 + t | g)>", MEANING, "ar1() covariance structure is not supported", "(x || g)"),
+    Case('y ~ "a<\\q>b"', SYNTAX, "unknown escape '\\q'", "\\n \\t"),
+    # Spellings from other tools that point the right way (issue 12).
+    Case("y ~ <np.log>(x)", SYNTAX, "unexpected '.' in 'np.log'", "write log(…)"),
+    Case("y ~ <math.sqrt>(x)", SYNTAX, "unexpected '.'", "write sqrt(…)"),
+    Case("incidence <*> size ~ period", SYNTAX, "unexpected '*'", "I(y / n) ~"),
+    Case("incidence </> size ~ period + (1 | herd)", SYNTAX, "unexpected '/'", "y | trials(n)"),
+    Case("y ~ x; a <+> b ~ c", SYNTAX, "unexpected '+'", "response is one column"),
+    Case("y ~ x + (1 | ID <|> g)", SYNTAX, "unexpected '|'", "brms's term for effects correlated"),
+    Case("y ~ (1 + x | p <|> g) + z", SYNTAX, "unexpected '|'", "does not support it yet"),
+    # Unicode look-alikes: the code point and the ASCII character meant.
+    Case("y ~ <\u0445> + z", SYNTAX, "U+0445 CYRILLIC SMALL LETTER HA", "ASCII 'x'"),
+    Case("y ~ <\u03c1>", SYNTAX, "U+03C1 GREEK SMALL LETTER RHO", "ASCII 'p'"),
+    Case("y ~ a <\uff0b> b", SYNTAX, "U+FF0B FULLWIDTH PLUS SIGN", "ASCII '+'"),
+    Case("y <\u223c> x", SYNTAX, "U+223C TILDE OPERATOR", "ASCII '~'"),
+    Case("y ~ a <\u2212> b", SYNTAX, "U+2212 MINUS SIGN", "ASCII '-'"),
+    Case("y ~ gr<\u00f6>sse", SYNTAX, "U+00F6", "backticks"),
+    # The response on the right side, and numbers after '|'.
+    Case("y ~ x + <y>", MEANING, "the response y is also a predictor"),
+    Case("y ~ x + (1 | <3>)", MEANING, "grouping must name columns, not the number 3"),
     # Code injection attempts: refused by the grammar or the allow-list, never evaluated.
     Case('y ~ __import__("os")<.>system("x")', SYNTAX, "unexpected character '.'", "attribute"),
     Case('y ~ <__import__>("os")', MEANING, "unknown function '__import__'", "may call only"),

@@ -19,11 +19,16 @@ the meaning of 0/1), not copied from hiermod's output.
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 import hiermod as hm
 from hiermod.errors import FormulaError
-from hiermod.formula.expand import MAX_TERMS
+from hiermod.formula.expand import expand
+from hiermod.formula.parser import parse_syntax
+from hiermod.warnings import FormulaWarning
+from hiermod.formula.algebra import MAX_TERMS
 from hiermod.formula.terms import Term
 
 
@@ -122,6 +127,14 @@ NESTING_CASES = {
     "y ~ a*b/c": "y ~ 1 + a + b + a:b + a:b:c",
     "y ~ a/b*c": "y ~ 1 + a + c + a:b + a:c + a:b:c",
     "y ~ a/b - a": "y ~ 1 + a:b",
+    # R's %in%: the left terms within all variables of the right (InTerms); it binds more loosely
+    # than ':' and more tightly than '*' (checked with R 4.4's terms()).
+    "y ~ a %in% b": "y ~ 1 + a:b",
+    "y ~ (a + b) %in% c": "y ~ 1 + a:c + b:c",
+    "y ~ (a + b) %in% (c + d)": "y ~ 1 + a:c:d + b:c:d",
+    "y ~ a*b %in% c": "y ~ 1 + a + b:c + a:b:c",
+    "y ~ a:b %in% c": "y ~ 1 + a:b:c",
+    "y ~ a + b %in% a": "y ~ 1 + a + b:a",
 }
 
 
@@ -173,6 +186,63 @@ REMOVAL_CASES = {
     "y ~ (1 + x | g) - (x + 1 | g)": "y ~ 1",
     "y ~ (1 | g) + (0 + x | g) - (1 | g)": "y ~ 1 + (0 + x | g)",
 }
+
+
+# Parentheses are a level of their own (R's EncodeVars expands them before the outer operator):
+# '-' inside removes only inside; 0, 1 and -1 anywhere set the formula's intercept, with the parity
+# of 0/1 flipped on the right side of every '-'. The first five rows are issue 12's table, checked
+# with R 4.2's terms(); the rest were worked out from model.c's rules and checked with R 4.4.
+LOCAL_REMOVAL_CASES = {
+    "y ~ a + (b - a)": "y ~ 1 + a + b",
+    "y ~ x + (z - x) + (1 | g)": "y ~ 1 + x + z + (1 | g)",
+    "y ~ a*b + (c - a:b)": "y ~ 1 + a + b + c + a:b",
+    "y ~ (b - a) + a": "y ~ 1 + b + a",
+    # A subtracted parenthesis is expanded first, then removed: (b - a) is b, and a stays.
+    "y ~ a + b - (b - a)": "y ~ 1 + a",
+    # The intercept flag is global: the last 0/1 walked wins, and '-' flips their meaning.
+    "y ~ a:(b - 1)": "y ~ 0 + a:b",
+    "y ~ a + b - (b - 1)": "y ~ 1 + a",
+    "y ~ a + b - (b + 1)": "y ~ 0 + a",
+    "y ~ (a - 1) + 1": "y ~ 1 + a",
+    "y ~ 0 + (1 + a):b": "y ~ 1 + a:b",
+    # A number is never a term, also inside an interaction (patsy and formulaic read (1 + a):b as
+    # b + a:b; R as a:b).
+    "y ~ (1 + a):b": "y ~ 1 + a:b",
+    "y ~ a:1": "y ~ 1",
+    "y ~ a*1": "y ~ 1 + a",
+    "y ~ (0 + a)*b": "y ~ 0 + a + b + a:b",
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), LOCAL_REMOVAL_CASES.items())
+def test_removal_is_local_to_its_parentheses(text: str, expected: str) -> None:
+    check(text, expected)
+
+
+# Inside parentheses, a removal of a term written nowhere else keeps R's meaning and warns.
+WARNED_REMOVAL_CASES = {
+    "y ~ (a - b):c": ("y ~ 1 + a:c", "'- b' removes nothing"),
+    "y ~ a*(b - c)": ("y ~ 1 + a + b + a:b", "'- c' removes nothing"),
+    "y ~ x + (z - w)": ("y ~ 1 + x + z", "'- w' removes nothing"),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), WARNED_REMOVAL_CASES.items())
+def test_removal_of_an_unwritten_term_inside_parentheses_warns(
+    text: str, expected: tuple[str, str]
+) -> None:
+    canonical_text, message = expected
+    with pytest.warns(FormulaWarning, match=message):
+        assert str(hm.parse(text)) == canonical_text
+
+
+def test_strict_false_drops_the_removes_nothing_check() -> None:
+    # R's answer for each (R ignores a removal that finds nothing).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert str(expand(parse_syntax("y ~ x - z"), strict=False)) == "y ~ 1 + x"
+        assert str(expand(parse_syntax("y ~ (a - b):c"), strict=False)) == "y ~ 1 + a:c"
+        assert str(expand(parse_syntax("y ~ (1 + x - z | g)"), strict=False)) == "y ~ 1 + (1 + x | g)"
 
 
 @pytest.mark.parametrize(("text", "expected"), REMOVAL_CASES.items())
@@ -229,6 +299,11 @@ GROUP_CASES = {
     "y ~ x + (1 | g) + z": "y ~ 1 + x + z + (1 | g)",
     "y ~ 0 + x + (1 | g)": "y ~ 0 + x + (1 | g)",
     "y ~ ((1 | g))": "y ~ 1 + (1 | g)",
+    # glmmTMB's covariance spellings: us() is '|', diag() is '||' (glmmTMB's covstruct vignette).
+    "y ~ us(1 + x | g)": "y ~ 1 + (1 + x | g)",
+    "y ~ diag(x | g)": "y ~ 1 + (1 + x || g)",
+    "y ~ x + diag(0 + x | g1/g2)": "y ~ 1 + x + (0 + x || g1) + (0 + x || g1:g2)",
+    "y ~ us (1 | g)": "y ~ 1 + (1 | g)",
 }
 
 
@@ -259,6 +334,53 @@ LME4_CASES = {
 @pytest.mark.parametrize(("text", "expected"), LME4_CASES.items())
 def test_lme4_documented_cases(text: str, expected: str) -> None:
     check(text, expected)
+
+
+# Spellings other tools accept: unary plus (R, formulae, patsy, formulaic).
+UNARY_PLUS_CASES = {
+    "y ~ +x": "y ~ 1 + x",
+    "y ~ +0 + x": "y ~ 0 + x",
+    "y ~ (+0) + x": "y ~ 0 + x",
+    "y ~ x + (+z)": "y ~ 1 + x + z",
+    "y ~ (+x | g)": "y ~ 1 + (1 + x | g)",
+    "~ +1": "~ 1",
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), UNARY_PLUS_CASES.items())
+def test_unary_plus_changes_nothing(text: str, expected: str) -> None:
+    check(text, expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ('y ~ "a\\nb"', "a\nb"),
+        ('y ~ "tab\\there"', "tab\there"),
+        ('y ~ "say \\"hi\\""', 'say "hi"'),
+        ("y ~ 'it\\'s'", "it's"),
+        ('y ~ "back\\\\slash"', "back\\slash"),
+        # Inside backticks a name is verbatim, as in R.
+        ("y ~ `a\\nb`", "a\\nb"),
+    ],
+)
+def test_quoted_names_decode_escapes_and_print_back(text: str, column: str) -> None:
+    formula = hm.parse(text)
+    assert formula.main.terms[0].names() == (column,)
+    assert hm.parse(str(formula)) == formula  # the printed text reads back to the same column
+
+
+@pytest.mark.parametrize(
+    "text", ["y ~ x + y", "y ~ x:y", "y ~ x + (1 + y | g)", "y ~ (1 | y)", "log(y) ~ log(y)"]
+)
+def test_the_response_cannot_be_a_predictor(text: str) -> None:
+    with pytest.raises(FormulaError, match="is also a predictor"):
+        hm.parse(text)
+
+
+def test_a_transformed_response_may_use_its_column() -> None:
+    # R treats log(y) and y as different variables; so does hiermod.
+    assert str(hm.parse("log(y) ~ y")) == "log(y) ~ 1 + y"
 
 
 def test_uncorrelated_block_is_one_block_not_split() -> None:

@@ -12,16 +12,23 @@ caret under the offending text and a hint for the usual mistakes. None of them r
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Tree
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    LarkError,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from hiermod.errors import FormulaSyntaxError, Span
 from hiermod.formula.syntax import SyntaxTree
-from hiermod.formula.transformer import ToNodes, token_span
+from hiermod.formula.transformer import BadEscapeError, ToNodes, token_span
 
 __all__ = ["parse_syntax"]
 
@@ -42,7 +49,9 @@ _CONTINUES_AFTER = frozenset(
         "SLASH",
         "COLON",
         "POW",
+        "IN",
         "LPAR",
+        "COVSTRUCT",
         "COMMA",
         "EQUALS",
     }
@@ -62,6 +71,7 @@ _CONTINUES_BEFORE = frozenset(
         "SLASH",
         "COLON",
         "POW",
+        "IN",
         "RPAR",
         "COMMA",
         "EQUALS",
@@ -166,12 +176,22 @@ def parse_syntax(text: str) -> SyntaxTree:
             f"cannot parse formula: {error}", text, Span(0, len(text))
         ) from None
     _check_depth(tree, text)
-    result = _TO_NODES.transform(tree)
+    try:
+        result = _TO_NODES.transform(tree)
+    except VisitError as error:
+        if isinstance(error.orig_exc, BadEscapeError):
+            raise FormulaSyntaxError(
+                str(error.orig_exc),
+                text,
+                error.orig_exc.span,
+                hint=r"the escapes are \n \t \r \\ \" \' and \`; inside `backticks` a name is verbatim",
+            ) from None
+        raise
     return SyntaxTree(result.formulas, text=text)
 
 
 # Rules whose left child continues the same chain without nesting: a + b + c is one flat sum.
-_CHAINS = frozenset({"add", "sub", "neg"})
+_CHAINS = frozenset({"add", "sub", "neg", "pos"})
 
 
 def _check_depth(tree: Tree[Token], text: str) -> None:
@@ -213,6 +233,8 @@ _DESCRIBE = {
     "SLASH": "'/'",
     "COLON": "':'",
     "POW": "a power operator",
+    "IN": "'%in%'",
+    "COVSTRUCT": "a covariance structure",
     "LPAR": "'('",
     "RPAR": "')'",
     "COMMA": "','",
@@ -224,7 +246,9 @@ _DESCRIBE = {
     "_SEP": "the end of a formula",
     "$END": "the end of the formula",
 }
-_OPERATORS = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "COLON", "POW", "TILDE", "BAR", "DBAR"})
+_OPERATORS = frozenset(
+    {"PLUS", "MINUS", "STAR", "SLASH", "COLON", "POW", "IN", "TILDE", "BAR", "DBAR"}
+)
 
 
 def _scan(text: str, stop: int) -> tuple[list[int], Token | None]:
@@ -238,6 +262,8 @@ def _scan(text: str, stop: int) -> tuple[list[int], Token | None]:
         for token in _parser().lex(text[:stop], dont_ignore=False):
             if token.type == "LPAR":
                 stack.append(token.start_pos or 0)
+            elif token.type == "COVSTRUCT":  # `us (`: the parenthesis ends the token
+                stack.append((token.end_pos or 1) - 1)
             elif token.type == "RPAR" and stack:
                 stack.pop()
             elif token.type == "_NL" and ";" in token.value:
@@ -247,6 +273,30 @@ def _scan(text: str, stop: int) -> tuple[list[int], Token | None]:
     except LarkError:
         pass
     return stack, last
+
+
+def _open_structure(text: str, open_parens: list[int]) -> str | None:
+    """The glmmTMB structure name (``us``, ``cs``, …) whose parenthesis is the innermost open one."""
+    if not open_parens:
+        return None
+    words = text[: open_parens[-1]].rstrip().split()
+    name = words[-1].lstrip("+-*/:(~") if words else ""
+    return name if name in _STRUCTURES else None
+
+
+def _inside_bar(text: str, open_parens: list[int], pos: int) -> bool:
+    """Whether the innermost open parenthesis before ``pos`` already holds a ``|`` at its level."""
+    if not open_parens:
+        return False
+    depth = 0
+    for char in text[open_parens[-1] + 1 : pos]:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+    return False
 
 
 def _translate(text: str, error: UnexpectedInput) -> FormulaSyntaxError:
@@ -262,6 +312,8 @@ def _unexpected_character(text: str, pos: int) -> FormulaSyntaxError:
     char = text[pos]
     span = Span(pos, pos + 1)
     hint: str | None = None
+    if not char.isascii():
+        return _look_alike(text, pos)
     if char == "." and pos > 0 and (text[pos - 1].isalnum() or text[pos - 1] == "_"):
         start = pos
         while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._"):
@@ -271,18 +323,21 @@ def _unexpected_character(text: str, pos: int) -> FormulaSyntaxError:
             end += 1
         word = text[start:end]
         span = Span(start, end)
-        hint = (
-            f"names with dots need backticks: `{word}`; attribute access is not part of formulas"
-            if "__" not in word
-            else "attribute access is not part of formulas"
-        )
+        module, _, function = word.partition(".")
+        if module in _MODULES and text[end : end + 1] == "(" and "." not in function:
+            # y ~ np.log(x): formulas call hiermod's own functions, written without a module.
+            hint = f"write {function}(…): formula functions are hiermod's own, not {module}'s"
+        elif "__" in word:
+            hint = "attribute access is not part of formulas"
+        else:
+            hint = f"names with dots need backticks: `{word}`; attribute access is not part of formulas"
         return FormulaSyntaxError(f"unexpected '.' in {word!r}", text, span, hint=hint)
     if char == ".":
         hint = "attribute access is not part of formulas"
     elif char in "<>!":
         hint = "comparisons are not formula operators; compute the indicator as a column first"
     elif char == "%":
-        hint = "R's %in% is not supported; nesting is written a/b or a:b"
+        hint = "the only %-operator of formulas is R's %in% (a %in% b is a:b); nesting is also a/b"
     elif char == "`":
         hint = "a backticked name needs a closing backtick on the same line"
     elif char in "\"'":
@@ -292,6 +347,75 @@ def _unexpected_character(text: str, pos: int) -> FormulaSyntaxError:
     elif char == "&":
         hint = "'&' is not a formula operator; use ':' for interactions"
     return FormulaSyntaxError(f"unexpected character {char!r}", text, span, hint=hint)
+
+
+# glmmTMB's covariance structures, as the grammar's COVSTRUCT token lists them.
+_STRUCTURES = frozenset(
+    [
+        "us",
+        "diag",
+        "cs",
+        "ar1",
+        "ou",
+        "gau",
+        "mat",
+        "toep",
+        "rr",
+        "homdiag",
+        "homcs",
+        "hetar1",
+        "propto",
+        "equalto",
+    ]
+)
+# Module prefixes people carry over from patsy/formulaic, where formulas run Python: np.log(x).
+_MODULES = frozenset({"np", "numpy", "math", "scipy", "pd", "pandas"})
+# Characters that look like a formula's ASCII ones; NFKC covers the fullwidth forms (＋ → +).
+_LOOK_ALIKES = {
+    "\u223c": "~",  # TILDE OPERATOR
+    "\u02dc": "~",  # SMALL TILDE
+    "\u2212": "-",  # MINUS SIGN
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2013": "-",  # EN DASH
+    "\u2014": "-",  # EM DASH
+    "\u00d7": "*",  # MULTIPLICATION SIGN
+    "\u2217": "*",
+    "\u2215": "/",
+    "\u2223": "|",  # DIVIDES
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u00a0": " ",  # NO-BREAK SPACE
+}
+# Letters of other scripts that look like Latin ones (Cyrillic х, Greek ο, ρ, ...).
+_LETTERS = dict(
+    zip(
+        "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455"
+        "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425"
+        "\u03bf\u03c1\u03b1\u03bd\u03b9\u039f\u0391\u0392\u0395\u0397\u039a\u039c\u039d\u03a1\u03a4\u03a7",
+        "aeopcyxijsABEKMHOPCTXoparvOABEHKMNPTX",
+        strict=True,
+    )
+)
+
+
+def _look_alike(text: str, pos: int) -> FormulaSyntaxError:
+    """A non-ASCII character: name its code point and the ASCII character it looks like."""
+    char = text[pos]
+    code = f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed character')}"
+    meant = _LOOK_ALIKES.get(char) or _LETTERS.get(char)
+    normal = unicodedata.normalize("NFKC", char)
+    if meant is None and normal != char and normal.isascii():
+        meant = normal
+    if meant is not None:
+        hint = f"it looks like the ASCII {meant!r}; retype it (it was likely pasted)"
+    else:
+        hint = "names are ASCII identifiers; other names go in backticks: `größe`"
+    return FormulaSyntaxError(
+        f"unexpected character {char!r} ({code})", text, Span(pos, pos + 1), hint=hint
+    )
 
 
 def _unexpected_token(text: str, token: Token) -> FormulaSyntaxError:
@@ -306,8 +430,41 @@ def _unexpected_token(text: str, token: Token) -> FormulaSyntaxError:
     message = f"unexpected {what}"
     hint: str | None = None
 
-    if token.type in ("BAR", "DBAR") and not open_parens:
+    # The formula around pos: from the last ';' or line break before it to the next one after it.
+    start = max(text.rfind(";", 0, pos), text.rfind("\n", 0, pos)) + 1
+    ends = [i for i in (text.find(";", pos), text.find("\n", pos)) if i >= 0]
+    on_response_side = (
+        "~" not in text[start:pos] and "~" in text[pos : min(ends, default=len(text))]
+    )
+    structure = _open_structure(text, open_parens)
+    if structure is not None and token.type in ("RPAR", "COMMA"):
+        hint = (
+            f"{structure}(…) is read as glmmTMB's covariance structure, which holds one group term: "
+            f"{structure}(x | g)"
+            + (", without further arguments" if token.type == "COMMA" else "")
+            + (
+                "; brms's category-specific effects cs(x) are not supported"
+                if structure == "cs"
+                else ""
+            )
+        )
+    elif token.type in ("BAR", "DBAR") and not open_parens:
         hint = f"group terms need parentheses: write (x | g), not x {token.value} g"
+    elif (
+        token.type in ("BAR", "DBAR")
+        and last_type not in ("BAR", "DBAR")
+        and _inside_bar(text, open_parens, pos)
+    ):
+        # brms's (1 + x | p | g): effects of g that share one correlation across formulas.
+        hint = (
+            "(e | ID | g) is brms's term for effects correlated across formulas (the ID names "
+            "the set); hiermod does not support it yet: write (e | g)"
+        )
+    elif on_response_side and token.type in ("SLASH", "STAR", "PLUS", "MINUS", "COLON", "POW"):
+        hint = (
+            "the response is one column or a call: for successes out of trials write "
+            "y | trials(n) ~ … (binomial), for a ratio I(y / n) ~ …"
+        )
     elif token.type == "TILDE":
         hint = "a formula has one '~'; separate formulas with ';' or a new line"
     elif token.type == "RPAR" and last_type in ("BAR", "DBAR"):

@@ -38,14 +38,30 @@ __all__ = [
     "UnaryMinus",
     "format_name",
     "format_number",
+    "quote",
 ]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def quote(text: str) -> str:
+    """``text`` as a double-quoted formula string that reads back to itself: ``"a\\nb"``."""
+    for char, escape in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\t", "\\t"), ("\r", "\\r")):
+        text = text.replace(char, escape)
+    return f'"{text}"'
+
+
 def format_name(name: str) -> str:
-    """Print a column name: bare when it is an identifier, else in backticks (`` `log.radon` ``)."""
-    return name if _IDENTIFIER.match(name) else f"`{name}`"
+    """Print a column name so that it reads back to itself.
+
+    Bare when it is an identifier, else in backticks (`` `log.radon` ``); a name that a backtick
+    cannot hold (a backtick or a line break in it) is a double-quoted string with escapes.
+    """
+    if _IDENTIFIER.match(name):
+        return name
+    if any(char in name for char in "`\n\r"):
+        return quote(name)
+    return f"`{name}`"
 
 
 def format_number(value: float) -> str:
@@ -89,8 +105,7 @@ class String:
     span: Span | None = _span()
 
     def __str__(self) -> str:
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
+        return quote(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +194,7 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class BinaryOp:
-    """Formula algebra: ``a + b``, ``a - b``, ``a * b``, ``a / b``, ``a : b``, ``a ^ 2``."""
+    """Formula algebra: ``a + b``, ``a - b``, ``a * b``, ``a / b``, ``a : b``, ``a ^ 2``, ``a %in% b``."""
 
     op: str
     left: FormulaNode
@@ -227,14 +242,21 @@ class Paren:
 
 @dataclass(frozen=True, slots=True)
 class GroupTerm:
-    """A group-specific block ``(terms | grouping)``, or ``(terms || grouping)`` when uncorrelated."""
+    """A group-specific block ``(terms | grouping)``, or ``(terms || grouping)`` when uncorrelated.
+
+    ``structure`` is glmmTMB's covariance name when the block was written that way: ``us(x | g)``
+    (correlated) or ``diag(x | g)`` (uncorrelated); ``None`` for the lme4/brms spellings.
+    """
 
     terms: FormulaNode
     grouping: FormulaNode
     correlated: bool = True
+    structure: str | None = None
     span: Span | None = _span()
 
     def __str__(self) -> str:
+        if self.structure is not None:
+            return f"{self.structure}({self.terms} | {self.grouping})"
         bar = "|" if self.correlated else "||"
         return f"({self.terms} {bar} {self.grouping})"
 

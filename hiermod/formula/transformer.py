@@ -2,8 +2,9 @@
 
 :class:`ToNodes` is the lark Transformer that :func:`hiermod.formula.parser.parse_syntax` runs on
 every parse tree: one method per grammar rule, each building the node dataclass of
-:mod:`hiermod.formula.syntax` and attaching its span. It decides nothing and never raises on user
-input; meaning is :mod:`hiermod.formula.expand`'s.
+:mod:`hiermod.formula.syntax` and attaching its span. It decides nothing; the one thing it refuses is
+an escape it cannot decode in a quoted name (:class:`BadEscapeError`, a caret error in the parser).
+Meaning is :mod:`hiermod.formula.expand`'s.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from hiermod.formula.syntax import (
     UnaryMinus,
 )
 
-__all__ = ["ToNodes", "token_span"]
+__all__ = ["BadEscapeError", "ToNodes", "token_span"]
 
 
 def _span(meta: Any) -> Span:
@@ -45,21 +46,49 @@ def token_span(token: Token) -> Span:
     return Span(start, end)
 
 
-def _unquote(raw: str) -> str:
-    """The text of a quoted string or backticked name, escapes resolved (``\\"`` → ``"``)."""
+class BadEscapeError(Exception):
+    """A backslash escape in a quoted name or string that hiermod does not decode (``"a\\qb"``)."""
+
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.span = span
+
+
+# The escapes R decodes in a string, minus the numeric ones (\x41, \u00e9), which would let a
+# name hide what it is: "a\nb" is the column whose name holds a line break, as in R.
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "`": "`"}
+
+
+def _unquote(token: Token) -> str:
+    """The text of a quoted string or backticked name, escapes decoded (``\\"`` → ``"``).
+
+    Backticked names are verbatim, as in R. An escape outside :data:`_ESCAPES` raises
+    :class:`BadEscapeError` with its position, so that ``"a\\qb"`` is a caret error, not column ``aqb``.
+    """
+    raw = str(token.value)
     body = raw[1:-1]
     if raw[0] == "`":
         return body
     out: list[str] = []
-    chars = iter(body)
-    for ch in chars:
-        out.append(next(chars, "\\") if ch == "\\" else ch)
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char != "\\":
+            out.append(char)
+            index += 1
+            continue
+        escaped = body[index + 1]  # the token's pattern guarantees a character after '\\'
+        if escaped not in _ESCAPES:
+            start = (token.start_pos or 0) + 1 + index
+            raise BadEscapeError(f"unknown escape '\\{escaped}' in {raw}", Span(start, start + 2))
+        out.append(_ESCAPES[escaped])
+        index += 2
     return "".join(out)
 
 
 @v_args(meta=True)
 class ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
-    """Convert the lark tree to syntax nodes. It decides nothing and never raises on user input.
+    """Convert the lark tree to syntax nodes (it decides nothing).
 
     Non-recursive: ``y ~ x1 + … + x500`` is a left-nested tree 500 deep, past Python's recursion limit
     for lark's recursive Transformer.
@@ -103,8 +132,15 @@ class ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
         power = Number(float(exponent), span=token_span(exponent))
         return BinaryOp("^", base, power, span=_span(meta))
 
+    def within(self, meta: Any, children: list[Any]) -> BinaryOp:
+        return self._binary("%in%", meta, children)
+
     def neg(self, meta: Any, children: list[Any]) -> Negate:
         return Negate(children[1], span=_span(meta))
+
+    def pos(self, meta: Any, children: list[Any]) -> Any:
+        # A leading '+' changes nothing (R, patsy): `~ +x` is `~ x`, `(+0)` is `(0)`.
+        return children[1]
 
     def paren(self, meta: Any, children: list[Any]) -> Paren:
         return Paren(children[1], span=_span(meta))
@@ -113,12 +149,25 @@ class ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
         _lpar, terms, bar, grouping, _rpar = children
         return GroupTerm(terms, grouping, correlated=bar.type == "BAR", span=_span(meta))
 
+    def covariance_group(self, meta: Any, children: list[Any]) -> GroupTerm:
+        # glmmTMB's spellings: us(x | g) is (x | g), diag(x | g) is (x || g). The other structures
+        # (ar1, cs, ...) are kept by name, and expand() says that they are not supported.
+        opener, terms, _bar, grouping, _rpar = children
+        structure = opener.value.rstrip(" \t(")
+        return GroupTerm(
+            terms,
+            grouping,
+            correlated=structure != "diag",
+            structure=structure,
+            span=_span(meta),
+        )
+
     def number(self, meta: Any, children: list[Token]) -> Number:
         return Number(float(children[0]), span=token_span(children[0]))
 
     def name(self, meta: Any, children: list[Token]) -> Name:
         token = children[0]
-        text = token.value if token.type == "IDENT" else _unquote(token.value)
+        text = token.value if token.type == "IDENT" else _unquote(token)
         return Name(text, span=token_span(token))
 
     def call(self, meta: Any, children: list[Any]) -> Call:
@@ -164,4 +213,4 @@ class ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
         return self.number(meta, children)
 
     def a_string(self, meta: Any, children: list[Token]) -> String:
-        return String(_unquote(children[0].value), span=token_span(children[0]))
+        return String(_unquote(children[0]), span=token_span(children[0]))

@@ -259,6 +259,12 @@ def parse_prior(text: str | Prior) -> Prior:
     )  # local: parser imports lark lazily for the whole package
 
     stripped = text.strip()
+    if not stripped:
+        raise PriorError(
+            "the prior is an empty string",
+            hint="write a distribution call such as normal(0, 2.5), or leave the class out of "
+            "priors= to keep hiermod's default",
+        )
     try:
         tree = parse_syntax("~ " + stripped)
     except FormulaSyntaxError as error:
