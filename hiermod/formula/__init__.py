@@ -5,9 +5,10 @@ Input: the formula text (``"y ~ x + (1 + x | g); sigma ~ (1 | g)"``). Output: a 
 ``ModelFormula`` (:func:`~hiermod.formula.expand.expand`: terms, blocks, distributional formulas).
 Nothing here looks at data.
 
-Modules: ``syntax`` (the syntax nodes), ``parser`` (the lark parser and its syntax errors with a
-caret), ``transformer`` (lark parse tree → nodes), ``checks`` (calls, literals and the response
-against the allow-list), ``expand`` (the formula algebra), ``terms`` (the canonical terms),
+Modules: ``syntax`` (the syntax nodes), ``parser`` (the lark parser), ``syntax_errors`` (lark's
+errors → messages with a caret and a hint), ``transformer`` (lark parse tree → nodes), ``checks``
+(calls, literals and the response against the allow-list), ``algebra`` (R's algebra of one sum),
+``expand`` (group terms and the passes over a formula), ``terms`` (the canonical terms),
 ``functions`` (the allow-list of formula functions) and ``grammar/`` (the lark grammar, package
 data).
 
