@@ -79,9 +79,10 @@ def outcome_of(intercept: bool, terms: Sequence[frozenset[str]]) -> Outcome:
 class _Generator:
     """Random expressions with ``operators`` operator nodes (``^``, unary signs and binary operators).
 
-    ``leading`` says the text will stand right after ``~`` or ``(``: only there may it start with a
-    unary sign, the one place hiermod's grammar accepts it (``a + -b`` is never generated). A left
-    operand inherits ``leading``; a right operand never has it; the inside of parentheses always does.
+    ``leading`` says the text will stand right after ``~`` or ``(``, where unary signs are most
+    common (``-1 + x``); elsewhere they are drawn less often (``a + -b``, ``a:-b``, both valid in R and
+    in hiermod's grammar). A left operand inherits ``leading``; a right operand never has it; the
+    inside of parentheses always does.
     """
 
     def __init__(self, rng: random.Random) -> None:
@@ -92,9 +93,7 @@ class _Generator:
             return _parenthesised(self.expression(operators, leading=True))
         if operators == 0:
             return self.leaf()
-        kinds = ["binary"] * 6 + ["power"]
-        if leading:
-            kinds.append("unary")
+        kinds = ["binary"] * 12 + ["power"] * 2 + ["unary"] * (2 if leading else 1)
         kind = self.rng.choice(kinds)
         if kind == "power":
             return self.power(operators - 1)

@@ -224,6 +224,9 @@ WARNED_REMOVAL_CASES = {
     "y ~ (a - b):c": ("y ~ 1 + a:c", "'- b' removes nothing"),
     "y ~ a*(b - c)": ("y ~ 1 + a + b + a:b", "'- c' removes nothing"),
     "y ~ x + (z - w)": ("y ~ 1 + x + z", "'- w' removes nothing"),
+    # Unary minus binds tighter than ':' (R): -b:c is (-b):c, and --b is -(-b); both are empty.
+    "y ~ a + -b:c": ("y ~ 1 + a", "'- b' removes nothing"),
+    "y ~ a + --b": ("y ~ 1 + a", "'- b' removes nothing"),
 }
 
 

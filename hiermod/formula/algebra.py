@@ -82,7 +82,8 @@ def _signed_operands(node: FormulaNode) -> Iterator[tuple[int, FormulaNode]]:
     Only the ``+``/``-`` chain itself is flattened, not parentheses: a parenthesised sum is a level
     of its own (R's ``EncodeVars`` expands it before the outer operator sees it). A unary minus is
     flattened only at the start of the chain, where it removes from the empty level either way:
-    ``-b + c`` is ``c``, while ``a - -b`` is ``a - (-b)``, which is ``a`` (``-b`` alone is empty).
+    ``-b + c`` is ``c``, while ``a - -b`` is ``a - (-b)``, which is ``a`` (``-b`` alone is empty), and
+    ``--b`` is ``-(-b)``, also empty.
     Iterative (an explicit stack), because ``x1 + x2 + … + x500`` is a left-nested chain 500 deep.
     """
     stack: list[tuple[int, FormulaNode, bool]] = [(1, node, True)]
@@ -92,7 +93,8 @@ def _signed_operands(node: FormulaNode) -> Iterator[tuple[int, FormulaNode]]:
             stack.append((sign if current.op == "+" else -sign, current.right, False))
             stack.append((sign, current.left, leftmost))  # popped first: left to right
         elif isinstance(current, Negate) and leftmost:
-            stack.append((-sign, current.operand, True))
+            # Not leftmost any more: --b is -(-b), which removes the empty -b from nothing.
+            stack.append((-sign, current.operand, False))
         else:
             yield sign, current
 
