@@ -89,6 +89,13 @@ CASES = [
     Case("y ~ x; a <+> b ~ c", SYNTAX, "unexpected '+'", "response is one column"),
     Case("y ~ x + (1 | ID <|> g)", SYNTAX, "unexpected '|'", "brms's term for effects correlated"),
     Case("y ~ (1 + x | p <|> g) + z", SYNTAX, "unexpected '|'", "does not support it yet"),
+    Case("y ~ a ** <b>", SYNTAX, "unexpected name 'b'", "I(x**b)"),
+    Case("<0> ~ a + b", SYNTAX, "unexpected number '0'", "starts with its response"),
+    Case("y ~ <.>", SYNTAX, "unexpected character '.'", "all other columns"),
+    Case("y ~ x / <(1|g)>", MEANING, "cannot be part of an interaction, a nesting", "(1 | g1/g2)"),
+    Case("y ~ us(x<)>", SYNTAX, "unexpected ')'", "holds one group term: us(x | g)"),
+    Case("y ~ us(x | g<,> n = 2)", SYNTAX, "unexpected ','", "without further arguments"),
+    Case("y ~ cs(Days<)>", SYNTAX, "unexpected ')'", "category-specific effects cs(x) are not"),
     # Unicode look-alikes: the code point and the ASCII character meant.
     Case("y ~ <\u0445> + z", SYNTAX, "U+0445 CYRILLIC SMALL LETTER HA", "ASCII 'x'"),
     Case("y ~ <\u03c1>", SYNTAX, "U+03C1 GREEK SMALL LETTER RHO", "ASCII 'p'"),

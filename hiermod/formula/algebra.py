@@ -202,9 +202,10 @@ class Expansion:
             return self.number(node, in_product=True)
         if isinstance(node, GroupTerm):
             raise self.ctx.error(
-                "a group term cannot be part of an interaction",
+                "a group term cannot be part of an interaction, a nesting or a power",
                 node.span,
-                "add it as its own term: y ~ x + (1 | g)",
+                "add it as its own term: y ~ x + (1 | g); nested groupings go after the bar: "
+                "(1 | g1/g2)",
             )
         if isinstance(node, Paren) or _is_sum(node):
             inner = node.inner if isinstance(node, Paren) else node

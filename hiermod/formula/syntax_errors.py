@@ -134,7 +134,10 @@ def _unexpected_character(text: str, pos: int) -> FormulaSyntaxError:
         else:
             hint = f"names with dots need backticks: `{word}`; attribute access is not part of formulas"
         return FormulaSyntaxError(f"unexpected '.' in {word!r}", text, span, hint=hint)
-    if char == ".":
+    if char == "." and text[pos + 1 : pos + 2] in ("", " ", ")", "+", "-", "\n", ";"):
+        # y ~ . : R's "all other columns"
+        hint = "'.' (all other columns) is not supported: list the columns, e.g. y ~ x1 + x2"
+    elif char == ".":
         hint = "attribute access is not part of formulas"
     elif char in "<>!":
         hint = "comparisons are not formula operators; compute the indicator as a column first"
@@ -308,6 +311,13 @@ def _unexpected_token(text: str, token: Token, lex: Lexer) -> FormulaSyntaxError
             or message == "unexpected the end of a formula"
         ):
             message = "unexpected end of formula"
+    elif last_type == "POW" and token.type != "NUMBER":
+        hint = (
+            "a power in a formula is a whole number, (a + b)^2 meaning all interactions up to "
+            "degree 2; for arithmetic write I(x**b)"
+        )
+    elif token.type == "NUMBER" and last_type is None:
+        hint = "a formula starts with its response, a column: y ~ …"
     elif token.type in ("IDENT", "QNAME", "STRING", "NUMBER", "LPAR") and last_type in (
         "IDENT",
         "QNAME",
