@@ -22,13 +22,16 @@ import pandas as pd
 
 from hiermod.data.columns import (
     argument,
+    categorical_options,
     check_columns,
     column_kind,
+    data_names,
     factorize,
     find_level,
     kept_rows,
     lookup_cells,
     observed_cells,
+    ordered_levels,
     used_columns,
 )
 from hiermod.data.design import (
@@ -179,6 +182,13 @@ class _Binder:
         response = self.formula.response
         calls = response.additions if response is not None else ()
         additions = self.evaluator.additions(calls, self.family.name)
+        counts = response.value if response is not None else None
+        if isinstance(counts, Call) and counts.func == "cbind":
+            trials = self._cbind_trials(counts)
+            if trials is not None:
+                additions["trials"] = trials
+        else:
+            counts = None
         if response is None or not self.read_response:
             return None, stored, additions
         value, family, error = response.value, self.family, self.rows.error
@@ -208,7 +218,7 @@ class _Binder:
                 raise self.rows.unseen(f"response {label!r}", value.name, codes, value.span)
             y = codes.astype(np.float64)
         else:
-            y = self.evaluator.numeric(value)
+            y = self.evaluator.numeric(value if counts is None else counts.args[0])
             stored = stored or ColumnSchema(label, "numeric")
         if family.name == "binomial" and "trials" not in additions:
             raise error(
@@ -221,6 +231,33 @@ class _Binder:
         except DataError as problem:
             raise error(problem.message, value.span, problem.hint) from None
         return y, stored, additions
+
+    def _cbind_trials(self, counts: Call) -> np.ndarray | None:
+        """lme4's ``cbind(s, f)``: the trials ``s + f`` (``None`` when new data lack the columns).
+
+        Both must be whole numbers >= 0: ``cbind(incidence, size - incidence)`` with a size below
+        the incidence is an error under ``size - incidence``.
+        """
+        if self.family.name != "binomial":
+            raise self.rows.error(
+                f"{counts} is a binomial response (lme4's successes and failures), but the "
+                f"family is {self.family.name}",
+                counts.span,
+                "pass family='binomial'; hiermod's default family is gaussian",
+            )
+        if not all(n.name in self.rows.frame for n in data_names(counts)):
+            return None
+        values = [self.evaluator.numeric(arg) for arg in counts.args]
+        for arg, column, role in zip(counts.args, values, ("successes", "failures"), strict=True):
+            bad = (column < 0) | (np.mod(column, 1) != 0)
+            if bad.any():
+                raise self.rows.error(
+                    f"cbind()'s {role} {arg} must be whole numbers >= 0, but {int(bad.sum())} "
+                    f"rows are not (e.g. {column[bad][0]:g})",
+                    arg.span or counts.span,
+                )
+        trials: np.ndarray = (values[0] + values[1]).astype(np.int64)
+        return trials
 
     # -- formulas and blocks ----------------------------------------------------------------------
 
@@ -252,7 +289,7 @@ class _Rows:
 
     def __init__(self, frame: dict[str, pd.Series], n: int, text: str) -> None:
         self.frame, self.n, self.text = frame, n, text
-        self._codes: dict[str, tuple[np.ndarray, tuple[Level, ...]]] = {}
+        self._codes: dict[tuple[str, object], tuple[np.ndarray, tuple[Level, ...]]] = {}
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> DataError:
         return DataError(message, self.text, span, hint=hint)
@@ -261,12 +298,14 @@ class _Rows:
         self, name: str, levels: tuple[Level, ...] | None
     ) -> tuple[np.ndarray, tuple[Level, ...]]:
         """A column read as categorical: codes and levels, computed (fit) or in stored ``levels``."""
-        if name not in self._codes:
+        # C(f, levels=…) and f itself may order one column's levels differently.
+        key = (name, levels)
+        if key not in self._codes:
             series = self.frame[name]
-            self._codes[name] = (
+            self._codes[key] = (
                 factorize(series) if levels is None else (level_codes(series, levels), levels)
             )
-        return self._codes[name]
+        return self._codes[key]
 
     def unseen(
         self, what: str, name: str, codes: np.ndarray, span: Span | None, hint: str | None = None
@@ -302,41 +341,47 @@ class _TermColumns:
                 basis = self.evaluator.basis(atom)
                 return basis, [f"{atom}[{j}]" for j in range(1, basis.shape[1] + 1)]
             return self.evaluator.numeric(atom)[:, None], [str(atom)]
-        codes, levels, ref = self._categorical(atom)
-        keep = [j for j in range(len(levels)) if full or j != ref]
-        if not keep:
+        codes, stored = self._categorical(atom)
+        kept = stored.coded_levels(bool(full))
+        if not kept:
             raise self.rows.error(
-                f"{atom} has a single level ({levels[0]!r}) and cannot be contrasted",
+                f"{atom} has a single level ({stored.levels[0]!r}) and cannot be contrasted",
                 atom.span,
                 "drop the term, or remove the intercept for an indicator column",
             )
-        return (
-            (codes[:, None] == np.asarray(keep)).astype(np.float64),
-            [f"{atom}[{levels[j]}]" for j in keep],
-        )
+        # Labels name each column's level: f[b] (treatment, the indicator of b), C(f, sum)[a]
+        # (sum coding: the indicator of a minus that of the last level).
+        return stored.columns(codes, bool(full)), [f"{atom}[{stored.levels[j]}]" for j in kept]
 
-    def _categorical(self, atom: Atom) -> tuple[np.ndarray, tuple[Level, ...], int]:
-        """Codes, levels and the reference level's index of ``f`` or ``C(f, ref=…)``."""
+    def _categorical(self, atom: Atom) -> tuple[np.ndarray, ColumnSchema]:
+        """Codes and column schema of ``f`` or ``C(f, …)``: levels in order, reference, contrast."""
         key = str(atom) if isinstance(atom, Call) else atom.name
         node = atom if isinstance(atom, Name) else argument(atom, 0, "x")
         assert isinstance(node, Name)  # checks.check_calls: C() takes a column name
         stored = None if self.fit else self.schemas[key]
-        codes, levels = self.rows.factor(node.name, stored.levels if stored else None)
-        if stored is None:
-            ref = atom.keyword("ref") if isinstance(atom, Call) else None
-            index = 0 if ref is None else find_level(levels, ref.value)
-            if index is None:
-                assert ref is not None
-                raise self.rows.error(
-                    f"{ref.value} is not a level of {node.name!r}",
-                    ref.span,
-                    f"its levels are: {', '.join(map(str, levels))}",
-                )
-            stored = self.schemas[key] = ColumnSchema(key, "categorical", levels, levels[index])
-        elif (codes < 0).any():
-            hint = f"a categorical predictor takes only its fitted levels: {', '.join(map(str, levels))}"
-            raise self.rows.unseen(f"column {node.name!r}", node.name, codes, node.span, hint)
-        return codes, levels, levels.index(stored.reference)
+        if stored is not None:
+            codes, levels = self.rows.factor(node.name, stored.levels)
+            if (codes < 0).any():
+                hint = f"a categorical predictor takes only its fitted levels: {', '.join(map(str, levels))}"
+                raise self.rows.unseen(f"column {node.name!r}", node.name, codes, node.span, hint)
+            return codes, stored
+        options = categorical_options(atom)
+        codes, levels = self.rows.factor(node.name, None)
+        if options.levels is not None:
+            levels = ordered_levels(levels, options.levels, node, atom, self.rows.text)
+            codes, levels = self.rows.factor(node.name, levels)
+        index = 0 if options.ref is None else find_level(levels, options.ref.value)
+        if index is None:
+            assert options.ref is not None
+            raise self.rows.error(
+                f"{options.ref.value} is not a level of {node.name!r}",
+                options.ref.span,
+                f"its levels are: {', '.join(map(str, levels))}",
+            )
+        reference = None if options.contrast == "sum" else levels[index]
+        stored = ColumnSchema(key, "categorical", levels, reference, options.contrast)
+        self.schemas[key] = stored
+        return codes, stored
 
     def columns(
         self, terms: Sequence[Term], intercept: bool

@@ -10,20 +10,33 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from hiermod.data.design import Contrast
 from hiermod.data.runtime import cell_positions
 from hiermod.errors import DataError
-from hiermod.formula.functions import closest
-from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, String, UnaryMinus
-from hiermod.formula.terms import ModelFormula
+from hiermod.formula.functions import CONTRASTS, FUNCTIONS, closest, contrast_name
+from hiermod.formula.syntax import (
+    Arith,
+    ArithNode,
+    Call,
+    Keyword,
+    Name,
+    Number,
+    String,
+    UnaryMinus,
+)
+from hiermod.formula.terms import Atom, ModelFormula
 from hiermod.warnings import DataWarning, user_stacklevel
 
 __all__ = [
+    "CategoricalOptions",
     "argument",
+    "categorical_options",
     "check_columns",
     "column_kind",
     "data_names",
@@ -33,6 +46,7 @@ __all__ = [
     "lookup_cells",
     "missing_mask",
     "observed_cells",
+    "ordered_levels",
     "used_columns",
 ]
 
@@ -77,7 +91,10 @@ def used_columns(
     nodes: list[Name] = []
     lhs = formula.response
     if lhs is not None:
-        nodes += data_names(lhs.value) if response else []
+        # cbind(s, f) also gives the trials: read it whenever its columns are there (as trials(n)).
+        value = data_names(lhs.value)
+        counts = isinstance(lhs.value, Call) and lhs.value.func == "cbind"
+        nodes += value if response or (counts and all(n.name in present for n in value)) else []
         for addition in lhs.additions:
             names = data_names(addition)
             nodes += names if response or all(n.name in present for n in names) else []
@@ -149,6 +166,35 @@ def find_level(levels: tuple[Any, ...], ref: object) -> int | None:
     return None
 
 
+def ordered_levels(
+    found: tuple[Any, ...], listed: tuple[String | Number, ...], node: Name, atom: Atom, text: str
+) -> tuple[Any, ...]:
+    """The data's levels in the order of ``C(f, levels=c(…))``, which must list each exactly once.
+
+    For levels a, b, c: ``c("c", "a", "b")`` gives (c, a, b); ``c("c", "a")`` misses b and
+    ``c("c", "a", "b", "z")`` adds z, both errors that name the level. Levels match as ``ref=``
+    does (:func:`find_level`): ``c(2, 1)`` finds the numbers 2 and 1, or the strings "2" and "1".
+    """
+    order = [find_level(found, item) for item in listed]
+    extra = [item for item, j in zip(listed, order, strict=True) if j is None]
+    if extra:
+        raise DataError(
+            f"{atom} lists {', '.join(map(str, extra))}, not a level of {node.name!r} in the data",
+            text,
+            extra[0].span or atom.span,
+            hint=f"its levels are: {', '.join(map(repr, found))}",
+        )
+    missing = [level for j, level in enumerate(found) if j not in order]
+    if missing:
+        raise DataError(
+            f"{atom} misses level(s) of {node.name!r}: {', '.join(map(repr, missing))}",
+            text,
+            atom.span,
+            hint="levels= lists every level of the data once, in the order wanted",
+        )
+    return tuple(found[j] for j in order if j is not None)
+
+
 def observed_cells(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """The observed combinations of codes, sorted lexicographically, and each row's cell.
 
@@ -185,13 +231,15 @@ def argument(call: Call, position: int, name: str) -> ArithNode | None:
 
 
 def data_names(node: object) -> list[Name]:
-    """The column references a node reads, in order (keyword options such as ``raw=TRUE`` or
-    ``ref="b"`` are not columns; the data argument given as ``x=`` is)."""
+    """The column references a node reads, in order (options such as ``raw=TRUE``, ``ref="b"`` or
+    the contrast of ``C(f, sum)`` are not columns; the data argument given as ``x=`` is, and both
+    arguments of ``cbind(s, f)``)."""
     out: list[Name] = []
     if isinstance(node, Name):
         out.append(node)
     elif isinstance(node, Call):
-        for arg in node.args[:1]:
+        spec = FUNCTIONS.get(node.func)
+        for arg in node.args[: spec.data_arguments if spec is not None else 1]:
             out.extend(data_names(arg))
         data_kw = node.keyword("x")
         if data_kw is not None:
@@ -201,3 +249,34 @@ def data_names(node: object) -> list[Name]:
     elif isinstance(node, UnaryMinus):
         out.extend(data_names(node.operand))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class CategoricalOptions:
+    """What ``f`` or ``C(f, contrast, ref=…, levels=c(…))`` asks for (checked by the formula
+    stage): the coding, the reference level's node and the listed level order."""
+
+    contrast: Contrast = "treatment"
+    ref: Keyword | None = None
+    levels: tuple[String | Number, ...] | None = None
+
+
+def categorical_options(atom: Atom) -> CategoricalOptions:
+    """The options of a categorical factor: ``C(f, sum, levels=c("c", -1))`` is sum coding with
+    the levels ``"c"`` and ``-1`` (a negative number is a minus sign before it in the text)."""
+    if not isinstance(atom, Call):
+        return CategoricalOptions()
+    name = contrast_name(argument(atom, 1, "contrast"))
+    listed = atom.keyword("levels")
+    levels = None
+    if listed is not None and isinstance(listed.value, Call):
+        levels = tuple(_level_literal(node) for node in listed.value.args)
+    contrast: Contrast = "sum" if name is not None and CONTRASTS.get(name) == "sum" else "treatment"
+    return CategoricalOptions(contrast, atom.keyword("ref"), levels)
+
+
+def _level_literal(node: ArithNode) -> String | Number:
+    if isinstance(node, UnaryMinus) and isinstance(node.operand, Number):
+        return Number(-node.operand.value, span=node.span)
+    assert isinstance(node, (String, Number)), node  # checks._check_levels
+    return node

@@ -26,6 +26,7 @@ from hiermod.formula.terms import Atom, Block, ModelFormula, Term
 __all__ = [
     "BlockDesign",
     "ColumnSchema",
+    "Contrast",
     "DataMoments",
     "Design",
     "FormulaDesign",
@@ -36,21 +37,51 @@ __all__ = [
 ]
 
 Level = Any  # a level value as found in the data: str, int, float or bool
+Contrast = Literal["treatment", "sum"]
 
 
 @dataclass(frozen=True, slots=True)
 class ColumnSchema:
-    """How one data column is read.
+    """How one data column (or one ``C()`` call, named by its text) is read.
 
     ``kind`` is ``"numeric"`` or ``"categorical"``; a categorical column has ``levels`` in code order
-    (pandas categories in their order, other values sorted) and, where it is coded against a
-    reference (treatment coding), ``reference`` is that level.
+    (pandas categories in their order, other values sorted, or the order of ``C(f, levels=…)``) and
+    its ``contrast``: ``"treatment"`` leaves out ``reference``; ``"sum"`` (R's ``contr.sum``, written
+    ``C(f, sum)``) has no reference and leaves out the last level, which gets -1 in every column.
     """
 
     name: str
     kind: Literal["numeric", "categorical"]
     levels: tuple[Level, ...] = ()
     reference: Level | None = None
+    contrast: Contrast = "treatment"
+
+    def coded_levels(self, full: bool) -> tuple[int, ...]:
+        """The positions of the levels that get a column, in order.
+
+        ``full`` (no margin in the model, :func:`term_codings`): every level, one indicator each.
+        Else, for levels (a, b, c): treatment with reference a gives (1, 2), the indicators of b
+        and c; sum gives (0, 1), the columns of a and b, each its indicator minus c's.
+        """
+        every = range(len(self.levels))
+        if full:
+            return tuple(every)
+        if self.contrast == "sum":
+            return tuple(every)[:-1]
+        reference = self.levels.index(self.reference)
+        return tuple(j for j in every if j != reference)
+
+    def columns(self, codes: np.ndarray, full: bool) -> np.ndarray:
+        """The (n, k) columns of rows with these level ``codes``, k = ``len(coded_levels(full))``.
+
+        For sum coding of levels (a, b, c), rows a, b, c give (1, 0), (0, 1), (-1, -1), as R's
+        ``model.matrix(~ C(f, contr.sum))``; otherwise 0/1 indicators.
+        """
+        kept = np.asarray(self.coded_levels(full), dtype=np.int64)
+        values: np.ndarray = (codes[:, None] == kept).astype(np.float64)
+        if self.contrast == "sum" and not full:
+            values[codes == len(self.levels) - 1, :] = -1.0
+        return values
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,11 @@ and the response, before any algebra.
 
 1. :func:`check_literals` and :func:`check_calls` — names and numbers print back to themselves; every
    call is on the allow-list with a valid signature (no ``eval`` ever);
-2. :func:`check_response` — the left-hand side and its brms addition terms.
+2. :func:`check_response` — the left-hand side: a column, ``log(y)``, lme4's ``cbind(s, f)``, and
+   brms's addition terms (``trials(n)``, ``trials(10)``, ``weights(w)``, ``se(s)``).
+
+``C()``'s options (contrast, ``ref=``, ``levels=``) are checked here as far as the text allows
+(:func:`_check_categorical`); whether the levels are those of the data is the data stage's.
 
 :class:`Context` carries what every pass needs to report an error (here and in
 :mod:`hiermod.formula.expand`): the formula text.
@@ -16,7 +20,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from hiermod.errors import FormulaError, Span
-from hiermod.formula.functions import FUNCTIONS, Role, closest
+from hiermod.formula.functions import (
+    CONTRASTS,
+    FOREIGN_RESPONSES,
+    FUNCTIONS,
+    UNSUPPORTED_CONTRASTS,
+    Role,
+    closest,
+    contrast_name,
+)
 from hiermod.formula.syntax import (
     Arith,
     BinaryOp,
@@ -84,9 +96,17 @@ def _walk(node: object) -> Iterator[tuple[object, bool]]:
 
 
 def _walk_calls(node: object) -> Iterator[tuple[Call, bool]]:
-    """Every call inside ``node`` with whether it is nested inside another call's arguments."""
+    """Every call inside ``node`` with whether it is nested inside another call's arguments.
+
+    The level list of ``C(f, levels=c("c", "a", "b"))`` is not a call to check: ``c()`` is only a
+    list there (and :func:`_check_categorical` checks it).
+    """
+    lists: set[int] = set()
     for current, nested in _walk(node):
-        if isinstance(current, Call):
+        if isinstance(current, Call) and id(current) not in lists:
+            levels = current.keyword("levels") if current.func == "C" else None
+            if levels is not None and isinstance(levels.value, Call) and levels.value.func == "c":
+                lists.add(id(levels.value))
             yield current, nested
 
 
@@ -94,7 +114,9 @@ def _reads_a_column(node: object) -> bool:
     if isinstance(node, Name):
         return True
     if isinstance(node, Call):
-        return any(_reads_a_column(a) for a in node.args)
+        spec = FUNCTIONS.get(node.func)
+        data = node.args[: spec.data_arguments if spec is not None else len(node.args)]
+        return any(_reads_a_column(a) for a in data)
     if isinstance(node, Arith):
         return _reads_a_column(node.left) or _reads_a_column(node.right)
     if isinstance(node, UnaryMinus):
@@ -122,11 +144,20 @@ def check_calls(node: object, ctx: Context, *, response_side: bool = False) -> N
         if spec is None:
             suggestion = closest(call.func, FUNCTIONS)
             hint = f"did you mean {suggestion!r}?" if suggestion else None
-            allowed = ", ".join(sorted(FUNCTIONS, key=str.lower))
+            callable_ = [n for n, s in FUNCTIONS.items() if s.role is not Role.RESPONSE]
+            allowed = ", ".join(sorted(callable_, key=str.lower))
             raise ctx.error(
                 f"unknown function {call.func!r}",
                 where,
                 hint or f"formulas may call only: {allowed}",
+            )
+        if spec.role is Role.RESPONSE:
+            # cbind(s, f) is a whole left side, checked by check_response; anywhere else it is a
+            # mistake: y ~ cbind(a, b), y | trials(cbind(a, b)) ~ x, log(cbind(a, b)) ~ x.
+            raise ctx.error(
+                f"{call.func}() is lme4's binomial response; it stands alone left of '~'",
+                call.span,
+                "write cbind(successes, failures) ~ …, or as brms: successes | trials(n) ~ …",
             )
         if spec.role is Role.ADDITION and not response_side:
             raise ctx.error(
@@ -211,16 +242,13 @@ def _check_arguments(call: Call, ctx: Context) -> None:
             string.span,
             "a column with an unusual name is written in backticks: `my column`",
         )
-    if data is not None and not _reads_a_column(data):
+    constant_trials = call.func == "trials" and _number_value(data) is not None
+    if data is not None and not _reads_a_column(data) and not constant_trials:
         raise ctx.error(
             f"{call.func}() reads no column", call.span, "a term must depend on the data"
         )
-    if call.func == "C" and not isinstance(data, Name):
-        raise ctx.error("C() takes a column name", call.span, 'C(f) or C(f, ref="b")')
     if call.func == "C":
-        ref = call.keyword("ref")
-        if ref is not None and not isinstance(ref.value, (String, Number)):
-            raise ctx.error("C() ref must be a level: a string or a number", ref.span)
+        _check_categorical(call, data, ctx)
     if call.func == "poly":
         degree = _argument(call, 1, "degree")
         if degree is not None and not is_positive_int(degree):
@@ -239,6 +267,90 @@ def _span_of(node: object, fallback: Call) -> Span | None:
     return getattr(node, "span", None) or fallback.span
 
 
+def _number_value(node: object) -> float | None:
+    """The value of a number literal, negative ones included (``-1`` is ``UnaryMinus(1)``)."""
+    if isinstance(node, Number):
+        return node.value
+    if isinstance(node, UnaryMinus) and isinstance(node.operand, Number):
+        return -node.operand.value
+    return None
+
+
+def _check_categorical(call: Call, data: object, ctx: Context) -> None:
+    """``C(f)``, ``C(f, sum)``, ``C(f, contr.sum)``, ``C(f, ref="b")``, ``C(f, levels=c("c", "a", "b"))``.
+
+    The contrast is a name or a string from :data:`~hiermod.formula.functions.CONTRASTS`;
+    ``ref=`` a level (treatment coding only: sum coding leaves out the last level, so its reference
+    is set by the order, ``C(f, sum, levels=c("b", "c", "a"))`` leaves out ``a``); ``levels=`` a
+    ``c(...)`` of distinct strings or numbers.
+    """
+    if not isinstance(data, Name):
+        raise ctx.error("C() takes a column name", call.span, 'C(f) or C(f, ref="b")')
+    contrast = _argument(call, 1, "contrast")
+    kind = "treatment" if contrast is None else _contrast(contrast, call, ctx)
+    ref = call.keyword("ref")
+    if ref is not None and not isinstance(ref.value, (String, Number)):
+        raise ctx.error("C() ref must be a level: a string or a number", ref.span)
+    if ref is not None and kind == "sum":
+        raise ctx.error(
+            "ref= is the reference level of treatment coding; sum coding has none",
+            ref.span,
+            'sum coding leaves out the last level: order them with levels=c("b", "c", "a")',
+        )
+    levels = call.keyword("levels")
+    if levels is not None:
+        _check_levels(levels.value, levels.span, ctx)
+
+
+def _contrast(node: object, call: Call, ctx: Context) -> str:
+    """The coding a contrast argument names: ``"treatment"`` or ``"sum"``."""
+    span = _span_of(node, call)
+    supported = "treatment (the default), sum (also contr.sum)"
+    if isinstance(node, Call):  # patsy's Treatment("b") / Sum(), or R's contr.sum(3)
+        reference = _argument(node, 0, "reference")
+        hint = (
+            f"the reference level is ref=: C({_argument(call, 0, 'x')}, ref={reference})"
+            if node.func.lower() == "treatment" and reference is not None
+            else f"name the contrast without calling it: C(f, sum); supported: {supported}"
+        )
+        raise ctx.error("a contrast is a name, not a call", span, hint)
+    name = contrast_name(node)
+    if name is None:
+        raise ctx.error("a contrast is a name such as sum", span, f"supported: {supported}")
+    if name in CONTRASTS:
+        return CONTRASTS[name]
+    if name in UNSUPPORTED_CONTRASTS:
+        raise ctx.error(
+            f"{UNSUPPORTED_CONTRASTS[name]} ({name}) are not supported",
+            span,
+            f"supported: {supported}",
+        )
+    suggestion = closest(name, CONTRASTS)
+    raise ctx.error(
+        f"unknown contrast {name!r}",
+        span,
+        f"did you mean {suggestion!r}? supported: {supported}"
+        if suggestion
+        else f"supported: {supported}",
+    )
+
+
+def _check_levels(node: object, span: Span | None, ctx: Context) -> None:
+    """``levels=c("c", "a", "b")``: a list of distinct strings or numbers, every level once."""
+    example = 'levels=c("c", "a", "b")'
+    if not isinstance(node, Call) or node.func != "c" or node.kwargs or not node.args:
+        raise ctx.error("C() levels= is the list of levels in order", span, f"e.g. {example}")
+    seen: set[str] = set()
+    for item in node.args:
+        value = _number_value(item)
+        if not isinstance(item, String) and value is None:
+            raise ctx.error("a level is a string or a number", item.span or span, f"e.g. {example}")
+        text = item.value if isinstance(item, String) else str(item)
+        if text in seen:
+            raise ctx.error(f"the level {item} is listed twice", item.span or span)
+        seen.add(text)
+
+
 def _strings_outside_keywords(call: Call) -> Iterator[String]:
     def visit(n: object) -> Iterator[String]:
         if isinstance(n, String):
@@ -252,10 +364,13 @@ def _strings_outside_keywords(call: Call) -> Iterator[String]:
             for a in n.args:
                 yield from visit(a)
 
-    for arg in call.args:
-        yield from visit(arg)
+    # C(f, "contr.sum") and C(f, levels=c("c", "a", "b")) hold strings as R allows.
+    options = ("contrast", "levels") if call.func == "C" else ()
+    for position, arg in enumerate(call.args):
+        if not (call.func == "C" and position == 1):
+            yield from visit(arg)
     for kw in call.kwargs:
-        if isinstance(kw.value, (Arith, UnaryMinus, Call)):
+        if isinstance(kw.value, (Arith, UnaryMinus, Call)) and kw.name not in options:
             yield from visit(kw.value)
 
 
@@ -264,7 +379,8 @@ def _strings_outside_keywords(call: Call) -> Iterator[String]:
 
 
 def check_response(response: Response, ctx: Context, *, distributional: bool) -> None:
-    """The left-hand side: ``y``, ``log(y)``, ``succ | trials(n)``, ``y | weights(w) + se(s)``.
+    """The left-hand side: ``y``, ``log(y)``, ``succ | trials(n)``, ``y | weights(w) + se(s)``,
+    lme4's ``cbind(succ, fail)`` (see :func:`_check_cbind`) and constant trials ``trials(10)``.
 
     A distributional formula's left side is a bare parameter name (``sigma ~ …``), nothing else.
     """
@@ -277,7 +393,16 @@ def check_response(response: Response, ctx: Context, *, distributional: bool) ->
             )
         return
     value = response.value
-    if isinstance(value, Call):
+    if isinstance(value, Call) and value.func in FOREIGN_RESPONSES:
+        args = [str(a) for a in value.args] + ["y", "n"][len(value.args) :]
+        raise ctx.error(
+            f"unknown function {value.func!r}",
+            _call_name_span(value),
+            FOREIGN_RESPONSES[value.func].format(*args),
+        )
+    if isinstance(value, Call) and value.func == "cbind":
+        _check_cbind(value, ctx)
+    elif isinstance(value, Call):
         check_calls(value, ctx)
         if FUNCTIONS[value.func].role not in (Role.ELEMENTWISE, Role.ARITHMETIC):
             raise ctx.error(
@@ -298,7 +423,62 @@ def check_response(response: Response, ctx: Context, *, distributional: bool) ->
         if addition.func in seen:
             raise ctx.error(f"{addition.func}() given twice", addition.span)
         seen[addition.func] = addition
+        if addition.func == "trials" and isinstance(value, Call) and value.func == "cbind":
+            raise ctx.error(
+                "cbind(successes, failures) already gives the trials (their sum)",
+                addition.span,
+                f"drop trials(), or write {value.args[0]} | trials(n) ~ … without cbind",
+            )
         check_calls(addition, ctx, response_side=True)
         arg = addition.args[0] if addition.args else None
-        if not isinstance(arg, (Name, Number)):
+        if addition.func == "trials" and _number_value(arg) is not None:
+            _check_constant_trials(arg, addition, ctx)
+        elif not isinstance(arg, (Name, Number)):
             raise ctx.error(f"{addition.func}() takes a column name or a number", addition.span)
+
+
+def _check_constant_trials(arg: object, addition: Call, ctx: Context) -> None:
+    """``trials(10)``: every row has 10 trials. The number must be a positive whole number:
+    ``trials(0)``, ``trials(2.5)`` and ``trials(-1)`` are errors with a caret under the number."""
+    value = _number_value(arg)
+    if value is None or value < 1 or not float(value).is_integer():
+        raise ctx.error(
+            f"trials({arg}): the number of trials must be a positive whole number",
+            _span_of(arg, addition),
+            "e.g. trials(10) for 10 trials in every row, or trials(n) for a column n",
+        )
+
+
+def _check_cbind(value: Call, ctx: Context) -> None:
+    """lme4's ``cbind(successes, failures) ~ …``: ``successes | trials(successes + failures)``.
+
+    Two positional arguments, each a number the data give: a column or arithmetic on columns with
+    elementwise calls (``cbind(incidence, size - incidence)``, lme4's cbpp example). What fails::
+
+        cbind(s) ~ x          cbind() takes two arguments: cbind(successes, failures)
+        cbind(s, f, g) ~ x    (caret under g)
+        cbind(s, 3) ~ x       the failures must read a column
+    """
+    hint = (
+        "cbind(successes, failures) ~ … as in lme4, or as brms: successes | trials(n) ~ … "
+        "with n the number of trials"
+    )
+    if len(value.args) != 2 or value.kwargs:
+        extra = (value.args[2:] or value.kwargs or (value,))[0]
+        raise ctx.error(
+            f"cbind() takes two arguments, successes and failures; got "
+            f"{len(value.args) + len(value.kwargs)}",
+            extra.span or value.span,
+            hint,
+        )
+    for arg, role in zip(value.args, ("successes", "failures"), strict=True):
+        if isinstance(arg, String) or not _reads_a_column(arg):
+            raise ctx.error(f"cbind()'s {role} must read a column", arg.span or value.span, hint)
+        check_calls(arg, ctx)
+        for call, _nested in _walk_calls(arg):
+            if FUNCTIONS[call.func].role not in (Role.ELEMENTWISE, Role.ARITHMETIC):
+                raise ctx.error(
+                    f"{call.func}() cannot be part of cbind()'s {role}",
+                    call.span,
+                    "the counts are columns or arithmetic on columns: cbind(s, n - s)",
+                )

@@ -196,14 +196,20 @@ def check_blocks(blocks: list[Block], ctx: Context) -> None:
 def _check_response_not_predictor(
     response: Name | Call, items: list[Term | Block], ctx: Context
 ) -> None:
-    """``y ~ x + y`` is an error: R drops the response from the right side with a warning."""
+    """``y ~ x + y`` is an error: R drops the response from the right side with a warning.
+
+    lme4's ``cbind(s, f) ~ s`` is one too: its columns are the response.
+    """
+    responses: tuple[object, ...] = (response,)
+    if isinstance(response, Call) and response.func == "cbind":
+        responses = (response, *response.args)
     for item in items:
         factors = item.grouping.factors if isinstance(item, Block) else item.factors
         inner = [f for t in item.terms for f in t.factors] if isinstance(item, Block) else []
         for factor in (*factors, *inner):
-            if factor == response:
+            if factor in responses:
                 raise ctx.error(
-                    f"the response {response} is also a predictor",
+                    f"the response {factor} is also a predictor",
                     factor.span,
                     "a model cannot predict a column from itself; remove it from the right side",
                 )

@@ -6,6 +6,9 @@ evaluates it with its own NumPy implementation. A name that is not in this table
 suggests the closest allowed name::
 
     y ~ lgo(x)   ->  FormulaError: unknown function 'lgo'; hint: did you mean 'log'?
+
+Besides the functions, this module names the contrasts ``C()`` accepts (:data:`CONTRASTS`) and the
+response spellings of other tools that get a pointed hint (:data:`FOREIGN_RESPONSES`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,19 @@ import difflib
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["FUNCTIONS", "RESPONSE_ADDITIONS", "FunctionSpec", "Role", "closest"]
+from hiermod.formula.syntax import Name, String
+
+__all__ = [
+    "CONTRASTS",
+    "FOREIGN_RESPONSES",
+    "FUNCTIONS",
+    "RESPONSE_ADDITIONS",
+    "UNSUPPORTED_CONTRASTS",
+    "FunctionSpec",
+    "Role",
+    "closest",
+    "contrast_name",
+]
 
 
 class Role(Enum):
@@ -27,6 +42,7 @@ class Role(Enum):
     BASIS = "basis"  # poly(x, 2), bs(x, df=4): one column becomes several
     OFFSET = "offset"  # offset(log(n)): added to the linear predictor with coefficient 1
     ADDITION = "addition"  # trials(n), weights(w), se(s): response-side information (brms)
+    RESPONSE = "response"  # cbind(s, f): lme4's binomial response, the whole left side only
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +51,9 @@ class FunctionSpec:
 
     ``positional`` names the positional parameters in order (the first is always the data argument);
     ``required`` is how many of them must be given; ``keywords`` are the names allowed as ``name=value``
-    (positional parameters may also be passed by keyword).
+    (positional parameters may also be passed by keyword). ``data_arguments`` is how many leading
+    positional parameters read the data: one for all but ``cbind(successes, failures)``; the rest
+    are options (``poly(x, 2)``'s degree, ``C(f, sum)``'s contrast).
     """
 
     name: str
@@ -44,6 +62,7 @@ class FunctionSpec:
     required: int
     keywords: tuple[str, ...] = ()
     summary: str = ""
+    data_arguments: int = 1
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -63,7 +82,12 @@ _SPECS = (
     FunctionSpec("scale", Role.STATEFUL, ("x",), 1, summary="(x - mean) / sd in the data"),
     FunctionSpec("standardize", Role.STATEFUL, ("x",), 1, summary="same as scale(x)"),
     FunctionSpec(
-        "C", Role.CATEGORICAL, ("x",), 1, ("ref",), summary="categorical, reference level"
+        "C",
+        Role.CATEGORICAL,
+        ("x", "contrast"),
+        1,
+        ("ref", "levels"),
+        summary="categorical: contrast (treatment or sum), reference level, level order",
     ),
     FunctionSpec("poly", Role.BASIS, ("x", "degree"), 1, ("raw",), summary="orthogonal polynomial"),
     FunctionSpec("bs", Role.BASIS, ("x",), 1, ("df", "degree"), summary="B-spline basis"),
@@ -71,10 +95,53 @@ _SPECS = (
     FunctionSpec("trials", Role.ADDITION, ("x",), 1, summary="binomial number of trials"),
     FunctionSpec("weights", Role.ADDITION, ("x",), 1, summary="likelihood weights"),
     FunctionSpec("se", Role.ADDITION, ("x",), 1, summary="known standard error of the response"),
+    FunctionSpec(
+        "cbind",
+        Role.RESPONSE,
+        ("successes", "failures"),
+        2,
+        summary="lme4's binomial response: successes | trials(successes + failures)",
+        data_arguments=2,
+    ),
 )
 
 FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in _SPECS}
 RESPONSE_ADDITIONS = frozenset(s.name for s in _SPECS if s.role is Role.ADDITION)
+
+# The contrasts of C(f, <contrast>), as R's C() spells them (R maps the bare names to the contr.*
+# functions): C(f, sum) is C(f, contr.sum); a string works as in R: C(f, "contr.sum").
+#   treatment: R's default; the reference level (the first, or ref=) is left out;
+#   sum: R's contr.sum; the last level is left out and gets -1 in every column, so for levels
+#        a, b, c the columns are a: (1, 0), b: (0, 1), c: (-1, -1).
+CONTRASTS: dict[str, str] = {
+    "treatment": "treatment",
+    "contr.treatment": "treatment",
+    "sum": "sum",
+    "contr.sum": "sum",
+}
+# Contrasts R has and hiermod does not, with what they are (for the error's message).
+UNSUPPORTED_CONTRASTS: dict[str, str] = {
+    "helmert": "Helmert contrasts",
+    "contr.helmert": "Helmert contrasts",
+    "poly": "orthogonal polynomial contrasts",
+    "contr.poly": "orthogonal polynomial contrasts",
+    "SAS": "SAS contrasts (treatment with the last level as reference)",
+    "contr.SAS": "SAS contrasts (treatment with the last level as reference)",
+}
+
+# Binomial responses of other tools, with how hiermod writes them ({0} and {1} are their arguments):
+# Bambi's p(y, n) ~ x is y | trials(n) ~ x. lme4's cbind(s, f) is supported as written.
+FOREIGN_RESPONSES: dict[str, str] = {
+    "p": "p({0}, {1}) is Bambi's proportion response; hiermod writes it as brms does: "
+    "{0} | trials({1}) ~ …, or as lme4: cbind({0}, {1} - {0}) ~ …",
+}
+
+
+def contrast_name(value: object) -> str | None:
+    """The text of a contrast argument: ``sum`` (a name) or ``"contr.sum"`` (a string), else None."""
+    if isinstance(value, Name):
+        return value.name
+    return value.value if isinstance(value, String) else None
 
 
 def closest(name: str, choices: object) -> str | None:

@@ -38,6 +38,8 @@ _DESCRIBE = {
     "COVSTRUCT": "a covariance structure",
     "LPAR": "'('",
     "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
     "COMMA": "','",
     "EQUALS": "'='",
     "IDENT": "name",
@@ -270,6 +272,10 @@ def _unexpected_token(text: str, token: Token, lex: Lexer) -> FormulaSyntaxError
             "the response is one column or a call: for successes out of trials write "
             "y | trials(n) ~ … (binomial), for a ratio I(y / n) ~ …"
         )
+    elif token.type in ("LSQB", "RSQB"):
+        hint = 'brackets only list levels in a call, as in C(f, levels=["b", "a"]); group with ( )'
+    elif token.type == "CONTRAST":
+        hint = f"{token.value} names a contrast of a categorical: C(f, {token.value})"
     elif token.type == "TILDE":
         hint = "a formula has one '~'; separate formulas with ';' or a new line"
     elif token.type == "RPAR" and last_type in ("BAR", "DBAR"):

@@ -65,6 +65,9 @@ class Term:
 def _names_in(node: object) -> Iterator[str]:
     if isinstance(node, Name):
         yield node.name
+    elif isinstance(node, Call) and node.func == "C":
+        # Only C()'s first argument reads data: C(f, sum) and C(f, levels=c("b", "a")) read f.
+        yield from _names_in(node.args[0]) if node.args else iter(())
     elif isinstance(node, Call):
         for arg in node.args:
             yield from _names_in(arg)

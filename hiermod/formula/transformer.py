@@ -167,7 +167,7 @@ class ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
 
     def name(self, meta: Any, children: list[Token]) -> Name:
         token = children[0]
-        text = token.value if token.type == "IDENT" else _unquote(token)
+        text = token.value if token.type in ("IDENT", "CONTRAST") else _unquote(token)
         return Name(text, span=token_span(token))
 
     def call(self, meta: Any, children: list[Any]) -> Call:
@@ -208,6 +208,12 @@ class ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
 
     def a_name(self, meta: Any, children: list[Token]) -> Name:
         return self.name(meta, children)
+
+    def a_list(self, meta: Any, children: list[Any]) -> Call:
+        """``[a, b]`` inside a call is R's ``c(a, b)`` and prints so: ``levels=["c", "a"]`` is
+        ``levels=c("c", "a")``."""
+        items = tuple(c for c in children if c is not None and not isinstance(c, Token))
+        return Call("c", items, span=_span(meta))
 
     def a_number(self, meta: Any, children: list[Token]) -> Number:
         return self.number(meta, children)

@@ -73,6 +73,13 @@ def _floats(values: tuple[float, ...]) -> Seq:
     return tuple_of(literal(float(v)) for v in values)
 
 
+def _successes(value: ArithNode) -> ArithNode:
+    """The response's numbers: ``y`` of ``log(y)``'s column, the successes of ``cbind(s, f)``."""
+    if isinstance(value, Call) and value.func == "cbind":
+        return value.args[0]
+    return value
+
+
 def _simple(code: str) -> bool:
     """ruff's "simple" power operand: ``x**2`` and ``a.b**-1`` hug, ``x[0] ** 2`` does not."""
     return _SIMPLE.fullmatch(code) is not None
@@ -150,7 +157,7 @@ class _PrepareCode:
         """Each row's level code of a categorical column."""
         table = self.level_table(name, levels)
         value = call(self.helper("known_codes"), Subscript("df", literal(name)), table)
-        return self.local(f"codes {name}", name, value)
+        return self.local(f"codes {name} {table}", name, value)  # C(f, levels=…) orders f anew
 
 
 class _NumericCode:
@@ -277,13 +284,17 @@ class DataEmitter(_PrepareCode):
         node = atom if isinstance(atom, Name) else argument(atom, 0, "x")
         assert isinstance(node, Name)
         stored = self.schema.columns[key]
-        ref = stored.levels.index(stored.reference)
         codes = self.codes(node.name, tuple(stored.levels))
-        return [
-            Column(f"({codes} == {j})", f"{atom}[{level}]", boolean=True)
-            for j, level in enumerate(stored.levels)
-            if full or j != ref
-        ]
+        last = len(stored.levels) - 1
+        columns = []
+        for j in stored.coded_levels(bool(full)):
+            label = f"{atom}[{stored.levels[j]}]"
+            if stored.contrast == "sum" and not full:
+                # Sum coding (R's contr.sum): level j's indicator, -1 in the rows of the last level.
+                columns.append(Column(f"np.where({codes} == {last}, -1.0, {codes} == {j})", label))
+            else:
+                columns.append(Column(f"({codes} == {j})", label, boolean=True))
+        return columns
 
     def columns(self, terms: tuple[Term, ...], intercept: bool) -> list[Column]:
         out: list[Column] = []
@@ -331,7 +342,7 @@ class DataEmitter(_PrepareCode):
             return Seq(
                 f"{self.helper('known_codes')}(", (Item(column), Item(levels)), ").astype(float)"
             )
-        return self.numeric.expr(response.value)[0]
+        return self.numeric.expr(_successes(response.value))[0]
 
     def index(self, block: BlockIR, syntax: Block) -> Code:
         factors = syntax.factors
@@ -383,13 +394,21 @@ class DataEmitter(_PrepareCode):
                 )
         se = next((v for _, v in lik.dpars if isinstance(v, str)), None)
         targets = {"trials": lik.trials, "weights": lik.weights, "se": se}
-        assert self.schema.formula.response is not None
-        for addition in self.schema.formula.response.additions:
+        response = self.schema.formula.response
+        assert response is not None
+        counts = response.value
+        if isinstance(counts, Call) and counts.func == "cbind" and lik.trials is not None:
+            # lme4's cbind(successes, failures): the trials are their sum.
+            successes, failures = (self.numeric.operand(a) for a in counts.args)
+            values[lik.trials] = f"({successes} + {failures}).astype(np.int64)"
+        for addition in response.additions:
             name = targets.get(addition.func)
             data = argument(addition, 0, "x")
             if name is not None and data is not None:
                 code = self.numeric.expr(data)[0]
-                if addition.func == "trials":
+                if addition.func == "trials" and isinstance(data, Number):  # trials(10)
+                    code = f"np.full(len(df), {code}, dtype=np.int64)"
+                elif addition.func == "trials":
                     code = f"{code if code.isidentifier() else f'({code})'}.astype(np.int64)"
                 values[name] = code
         missing = [d.name for d in ir.data if d.name not in values]
