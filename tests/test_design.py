@@ -490,3 +490,11 @@ def test_apply_schema_drops_missing_rows() -> None:
     with pytest.warns(DataWarning, match="dropped 1 of 3 rows"):
         got = apply_schema(d.schema, new)
     assert got.rows.tolist() == [0, 2]
+
+
+def test_integer_column_names_are_named_as_such() -> None:
+    # Not "unknown column '0' ... did you mean '0'?": the column is there, named by a number.
+    data = pd.DataFrame({0: [1.0, 2.0, 3.0, 4.0], 1: [1.0, 3.0, 2.0, 5.0]})
+    with pytest.raises(DataError, match="named by the number 0") as caught:
+        hm.Model("`0` ~ `1`", data)
+    assert "astype(str)" in str(caught.value)

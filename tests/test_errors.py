@@ -116,6 +116,16 @@ CASES = [
     # Functions: unknown names, signatures, arguments, placement.
     Case("y ~ <lgo>(x)", MEANING, "unknown function 'lgo'", "did you mean 'log'?"),
     Case("y ~ <centre>(x)", MEANING, "unknown function 'centre'", "did you mean 'center'?"),
+    # Terms of brms and mgcv say what they are instead of suggesting the nearest name (s -> se).
+    Case("y ~ <s>(x)", MEANING, "s() is a smooth term (mgcv, brms)", "bs(x, df=5)"),
+    Case("y ~ x + <t2>(x, z)", MEANING, "t2() is a smooth term", "poly(x, 2)"),
+    Case("y ~ <cse>(x)", MEANING, "cse() is brms's category-specific effect", "ordinary term"),
+    Case("y ~ <gp>(x)", MEANING, "gp() is brms's Gaussian process term", "bs(x, df=5)"),
+    Case("y ~ <mo>(x)", MEANING, "mo() is brms's monotonic effect", "C(x)"),
+    Case("y ~ <factor>(g)", MEANING, "factor() is R's conversion to a categorical", "C(g)"),
+    Case("y ~ (1 | <gr>(g))", MEANING, "gr() is brms's grouping", "(1 | g)"),
+    Case("<prop>(y, n) ~ x", MEANING, "unknown function 'prop'", "y | trials(n)"),
+    Case('y ~ poly(x, <"two">)', MEANING, 'poly() degree must be a number, not the string "two"'),
     Case("y ~ bs(x, <dg=3>)", MEANING, "bs() has no parameter 'dg'", "x, df, degree"),
     Case("y ~ poly(x, <deg=2>)", MEANING, "no parameter 'deg'", "did you mean 'degree'?"),
     Case("y ~ log(x, <2>)", MEANING, "at most 1 positional argument"),

@@ -288,10 +288,11 @@ ERRORS = [
     Case("<cbind(s, f)> ~ x", DataError, "the family is gaussian", "family='binomial'", "gaussian"),
     Case("<cbind(s, f)> ~ x", DataError, "the family is poisson", "family='binomial'", "poisson"),
     Case("s | <trials(n)> ~ x", DataError, "only used by the binomial family", family="gaussian"),
-    Case("cbind(s, <x>) ~ x", DataError, "failures x must be whole numbers >= 0"),
+    Case("cbind(s, <x>) ~ 1", DataError, "failures x must be whole numbers >= 0"),
     Case("cbind(s, <f - n>) ~ x", DataError, "failures f - n must be whole numbers >= 0"),
-    Case("cbind(<x>, f) ~ x", DataError, "successes x must be whole numbers >= 0"),
+    Case("cbind(<x>, f) ~ 1", DataError, "successes x must be whole numbers >= 0"),
     Case("cbind(s, f) ~ <zz>", DataError, "unknown column 'zz'"),
+    Case("cbind(s, f) ~ x + <s>", FormulaError, "the response s is also a predictor"),
     Case("cbind(s, <ff>) ~ x", DataError, "unknown column 'ff'", "did you mean 'f'?"),
 ]
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from hiermod.errors import FormulaError, Span
 from hiermod.formula.functions import (
     CONTRASTS,
+    FOREIGN_FUNCTIONS,
     FOREIGN_RESPONSES,
     FUNCTIONS,
     UNSUPPORTED_CONTRASTS,
@@ -141,6 +142,10 @@ def check_calls(node: object, ctx: Context, *, response_side: bool = False) -> N
     for call, nested in _walk_calls(node):
         spec = FUNCTIONS.get(call.func)
         where = _call_name_span(call)
+        if spec is None and call.func in FOREIGN_FUNCTIONS:
+            # s(x) is a smooth in brms and mgcv: say so rather than suggest se().
+            what, hint = FOREIGN_FUNCTIONS[call.func]
+            raise ctx.error(f"{call.func}() is {what}", where, hint)
         if spec is None:
             suggestion = closest(call.func, FUNCTIONS)
             hint = f"did you mean {suggestion!r}?" if suggestion else None
@@ -236,7 +241,16 @@ def _argument(call: Call, position: int, name: str) -> object | None:
 
 def _check_arguments(call: Call, ctx: Context) -> None:
     data = _argument(call, 0, "x")
+    spec = FUNCTIONS[call.func]
     for string in _strings_outside_keywords(call):
+        position = call.args.index(string) if string in call.args else -1
+        if 0 < position < len(spec.positional):
+            # poly(x, "two"): the parameter wants a number, the string is not a column name.
+            raise ctx.error(
+                f"{call.func}() {spec.positional[position]} must be a number, not the string {string}",
+                string.span,
+                f"e.g. {call.func}({call.args[0]}, 2)",
+            )
         raise ctx.error(
             'a string can only be an argument value such as ref="b"',
             string.span,

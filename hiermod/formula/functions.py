@@ -21,6 +21,7 @@ from hiermod.formula.syntax import Name, String
 
 __all__ = [
     "CONTRASTS",
+    "FOREIGN_FUNCTIONS",
     "FOREIGN_RESPONSES",
     "FUNCTIONS",
     "RESPONSE_ADDITIONS",
@@ -134,6 +135,59 @@ UNSUPPORTED_CONTRASTS: dict[str, str] = {
 FOREIGN_RESPONSES: dict[str, str] = {
     "p": "p({0}, {1}) is Bambi's proportion response; hiermod writes it as brms does: "
     "{0} | trials({1}) ~ …, or as lme4: cbind({0}, {1} - {0}) ~ …",
+    "prop": "prop({0}, {1}) is formulae's proportion response; hiermod writes it as brms does: "
+    "{0} | trials({1}) ~ …, or as lme4: cbind({0}, {1} - {0}) ~ …",
+}
+
+# Terms of brms, mgcv and R that hiermod does not have (yet): (what it is, what to write instead).
+# Without this table the closest allowed name would be suggested: s(x) -> "did you mean 'se'?".
+_SMOOTH = (
+    "a smooth term (mgcv, brms); hiermod does not support smooths yet",
+    "for a curve use bs(x, df=5) or poly(x, 2)",
+)
+FOREIGN_FUNCTIONS: dict[str, tuple[str, str]] = {
+    "s": _SMOOTH,
+    "t2": _SMOOTH,
+    "te": _SMOOTH,
+    "ti": _SMOOTH,
+    "ns": ("R's natural spline basis (splines::ns); hiermod does not have it", "use bs(x, df=4)"),
+    "gp": (
+        "brms's Gaussian process term; hiermod does not support it yet",
+        "for a curve use bs(x, df=5)",
+    ),
+    "mo": (
+        "brms's monotonic effect; hiermod does not support it yet",
+        "treat x as categorical: C(x)",
+    ),
+    "cse": (
+        "brms's category-specific effect (ordinal families); hiermod does not support it",
+        "write x as an ordinary term",
+    ),
+    "me": ("brms's measurement-error term; hiermod does not support it", "use the measured column"),
+    "mi": (
+        "brms's missing-value imputation term; hiermod does not support it",
+        "rows with missing values are dropped with a warning (na_action='drop')",
+    ),
+    "mm": (
+        "brms's multi-membership grouping; hiermod does not support it",
+        "use one grouping per group term: (1 | g)",
+    ),
+    "mmc": (
+        "brms's multi-membership grouping; hiermod does not support it",
+        "use one grouping per group term: (1 | g)",
+    ),
+    "gr": (
+        "brms's grouping with options; hiermod writes the grouping as is",
+        "(1 | gr(g)) is (1 | g)",
+    ),
+    "factor": (
+        "R's conversion to a categorical",
+        "write C(g), or make the column a pandas Categorical",
+    ),
+    "as.factor": (
+        "R's conversion to a categorical",
+        "write C(g), or make the column a pandas Categorical",
+    ),
 }
 
 
