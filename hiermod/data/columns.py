@@ -113,9 +113,8 @@ def check_columns(data: pd.DataFrame, used: Mapping[str, Name], text: str) -> No
     """Every used column exists once; an unknown name suggests the closest column."""
     names = [str(c) for c in data.columns]
     for name, node in used.items():
-        if name not in data.columns and any(
-            not isinstance(c, str) and str(c) == name for c in data.columns
-        ):
+        numbered = [c for c in data.columns if str(c) == name and c != name]
+        if name not in data.columns and numbered:
             # `0` ~ `1` on a frame with integer column names 0 and 1: formulas name columns by text.
             raise DataError(
                 f"column {name!r} is named by the number {name} in the data, not the text {name!r}",

@@ -144,8 +144,8 @@ def check_calls(node: object, ctx: Context, *, response_side: bool = False) -> N
         where = _call_name_span(call)
         if spec is None and call.func in FOREIGN_FUNCTIONS:
             # s(x) is a smooth in brms and mgcv: say so rather than suggest se().
-            what, hint = FOREIGN_FUNCTIONS[call.func]
-            raise ctx.error(f"{call.func}() is {what}", where, hint)
+            what, instead = FOREIGN_FUNCTIONS[call.func]
+            raise ctx.error(f"{call.func}() is {what}", where, instead)
         if spec is None:
             suggestion = closest(call.func, FUNCTIONS)
             hint = f"did you mean {suggestion!r}?" if suggestion else None
