@@ -264,6 +264,8 @@ def test_user_priors_by_name_class_and_element() -> None:
         ({"b": "normal(0, x)"}, "must be numbers"),
         ({"b": "nrmal(0, 1)"}, "did you mean 'normal'"),
         ({"b": "normal(0, -1)"}, "must be positive"),
+        ({"b": ""}, "the prior is an empty string"),
+        ({"b": "   "}, "the prior is an empty string"),
     ],
 )
 def test_bad_priors(priors: dict[str, str], message: str) -> None:
