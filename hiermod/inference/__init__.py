@@ -4,8 +4,9 @@ Input: the PyMC model(s) (stage :mod:`hiermod.output`), the ``ModelIR`` that say
 holds what, the data ``Design`` or its ``Schema``, and plain settings (draws, chains, method, …).
 Output: the fit, an ``xarray.DataTree`` with the ``hiermod_*`` attributes (``fit``, ``storage``);
 predictions from its draws, evaluated on the PyMC model of the rows to predict (``predict``; the
-caller passes the ``rows_model`` hook that builds it); lme4-style summaries (``summaries``); and sampler diagnostics
-(``diagnostics``). ``fit_groups`` reads a fit's groups.
+caller passes the ``rows_model`` hook that builds it; ``posterior_eval`` evaluates a row-wise
+model's outputs over every posterior draw, predict's last step); lme4-style summaries
+(``summaries``); and sampler diagnostics (``diagnostics``). ``fit_groups`` reads a fit's groups.
 
 Imports: every earlier stage (:mod:`hiermod.formula`, :mod:`hiermod.data`, :mod:`hiermod.plan`,
 :mod:`hiermod.output`) and the shared leaves; never :mod:`hiermod.model`.

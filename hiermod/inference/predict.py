@@ -16,14 +16,17 @@ Nothing here restates a family, a link or a linear predictor. For the rows to pr
    ``r_*`` when centred; see :func:`level_parameter`) takes the posterior draws for the training
    levels and, for the new levels, the model's own prior given that draw's hyperparameters — the
    population distribution, one draw per new level and posterior draw, shared by all its rows.
-4. **Evaluate** in one compiled function vectorised over every chain and draw
+   A grouping left out by ``groups=`` has its effects ``r`` replaced by zeros instead.
+4. **Evaluate** (:func:`hiermod.inference.posterior_eval.evaluate`) in one compiled function vectorised over every chain and draw
    (:func:`pymc.sampling.forward.vectorize_over_posterior`): the variables conditioned on the
    posterior become constants, the new levels' part stays a random variable drawn with a batch
    shape. ``kind="mean"`` is PyMC's expected value of the response
    (:func:`pymc.distributions.moments.means.mean`: ``n·p`` for the binomial, ``exp(mu + sigma²/2)``
    for the lognormal, …); ``kind="response"`` is the response variable itself, PyMC's own draws;
-   :func:`distributional_parameters` are the stored deterministics (``se()`` and ``trials()`` come
-   from the data).
+   ``kind="linear"`` is the stored ``mu`` of the same plan with the identity link, i.e. the
+   linear predictor itself (not ``link(mean)`` recomputed, which loses digits where ``p`` is near
+   0 or 1); :func:`distributional_parameters` are the stored deterministics (``se()`` and
+   ``trials()`` come from the data).
 
 The function is compiled with ``mode="FAST_COMPILE"``: it runs once, on whole (chain, draw, obs)
 arrays, so each op is one vectorised NumPy call and a Numba or C compilation (seconds) would cost
@@ -37,36 +40,41 @@ parameter exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pymc as pm
-import pytensor.tensor as pt
 import xarray as xr
-from pymc.distributions.distribution import SymbolicRandomVariable
 from pymc.distributions.moments.means import mean as expected_value
-from pymc.pytensorf import compile as compile_pymc
-from pymc.sampling.forward import vectorize_over_posterior
-from pytensor.compile.sharedvalue import shared
-from pytensor.graph.replace import graph_replace
-from pytensor.tensor import get_vector_length
-from pytensor.tensor.random.op import RandomVariable
-from pytensor.tensor.type_other import NoneTypeT
 
 from hiermod.data.binder import apply_schema
 from hiermod.data.design import BlockDesign, Design, GroupingSchema, Level, Schema
 from hiermod.errors import DataError
+from hiermod.formula.terms import Term
 from hiermod.inference.fit_groups import read_group
+from hiermod.inference.posterior_eval import evaluate, level_parameter
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, ParamSpec, PredictorIR
 
-__all__ = ["RowsModel", "distributional_parameters", "level_parameter", "predict", "rows_ir"]
+__all__ = [
+    "KINDS",
+    "Groups",
+    "RowsModel",
+    "add_predictions",
+    "distributional_parameters",
+    "groupings",
+    "level_parameter",
+    "predict",
+    "rows_ir",
+]
 
-Kind = Literal["mean", "response"]
+Kind = Literal["mean", "response", "linear"]
+KINDS: tuple[Kind, ...] = ("mean", "response", "linear")
 NewLevels = Literal["population", "error"]
-Tensor = Any  # a PyTensor variable
+Groups = bool | str | Sequence[str]
+"""Which groupings' effects a prediction includes: all (``True``), none (``False``) or those named."""
 RowsModel = Callable[[ModelIR, Design], pm.Model]
 """The hook that builds the row-wise PyMC model of an IR and the design of its rows."""
 
@@ -100,12 +108,16 @@ def _unseen_error(block: BlockIR, labels: list[str]) -> DataError:
     )
 
 
-def _check_levels(ir: ModelIR, design: Design, frame: pd.DataFrame) -> None:
-    """``new_levels="error"``: raise for the first block with a row whose level is unseen."""
+def _check_levels(
+    ir: ModelIR, design: Design, frame: pd.DataFrame, left_out: frozenset[str]
+) -> None:
+    """``new_levels="error"``: raise for the first block (not ``left_out``) with an unseen level."""
     for predictor in ir.predictors:
         fd = design.dpar(predictor.dpar)
         assert fd is not None
         for block, bd in zip(predictor.blocks, fd.blocks, strict=True):
+            if str(block.block.grouping) in left_out:
+                continue
             unseen = _unseen_rows(block, bd)
             if unseen.any():
                 raise _unseen_error(block, _unseen_labels(bd, unseen, frame))
@@ -142,12 +154,50 @@ def _extended_schema(schema: Schema, design: Design, frame: pd.DataFrame) -> Sch
     return replace(schema, factor_levels=levels, groupings=groupings)
 
 
+def groupings(ir: ModelIR) -> tuple[str, ...]:
+    """The groupings of the model's blocks as written, in order: ``("Subject",)``, ``("g", "g:h")``."""
+    return tuple(dict.fromkeys(str(b.block.grouping) for p in ir.predictors for b in p.blocks))
+
+
+def _left_out(ir: ModelIR, groups: Groups) -> frozenset[str]:
+    """The groupings whose effects a prediction leaves out: none for ``groups=True``, every one for
+    ``False``; for names, the others (``groups="Subject"`` keeps Subject's blocks only)."""
+    every = groupings(ir)
+    if isinstance(groups, bool):
+        return frozenset() if groups else frozenset(every)
+    named = [groups] if isinstance(groups, str) else list(groups)
+    unknown = [g for g in named if g not in every]
+    if unknown:
+        raise ValueError(
+            f"groups names {', '.join(map(repr, unknown))}, not a grouping of the model "
+            f"(its groupings: {', '.join(every) or 'none'})"
+        )
+    return frozenset(every) - set(named)
+
+
+def _filled(data: pd.DataFrame, schema: Schema, left_out: frozenset[str]) -> pd.DataFrame:
+    """``data`` with each absent column that only left-out groupings read set to its first training
+    level: the encoding needs a valid code, and those effects are zeros (see ``evaluate``).
+    E.g. ``(Days | Subject)`` with ``groups=False``: rows without ``Subject`` get level 308."""
+    read: set[str] = set()  # columns read by anything but a left-out grouping
+    left: set[str] = set()  # the factors of left-out groupings
+    for formula in schema.formula.formulas:
+        pieces = [*formula.terms, *(Term((o,)) for o in formula.offsets)]
+        pieces += [t for block in formula.blocks for t in block.terms]
+        read.update(name for term in pieces for name in term.names())
+        for block in formula.blocks:
+            (left if str(block.grouping) in left_out else read).update(block.factors)
+    fill = {f: schema.factor_levels[f][0] for f in sorted(left - read) if f not in data.columns}
+    return data.assign(**fill) if fill else data
+
+
 def _encode(
     ir: ModelIR,
     training: Design,
     data: pd.DataFrame | None,
     new_levels: NewLevels,
     streamed: bool,
+    left_out: frozenset[str] = frozenset(),
 ) -> tuple[Design, np.ndarray]:
     """The design of the rows to predict, with valid level codes, and their ``obs`` coordinate."""
     if new_levels not in ("population", "error"):
@@ -159,23 +209,18 @@ def _encode(
                 hint="pass the rows to predict: m.predict(idata, data=df)",
             )
         return training, np.asarray(ir.coords["obs"])
+    data = _filled(data, training.schema, left_out)
     design = apply_schema(training.schema, data, new_levels="allow")
     obs = np.asarray(data.index[design.rows])
     frame = data.iloc[design.rows] if design.rows.shape[0] != len(data) else data
     frame = frame.reset_index(drop=True)
     if new_levels == "error":
-        _check_levels(ir, design, frame)
+        _check_levels(ir, design, frame, left_out)
     schema = _extended_schema(training.schema, design, frame)
     return apply_schema(schema, data), obs
 
 
 # -- the plan of the rows' model --------------------------------------------------------------------
-
-
-def level_parameter(block: BlockIR) -> ParamSpec:
-    """The block's free variable with one entry per level: ``z`` (non-centred), ``beta`` (centred on
-    population parameters) or ``r`` itself (centred, no population parameter)."""
-    return next(p for p in (block.z, block.beta, block.r) if p is not None and p.free)
 
 
 def _level_coords(block: BlockIR, bd: BlockDesign) -> dict[str, tuple[object, ...]]:
@@ -224,12 +269,16 @@ def _trials(design: Design) -> np.ndarray:
     return design.trials
 
 
-def rows_ir(ir: ModelIR, design: Design, *, need_trials: bool = True) -> ModelIR:
+def rows_ir(
+    ir: ModelIR, design: Design, *, need_trials: bool = True, linear: bool = False
+) -> ModelIR:
     """The row-wise plan of ``design``'s rows: ``ir``'s parameters and priors, the new rows as
     ``obs``, level dims extended to the design's level tables, every predictor stored, no weights.
 
     ``need_trials=False`` lets rows without the ``trials()`` column through (the distributional
-    parameters do not depend on it; a placeholder of one trial stands in).
+    parameters do not depend on it; a placeholder of one trial stands in). ``linear=True`` stores
+    the mean's predictor without its inverse link: ``mu`` is then the linear predictor, e.g.
+    ``log(rate)`` of a Poisson (its likelihood is never evaluated, only that deterministic).
     """
     n = design.n
     coords = {**ir.coords, "obs": tuple(range(n))}
@@ -249,7 +298,8 @@ def rows_ir(ir: ModelIR, design: Design, *, need_trials: bool = True) -> ModelIR
             assert fd.offset is not None
             values[predictor.offset] = fd.offset
         blocks = tuple(_resized_block(b, coords) for b in predictor.blocks)
-        predictors[predictor.dpar] = replace(predictor, blocks=blocks, store=True)
+        link = "identity" if linear and predictor.dpar == "mu" else predictor.link
+        predictors[predictor.dpar] = replace(predictor, link=link, blocks=blocks, store=True)
     lik = ir.likelihood
     if lik.trials is not None:
         if design.trials is None and not need_trials:
@@ -276,117 +326,7 @@ def rows_ir(ir: ModelIR, design: Design, *, need_trials: bool = True) -> ModelIR
     )
 
 
-# -- evaluation over the posterior ------------------------------------------------------------------
-
-
-def _posterior_draws(posterior: xr.Dataset, name: str) -> xr.DataArray:
-    if name not in posterior:
-        raise DataError(
-            f"the posterior has no variable {name!r}: this DataTree is not a fit of this model",
-            hint="use the model the fit was made with (hm.Model.from_idata rebuilds it)",
-        )
-    return posterior[name]
-
-
-def _evaluate(
-    ir: ModelIR,
-    new: ModelIR,
-    model: pm.Model,
-    outputs: list[Tensor],
-    idata: xr.DataTree,
-    random_seed: int | None,
-) -> list[np.ndarray]:
-    """``outputs`` of ``model`` for every posterior draw, in one vectorised, compiled call.
-
-    A level variable whose dims were extended is spliced: its training levels are a placeholder
-    that takes the posterior draws, its new levels stay the model's random variable (drawn from
-    the prior given the posterior hyperparameters, with the (chain, draw) batch shape).
-    """
-    posterior = read_group(idata)
-    old = {p.name: p for p in ir.parameters()}
-    spliced: dict[Tensor, Tensor] = {}
-    holes: list[Tensor] = []
-    for block in (b for p in new.predictors for b in p.blocks):
-        spec = level_parameter(block)
-        trained = old[spec.name].shape
-        if spec.shape == trained:
-            continue
-        draws = _posterior_draws(posterior, spec.name)
-        if draws.shape[2:] != trained:
-            raise DataError(f"the posterior draws of {spec.name!r} do not fit this model's levels")
-        rv = model[spec.name]
-        hole = pt.tensor(name=spec.name, shape=trained, dtype=rv.dtype)
-        new_levels = _rebuilt(rv, _broadcast_params(rv))  # see _broadcast_params
-        spliced[rv] = pt.set_subtensor(new_levels[tuple(slice(0, k) for k in trained)], hole)
-        holes.append(hole)
-    free = [rv for rv in model.free_RVs if rv not in spliced]
-    for rv in free:
-        _posterior_draws(posterior, rv.name)
-    if spliced:
-        outputs = list(graph_replace(outputs, spliced, strict=False))
-    # A response to draw is vectorised through its parameters and rebuilt on them afterwards:
-    # PyTensor cannot vectorise every random variable itself (PyMC's Weibull is a symbolic one).
-    # (A free variable among the outputs, e.g. a constant sigma, takes its posterior draws.)
-    parts = [
-        _broadcast_params(out) if _is_random(out) and out not in free else None for out in outputs
-    ]
-    flat = [t for out, params in zip(outputs, parts, strict=True) for t in (params or [out])]
-    vectorized = iter(vectorize_over_posterior(flat, posterior, [*free, *holes]))
-    rebuilt = [
-        next(vectorized) if params is None else _rebuilt(out, [next(vectorized) for _ in params])
-        for out, params in zip(outputs, parts, strict=True)
-    ]
-    function = compile_pymc([], rebuilt, random_seed=random_seed, mode="FAST_COMPILE")
-    shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(new.coords["obs"]))
-    values = [np.asarray(v, dtype=float) for v in function()]
-    return [v if v.shape == shape else np.broadcast_to(v.reshape(_batch(v)), shape) for v in values]
-
-
-def _is_random(variable: Tensor) -> bool:
-    op = variable.owner.op if variable.owner is not None else None
-    return isinstance(op, RandomVariable | SymbolicRandomVariable)
-
-
-def _broadcast_params(rv: Tensor) -> list[Tensor]:
-    """The parameters of the random variable ``rv``, each broadcast to ``rv``'s batch shape.
-
-    Vectorised over the draws, each then has the (chain, draw) dims in front of the rows', so a
-    variable rebuilt on them without a size (:func:`_rebuilt`) draws one value per chain, draw and
-    row. E.g. a Weibull over 5 rows with a constant shape: ``shape`` () becomes (5,), then
-    (chain, draw, 5), as ``beta`` (5,) does. With the size kept instead, PyTensor would extend it
-    by the batch dims of the *first* parameter only: a Binomial whose ``n`` comes from the data, or
-    a centred ``Normal(0, sd)``, would lose the (chain, draw) dims.
-    """
-    node = rv.owner
-    op = node.op
-    size = op.size_param(node)
-    if size is None or isinstance(size.type, NoneTypeT):  # the parameters' own batch shape
-        batch = list(pt.broadcast_shape(*op.dist_params(node)))
-    else:  # not rv.shape: that graph holds rv itself, which is what cannot be vectorised
-        batch = [size[i] for i in range(get_vector_length(size))]
-    return [
-        pt.broadcast_to(p, (*batch, *(p.shape[i] for i in range(p.ndim - core, p.ndim))))
-        for p, core in zip(op.dist_params(node), op.ndims_params, strict=True)
-    ]
-
-
-def _rebuilt(rv: Tensor, params: list[Tensor]) -> Tensor:
-    """``rv``'s distribution on new ``params``, without a size: its shape follows them."""
-    op = rv.owner.op
-    rng = shared(np.random.default_rng())  # seeded by compile_pymc(random_seed=...)
-    if isinstance(op, SymbolicRandomVariable):
-        out: Tensor = op.rebuild_rv(*params, rng=rng)
-    else:
-        out = op.make_node(rng, None, *params).default_output()
-    out.name = rv.name
-    return out
-
-
-def _batch(value: np.ndarray) -> tuple[int, ...]:
-    """``value``'s shape with length-1 axes where a draw-constant or row-constant value lacks one."""
-    if value.ndim == 2:  # (chain, draw): a constant parameter
-        return (*value.shape, 1)
-    return (1, 1, *value.shape)  # (obs,) from the data, or a scalar
+# -- evaluation and results ----------------------------------------------------------------------
 
 
 def _coords(idata: xr.DataTree, obs: np.ndarray) -> dict[str, np.ndarray]:
@@ -404,6 +344,7 @@ def distributional_parameters(
     streamed: bool = False,
     new_levels: NewLevels = "population",
     random_seed: int | None = None,
+    groups: Groups = True,
 ) -> dict[str, xr.DataArray]:
     """Every distributional parameter per draw and row, on its natural scale: ``mu``, ``sigma``, …
 
@@ -411,12 +352,14 @@ def distributional_parameters(
     lognormal the mean of ``log y``). Constants (``sigma`` without a formula) are broadcast to rows;
     a known ``se()`` comes from the data. ``ir`` and ``training`` are the model's plan and design
     (``streamed``: the design keeps no training rows, so ``data`` is needed); ``rows_model`` builds
-    the PyMC model of a plan (see the module docstring). Example: per-row noise sd of a
-    ``sigma ~ (1 | g)`` model, through :func:`hiermod.model.distributional_parameters`::
+    the PyMC model of a plan (see the module docstring); ``groups`` as for :func:`predict`.
+    Example: per-row noise sd of a ``sigma ~ (1 | g)`` model, through
+    :func:`hiermod.model.distributional_parameters`::
 
         hiermod.model.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
     """
-    design, obs = _encode(ir, training, data, new_levels, streamed)
+    left_out = _left_out(ir, groups)
+    design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
     new = rows_ir(ir, design, need_trials=False)
     model = rows_model(new, design)
     names = []
@@ -427,7 +370,7 @@ def distributional_parameters(
             names.append(source.param.name)
         else:
             names.append(source)
-    values = _evaluate(ir, new, model, [model[n] for n in names], idata, random_seed)
+    values = evaluate(ir, new, model, [model[n] for n in names], idata, random_seed, left_out)
     coords = _coords(idata, obs)
     return {
         name: xr.DataArray(value, dims=("chain", "draw", "obs"), coords=coords, name=name)
@@ -446,30 +389,62 @@ def predict(
     kind: Kind = "mean",
     new_levels: NewLevels = "population",
     random_seed: int | None = None,
+    groups: Groups = True,
+    add_to: xr.DataTree | None = None,
 ) -> xr.DataArray:
-    """Expected responses (``kind="mean"``) or new responses (``"response"``): dims (chain, draw, obs).
+    """Expected responses (``kind="mean"``), new responses (``"response"``) or the mean's linear
+    predictor on the link scale (``"linear"``: ``log(rate)``, ``logit(p)``): dims (chain, draw, obs).
 
     ``ir`` and ``training`` are the model's plan and design; ``data=None`` predicts the rows the
     model was fitted to (a ``streamed`` model keeps none); ``rows_model`` builds the PyMC model of a
-    plan. See the module docstring for how, and for new levels.
+    plan. ``groups`` says whose group-level effects count: ``True`` every grouping's, ``False``
+    none (the population-level terms alone, brms's ``re_formula = NA``), or the groupings named
+    (``"Subject"``, ``["g", "g:h"]``); a column only left-out groupings read may be absent from
+    ``data``. ``add_to`` (a fit) gets the result in its ``predictions`` group
+    (:func:`add_predictions`). See the module docstring for how, and for new levels.
 
     Example:
         >>> p = m.predict(idata, data=new_df)              # doctest: +SKIP
         >>> p.mean(("chain", "draw"))                      # doctest: +SKIP
     """
-    if kind not in ("mean", "response"):
-        raise ValueError(f"kind must be 'mean' or 'response', not {kind!r}")
-    design, obs = _encode(ir, training, data, new_levels, streamed)
-    new = rows_ir(ir, design)
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, not {kind!r}")
+    left_out = _left_out(ir, groups)
+    design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
+    linear = kind == "linear"
+    new = rows_ir(ir, design, need_trials=not linear, linear=linear)
     model = rows_model(new, design)
     response = model[new.likelihood.name]
-    output = expected_value(response) if kind == "mean" else response
-    (value,) = _evaluate(ir, new, model, [output], idata, random_seed)
-    family = ir.likelihood.family
-    return xr.DataArray(
+    if linear:
+        output = model[next(p.name for p in new.predictors if p.dpar == "mu")]
+    else:
+        output = expected_value(response) if kind == "mean" else response
+    (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out)
+    result = xr.DataArray(
         value,
         dims=("chain", "draw", "obs"),
         coords=_coords(idata, obs),
         name=ir.likelihood.name,
-        attrs={"kind": kind, "family": family},
+        attrs={"kind": kind, "family": ir.likelihood.family},
     )
+    if add_to is not None:
+        add_predictions(add_to, result)
+    return result
+
+
+def add_predictions(fit: xr.DataTree, values: xr.DataArray) -> None:
+    """Put ``values`` (from :func:`predict`) in the ``predictions`` group of ``fit``, as Bambi does.
+
+    The variable is named by its kind: the response's name for ``kind="response"`` (ArviZ's
+    meaning of the group: predictive draws for new rows), ``<response>_mean`` and
+    ``<response>_linear`` for the others. Predictions of the same rows (the same ``obs``) join the
+    group; of other rows, they replace it. E.g. ``Reaction`` and ``Reaction_mean`` side by side.
+    """
+    kind = values.attrs.get("kind", "mean")
+    name = str(values.name) if kind == "response" else f"{values.name}_{kind}"
+    added = xr.Dataset({name: values.rename(name)})
+    if "predictions" in fit.children:
+        group = read_group(fit, "predictions")
+        if "obs" in group.coords and np.array_equal(group["obs"].values, values["obs"].values):
+            added = group.drop_vars(name, errors="ignore").merge(added)
+    fit["predictions"] = added
