@@ -26,6 +26,7 @@ from hiermod.plan.priors import Prior
 
 if TYPE_CHECKING:  # imported lazily below: `import hiermod` and `hm.parse` stay free of PyMC
     from hiermod import datasets
+    from hiermod.interpret.checks import compare
     from hiermod.model import Model, stream_model
 
 
@@ -43,6 +44,7 @@ __all__ = [
     "PriorError",
     "Term",
     "__version__",
+    "compare",
     "datasets",
     "parse",
     "parse_syntax",
@@ -70,7 +72,8 @@ def parse(text: str | ModelFormula) -> ModelFormula:
 
 
 def __getattr__(name: str) -> Any:
-    """Import the PyMC-dependent parts on first use (``hm.Model``, ``hm.stream_model``, ``hm.datasets``)."""
+    """Import the PyMC-dependent parts on first use (``hm.Model``, ``hm.stream_model``, ``hm.compare``,
+    ``hm.datasets``)."""
     if name == "Model":
         from hiermod.model import Model
 
@@ -79,6 +82,10 @@ def __getattr__(name: str) -> Any:
         from hiermod.model import stream_model
 
         return stream_model
+    if name == "compare":
+        from hiermod.interpret.checks import compare
+
+        return compare
     if name == "datasets":
         import hiermod.datasets
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +33,8 @@ from hiermod.errors import DataError, FormulaError, HiermodError
 from hiermod.formula.expand import expand
 from hiermod.formula.parser import parse_syntax
 from hiermod.formula.terms import ModelFormula
+from hiermod.interpret.checks import ModelChecks
+from hiermod.interpret.methods import EffectsMethods
 from hiermod.output.module import build, load_module
 from hiermod.plan.collapse import plan_collapse
 from hiermod.plan.ir import ModelIR
@@ -156,7 +158,7 @@ class _Compiled:
         return overview_html(self.ir, self.design.n)
 
 
-class _Fitting(_Compiled):
+class _Fitting(_Compiled, EffectsMethods, ModelChecks):
     """Fitting a compiled model, and the predictions and summaries read from its fit."""
 
     def fit(
@@ -226,11 +228,16 @@ class _Fitting(_Compiled):
         kind: str = "mean",
         new_levels: str = "population",
         random_seed: int | None = None,
+        *,
+        groups: bool | str | Sequence[str] = True,
+        add_to: xr.DataTree | None = None,
     ) -> xr.DataArray:
-        """Expected (``kind="mean"``) or simulated (``"response"``) responses, dims (chain, draw, obs).
+        """Expected (``kind="mean"``), simulated (``"response"``) or link-scale (``"linear"``)
+        responses, dims (chain, draw, obs); see :mod:`hiermod.inference.predict`.
 
-        ``data=None`` predicts the fitted rows. Unseen group levels get effects drawn from the
-        population (``new_levels="error"`` raises instead). See :mod:`hiermod.inference.predict`.
+        ``data=None`` predicts the fitted rows; unseen group levels get effects drawn from the
+        population (``new_levels="error"`` raises); ``groups=False`` leaves group effects out (a
+        grouping's name keeps its own); ``add_to=fit`` stores the result in its ``predictions``.
         """
         from hiermod.inference.predict import predict
 
@@ -244,6 +251,8 @@ class _Fitting(_Compiled):
             kind=kind,  # type: ignore[arg-type]
             new_levels=new_levels,  # type: ignore[arg-type]
             random_seed=random_seed,
+            groups=groups,
+            add_to=add_to,
         )
 
     def fixef(self, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:

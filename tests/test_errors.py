@@ -79,7 +79,9 @@ CASES = [
     Case("y ~ x <==> 1", SYNTAX, "unexpected '=='", "comparisons are not formula operators"),
     Case("y ~ x <%>>% z", SYNTAX, "unexpected character '%'", "R's %in%"),
     # glmmTMB's covariance structures other than us() and diag(), and escapes a name cannot hold.
-    Case("y ~ <ar1(0 + t | g)>", MEANING, "ar1() covariance structure is not supported", "(x || g)"),
+    Case(
+        "y ~ <ar1(0 + t | g)>", MEANING, "ar1() covariance structure is not supported", "(x || g)"
+    ),
     Case('y ~ "a<\\q>b"', SYNTAX, "unknown escape '\\q'", "\\n \\t"),
     # Spellings from other tools that point the right way (issue 12).
     Case("y ~ <np.log>(x)", SYNTAX, "unexpected '.' in 'np.log'", "write log(…)"),

@@ -25,11 +25,11 @@ import pytest
 
 import hiermod as hm
 from hiermod.errors import FormulaError
+from hiermod.formula.algebra import MAX_TERMS
 from hiermod.formula.expand import expand
 from hiermod.formula.parser import parse_syntax
-from hiermod.warnings import FormulaWarning
-from hiermod.formula.algebra import MAX_TERMS
 from hiermod.formula.terms import Term
+from hiermod.warnings import FormulaWarning
 
 
 def canonical(text: str) -> str:
@@ -245,7 +245,9 @@ def test_strict_false_drops_the_removes_nothing_check() -> None:
         warnings.simplefilter("error")
         assert str(expand(parse_syntax("y ~ x - z"), strict=False)) == "y ~ 1 + x"
         assert str(expand(parse_syntax("y ~ (a - b):c"), strict=False)) == "y ~ 1 + a:c"
-        assert str(expand(parse_syntax("y ~ (1 + x - z | g)"), strict=False)) == "y ~ 1 + (1 + x | g)"
+        assert (
+            str(expand(parse_syntax("y ~ (1 + x - z | g)"), strict=False)) == "y ~ 1 + (1 + x | g)"
+        )
 
 
 @pytest.mark.parametrize(("text", "expected"), REMOVAL_CASES.items())

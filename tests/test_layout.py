@@ -2,7 +2,7 @@
 
 hiermod is one subpackage per pipeline stage, in this order::
 
-    formula → data → plan → output → inference
+    formula → data → plan → output → inference → interpret
 
 ``hiermod.errors``, ``hiermod.warnings``, ``hiermod.datasets`` and ``hiermod._version`` are shared
 leaves any stage may import; ``hiermod.model`` composes the stages; ``hiermod`` itself (its
@@ -25,7 +25,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "hiermod"
 MAX_MODULE_LINES = 500
 MAX_CLASS_LINES = 200
 
-STAGES = ("formula", "data", "plan", "output", "inference")
+STAGES = ("formula", "data", "plan", "output", "inference", "interpret")
 LEAVES = frozenset({"hiermod.errors", "hiermod.warnings", "hiermod.datasets", "hiermod._version"})
 
 

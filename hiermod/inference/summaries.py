@@ -161,7 +161,7 @@ def correlations(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
     return pd.concat(parts)
 
 
-def _level_index(schema: Schema, block: BlockIR) -> pd.Index:
+def level_index(schema: Schema, block: BlockIR) -> pd.Index:
     """The block's levels in the order of its effects: level values, or (g1, g2) tuples."""
     grouping = schema.groupings[block.block.factors]
     factors = list(grouping.factors)
@@ -193,7 +193,7 @@ def ranef(ir: ModelIR, schema: Schema, idata: xr.DataTree) -> dict[str, pd.DataF
         chains, draws = values.shape[:2]
         effects = values.reshape(chains, draws, block.n_levels, block.size)
         key = _grouping(block)
-        indexes.setdefault(key, _level_index(schema, block))
+        indexes.setdefault(key, level_index(schema, block))
         table = columns.setdefault(key, {})
         for j, term in enumerate(block.term_labels):
             stats = _stats(effects[..., j], list(range(block.n_levels)), convergence=False)
