@@ -32,6 +32,7 @@ from hiermod.formula.functions import (
 )
 from hiermod.formula.syntax import (
     Arith,
+    ArithNode,
     BinaryOp,
     Call,
     GroupTerm,
@@ -42,6 +43,7 @@ from hiermod.formula.syntax import (
     Response,
     String,
     UnaryMinus,
+    arith_nodes,
 )
 
 __all__ = ["Context", "check_calls", "check_literals", "check_response", "is_positive_int"]
@@ -366,17 +368,8 @@ def _check_levels(node: object, span: Span | None, ctx: Context) -> None:
 
 
 def _strings_outside_keywords(call: Call) -> Iterator[String]:
-    def visit(n: object) -> Iterator[String]:
-        if isinstance(n, String):
-            yield n
-        elif isinstance(n, Arith):
-            yield from visit(n.left)
-            yield from visit(n.right)
-        elif isinstance(n, UnaryMinus):
-            yield from visit(n.operand)
-        elif isinstance(n, Call):
-            for a in n.args:
-                yield from visit(a)
+    def visit(n: ArithNode) -> Iterator[String]:
+        return (node for node in arith_nodes(n) if isinstance(node, String))
 
     # C(f, "contr.sum") and C(f, levels=c("c", "a", "b")) hold strings as R allows.
     options = ("contrast", "levels") if call.func == "C" else ()

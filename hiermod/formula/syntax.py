@@ -15,6 +15,7 @@ Two families of nodes exist:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from hiermod.errors import Span
@@ -36,6 +37,7 @@ __all__ = [
     "String",
     "SyntaxTree",
     "UnaryMinus",
+    "arith_nodes",
     "format_name",
     "format_number",
     "quote",
@@ -164,6 +166,22 @@ class UnaryMinus:
         # -x**2 is -(x**2) and --x is -(-x), so only + - * / operands need parentheses.
         inner = str(self.operand)
         return f"-({inner})" if _arith_precedence(self.operand) < 3 else f"-{inner}"
+
+
+def arith_nodes(node: ArithNode) -> Iterator[ArithNode]:
+    """``node`` and every node of its arithmetic below it, depth first: operands of ``+ - * / **``,
+    of a negation and a call's positional arguments (``log(x + 1)`` gives the call, ``x + 1``,
+    ``x``, ``1``)."""
+    stack: list[ArithNode] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, Arith):
+            stack.extend((current.right, current.left))
+        elif isinstance(current, UnaryMinus):
+            stack.append(current.operand)
+        elif isinstance(current, Call):
+            stack.extend(reversed(current.args))
 
 
 def _arith_precedence(node: ArithNode) -> int:

@@ -40,7 +40,7 @@ evid_ratio 1900 / 100 = 19.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,7 @@ from hiermod.data.design import Schema
 from hiermod.errors import FormulaError, FormulaSyntaxError, Span
 from hiermod.formula.functions import closest
 from hiermod.formula.parser import parse_syntax
-from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus
+from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, arith_nodes
 from hiermod.interpret.coefficients import level_draws, population_draws
 from hiermod.interpret.intervals import DEFAULT_PROB, check_prob, interval_names
 from hiermod.plan.ir import ModelIR
@@ -226,16 +226,7 @@ def parse_hypothesis(text: str) -> Hypothesis:
     return Hypothesis(text, text[at], left, right, left_offset, right_offset)
 
 
-def _nodes(node: ArithNode) -> Iterator[ArithNode]:
-    yield node
-    if isinstance(node, Arith):
-        yield from _nodes(node.left)
-        yield from _nodes(node.right)
-    elif isinstance(node, UnaryMinus):
-        yield from _nodes(node.operand)
-    elif isinstance(node, Call):
-        for arg in node.args:
-            yield from _nodes(arg)
+_nodes = arith_nodes
 
 
 def _listed(names: Sequence[str], most: int = 20) -> str:
