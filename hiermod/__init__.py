@@ -17,6 +17,7 @@ from hiermod.errors import (
     FormulaError,
     FormulaSyntaxError,
     HiermodError,
+    OptionError,
     PriorError,
 )
 from hiermod.formula.expand import expand
@@ -40,6 +41,7 @@ __all__ = [
     "HiermodError",
     "Model",
     "ModelFormula",
+    "OptionError",
     "Prior",
     "PriorError",
     "Term",

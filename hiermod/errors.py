@@ -126,5 +126,9 @@ class FamilyError(_LocatedError, ValueError):
     """An unknown family or link, or a distributional parameter the family does not have."""
 
 
+class OptionError(HiermodError, ValueError):
+    """An argument of a call has a value it does not take; the message lists the ones it does."""
+
+
 class DependencyError(HiermodError, ImportError):
     """An optional dependency is missing: the message names it and how to install it."""

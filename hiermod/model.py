@@ -40,6 +40,7 @@ from hiermod.plan.collapse import plan_collapse
 from hiermod.plan.ir import ModelIR
 from hiermod.plan.lower import LowerOptions, lower
 from hiermod.plan.lower_blocks import Centring
+from hiermod.plan.options import check_model_options
 from hiermod.plan.overview import describe_table, overview_html, overview_text, priors_table
 from hiermod.plan.priors import Prior
 from hiermod.plan.suffstats import (
@@ -63,9 +64,7 @@ def _combine(formula: str | ModelFormula, dpar_formulas: Mapping[str, str]) -> M
         text = formula
     for name, rhs in dpar_formulas.items():
         rhs_text = rhs.strip()
-        if not rhs_text.startswith("~"):
-            rhs_text = f"~ {rhs_text}"
-        text = f"{text}\n{name} {rhs_text}"
+        text = f"{text}\n{name} {rhs_text if rhs_text.startswith('~') else '~ ' + rhs_text}"
     return expand(parse_syntax(text))
 
 
@@ -296,8 +295,7 @@ class Model(_Fitting):
         formula: formula text (several formulas separated by ``;`` or new lines: the response's first,
             then distributional parameters such as ``sigma ~ (1 | g)``), or a parsed ``ModelFormula``.
         data: a pandas DataFrame with every column the formula uses.
-        family: ``"gaussian"`` (default) or any other name in
-            :data:`hiermod.data.families.FAMILIES` (``"poisson"``, ``"weibull"``, …).
+        family: ``"gaussian"`` (default) or a name in :data:`hiermod.data.families.FAMILIES`.
         link: the link of the mean; the family's default when omitted.
         priors: overrides by parameter name or class, as :class:`~hiermod.plan.priors.Prior` objects or
             strings like ``"normal(0, 2.5)"`` (see :mod:`hiermod.plan.priors`).
@@ -315,6 +313,7 @@ class Model(_Fitting):
             merged into counts for bernoulli, binomial and poisson (:mod:`hiermod.plan.collapse`);
             ``False`` never, ``True`` always (an error says why when not valid).
         **dpar_formulas: distributional formulas as keywords, e.g. ``sigma="~ (1 | group:color)"``.
+            Every option is checked at the call (:mod:`hiermod.plan.options`).
 
     Example:
         >>> m = hm.Model("y ~ x + (1 + x | g)", data=df)          # doctest: +SKIP
@@ -335,6 +334,9 @@ class Model(_Fitting):
         suffstats: bool | str = "auto",
         **dpar_formulas: str,
     ) -> None:
+        self.family = get_family(family)
+        options = (priors, layout, centered, na_action, suffstats, dpar_formulas)
+        check_model_options(*options, family_parameters=self.family.auxiliary)
         self.formula = _combine(formula, dpar_formulas)
         if self.formula.main.response is None:
             raise FormulaError(
@@ -343,7 +345,6 @@ class Model(_Fitting):
                 self.formula.main.span,
                 hint="write it before '~', e.g. y ~ x",
             )
-        self.family = get_family(family)
         self.link = self.family.check_link(link)
         self.data = data
         self.design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ import importlib
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,7 @@ import xarray as xr
 from pytensor.compile.mode import Mode, get_mode
 from threadpoolctl import threadpool_limits
 
-from hiermod.errors import DependencyError, HiermodError
+from hiermod.errors import DependencyError, HiermodError, OptionError
 from hiermod.inference.diagnostics import unchecked, warn_if_problems
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.storage import fit_attrs
@@ -109,7 +109,20 @@ def sampling_mode() -> Mode:
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+        raise OptionError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+
+
+def check_settings(draws: object, tune: object, chains: object, kwargs: Mapping[str, Any]) -> None:
+    """The sampler settings are refused at the call, before compiling: ``draws=-5``, ``chains=0``,
+    ``target_accept=7`` (a probability in (0, 1))."""
+    for name, value, least in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            raise OptionError(f"{name} must be a whole number >= {least}, not {value!r}")
+    accept = kwargs.get("target_accept")
+    if accept is not None and (
+        isinstance(accept, bool) or not isinstance(accept, float | int) or not 0 < accept < 1
+    ):
+        raise OptionError(f"target_accept must be a probability between 0 and 1, not {accept!r}")
 
 
 def check_method(method: str, sampler: str) -> None:
@@ -161,6 +174,7 @@ def fit(
         >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
     """
     check_method(method, sampler)
+    check_settings(draws, tune, chains, kwargs)
     start = time.perf_counter()
     if method == "nuts":
         idata = _nuts(pymc_model, draws, tune, chains, sampler, random_seed, progressbar, kwargs)

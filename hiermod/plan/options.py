@@ -1,0 +1,120 @@
+"""The options of ``hm.Model(...)``, checked at the call: a wrong value is an error that lists the
+allowed ones, before any data is read.
+
+``layout="sparse"``, ``suffstats="maybe"``, ``priors=["normal(0, 1)"]`` or a mistyped keyword
+(``prior=``, which would otherwise read as the formula of a parameter called "prior") each raise here
+with the argument named::
+
+    hm.Model("y ~ x", df, suffstats="maybe")
+    OptionError: suffstats must be True, False or 'auto', not 'maybe'
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from hiermod.errors import OptionError
+from hiermod.plan.priors import Prior
+
+__all__ = ["MODEL_KEYWORDS", "check_model_options"]
+
+# hm.Model's keyword arguments (a keyword close to one of them is a typo, not a parameter's formula).
+MODEL_KEYWORDS = ("family", "link", "priors", "layout", "centered", "na_action", "suffstats")
+_LAYOUTS = ("auto", "dense", "observed")
+_SUFFSTATS = (True, False, "auto")
+_NA_ACTIONS = ("drop", "raise")
+
+
+def _listed(values: Iterable[object]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool | np.bool_)
+
+
+def check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None:
+    """``value`` is one of ``allowed`` (``True`` is not ``1`` here: booleans match booleans only)."""
+    if not any(value == a and _is_bool(value) == _is_bool(a) for a in allowed if _hashable(value)):
+        raise OptionError(f"{name} must be {_alternatives(allowed)}, not {value!r}")
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _alternatives(allowed: tuple[object, ...]) -> str:
+    *rest, last = [repr(a) for a in allowed]
+    return f"{', '.join(rest)} or {last}" if rest else last
+
+
+def _by_grouping(name: str, value: object, allowed: tuple[object, ...]) -> None:
+    """One choice for all groupings, or a dict keyed by grouping text (``{"group:color": ...}``)."""
+    if isinstance(value, Mapping):
+        for key, choice in value.items():
+            if not isinstance(key, str):
+                raise OptionError(
+                    f"{name} keys are groupings written as in the formula ('g', 'g1:g2'), "
+                    f"not {key!r}"
+                )
+            check_choice(f"{name}[{key!r}]", choice, allowed)
+    else:
+        check_choice(name, value, allowed)
+
+
+def _check_priors(priors: object) -> None:
+    if priors is None:
+        return
+    if not isinstance(priors, Mapping):
+        raise TypeError(
+            "priors must be a dict from parameter name or class to a prior, e.g. "
+            f"{{'b': 'normal(0, 2.5)'}}, got {type(priors).__name__}"
+        )
+    for key, prior in priors.items():
+        if not isinstance(key, str):
+            raise TypeError(f"priors keys are parameter names or classes ('b', 'sd'), not {key!r}")
+        if not isinstance(prior, Prior | str):
+            raise TypeError(
+                f"priors[{key!r}] must be a Prior or a string like 'normal(0, 1)', "
+                f"got {type(prior).__name__}"
+            )
+
+
+def check_model_options(
+    priors: object,
+    layout: object,
+    centered: object,
+    na_action: object,
+    suffstats: object,
+    dpar_formulas: Mapping[str, object],
+    *,
+    family_parameters: Iterable[str],
+) -> None:
+    """Check the options of ``hm.Model`` (see the module docstring)."""
+    _check_priors(priors)
+    _by_grouping("layout", layout, _LAYOUTS)
+    _by_grouping("centered", centered, (True, False, "auto"))
+    check_choice("na_action", na_action, _NA_ACTIONS)
+    check_choice("suffstats", suffstats, _SUFFSTATS)
+    parameters = tuple(family_parameters)
+    for name, formula in dpar_formulas.items():
+        if name not in parameters:
+            typo = difflib.get_close_matches(name, MODEL_KEYWORDS, n=1, cutoff=0.7)
+            hint = (
+                f"did you mean {typo[0]}=?"
+                if typo
+                else f"the family's distributional parameters are: {', '.join(parameters) or 'none'}"
+            )
+            raise TypeError(f"hm.Model() got an unexpected keyword argument {name!r}; {hint}")
+        if not isinstance(formula, str):
+            raise TypeError(
+                f'{name}= is a formula for the parameter {name}, e.g. {name}="~ (1 | g)", '
+                f"got {type(formula).__name__}; a fixed value goes into priors="
+            )
