@@ -9,7 +9,7 @@ counts).
 Modules: ``ir`` (the plan's values), ``lower`` (design → IR: names, dims, priors; with
 ``lower_blocks`` for the group blocks: layouts, centring, sds, correlations),
 ``priors`` (prior values, parsing, defaults, overrides), ``names`` (identifiers and stems),
-``suffstats`` and ``collapse`` (reduced likelihoods), ``overview`` (the plan as text and tables).
+``suffstats`` and ``collapse`` (reduced likelihoods), ``overview`` (the plan as text and tables), ``options`` (hm.Model's options, checked at the call).
 
 Imports: :mod:`hiermod.formula`, :mod:`hiermod.data` and the shared leaves; never a later stage or
 :mod:`hiermod.model`.
