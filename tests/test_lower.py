@@ -265,6 +265,9 @@ def test_user_priors_by_name_class_and_element() -> None:
         ({"b": "nrmal(0, 1)"}, "did you mean 'normal'"),
         ({"b": "normal(0, -1)"}, "must be positive"),
         ({"b": ""}, "the prior is an empty string"),
+        # One value per coefficient: the slope model has b = (x) only.
+        ({"b": "normal([0, 0, 0], 1)"}, r"gives mu 3 values, but b has 1 coefficient \(x\)"),
+        ({"sigma": "exponential([1, 2])"}, "sigma is one number"),
         ({"b": "   "}, "the prior is an empty string"),
     ],
 )
@@ -312,3 +315,14 @@ def test_groupings_with_coinciding_codes_keep_their_own_index() -> None:
     data["h"] = data["g"].map({"a": "u", "b": "v"})
     model = hm.Model("y ~ 1 + (1 | g) + (1 | h) + (0 + x | g)", data)
     assert [b.index for b in model.ir.predictors[0].blocks] == ["g_idx", "h_idx", "g_idx"]
+
+
+def test_vector_priors_in_strings_and_their_length() -> None:
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(
+        {"y": rng.normal(size=30), "x": rng.normal(size=30), "z": rng.normal(size=30)}
+    )
+    model = hm.Model("y ~ x + z", data, priors={"b": "normal([0, 1], c(1, 0.5))"})
+    assert model.priors.loc["b", "prior"] == "normal([0, 1], [1, 0.5])"
+    with pytest.raises(PriorError, match=r"gives mu 3 values, but b has 2 coefficients \(x, z\)"):
+        hm.Model("y ~ x + z", data, priors={"b": Prior("normal", [0, 0, 0], 1)})

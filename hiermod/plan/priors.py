@@ -284,9 +284,16 @@ def parse_prior(text: str | Prior) -> Prior:
             Span(0, len(stripped)),
             hint="e.g. normal(0, 2.5)",
         )
-    args = [_number(a, stripped) for a in rhs.args]
-    kwargs = {k.name: _number(k.value, stripped) for k in rhs.kwargs}
+    args = [_value(a, stripped) for a in rhs.args]
+    kwargs = {k.name: _value(k.value, stripped) for k in rhs.kwargs}
     return Prior(rhs.func, *args, **kwargs)
+
+
+def _value(node: object, text: str) -> float | list[float]:
+    """A number, or a vector written ``[0, 1]`` or ``c(0, 1)``: ``normal([0, 1], 2.5)``."""
+    if isinstance(node, Call) and node.func == "c":
+        return [_number(item, text) for item in node.args]
+    return _number(node, text)
 
 
 def _number(node: object, text: str) -> float:
@@ -367,6 +374,7 @@ def resolve_priors(
             chosen = _override_elements(slot, chosen, [(i, parsed[k]) for i, k in overrides])
             used.update(k for _, k in overrides)
         _check_support(slot, chosen)
+        _check_length(slot, chosen)
         out[slot.name] = chosen
     unknown = [key for key in parsed if key not in used]
     if unknown:
@@ -405,6 +413,26 @@ def _override_elements(
     return ResolvedPrior(
         slot.name, prior, "user", keys if base.source == "default" else f"{base.detail}, {keys}"
     )
+
+
+def _check_length(slot: PriorSlot, chosen: ResolvedPrior) -> None:
+    """A vector of prior values has one value per coefficient: ``normal([0, 0, 0], 1)`` for a ``b``
+    of two coefficients is an error, not a ``b`` of the wrong shape."""
+    size = len(slot.labels) or 1
+    for param, value in chosen.prior.params:
+        if isinstance(value, tuple) and len(value) not in (1, size):
+            what = (
+                f"{size} coefficient{'s' if size > 1 else ''} ({', '.join(slot.labels)})"
+                if slot.labels
+                else "one value"
+            )
+            raise PriorError(
+                f"the prior {chosen.prior} for {slot.name} gives {param} {len(value)} values, "
+                f"but {slot.name} has {what}",
+                hint="give one number for all of them, or one per coefficient in their order"
+                if slot.labels
+                else f"{slot.name} is one number: give its prior one value",
+            )
 
 
 def _check_support(slot: PriorSlot, chosen: ResolvedPrior) -> None:
