@@ -11,7 +11,10 @@ comparison would mean nothing (R-hat below 1.01, bulk ESS above 150).
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import arviz as az
 import numpy as np
@@ -91,9 +94,27 @@ def test_nutpie_and_pymc_sample_the_same_posterior(reference: xr.DataTree) -> No
     _assert_agree(fit, reference)
 
 
+def _fit_in_subprocess(sampler: str, tmp_path: Path) -> xr.DataTree:
+    """``_fit(sampler)`` in a fresh interpreter, read back from a netCDF file.
+
+    NumPyro starts JAX's threads; a pytest worker that has them and later forks (PyMC's sampler
+    runs one process per chain) gets JAX's "os.fork() ... will likely lead to a deadlock"
+    warning. So JAX never runs in the test process: the fit is made in a child and read back.
+    """
+    path = tmp_path / f"{sampler}.nc"
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import test_samplers; "
+        "test_samplers._fit(sys.argv[2]).to_netcdf(sys.argv[3])"
+    )
+    here = str(Path(__file__).resolve().parent)
+    subprocess.run([sys.executable, "-c", script, here, sampler, str(path)], check=True)
+    with xr.open_datatree(path) as stored:
+        return stored.load()
+
+
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
-def test_numpyro_and_pymc_sample_the_same_posterior(reference: xr.DataTree) -> None:
-    fit = _fit("numpyro")
+def test_numpyro_and_pymc_sample_the_same_posterior(reference: xr.DataTree, tmp_path: Path) -> None:
+    fit = _fit_in_subprocess("numpyro", tmp_path)
     assert fit["posterior"].attrs["hiermod_sampler"] == "numpyro"
     _assert_agree(fit, reference)
 
