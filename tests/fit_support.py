@@ -10,12 +10,26 @@ free parameters exactly as after sampling).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytensor
 import xarray as xr
 
 import hiermod as hm
 from hiermod.inference.storage import fit_attrs
+
+
+def sleepstudy_like(n: int = 90, seed: int = 0) -> pd.DataFrame:
+    """sleepstudy's shape with random values: Reaction, Days 0-8, Subject 300…, a factor f (a/b/c)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "Reaction": rng.normal(250, 30, n),
+            "Days": np.tile(np.arange(9), n // 9),
+            "Subject": np.repeat(np.arange(300, 300 + n // 9), 9),
+            "f": rng.choice(["a", "b", "c"], n),
+        }
+    )
 
 
 def prior_fit(model: hm.Model, *, chains: int = 2, draws: int = 20, seed: int = 0) -> xr.DataTree:

@@ -11,11 +11,10 @@ import math
 import warnings
 
 import numpy as np
-import pandas as pd
 import pymc as pm
 import pytest
 import xarray as xr
-from fit_support import prior_fit
+from fit_support import prior_fit, sleepstudy_like
 from scipy import stats
 
 from hiermod.interpret.hypothesis import (
@@ -27,20 +26,7 @@ from hiermod.interpret.hypothesis import (
 from hiermod.model import Model
 from hiermod.warnings import HiermodWarning
 
-
-def _data(seed: int = 0, n: int = 90) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        {
-            "Reaction": rng.normal(250, 30, n),
-            "Days": np.tile(np.arange(9), n // 9),
-            "Subject": np.repeat(np.arange(300, 300 + n // 9), 9),
-            "f": rng.choice(["a", "b", "c"], n),
-        }
-    )
-
-
-DATA = _data()
+DATA = sleepstudy_like(90, seed=0)
 PRIORS = {"b": "normal(9, 3)", "Intercept": "normal(250, 20)"}
 
 

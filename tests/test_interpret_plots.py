@@ -12,29 +12,15 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
-from fit_support import prior_fit
+from fit_support import prior_fit, sleepstudy_like
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.figure import Figure
 
 import hiermod as hm
 
-
-def _data(n: int = 72, seed: int = 3) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        {
-            "Reaction": rng.normal(250, 30, n),
-            "Days": np.tile(np.arange(9), n // 9),
-            "Subject": np.repeat(np.arange(300, 300 + n // 9), 9),
-            "f": rng.choice(["a", "b", "c"], n),
-        }
-    )
-
-
-DATA = _data()
+DATA = sleepstudy_like(72, seed=3)
 
 
 @pytest.fixture(scope="module")

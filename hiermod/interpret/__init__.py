@@ -6,7 +6,8 @@ behind them) and matplotlib figures. Conditional effects, marginal means, compar
 ``effects`` and ``comparisons``, on rows from ``grid`` (``results``, ``plots``, ``intervals``), and
 reach ``hm.Model`` through the mixin in ``methods``. Hypotheses (``hypothesis``), lme4's ``coef``
 (``coefficients``), Bayesian R² (``r2``), ``pp_check``, ``loo`` and ``compare`` (``checks``, whose
-mixin ``ModelChecks`` ``hm.Model`` also inherits) live beside them.
+mixin ``ModelChecks`` ``hm.Model`` also inherits) live beside them; ``protocol`` says what both
+mixins read from the model.
 
 Imports: every earlier stage and the shared leaves; never :mod:`hiermod.model`.
 """

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hiermod.data.design import Design
 from hiermod.data.families import get_family
 from hiermod.errors import HiermodError
 from hiermod.inference.fit import MAX_POINTWISE_VALUES
@@ -33,41 +32,20 @@ from hiermod.inference.fit_groups import read_group
 from hiermod.interpret.coefficients import blocks_over, coef_tables, coefficient_variables
 from hiermod.interpret.hypothesis import Hypothesis, hypothesis_table, parse_hypothesis
 from hiermod.interpret.intervals import DEFAULT_PROB, check_prob
+from hiermod.interpret.protocol import FittedModel
 from hiermod.interpret.r2 import bayes_r2_draws, bayes_r2_table
 from hiermod.plan.ir import ModelIR
 from hiermod.warnings import HiermodWarning, user_stacklevel
 
 if TYPE_CHECKING:
-    import pymc as pm
     from arviz_stats import ELPDData
     from matplotlib.figure import Figure
 
-__all__ = ["PP_CHECK_KINDS", "FittedModel", "ModelChecks", "compare", "pp_check"]
+__all__ = ["PP_CHECK_KINDS", "ModelChecks", "compare", "pp_check"]
 
 PP_CHECK_KINDS = ("auto", "density", "ecdf", "bars", "rootogram")
 _DISCRETE = frozenset({"binary", "count", "bounded_count"})  # Family.response kinds with integers
 _IMPROPER = frozenset({"flat", "half_flat"})  # priors PyMC cannot draw from
-
-
-class FittedModel(Protocol):
-    """What the checks read from a model (``hm.Model`` has it all)."""
-
-    @property
-    def ir(self) -> ModelIR: ...
-    @property
-    def design(self) -> Design: ...
-    @property
-    def streamed(self) -> bool: ...
-    @property
-    def pymc(self) -> pm.Model: ...
-    def predict(
-        self,
-        idata: xr.DataTree,
-        data: pd.DataFrame | None = None,
-        kind: str = "mean",
-        new_levels: str = "population",
-        random_seed: int | None = None,
-    ) -> xr.DataArray: ...
 
 
 # -- posterior predictive checks --------------------------------------------------------------------

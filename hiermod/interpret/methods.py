@@ -4,23 +4,23 @@
 the model's own :meth:`~hiermod.Model.predict` in a :class:`~hiermod.interpret.grid.ModelView` and
 calls the function of the same name in :mod:`hiermod.interpret.effects` or
 :mod:`hiermod.interpret.comparisons`. The mixin never imports the model: what it needs of it is the
-:class:`_Predicting` protocol (the design, the training data and ``predict``).
+:class:`~hiermod.interpret.protocol.FittedModel` protocol (the design, the training data and
+``predict``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
 
 import pandas as pd
 import xarray as xr
 
-from hiermod.data.design import Design
 from hiermod.errors import DataError
 from hiermod.interpret.comparisons import comparisons, slopes
 from hiermod.interpret.effects import conditional_effects, marginal_means
 from hiermod.interpret.grid import GroupsChoice, ModelView
 from hiermod.interpret.intervals import DEFAULT_PROB
+from hiermod.interpret.protocol import FittedModel
 from hiermod.interpret.results import Comparisons, ConditionalEffects, MarginalMeans, Slopes
 
 __all__ = ["EffectsMethods", "model_view"]
@@ -28,26 +28,7 @@ __all__ = ["EffectsMethods", "model_view"]
 Names = str | Sequence[str] | None
 
 
-class _Predicting(Protocol):
-    """What the methods read from ``hm.Model``."""
-
-    design: Design
-    data: pd.DataFrame | None
-
-    def predict(
-        self,
-        idata: xr.DataTree,
-        data: pd.DataFrame | None = None,
-        kind: str = "mean",
-        new_levels: str = "population",
-        random_seed: int | None = None,
-        *,
-        groups: bool | str | Sequence[str] = True,
-        add_to: xr.DataTree | None = None,
-    ) -> xr.DataArray: ...
-
-
-def model_view(model: _Predicting, fit: xr.DataTree, random_seed: int | None = None) -> ModelView:
+def model_view(model: FittedModel, fit: xr.DataTree, random_seed: int | None = None) -> ModelView:
     """The model's schema and training rows, with ``predict`` bound to ``fit``."""
     if model.data is None:
         raise DataError(
@@ -69,7 +50,7 @@ class EffectsMethods:
     """The interpretation methods of ``hm.Model`` (see :mod:`hiermod.interpret`)."""
 
     def conditional_effects(
-        self: _Predicting,
+        self: FittedModel,
         fit: xr.DataTree,
         effect: str | Sequence[str],
         *,
@@ -100,7 +81,7 @@ class EffectsMethods:
         )
 
     def marginal_means(
-        self: _Predicting,
+        self: FittedModel,
         fit: xr.DataTree,
         variable: str,
         *,
@@ -124,7 +105,7 @@ class EffectsMethods:
         )
 
     def comparisons(
-        self: _Predicting,
+        self: FittedModel,
         fit: xr.DataTree,
         contrast: str | Mapping[str, object],
         *,
@@ -152,7 +133,7 @@ class EffectsMethods:
         )
 
     def slopes(
-        self: _Predicting,
+        self: FittedModel,
         fit: xr.DataTree,
         variable: str,
         *,
