@@ -27,6 +27,7 @@ from hiermod.plan.priors import Prior
 
 if TYPE_CHECKING:  # imported lazily below: `import hiermod` and `hm.parse` stay free of PyMC
     from hiermod import datasets
+    from hiermod.data.families import families
     from hiermod.interpret.checks import compare
     from hiermod.model import Model, stream_model
 
@@ -48,6 +49,7 @@ __all__ = [
     "__version__",
     "compare",
     "datasets",
+    "families",
     "parse",
     "parse_syntax",
     "stream_model",
@@ -75,7 +77,7 @@ def parse(text: str | ModelFormula) -> ModelFormula:
 
 def __getattr__(name: str) -> Any:
     """Import the PyMC-dependent parts on first use (``hm.Model``, ``hm.stream_model``, ``hm.compare``,
-    ``hm.datasets``)."""
+    ``hm.datasets``, ``hm.families``)."""
     if name == "Model":
         from hiermod.model import Model
 
@@ -88,6 +90,10 @@ def __getattr__(name: str) -> Any:
         from hiermod.interpret.checks import compare
 
         return compare
+    if name == "families":
+        from hiermod.data.families import families
+
+        return families
     if name == "datasets":
         import hiermod.datasets
 

@@ -181,7 +181,7 @@ class _Binder:
         stored = self.schema.response if self.schema is not None else None
         response = self.formula.response
         calls = response.additions if response is not None else ()
-        additions = self.evaluator.additions(calls, self.family.name)
+        additions = self.evaluator.additions(calls, self.family)
         counts = response.value if response is not None else None
         if isinstance(counts, Call) and counts.func == "cbind":
             trials = self._cbind_trials(counts)
@@ -220,9 +220,9 @@ class _Binder:
         else:
             y = self.evaluator.numeric(value if counts is None else counts.args[0])
             stored = stored or ColumnSchema(label, "numeric")
-        if family.name == "binomial" and "trials" not in additions:
+        if family.needs_trials and "trials" not in additions:
             raise error(
-                "the binomial family needs the number of trials",
+                f"the {family.name} family needs the number of trials",
                 response.span,
                 f"write the response as {response} | trials(n) ~ …",
             )
@@ -238,7 +238,7 @@ class _Binder:
         Both must be whole numbers >= 0: ``cbind(incidence, size - incidence)`` with a size below
         the incidence is an error under ``size - incidence``.
         """
-        if self.family.name != "binomial":
+        if not self.family.needs_trials:
             raise self.rows.error(
                 f"{counts} is a binomial response (lme4's successes and failures), but the "
                 f"family is {self.family.name}",

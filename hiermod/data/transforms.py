@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from hiermod.data.runtime import bspline_basis, poly_basis
 from hiermod.errors import DataError, Span
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, String, UnaryMinus
 from hiermod.warnings import DataWarning, user_stacklevel
+
+if TYPE_CHECKING:
+    from hiermod.data.families import Family
 
 __all__ = [
     "Constants",
@@ -212,17 +215,19 @@ class Evaluator:
         out = x - float(state["mean"])
         return out / float(state["sd"]) if "sd" in state else out
 
-    def additions(self, calls: Iterable[Call], family: str) -> dict[str, np.ndarray]:
-        """``trials(n)``: whole numbers >= 0 (binomial only); ``weights(w)``, ``se(s)``: positive.
+    def additions(self, calls: Iterable[Call], family: Family) -> dict[str, np.ndarray]:
+        """``trials(n)``: whole numbers >= 0 (binomial kinds only); ``weights(w)``, ``se(s)``: positive.
         An addition whose column is absent is skipped (new data read without the response)."""
         out: dict[str, np.ndarray] = {}
         for call in calls:
             arg = argument(call, 0, "x")
             if arg is None or not all(n.name in self.columns for n in data_names(arg)):
                 continue
-            if call.func == "trials" and family != "binomial":
+            if call.func == "trials" and not family.needs_trials:
                 raise self.error(
-                    f"trials() is only used by the binomial family, not {family}", call.span
+                    "trials() is only used by the binomial family and its kin (beta_binomial, "
+                    f"zero_inflated_binomial, …), not {family.name}",
+                    call.span,
                 )
             values = self.numeric(arg)
             if call.func == "trials":

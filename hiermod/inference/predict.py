@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,7 @@ from pymc.distributions.moments.means import mean as expected_value
 
 from hiermod.data.binder import apply_schema
 from hiermod.data.design import BlockDesign, Design, GroupingSchema, Level, Schema
+from hiermod.data.families import get_family
 from hiermod.errors import DataError
 from hiermod.formula.terms import Term
 from hiermod.inference.fit_groups import read_group
@@ -362,6 +363,29 @@ def distributional_parameters(
     design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
     new = rows_ir(ir, design, need_trials=False)
     model = rows_model(new, design)
+    values = evaluate(ir, new, model, _dpar_variables(new, model), idata, random_seed, left_out)
+    coords = _coords(idata, obs)
+    return {
+        name: xr.DataArray(value, dims=("chain", "draw", "obs"), coords=coords, name=name)
+        for (name, _), value in zip(new.likelihood.dpars, values, strict=True)
+    }
+
+
+def _expectation(new: ModelIR, model: pm.Model, response: Any) -> Any:
+    """E[y] per row: the family's own expectation where it has one (a hurdle, a distribution of
+    :mod:`hiermod.output.distributions`), else PyMC's ``mean()`` of the response's distribution."""
+    family = get_family(new.likelihood.family)
+    if family.mean is None:
+        return expected_value(response)
+    values = dict(zip(family.dpars, _dpar_variables(new, model), strict=True))
+    if new.likelihood.trials is not None:
+        values["trials"] = model[new.likelihood.trials]
+    return family.mean(values)
+
+
+def _dpar_variables(new: ModelIR, model: pm.Model) -> list[Any]:
+    """The model's variable of each distributional parameter, in the family's order: a stored
+    predictor, a constant's free variable, or known standard errors (``se()``)."""
     names = []
     for _, source in new.likelihood.dpars:
         if isinstance(source, PredictorIR):
@@ -370,12 +394,7 @@ def distributional_parameters(
             names.append(source.param.name)
         else:
             names.append(source)
-    values = evaluate(ir, new, model, [model[n] for n in names], idata, random_seed, left_out)
-    coords = _coords(idata, obs)
-    return {
-        name: xr.DataArray(value, dims=("chain", "draw", "obs"), coords=coords, name=name)
-        for (name, _), value in zip(new.likelihood.dpars, values, strict=True)
-    }
+    return [model[n] for n in names]
 
 
 def predict(
@@ -417,8 +436,10 @@ def predict(
     response = model[new.likelihood.name]
     if linear:
         output = model[next(p.name for p in new.predictors if p.dpar == "mu")]
+    elif kind == "mean":
+        output = _expectation(new, model, response)
     else:
-        output = expected_value(response) if kind == "mean" else response
+        output = response
     (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out)
     result = xr.DataArray(
         value,

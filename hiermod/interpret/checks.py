@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["PP_CHECK_KINDS", "ModelChecks", "compare", "pp_check"]
 
 PP_CHECK_KINDS = ("auto", "density", "ecdf", "bars", "rootogram")
-_DISCRETE = frozenset({"binary", "count", "bounded_count"})  # Family.response kinds with integers
 _IMPROPER = frozenset({"flat", "half_flat"})  # priors PyMC cannot draw from
 
 
@@ -60,7 +59,7 @@ def _predictive_tree(ir: ModelIR, fit: xr.DataTree, draws: xr.DataArray | None) 
         predictive = read_group(fit, "posterior_predictive")[[name]]
     else:
         predictive = xr.Dataset({name: draws.drop_attrs()})
-    if get_family(ir.likelihood.family).response in _DISCRETE:
+    if get_family(ir.likelihood.family).discrete:
         observed = observed.round().astype(np.int64)
         predictive = predictive.round().astype(np.int64)
     return xr.DataTree.from_dict({"observed_data": observed, "posterior_predictive": predictive})
@@ -93,7 +92,7 @@ def pp_check(
         )
     tree = _predictive_tree(ir, fit, draws)
     name = ir.likelihood.name
-    discrete = get_family(ir.likelihood.family).response in _DISCRETE
+    discrete = get_family(ir.likelihood.family).discrete
     chosen = ("bars" if discrete else "density") if kind == "auto" else kind
     predictive = tree["posterior_predictive"][name]
     available = predictive.sizes["chain"] * predictive.sizes["draw"]

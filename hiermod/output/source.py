@@ -36,9 +36,11 @@ from hiermod.output.codegen import (
 from hiermod.output.source_cells import cell_data_function, likelihood_names, reduced_likelihood
 from hiermod.output.source_data import DataEmitter
 from hiermod.output.source_helpers import (
+    DISTRIBUTION_NAMES,
     HELPER_NAMES,
     IMPORTS,
     LIKELIHOOD_NAMES,
+    distribution_sources,
     likelihood_sources,
     weighted_source,
 )
@@ -51,7 +53,7 @@ __all__ = ["emit_source"]
 _RESERVED = (
     "np", "pd", "pm", "math", "warnings", "argparse", "BSpline",
     "prepare", "build_model", "cell_data", "main", "complete_rows", *HELPER_NAMES,
-    *LIKELIHOOD_NAMES, "weighted_logp", "weighted_random", "pt", "reduce",
+    *LIKELIHOOD_NAMES, *DISTRIBUTION_NAMES, "weighted_logp", "weighted_random", "pt", "reduce",
     "df", "data", "coords", "model", "rows", "args", "parser", "idata", "var_names",
 )  # fmt: skip
 
@@ -258,10 +260,16 @@ def emit_source(ir: ModelIR, design: Design) -> str:
     cells = cell_data_function(e) if ir.reducible else []
     prepare = e.data.function()
     helpers = e.data.helper_sources()
+    if e.custom is not None:
+        helpers += distribution_sources(e.custom)
     if e.weighted is not None:
         helpers.append(weighted_source(*e.weighted))
     helpers += likelihood_sources(list(likelihood_names(ir)))
-    tensor = ir.reducible or any(re.search(r"\bpt\.", line) for line in build)  # e.g. pt.gamma
+    tensor = (
+        ir.reducible
+        or e.custom is not None
+        or any(re.search(r"\bpt\.", line) for line in build)  # e.g. pt.gamma
+    )
     imports = _imports([*e.data.helpers, "complete_rows"], tensor=tensor)
     head = [*_docstring(ir, design.n), "", *imports, ""]
     sections = [

@@ -14,7 +14,7 @@ import inspect
 from types import ModuleType
 
 from hiermod.data import runtime
-from hiermod.output import likelihoods
+from hiermod.output import distributions, likelihoods
 from hiermod.output.codegen import EmitError, call, render
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
 
 HELPER_NAMES = tuple(name for name in runtime.__all__ if name not in ("IMPORTS", "NEEDS"))
 LIKELIHOOD_NAMES = tuple(name for name in likelihoods.__all__ if name != "NEEDS")
+DISTRIBUTION_NAMES = tuple(name for name in distributions.__all__ if name != "NEEDS")
 
 IMPORTS: dict[str, tuple[str, ...]] = {  # the extra imports a helper needs
     **runtime.IMPORTS,
@@ -66,6 +67,14 @@ def helper_sources(names: list[str]) -> list[str]:
     return _sources(runtime, HELPER_NAMES, names)
 
 
+def distribution_sources(stem: str) -> list[str]:
+    """The functions of :mod:`~hiermod.output.distributions` a family's ``stem`` names."""
+    names = [n for n in DISTRIBUTION_NAMES if n.rsplit("_", 1)[0] == stem]
+    if not names:
+        raise EmitError(f"no distribution called {stem!r} in hiermod.output.distributions")
+    return _sources(distributions, DISTRIBUTION_NAMES, names)
+
+
 def likelihood_sources(names: list[str]) -> list[str]:
     """The source of each reduced-likelihood function in ``names`` (:mod:`~hiermod.output.likelihoods`)."""
     return _sources(likelihoods, LIKELIHOOD_NAMES, names)
@@ -98,17 +107,23 @@ def complete_rows_source(numeric: bool, categorical: bool) -> str:
     )
 
 
-def weighted_source(dist: str, params: tuple[str, ...]) -> str:
+def weighted_source(dist: str, params: tuple[str, ...], custom: bool = False) -> str:
     """``weighted_logp`` and ``weighted_random``: a ``weights()`` likelihood as a ``pm.CustomDist``.
 
-    Each row's log-likelihood is multiplied by its weight; draws ignore the weights.
+    Each row's log-likelihood is multiplied by its weight; draws ignore the weights. ``custom``:
+    ``dist`` is the stem of functions of :mod:`hiermod.output.distributions`, not a PyMC class.
     """
     args = ", ".join(params)
-    dist_call = call(f"pm.{dist}.dist", **{p: p for p in params})
-    logp = call("pm.logp", dist_call, "value")
-    draw = call(
-        "pm.draw", call(f"pm.{dist}.dist", **{p: p for p in params}, size="size"), random_seed="rng"
-    )
+    if not custom:
+        logp = call("pm.logp", call(f"pm.{dist}.dist", **{p: p for p in params}), "value")
+        made = call(f"pm.{dist}.dist", **{p: p for p in params}, size="size")
+        draw = call("pm.draw", made, random_seed="rng")
+    elif f"{dist}_dist" in distributions.__all__:
+        logp = call("pm.logp", call(f"{dist}_dist", *params, size="None"), "value")
+        draw = call("pm.draw", call(f"{dist}_dist", *params, size="size"), random_seed="rng")
+    else:
+        logp = call(f"{dist}_logp", "value", *params)
+        draw = call(f"{dist}_random", *params, rng="rng", size="size")
     return "\n".join(
         [
             f"def weighted_logp(value, {args}, weights):",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hiermod.data.families import get_family
+from hiermod.output import distributions
 from hiermod.output.codegen import (
     Chain,
     Code,
@@ -66,6 +67,7 @@ INVERSE_LINK = {
     "logit": "pm.math.invlogit({})",
     "probit": "pm.math.invprobit({})",
     "cloglog": "1.0 - pm.math.exp(-pm.math.exp({}))",
+    "tan_half": "2.0 * pm.math.arctan({})",  # brms's link of an angle: every eta maps into (-pi, pi)
 }
 
 
@@ -79,7 +81,8 @@ class Emitter:
     locals: dict[str, str] = field(default_factory=dict)  # PyMC name -> Python name
     predictor: PredictorIR | None = None
     values: dict[str, str] = field(default_factory=dict)  # dpar (or "eta mu") -> its code
-    weighted: tuple[str, tuple[str, ...]] | None = None  # (distribution, parameters) of weights()
+    weighted: tuple[str, tuple[str, ...], bool] | None = None  # weights(): dist, params, custom
+    custom: str | None = None  # a family's distribution from hiermod.output.distributions
     indent: int = 2  # of the likelihood's statements: 3 inside ``if reduce:`` / ``else:``
     cells: dict[str, str] = field(default_factory=dict)  # r name -> its one-row-per-cell local
 
@@ -358,11 +361,16 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     lines += comment(
         f"Likelihood: {lik.family} with {lik.link} link, one term per row (dim obs)", indent
     )
+    if family.custom:
+        e.custom = dist
     if lik.weights is None:
-        likelihood = call(f"pm.{dist}", literal(lik.name), **args, **observed)
+        if family.custom:  # brms has it, PyMC not: its functions are in this module
+            likelihood = custom_distribution(lik.name, dist, list(args.values()), observed)
+        else:
+            likelihood = call(f"pm.{dist}", literal(lik.name), **args, **observed)
         return Piece(lines + render(likelihood, indent))
     lines += comment("weights(): each row's log-likelihood is multiplied by its weight", indent)
-    e.weighted = (dist, tuple(args))
+    e.weighted = (dist, tuple(args), family.custom)
     custom = call(
         "pm.CustomDist",
         literal(lik.name),
@@ -373,6 +381,18 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
         **observed,
     )
     return Piece(lines + render(custom, indent))
+
+
+def custom_distribution(
+    name: str, stem: str, params: list[Code], observed: dict[str, Code]
+) -> Code:
+    """``pm.CustomDist(name, *params, logp=<stem>_logp, random=<stem>_random)``, or with
+    ``dist=<stem>_dist`` when the distribution is a graph of PyMC's (:mod:`hiermod.output.distributions`)."""
+    if f"{stem}_dist" in distributions.__all__:
+        how: dict[str, Code] = {"dist": f"{stem}_dist"}
+    else:
+        how = {"logp": f"{stem}_logp", "random": f"{stem}_random"}
+    return call("pm.CustomDist", literal(name), *params, **how, **observed)
 
 
 _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {

@@ -105,10 +105,15 @@ def predictor_note(predictor: PredictorIR, formula: ModelFormula) -> str:
     if predictor.dpar == "mu":
         return f"mu: {formula.main}, {predictor.link} link."
     rhs = str(formula.dpars[predictor.dpar]).split("~", 1)[1].strip()
-    return (
-        f"{predictor.dpar} ~ {rhs}: a {predictor.dpar} per row, on the log scale so that it stays "
-        "positive."
-    )
+    scale = _DPAR_SCALES[predictor.link]
+    return f"{predictor.dpar} ~ {rhs}: a {predictor.dpar} per row, {scale}."
+
+
+_DPAR_SCALES = {
+    "log": "on the log scale so that it stays positive",
+    "logit": "on the logit scale so that it stays a probability",
+    "identity": "linear on its own scale",
+}
 
 
 def constant_note(constant: ConstantIR, family: str) -> str:

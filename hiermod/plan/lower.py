@@ -204,6 +204,8 @@ class _Lowering(PlanBuilder):
             return Prior("student_t", 3.0, 0.0, 2.5)
         if dpar == "sigma" and self.noise is not None:
             return Prior("normal", float(np.log(self.noise)), 1.5)
+        if self.family.dpar(dpar).link == "logit":  # a probability such as zi: brms's default
+            return Prior("logistic", 0.0, 1.0)
         return Prior("normal", 0.0, 2.5)
 
     def _slope_scale(self, dpar: str) -> float:
@@ -266,18 +268,29 @@ class _Lowering(PlanBuilder):
             offset = self.add_data(
                 f"{prefix}offset", fd.offset, ("obs",), "offset", "sum of offset() terms"
             )
-        link = self.link if fd.dpar == "mu" else "log"
+        link = self.link if fd.dpar == "mu" else self.family.dpar(fd.dpar).link
         return PredictorIR(fd.dpar, link, population, tuple(blocks), offset, fd.dpar, store=False)
 
     def constant(self, dpar: str) -> ConstantIR:
         name = self.namer.claim(dpar)
-        prior = self.family.dpar(dpar).prior
-        if prior is None:  # a noise sd: scaled by the data
+        spec = self.family.dpar(dpar)
+        if spec.prior is None:  # a noise sd: scaled by the data
             default = Prior("exponential", 1.0 / (self.noise or 1.0))
         else:
-            default = parse_prior(prior)
-        self.slots.append(PriorSlot(name, (name,), default, "positive"))
+            default = parse_prior(spec.prior.format(**self._data_bounds()))
+        self.slots.append(PriorSlot(name, (name,), default, spec.support))
         return ConstantIR(dpar, ParamSpec(name, (), (), "auxiliary", dpar, dpar))
+
+    def _data_bounds(self) -> dict[str, str]:
+        """What a default prior may name of the response: ``{min_y}``, its smallest value (the
+        shifted lognormal's shift ``ndt`` lies below it, brms's ``uniform(0, min_Y)``), rounded
+        down to the 4 digits the source shows (0.35571 → 0.3557), so it is never above it."""
+        y = self.design.y
+        if y is None or not (np.isfinite(y) & (y > 0)).any():
+            return {"min_y": "1.0"}
+        smallest = float(np.min(y[np.isfinite(y) & (y > 0)]))
+        digits = 3 - int(np.floor(np.log10(smallest)))
+        return {"min_y": repr(float(np.floor(smallest * 10.0**digits) / 10.0**digits))}
 
 
 def lower(

@@ -435,12 +435,29 @@ def _check_length(slot: PriorSlot, chosen: ResolvedPrior) -> None:
             )
 
 
+def _uniform_within(prior: Prior, lower: float, upper: float) -> bool:
+    """``prior`` is ``uniform(a, b)`` with ``lower <= a < b <= upper``: e.g. ``uniform(0, 0.3)``
+    is a prior of a positive parameter (the shifted lognormal's ``ndt``) and of a probability."""
+    if prior.dist != "uniform":
+        return False
+    bounds = dict(prior.params)
+    a, b = bounds["lower"], bounds["upper"]
+    return isinstance(a, float | int) and isinstance(b, float | int) and lower <= a and b <= upper
+
+
 def _check_support(slot: PriorSlot, chosen: ResolvedPrior) -> None:
     support = chosen.prior.support
-    if slot.support == "positive" and support not in ("positive",):
+    if slot.support == "positive" and not (
+        support == "positive" or _uniform_within(chosen.prior, 0.0, np.inf)
+    ):
         raise PriorError(
             f"{slot.name} is positive but {chosen.prior} is not",
             hint="use a positive distribution such as half_normal, exponential or gamma",
+        )
+    if slot.support == "unit" and not (support == "unit" or _uniform_within(chosen.prior, 0, 1)):
+        raise PriorError(
+            f"{slot.name} is a probability (between 0 and 1) but {chosen.prior} is not",
+            hint="use beta(a, b), e.g. beta(1, 1) (uniform) or beta(2, 8) (mostly below 0.5)",
         )
     if slot.support == "correlation" and support != "correlation":
         raise PriorError(f"{slot.name} is a correlation matrix: its prior is lkj(eta)")

@@ -1,0 +1,133 @@
+"""Distributions brms has and PyMC lacks: real functions a generated module carries.
+
+Like :mod:`hiermod.output.likelihoods`, one copy: a family whose ``distribution`` is ``"<stem>"``
+with ``custom=True`` (:mod:`hiermod.data.families`) has here either ``<stem>_logp`` and
+``<stem>_random`` (a ``pm.CustomDist`` with an explicit density and NumPy draws) or ``<stem>_dist``
+(a ``pm.CustomDist`` whose density PyMC derives from a graph of its own distributions). The
+emitter writes these functions' own source into the module (``inspect.getsource``), and hiermod
+builds its models by running that module. They may use only ``np``, ``pm`` and ``pt``.
+
+Each density is brms's (its Stan functions, ``inst/chunks/fun_*.stan``); the parameters come in
+the order of the family's ``params``. Where a branch of a ``pt.switch`` would be undefined at the
+other branch's values (the Beta density at ``y = 0``), it is evaluated at a harmless stand-in
+value, so that neither the density nor its gradient is NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+__all__ = [
+    "NEEDS",
+    "exgaussian_logp",
+    "exgaussian_random",
+    "normal_lcdf",
+    "shifted_lognormal_dist",
+    "skew_normal_logp",
+    "skew_normal_random",
+    "zero_inflated_beta_binomial_dist",
+    "zero_inflated_beta_logp",
+    "zero_inflated_beta_random",
+    "zero_one_inflated_beta_logp",
+    "zero_one_inflated_beta_random",
+]
+
+# Which of these functions each one calls (written into the module before it).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "skew_normal_logp": ("normal_lcdf",),
+    "exgaussian_logp": ("normal_lcdf",),
+}
+
+
+def normal_lcdf(z):
+    """log Phi(z), accurate in both tails: log(erfcx(-z / sqrt 2) / 2) - z^2 / 2 below -1 (where
+    Phi(z) itself underflows: Phi(-40) ~ 1e-350), log1p(-erfc(z / sqrt 2) / 2) above."""
+    left = np.log(0.5) + pt.log(pt.erfcx(-z / np.sqrt(2.0))) - z**2 / 2.0
+    right = pt.log1p(-0.5 * pt.erfc(z / np.sqrt(2.0)))
+    return pt.switch(pt.lt(z, -1.0), left, right)
+
+
+def skew_normal_logp(value, mu, sigma, alpha):
+    """brms's skew_normal: mean ``mu``, sd ``sigma``, skewness ``alpha``.
+
+    With delta = alpha / sqrt(1 + alpha^2), the skew-normal's own scale is
+    omega = sigma / sqrt(1 - 2 delta^2 / pi) and its location xi = mu - omega delta sqrt(2 / pi);
+    the density is 2 / omega phi(z) Phi(alpha z) with z = (y - xi) / omega.
+    """
+    delta = alpha / pt.sqrt(1.0 + alpha**2)
+    omega = sigma / pt.sqrt(1.0 - 2.0 / np.pi * delta**2)
+    z = (value - mu) / omega + delta * np.sqrt(2.0 / np.pi)
+    normal = -0.5 * z**2 - 0.5 * np.log(2.0 * np.pi) - pt.log(omega)
+    return np.log(2.0) + normal + normal_lcdf(alpha * z)
+
+
+def skew_normal_random(mu, sigma, alpha, rng=None, size=None):
+    """Draws of :func:`skew_normal_logp`'s distribution: xi + omega (delta |U| + sqrt(1 - delta^2) V)."""
+    delta = alpha / np.sqrt(1.0 + alpha**2)
+    omega = sigma / np.sqrt(1.0 - 2.0 / np.pi * delta**2)
+    xi = mu - omega * delta * np.sqrt(2.0 / np.pi)
+    u, v = np.abs(rng.normal(size=size)), rng.normal(size=size)
+    return xi + omega * (delta * u + np.sqrt(1.0 - delta**2) * v)
+
+
+def exgaussian_logp(value, mu, sigma, beta):
+    """brms's exgaussian: a normal(mu - beta, sigma) plus an exponential of mean ``beta``, so that
+    ``mu`` is the mean (Stan's exp_mod_normal(y | mu - beta, sigma, 1 / beta))."""
+    lam = 1.0 / beta
+    location = mu - beta
+    return (
+        pt.log(lam)
+        + lam * (location + 0.5 * lam * sigma**2 - value)
+        + normal_lcdf((value - location - lam * sigma**2) / sigma)
+    )
+
+
+def exgaussian_random(mu, sigma, beta, rng=None, size=None):
+    """Draws of :func:`exgaussian_logp`'s distribution."""
+    return rng.normal(mu - beta, sigma, size=size) + rng.exponential(beta, size=size)
+
+
+def shifted_lognormal_dist(mu, sigma, ndt, size):
+    """brms's shifted_lognormal: ``y - ndt`` is lognormal(mu, sigma), ``ndt`` a non-decision time."""
+    return ndt + pm.LogNormal.dist(mu=mu, sigma=sigma, size=size)
+
+
+def zero_inflated_beta_binomial_dist(mu, phi, zi, trials, size):
+    """brms's zero_inflated_beta_binomial: an extra zero with probability ``zi``, else
+    beta_binomial(trials, mu * phi, (1 - mu) * phi)."""
+    counts = pm.BetaBinomial.dist(alpha=mu * phi, beta=(1.0 - mu) * phi, n=trials, size=size)
+    zeros = pm.DiracDelta.dist(pt.zeros_like(trials * mu * phi * zi, dtype="int64"), size=size)
+    zi = pt.broadcast_to(zi, zeros.shape)
+    return pm.Mixture.dist(w=pt.stack([zi, 1.0 - zi], axis=-1), comp_dists=[zeros, counts])
+
+
+def zero_inflated_beta_logp(value, mu, phi, zi):
+    """brms's zero_inflated_beta: ``y = 0`` with probability ``zi``, else beta(mu phi, (1 - mu) phi)."""
+    inside = pt.switch(pt.eq(value, 0.0), 0.5, value)  # the Beta density only where y > 0
+    beta = pm.logp(pm.Beta.dist(alpha=mu * phi, beta=(1.0 - mu) * phi), inside)
+    return pt.switch(pt.eq(value, 0.0), pt.log(zi), pt.log1p(-zi) + beta)
+
+
+def zero_inflated_beta_random(mu, phi, zi, rng=None, size=None):
+    """Draws of :func:`zero_inflated_beta_logp`'s distribution."""
+    values = rng.beta(mu * phi, (1.0 - mu) * phi, size=size)
+    return np.where(rng.uniform(size=size) < zi, 0.0, values)
+
+
+def zero_one_inflated_beta_logp(value, mu, phi, zoi, coi):
+    """brms's zero_one_inflated_beta: ``y`` is 0 or 1 with probability ``zoi`` (1 with probability
+    ``coi`` of those), else beta(mu phi, (1 - mu) phi)."""
+    edge = pt.eq(value, 0.0) | pt.eq(value, 1.0)
+    inside = pt.switch(edge, 0.5, value)
+    beta = pm.logp(pm.Beta.dist(alpha=mu * phi, beta=(1.0 - mu) * phi), inside)
+    ends = pt.log(zoi) + pt.switch(pt.eq(value, 1.0), pt.log(coi), pt.log1p(-coi))
+    return pt.switch(edge, ends, pt.log1p(-zoi) + beta)
+
+
+def zero_one_inflated_beta_random(mu, phi, zoi, coi, rng=None, size=None):
+    """Draws of :func:`zero_one_inflated_beta_logp`'s distribution."""
+    values = rng.beta(mu * phi, (1.0 - mu) * phi, size=size)
+    ends = np.where(rng.uniform(size=size) < coi, 1.0, 0.0)
+    return np.where(rng.uniform(size=size) < zoi, ends, values)
