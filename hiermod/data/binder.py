@@ -24,6 +24,7 @@ from hiermod.data.columns import (
     argument,
     categorical_options,
     check_columns,
+    check_dtypes,
     column_kind,
     data_names,
     factorize,
@@ -134,6 +135,9 @@ class _Binder:
             raise DataError(f"data must be a pandas DataFrame, not {type(self.data).__name__}")
         used = used_columns(self.formula, self.data.columns, self.read_response)
         check_columns(self.data, used, self.text)
+        values = used_columns(self.formula, self.data.columns, self.read_response, values=True)
+        # New data read as numbers warn no more: the training data's warning said so once.
+        check_dtypes(self.data, used, values, self.text, quiet=() if self.fit else used)
         rows = kept_rows(self.data, used, self.na_action)
         keep_all = rows.shape[0] == len(self.data)
         frame = {k: self.data[k] if keep_all else self.data[k].iloc[rows] for k in used}

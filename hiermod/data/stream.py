@@ -22,6 +22,7 @@ data (pointwise log-likelihood, posterior predictive of the training rows) are n
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -32,7 +33,13 @@ import numpy as np
 import pandas as pd
 
 from hiermod.data.binder import apply_schema, bind
-from hiermod.data.columns import check_columns, column_kind, missing_mask, used_columns
+from hiermod.data.columns import (
+    check_columns,
+    check_dtypes,
+    column_kind,
+    missing_mask,
+    used_columns,
+)
 from hiermod.data.design import DataMoments, Design, GroupingSchema, Schema, TransformState
 from hiermod.data.families import Family
 from hiermod.data.transforms import Evaluator
@@ -41,7 +48,14 @@ from hiermod.formula.syntax import Call
 from hiermod.formula.terms import ModelFormula
 from hiermod.warnings import DataWarning, user_stacklevel
 
-__all__ = ["DesignMoments", "Source", "StreamError", "encoded_chunks", "scan_schema"]
+__all__ = [
+    "DesignMoments",
+    "RunningMoments",
+    "Source",
+    "StreamError",
+    "encoded_chunks",
+    "scan_schema",
+]
 
 Source = str | Path | Callable[[], Iterable[pd.DataFrame]]
 PROTOTYPE_ROWS = 1_000  # real rows kept from the scan to build the schema
@@ -87,25 +101,88 @@ def _stateful_calls(formula: ModelFormula) -> list[Call]:
     return list({str(c): c for c in calls if c.func in ("center", "scale", "standardize")}.values())
 
 
-@dataclass
-class _Sums:
-    """Running count, sum and sum of squares (for means and sds over chunks)."""
+def _unit(spread: np.ndarray | float) -> np.ndarray:
+    """The power of two at or just below a spread, or the smallest float for a zero spread.
 
-    n: float = 0.0
-    total: np.ndarray | float = 0.0
-    squares: np.ndarray | float = 0.0
+    Dividing by a power of two is exact, so deviations scaled by it keep every digit; for a spread
+    of 3e300 the unit is 2**998 (about 2.7e300), for 0 it is 2**-1074 (then every deviation is 0).
+    """
+    exponent = np.frexp(np.asarray(spread, dtype=np.float64))[1]
+    unit: np.ndarray = np.where(np.asarray(spread) > 0, np.ldexp(1.0, exponent - 1), 2.0**-1074)
+    return unit
 
-    def add(self, values: np.ndarray) -> None:
-        self.n += values.shape[0]
-        self.total = self.total + values.sum(axis=0)
-        self.squares = self.squares + (values * values).sum(axis=0)
 
-    def mean(self) -> Any:
-        return self.total / self.n
+def _two_sum(a: Any, b: Any) -> tuple[Any, Any]:
+    """``a + b`` rounded, and what the rounding lost (Knuth's TwoSum): exactly a + b = s + e."""
+    s = a + b
+    v = s - a
+    return s, (a - (s - v)) + (b - v)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningMoments:
+    """Count, mean and spread of the values seen so far (per column of a matrix), mergeable.
+
+    Never Σx² − n·mean²: for x = 1e9 + N(0, 1) those are two numbers near 1e18·n whose difference
+    has no digit of the variance left. A chunk's moments come from its own mean (two passes over
+    the chunk); chunks merge with Chan, Golub & LeVeque's pairwise update, which is associative
+    (up to rounding), so chunks — or workers — may be merged in any order or grouping.
+
+    Two details keep every digit: the mean is a rounded ``mean`` plus the ``mean_error`` it misses
+    (for x ~1e9 the rounding, ~1e-7, would otherwise enter the difference of two chunks' means),
+    and the sum of squared deviations M2 is ``unit**2 * q`` with ``unit`` a power of two near the
+    spread, so that it neither overflows for sd ~1e300 nor underflows to 0 for sd ~1e-320.
+    """
+
+    n: int = 0
+    mean: np.ndarray | float = 0.0
+    mean_error: np.ndarray | float = 0.0
+    unit: np.ndarray | float = 1.0
+    q: np.ndarray | float = 0.0
+
+    @staticmethod
+    def of(values: np.ndarray) -> RunningMoments:
+        """The moments of ``values`` (rows × columns, or one column)."""
+        n = int(values.shape[0])
+        if n == 0:
+            return RunningMoments()
+        scale = _unit(np.max(np.abs(values), axis=0, initial=0.0))
+        mean = (values / scale).mean(axis=0) * scale  # no overflow of the sum for x ~1e308
+        deviation = values - mean
+        unit = _unit(np.max(np.abs(deviation), axis=0, initial=0.0))
+        scaled = deviation / unit
+        # The corrected two-pass sum: less (Σd)²/n takes out the rounding of the mean.
+        q = (scaled * scaled).sum(axis=0) - scaled.sum(axis=0) ** 2 / n
+        mean, error = _two_sum(mean, scaled.sum(axis=0) / n * unit)
+        return RunningMoments(n, mean, error, unit, np.maximum(q, 0.0))
+
+    def merge(self, other: RunningMoments) -> RunningMoments:
+        """The moments of both sets of values (Chan et al.): with counts a, b and delta the
+        difference of the means, mean = mean_a + delta·b/(a+b) and
+        M2 = M2_a + M2_b + delta²·a·b/(a+b), all scaled by the larger unit."""
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        delta = np.subtract(other.mean, self.mean) + np.subtract(other.mean_error, self.mean_error)
+        unit = np.maximum(np.maximum(self.unit, other.unit), _unit(np.abs(delta)))
+        step = delta / unit
+        q = (
+            self.q * np.divide(self.unit, unit) ** 2
+            + other.q * np.divide(other.unit, unit) ** 2
+            + step * step * (self.n * (other.n / n))
+        )
+        mean, error = _two_sum(self.mean, self.mean_error + delta * (other.n / n))
+        return RunningMoments(n, mean, error, unit, q)
+
+    def add(self, values: np.ndarray) -> RunningMoments:
+        """These moments merged with those of more ``values``."""
+        return self.merge(RunningMoments.of(values))
 
     def sd(self) -> Any:
-        variance = (self.squares - self.n * self.mean() ** 2) / max(self.n - 1.0, 1.0)
-        return np.sqrt(np.maximum(variance, 0.0))
+        """R's ``sd`` (n − 1 in the denominator); 0 for fewer than two values."""
+        return self.unit * np.sqrt(np.divide(self.q, max(self.n - 1, 1)))
 
 
 @dataclass
@@ -116,7 +193,8 @@ class _Scan:
     levels: dict[str, dict[Any, None]] = field(default_factory=dict)  # insertion-ordered sets
     categories: dict[str, list[Any]] = field(default_factory=dict)  # pandas Categorical columns
     cells: dict[tuple[str, ...], set[tuple[Any, ...]]] = field(default_factory=dict)
-    moments: dict[str, _Sums] = field(default_factory=dict)
+    moments: dict[str, RunningMoments] = field(default_factory=dict)
+    read_as_numbers: set[str] = field(default_factory=set)  # object columns warned about
     prototype: pd.DataFrame | None = None
     rows: int = 0
     dropped: int = 0
@@ -133,6 +211,11 @@ def _scan(
         if not scan.used:
             scan.used = list(used_columns(formula, chunk.columns, True))
             check_columns(chunk, used_columns(formula, chunk.columns, True), formula.text)
+        used = used_columns(formula, chunk.columns, True)
+        values = used_columns(formula, chunk.columns, True, values=True)
+        scan.read_as_numbers |= check_dtypes(
+            chunk, used, values, formula.text, first_row=scan.rows, quiet=scan.read_as_numbers
+        )
         missing = np.zeros(len(chunk), dtype=bool)
         for name in scan.used:
             mask = missing_mask(chunk[name])
@@ -159,7 +242,8 @@ def _scan(
             frame = {k: kept[k] for k in scan.used}
             evaluator = Evaluator(frame, len(kept), formula.text, {}, fit=True)
             for call in stateful:
-                scan.moments.setdefault(str(call), _Sums()).add(evaluator.numeric(call.args[0]))
+                key, column = str(call), evaluator.numeric(call.args[0])
+                scan.moments[key] = scan.moments.get(key, RunningMoments()).add(column)
         if scan.prototype is None or len(scan.prototype) < PROTOTYPE_ROWS:
             head = kept.head(PROTOTYPE_ROWS)
             scan.prototype = head if scan.prototype is None else pd.concat([scan.prototype, head])
@@ -205,7 +289,7 @@ def _schema(formula: ModelFormula, scan: _Scan, family: Family) -> Schema:
         schema = bind(formula, _prototype(scan), family=family).schema
     transforms = dict(schema.transforms)
     for key, sums in scan.moments.items():
-        values: dict[str, Any] = {"mean": float(sums.mean())}
+        values: dict[str, Any] = {"mean": float(sums.mean)}
         if not key.startswith("center("):
             values["sd"] = float(sums.sd())
         transforms[key] = TransformState(key, tuple(values.items()))
@@ -225,27 +309,45 @@ def _schema(formula: ModelFormula, scan: _Scan, family: Family) -> Schema:
 
 
 class DesignMoments:
-    """Running sums behind the default priors: the response and every design column."""
+    """Running moments behind the default priors: the response and every design column."""
 
     def __init__(self, family: Family) -> None:
         self.family = family
-        self.response = _Sums()
-        self.columns: dict[tuple[str, str, int], _Sums] = {}
+        self.response = RunningMoments()
+        self.columns: dict[tuple[str, str, int], RunningMoments] = {}
 
     def add(self, design: Design) -> None:
         assert design.y is not None
-        self.response.add(self.family.on_data_scale(design.y))
+        self.response = self.response.add(self.family.on_data_scale(design.y))
         for fd in design.formulas:
-            self.columns.setdefault(("X", fd.dpar, -1), _Sums()).add(fd.X)
+            self._add(("X", fd.dpar, -1), fd.X)
             for position, bd in enumerate(fd.blocks):
-                self.columns.setdefault(("Z", fd.dpar, position), _Sums()).add(bd.Z)
+                self._add(("Z", fd.dpar, position), bd.Z)
+
+    def _add(self, key: tuple[str, str, int], values: np.ndarray) -> None:
+        self.columns[key] = self.columns.get(key, RunningMoments()).add(values)
+
+    def merge(self, other: DesignMoments) -> DesignMoments:
+        """The moments of both sources' rows (for reducing parts of a source apart)."""
+        merged = DesignMoments(self.family)
+        merged.response = self.response.merge(other.response)
+        for key in {**self.columns, **other.columns}:
+            empty = RunningMoments()
+            merged.columns[key] = self.columns.get(key, empty).merge(other.columns.get(key, empty))
+        return merged
 
     def result(self) -> DataMoments:
+        """Means and sds as the in-memory rule (``plan.priors.safe_sd``): a zero or non-finite
+        sd counts as 1."""
         sd = float(self.response.sd())
         return DataMoments(
-            (float(self.response.mean()), sd if sd > 0 else 1.0),
-            {k: np.where(s.sd() > 0, s.sd(), 1.0) for k, s in self.columns.items()},
+            (float(self.response.mean), sd if math.isfinite(sd) and sd > 0 else 1.0),
+            {k: _usable(np.atleast_1d(s.sd())) for k, s in self.columns.items()},
         )
+
+
+def _usable(sds: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(sds) & (sds > 0), sds, 1.0)
 
 
 def scan_schema(
