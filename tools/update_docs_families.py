@@ -23,7 +23,14 @@ def family_table() -> str:
         "|---|---|---|---|---|---|",
     ]
     for name, row in table.iterrows():
-        cells = [f"`{name}`", row["parameters"], row["links"], row["response"], row["pymc"], row["brms"]]
+        cells = [
+            f"`{name}`",
+            row["parameters"],
+            row["links"],
+            row["response"],
+            row["pymc"],
+            row["brms"],
+        ]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
