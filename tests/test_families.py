@@ -350,11 +350,14 @@ def test_same_model_as_brms_density_by_hand(case_id: str) -> None:
 
 
 def test_the_table_holds_every_family_beyond_the_classic_ones() -> None:
+    from test_ordinal import CASES as ORDINAL_CASES
+
     from hiermod.data.families import FAMILIES
     from hiermod.data.families.classic import CLASSIC
 
-    assert set(FAMILIES) - {f.name for f in CLASSIC} == HAND_FAMILIES
-    assert len(FAMILIES) >= 30
+    ordinal = {family for family, _ in ORDINAL_CASES}
+    assert set(FAMILIES) - {f.name for f in CLASSIC} == HAND_FAMILIES | ordinal
+    assert len(FAMILIES) >= 34
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -513,3 +516,14 @@ def test_docs_table_lists_every_family() -> None:
     page = PAGE.read_text(encoding="utf-8")
     assert updated(page) == page, "run .venv/bin/python tools/update_docs_families.py"
     assert all(f"| `{name}` |" in page for name in hm.families().index)
+
+
+def test_an_intercept_only_model_predicts_one_value_per_row() -> None:
+    """``y ~ 1`` has no term that varies by row: its stored mu is still one value per row."""
+    model = hm.Model("y ~ 1", frame())
+    fit = _fake_fit(model, seed=1)
+    mean = model.predict(fit, kind="mean")
+    assert mean.shape == (1, 2, N_ROWS)
+    np.testing.assert_allclose(
+        mean.values, fit["posterior"]["Intercept"].values[:, :, None] + 0 * mean.values
+    )

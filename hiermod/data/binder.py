@@ -47,6 +47,7 @@ from hiermod.data.design import (
     term_codings,
 )
 from hiermod.data.families import Family, get_family
+from hiermod.data.ordinal import ordinal_response
 from hiermod.data.runtime import level_codes
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span
@@ -197,6 +198,14 @@ class _Binder:
             return None, stored, additions
         value, family, error = response.value, self.family, self.rows.error
         label = value.name if isinstance(value, Name) else str(value)
+        if family.ordinal:
+            if not isinstance(value, Name):
+                raise error(f"an ordinal response is a column, not {value}", value.span)
+            series = self.rows.frame[value.name]
+            y, stored = ordinal_response(series, label, family.name, stored, value.span, error)
+            if (y < 0).any():
+                raise self.rows.unseen(f"response {label!r}", value.name, y, value.span)
+            return y.astype(np.float64), stored, additions
         if isinstance(value, Name) and self.columns[value.name].kind == "categorical":
             if family.response != "binary":
                 raise error(

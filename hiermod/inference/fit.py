@@ -195,7 +195,7 @@ def fit(
     if log_likelihood and rows_model is not None:
         # A model fitted through sufficient statistics has no per-row likelihood; its row-wise twin
         # (same parameters) gives the pointwise values.
-        pm.compute_log_likelihood(idata, model=rows_model(), progressbar=False)
+        pm.compute_log_likelihood(idata, model=_without_starts(rows_model()), progressbar=False)
     posterior = read_group(idata)
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     settings: dict[str, str | int | float] = {
@@ -377,6 +377,15 @@ def _with_deterministics(idata: xr.DataTree, model: pm.Model) -> xr.DataTree:
         )
         idata["posterior"] = read_group(idata).merge(extra)
     return idata
+
+
+def _without_starts(model: pm.Model) -> pm.Model:
+    """``model`` without the starting values of its variables (an ordinal model's thresholds start
+    increasing, ``initval=``): they only matter to a sampler, and PyMC cannot rewrite a model that
+    has them, as computing the pointwise log-likelihood does."""
+    for rv in model.rvs_to_initial_values:
+        model.rvs_to_initial_values[rv] = None
+    return model
 
 
 def _warn_if_centred_mode(ir: ModelIR) -> None:

@@ -110,7 +110,10 @@ def evaluate(
     function = compile_pymc([], rebuilt, random_seed=random_seed, mode="FAST_COMPILE")
     shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(new.coords["obs"]))
     values = [np.asarray(v, dtype=float) for v in function()]
-    return [v if v.shape == shape else np.broadcast_to(v.reshape(_batch(v)), shape) for v in values]
+    # (an ordinal model's category probabilities keep their last dim: (chain, draw, obs, category))
+    return [
+        v if v.shape[:3] == shape else np.broadcast_to(v.reshape(_batch(v)), shape) for v in values
+    ]
 
 
 def _is_random(variable: Tensor) -> bool:

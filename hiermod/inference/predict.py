@@ -56,6 +56,7 @@ from hiermod.data.families import get_family
 from hiermod.errors import DataError
 from hiermod.formula.terms import Term
 from hiermod.inference.fit_groups import read_group
+from hiermod.inference.ordinal import ordinal_output
 from hiermod.inference.posterior_eval import evaluate, level_parameter
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, ParamSpec, PredictorIR
 
@@ -71,8 +72,8 @@ __all__ = [
     "rows_ir",
 ]
 
-Kind = Literal["mean", "response", "linear"]
-KINDS: tuple[Kind, ...] = ("mean", "response", "linear")
+Kind = Literal["mean", "response", "linear", "probs"]
+KINDS: tuple[Kind, ...] = ("mean", "response", "linear", "probs")
 NewLevels = Literal["population", "error"]
 Groups = bool | str | Sequence[str]
 """Which groupings' effects a prediction includes: all (``True``), none (``False``) or those named."""
@@ -434,17 +435,28 @@ def predict(
     new = rows_ir(ir, design, need_trials=not linear, linear=linear)
     model = rows_model(new, design)
     response = model[new.likelihood.name]
+    family = get_family(ir.likelihood.family)
+    categories = training.schema.response.levels if training.schema.response else ()
+    if kind == "probs" and not family.ordinal:
+        raise ValueError(f"kind='probs' is for the ordinal families, not {family.name}")
     if linear:
         output = model[next(p.name for p in new.predictors if p.dpar == "mu")]
+    elif family.ordinal:
+        output = ordinal_output(response, categories, kind)
     elif kind == "mean":
         output = _expectation(new, model, response)
     else:
         output = response
     (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out)
+    coords = _coords(idata, obs)
+    dims: tuple[str, ...] = ("chain", "draw", "obs")
+    if kind == "probs":  # a category dim, named and labelled after the response's categories
+        dims += (f"{ir.likelihood.name}_category",)
+        coords[dims[-1]] = np.asarray([str(c) for c in categories])
     result = xr.DataArray(
         value,
-        dims=("chain", "draw", "obs"),
-        coords=_coords(idata, obs),
+        dims=dims,
+        coords=coords,
         name=ir.likelihood.name,
         attrs={"kind": kind, "family": ir.likelihood.family},
     )

@@ -91,6 +91,10 @@ def fixef(ir: ModelIR, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
     if pop.intercept is not None:
         parts.append(_as_matrix(_draws(idata, pop.intercept.name)))
         labels.append("Intercept")
+    thresholds = ir.likelihood.thresholds
+    if dpar == "mu" and thresholds is not None:  # an ordinal model's, as brms: Intercept[1|2], …
+        parts.append(_as_matrix(_draws(idata, thresholds.name)))
+        labels += [f"Intercept[{label}]" for label in ir.coords[thresholds.dims[0]]]
     if pop.coefficients is not None:
         parts.append(_as_matrix(_draws(idata, pop.coefficients.name)))
         labels += list(pop.coef_labels)

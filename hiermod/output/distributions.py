@@ -21,12 +21,18 @@ import pytensor.tensor as pt
 
 __all__ = [
     "NEEDS",
+    "acat_log_probs",
+    "cratio_log_probs",
+    "cumulative_log_probs",
     "exgaussian_logp",
     "exgaussian_random",
     "normal_lcdf",
+    "ordinal_log_ccdf",
+    "ordinal_log_cdf",
     "shifted_lognormal_dist",
     "skew_normal_logp",
     "skew_normal_random",
+    "sratio_log_probs",
     "zero_inflated_beta_binomial_dist",
     "zero_inflated_beta_logp",
     "zero_inflated_beta_random",
@@ -38,6 +44,12 @@ __all__ = [
 NEEDS: dict[str, tuple[str, ...]] = {
     "skew_normal_logp": ("normal_lcdf",),
     "exgaussian_logp": ("normal_lcdf",),
+    "ordinal_log_cdf": ("normal_lcdf",),
+    "ordinal_log_ccdf": ("ordinal_log_cdf",),
+    "cumulative_log_probs": ("ordinal_log_cdf",),
+    "sratio_log_probs": ("ordinal_log_cdf", "ordinal_log_ccdf"),
+    "cratio_log_probs": ("ordinal_log_cdf", "ordinal_log_ccdf"),
+    "acat_log_probs": ("ordinal_log_cdf", "ordinal_log_ccdf"),
 }
 
 
@@ -131,3 +143,67 @@ def zero_one_inflated_beta_random(mu, phi, zoi, coi, rng=None, size=None):
     values = rng.beta(mu * phi, (1.0 - mu) * phi, size=size)
     ends = np.where(rng.uniform(size=size) < coi, 1.0, 0.0)
     return np.where(rng.uniform(size=size) < zoi, ends, values)
+
+
+def ordinal_log_cdf(x, link):
+    """log F(x) for the inverse ``link`` F of an ordinal model; log(1 - F(x)) is log F(-x) for the
+    symmetric links (logit, probit, cauchit), and -exp(x) for cloglog's F(x) = 1 - exp(-exp(x))."""
+    if link == "logit":
+        return -pt.softplus(-x)
+    if link == "probit":
+        return normal_lcdf(x)
+    if link == "cloglog":
+        return pt.log1mexp(-pt.exp(x))  # log(1 - exp(-e^x)), still -1.8e-24 at x = 4
+    return pt.log(0.5 + pt.arctan(x) / np.pi)  # cauchit
+
+
+def ordinal_log_ccdf(x, link):
+    """log(1 - F(x)) (see :func:`ordinal_log_cdf`)."""
+    return -pt.exp(x) if link == "cloglog" else ordinal_log_cdf(-x, link)
+
+
+def cumulative_log_probs(eta, thresholds, link):
+    """brms's cumulative: P(y <= k) = F(thresholds[k] - eta), so log P(y = k) is
+    log(F(tau_k - eta) - F(tau_{k-1} - eta)) with tau_0 = -inf, tau_K = +inf. Rows by categories.
+
+    E.g. logit, thresholds (-1, 1), eta 0: P = (0.269, 0.462, 0.269).
+    """
+    x = thresholds[None, :] - eta[:, None]
+    if link == "cloglog":  # through 1 - F(x) = exp(-e^x), exact in both tails: S_{k-1} - S_k
+        above = -pt.exp(x)  # log P(y > k)
+        upper = pt.concatenate([pt.zeros_like(above[:, :1]), above], axis=1)
+        lower = pt.concatenate([above, pt.full_like(above[:, :1], -np.inf)], axis=1)
+        return pm.math.logdiffexp(upper, lower)
+    below = ordinal_log_cdf(x, link)  # log P(y <= k), k = 1 .. K-1
+    upper = pt.concatenate([below, pt.zeros_like(below[:, :1])], axis=1)
+    lower = pt.concatenate([pt.full_like(below[:, :1], -np.inf), below], axis=1)
+    return pm.math.logdiffexp(upper, lower)
+
+
+def sratio_log_probs(eta, thresholds, link):
+    """brms's sratio (stopping ratio): P(y = k | y >= k) = F(tau_k - eta); P(y = K) is the rest."""
+    x = thresholds[None, :] - eta[:, None]
+    stop, go = ordinal_log_cdf(x, link), ordinal_log_ccdf(x, link)
+    passed = pt.concatenate([pt.zeros_like(go[:, :1]), pt.cumsum(go, axis=1)], axis=1)
+    return passed + pt.concatenate([stop, pt.zeros_like(stop[:, :1])], axis=1)
+
+
+def cratio_log_probs(eta, thresholds, link):
+    """brms's cratio (continuation ratio): P(y > k | y >= k) = F(eta - tau_k)."""
+    x = eta[:, None] - thresholds[None, :]
+    go, stop = ordinal_log_cdf(x, link), ordinal_log_ccdf(x, link)
+    passed = pt.concatenate([pt.zeros_like(go[:, :1]), pt.cumsum(go, axis=1)], axis=1)
+    return passed + pt.concatenate([stop, pt.zeros_like(stop[:, :1])], axis=1)
+
+
+def acat_log_probs(eta, thresholds, link):
+    """brms's acat (adjacent category): P(y = k) is proportional to
+    prod_{j<k} F(eta - tau_j) prod_{j>=k} (1 - F(eta - tau_j)); for logit, to
+    exp(sum_{j<k} (eta - tau_j))."""
+    x = eta[:, None] - thresholds[None, :]
+    up, down = ordinal_log_cdf(x, link), ordinal_log_ccdf(x, link)
+    zero = pt.zeros_like(up[:, :1])
+    ups = pt.concatenate([zero, pt.cumsum(up, axis=1)], axis=1)
+    downs = pt.concatenate([pt.cumsum(down[:, ::-1], axis=1)[:, ::-1], zero], axis=1)
+    unnormalised = ups + downs
+    return unnormalised - pm.math.logsumexp(unnormalised, axis=1, keepdims=True)

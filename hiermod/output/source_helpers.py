@@ -69,7 +69,8 @@ def helper_sources(names: list[str]) -> list[str]:
 
 def distribution_sources(stem: str) -> list[str]:
     """The functions of :mod:`~hiermod.output.distributions` a family's ``stem`` names."""
-    names = [n for n in DISTRIBUTION_NAMES if n.rsplit("_", 1)[0] == stem]
+    kinds = ("logp", "random", "dist", "log_probs")
+    names = [n for n in DISTRIBUTION_NAMES if n in {f"{stem}_{kind}" for kind in kinds}]
     if not names:
         raise EmitError(f"no distribution called {stem!r} in hiermod.output.distributions")
     return _sources(distributions, DISTRIBUTION_NAMES, names)

@@ -117,11 +117,11 @@ def _prior_call(prior: Prior, func: str, *args: Code, **extra: Code) -> Code:
     return call(func, *args, **kwargs, **extra)
 
 
-def _random_variable(e: Emitter, spec: ParamSpec) -> list[str]:
-    """``name = pm.<Dist>("name", **prior, dims=...)``."""
+def _random_variable(e: Emitter, spec: ParamSpec, **more: Code) -> list[str]:
+    """``name = pm.<Dist>("name", **prior, dims=..., **more)``."""
     if spec.prior is None:  # pragma: no cover - lower attaches every prior
         raise EmitError(f"{spec.name} has no prior")
-    extra = {"dims": dims_code(spec.dims)} if spec.dims else {}
+    extra = ({"dims": dims_code(spec.dims)} if spec.dims else {}) | more
     value = _prior_call(spec.prior, f"pm.{spec.prior.pymc_class}", literal(spec.name), **extra)
     return render(value, 2, f"{e.local(spec.name)} = ")
 
@@ -301,10 +301,15 @@ def predictor_value(e: Emitter, predictor: PredictorIR, suffix: str = "") -> lis
     cell-level copy (``log_sigma_cell``). A stored predictor is kept as a Deterministic over obs.
     """
     terms = predictor_terms(e, predictor)
-    if not terms:
+    pop = predictor.population
+    by_row = pop.X is not None or predictor.blocks or predictor.offset is not None
+    if not terms or (predictor.store and not by_row):
+        # one value per row: y ~ 1 stores its mu over obs (Intercept + zeros), y ~ 0 is zeros
         observed = Subscript("data", literal(e.ir.likelihood.observed))
-        terms = [render(call("pm.math.zeros_like", observed, dtype=literal("float64")), 0)[0]]
+        terms += [render(call("pm.math.zeros_like", observed, dtype=literal("float64")), 0)[0]]
     stem = predictor.dpar if predictor.link == "identity" else f"{predictor.link}_{predictor.dpar}"
+    if predictor.dpar == "mu" and get_family(e.ir.likelihood.family).ordinal:
+        stem = "eta"  # the latent scale the thresholds cut, not a link of a mean
     eta = e.names.claim(stem + suffix)
     lines = render(Chain(terms[0], tuple(("+", t) for t in terms[1:])), e.indent, f"{eta} = ")
     e.values[f"eta {predictor.dpar}"] = eta
@@ -332,6 +337,8 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     indent = e.indent
     lines: list[str] = []
     family = get_family(lik.family)  # its distribution and parameters: hiermod.data.families
+    if family.ordinal:
+        return _ordinal_likelihood(e, lik, family.distribution)
     dist = family.distribution
     eta = e.values["eta mu"]
     params = dict(family.params)
@@ -381,6 +388,37 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
         **observed,
     )
     return Piece(lines + render(custom, indent))
+
+
+def _ordinal_likelihood(e: Emitter, lik: LikelihoodIR, stem: str) -> Piece:
+    """Thresholds (ordered, in place of mu's intercept), the log probability of each category per
+    row (:mod:`hiermod.output.distributions`), and the response as a categorical over them."""
+    thresholds = lik.thresholds
+    if thresholds is None:  # pragma: no cover - lower makes them for every ordinal family
+        raise EmitError("an ordinal likelihood needs its thresholds")
+    if lik.weights is not None:
+        raise EmitError("weights() are not supported with the ordinal families yet")
+    e.custom = stem
+    count = thresholds.shape[0]
+    lines = comment(
+        f"Thresholds: {count} increasing cutpoints between the {count + 1} categories of "
+        f"{lik.name}, in place of mu's intercept (an ordered transform keeps them increasing).",
+        2,
+    )
+    start = call("np.linspace", literal(-1.0), literal(1.0), literal(count))
+    lines += _random_variable(
+        e, thresholds, transform="pm.distributions.transforms.ordered", initval=start
+    )
+    log_p = e.names.claim("log_p")
+    eta, cut = e.values["eta mu"], e.local(thresholds.name)
+    probs = call(f"{stem}_log_probs", eta, cut, link=literal(lik.link))
+    lines += comment(f"Likelihood: {stem} with {lik.link} link, one category per row (dim obs)", 2)
+    lines += render(probs, e.indent, f"{log_p} = ")
+    observed = Subscript("data", literal(lik.observed))
+    response = call(
+        "pm.Categorical", literal(lik.name), logit_p=log_p, observed=observed, dims=literal("obs")
+    )
+    return Piece(lines + render(response, e.indent))
 
 
 def custom_distribution(

@@ -44,6 +44,7 @@ Role = Literal[
     "group_coefficients",  # beta = population value + r: free when centred on the population
     "auxiliary",  # a constant distributional parameter: sigma, nu, alpha, phi
     "predictor",  # a distributional parameter computed from its formula (deterministic)
+    "thresholds",  # an ordinal model's increasing cutpoints, in place of mu's intercept
 ]
 
 Layout = Literal["single", "dense", "observed"]
@@ -207,6 +208,7 @@ class LikelihoodIR:
     dpars: tuple[tuple[str, PredictorIR | ConstantIR | str], ...]  # str: a data container (se)
     trials: str | None = None
     weights: str | None = None
+    thresholds: ParamSpec | None = None  # an ordinal model's cutpoints (hiermod.plan.lower)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +326,8 @@ class ModelIR:
                 parts = (block.sd, block.chol, block.corr, block.z, block.beta, block.r)
                 out.extend(p for p in parts if p)
         out.extend(c.param for c in self.constants)
+        if self.likelihood.thresholds is not None:
+            out.append(self.likelihood.thresholds)
         for predictor in self.predictors:
             if predictor.store:
                 out.append(

@@ -26,6 +26,7 @@ terms, the constant parameters and the likelihood, and attaches the priors.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -155,7 +156,9 @@ class _Lowering(PlanBuilder):
 
     def population(self, fd: FormulaDesign, prefix: str) -> PopulationIR:
         intercept = None
-        if fd.intercept:
+        # An ordinal model's thresholds take the place of mu's intercept (self.thresholds); X keeps
+        # the coding of a model with an intercept (f's reference level is left out).
+        if fd.intercept and not (fd.dpar == "mu" and self.family.ordinal):
             name = self.namer.claim(f"{prefix}Intercept")
             intercept = ParamSpec(name, (), (), "intercept", fd.dpar, "1")
             self.slots.append(PriorSlot(name, (name,), self._intercept_prior(fd.dpar), "real"))
@@ -281,6 +284,28 @@ class _Lowering(PlanBuilder):
         self.slots.append(PriorSlot(name, (name,), default, spec.support))
         return ConstantIR(dpar, ParamSpec(name, (), (), "auxiliary", dpar, dpar))
 
+    def thresholds(self, y_name: str, fd: FormulaDesign) -> ParamSpec:
+        """The K - 1 increasing cutpoints of an ordinal response with K categories, named
+        ``Intercept`` as brms's (dim ``<y>_threshold``, labels "1|2", "2|3", … as R's polr);
+        each with brms's default prior student_t(3, 0, 2.5)."""
+        response = self.design.schema.response
+        levels = response.levels if response is not None else ()
+        if not fd.intercept:
+            raise FormulaError(
+                "an ordinal model has thresholds in place of the intercept: its formula cannot "
+                "remove the intercept",
+                self.design.schema.formula.text,
+                self.design.schema.formula.main.span,
+                hint="drop the 0 + / - 1 from the formula",
+            )
+        labels = tuple(f"{a}|{b}" for a, b in itertools.pairwise(levels))
+        dim = self.add_dim(f"{y_name}_threshold", labels)
+        name = self.namer.claim("Intercept")
+        self.slots.append(
+            PriorSlot(name, (name,), Prior("student_t", 3.0, 0.0, 2.5), "real", labels)
+        )
+        return ParamSpec(name, (dim,), (len(labels),), "thresholds", "mu", "thresholds")
+
     def _data_bounds(self) -> dict[str, str]:
         """What a default prior may name of the response: ``{min_y}``, its smallest value (the
         shifted lognormal's shift ``ndt`` lies below it, brms's ``uniform(0, min_Y)``), rounded
@@ -330,6 +355,7 @@ def lower(
     )
 
     predictors = [run.predictor(fd) for fd in design.formulas]
+    thresholds = run.thresholds(y_name, design.formulas[0]) if family.ordinal else None
     dpars: list[tuple[str, PredictorIR | ConstantIR | str]] = [("mu", predictors[0])]
     constants: list[ConstantIR] = []
     for dpar in family.auxiliary:
@@ -377,6 +403,7 @@ def lower(
         dpars=tuple(dpars),
         trials=trials,
         weights=weights,
+        thresholds=_attach(thresholds, resolved) if thresholds is not None else None,
     )
     return ModelIR(
         coords=run.coords,

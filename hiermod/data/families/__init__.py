@@ -12,9 +12,9 @@ docs/architecture.md; every family is listed in docs/families.md).
 
 The entries are grouped by kind: :mod:`.classic` (gaussian, student_t, bernoulli, binomial,
 poisson, negativebinomial, gamma, lognormal, beta, exponential, weibull), :mod:`.counts`
-(beta_binomial, geometric, the zero-inflated and hurdle counts) and :mod:`.continuous` (skew_normal,
+(beta_binomial, geometric, the zero-inflated and hurdle counts), :mod:`.continuous` (skew_normal,
 exgaussian, shifted_lognormal, asym_laplace, laplace, wald, von_mises, the hurdle gamma and
-lognormal, the zero(-one)-inflated beta).
+lognormal, the zero(-one)-inflated beta) and :mod:`.ordinal` (cumulative, sratio, cratio, acat).
 
 ``mu`` is the mean of the response (of its count or continuous part, for zero-inflated and hurdle
 families) for every family but the lognormal kinds (the mean of ``log y``), asym_laplace (a
@@ -32,12 +32,13 @@ from hiermod.data.families.classic import CLASSIC
 from hiermod.data.families.continuous import CONTINUOUS
 from hiermod.data.families.counts import COUNTS
 from hiermod.data.families.family import LINKS, Dpar, Family
+from hiermod.data.families.ordinal import ORDINAL
 from hiermod.errors import FamilyError
 from hiermod.formula.functions import closest
 
 __all__ = ["FAMILIES", "LINKS", "Dpar", "Family", "families", "get_family"]
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (*CLASSIC, *COUNTS, *CONTINUOUS)}
+FAMILIES: dict[str, Family] = {f.name: f for f in (*CLASSIC, *COUNTS, *CONTINUOUS, *ORDINAL)}
 
 _ALIASES = {alias: f for f in FAMILIES.values() for alias in (f.name, *f.aliases)}
 
@@ -95,4 +96,5 @@ _RESPONSES = {
     "unit_with_zero": "in [0, 1)",
     "unit_closed": "in [0, 1]",
     "angle": "angles in [-pi, pi]",
+    "ordinal": "ordered categories",
 }

@@ -18,7 +18,7 @@ __all__ = ["LINKS", "Dpar", "DparLink", "Family", "ResponseKind"]
 
 # The links of mu. tan_half is brms's link of von Mises's mean direction: mu = 2 atan(eta), so
 # that every real eta is an angle in (-pi, pi).
-LINKS = ("identity", "log", "logit", "probit", "cloglog", "tan_half")
+LINKS = ("identity", "log", "logit", "probit", "cloglog", "cauchit", "tan_half")
 
 ResponseKind = Literal[
     "real",
@@ -31,6 +31,7 @@ ResponseKind = Literal[
     "unit_with_zero",  # [0, 1): zero-inflated beta
     "unit_closed",  # [0, 1]: zero-one-inflated beta
     "angle",  # [-pi, pi]: von Mises
+    "ordinal",  # ordered categories, coded 0 .. K-1 (hiermod.data.ordinal)
 ]
 Reduction = Literal["suffstats", "collapse"]
 DparLink = Literal["log", "logit", "identity"]
@@ -138,9 +139,14 @@ class Family:
         return self.response == "bounded_count"
 
     @property
+    def ordinal(self) -> bool:
+        """An ordinal model: thresholds instead of an intercept, category probabilities."""
+        return self.response == "ordinal"
+
+    @property
     def discrete(self) -> bool:
         """The response takes whole numbers (bars, not densities, in a predictive check)."""
-        return self.response in ("binary", "count", "bounded_count")
+        return self.response in ("binary", "count", "bounded_count", "ordinal")
 
     def dpar(self, name: str) -> Dpar:
         """The auxiliary parameter called ``name``."""
@@ -208,6 +214,7 @@ _OUTSIDE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "unit_with_zero": lambda v: (v < 0) | (v >= 1),
     "unit_closed": lambda v: (v < 0) | (v > 1),
     "angle": lambda v: np.abs(v) > np.pi,
+    "ordinal": lambda v: v < 0,  # codes of the categories (hiermod.data.ordinal)
 }
 _PROBLEMS: dict[str, str] = {
     "real": "",
@@ -218,4 +225,5 @@ _PROBLEMS: dict[str, str] = {
     "unit_with_zero": "must lie in [0, 1): zeros and values strictly between 0 and 1",
     "unit_closed": "must lie in [0, 1]",
     "angle": "must be an angle in radians, between -pi and pi",
+    "ordinal": "must be one of the ordered categories",
 }
