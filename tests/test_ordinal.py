@@ -150,10 +150,13 @@ def hand(family: str, link: str) -> pm.Model:
         sd_g = pm.HalfNormal("sd_g", 1.0)
         z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
         r_g = pm.Deterministic("r_g", z_g * sd_g, dims="g")
-        tau = pm.StudentT(
-            "Intercept", nu=3, mu=0.0, sigma=2.5, dims="rating_threshold",
-            transform=pm.distributions.transforms.ordered, initval=[-1.0, 0.0, 1.0],
-        )  # fmt: skip
+        # brms: ordered thresholds for cumulative, a free vector for sratio, cratio, acat
+        order = (
+            {"transform": pm.distributions.transforms.ordered, "initval": [-1.0, 0.0, 1.0]}
+            if family == "cumulative"
+            else {}
+        )
+        tau = pm.StudentT("Intercept", nu=3, mu=0.0, sigma=2.5, dims="rating_threshold", **order)
         eta = X @ b + r_g[g]
         y = d["rating"].to_numpy() - 1
         if (family, link) == ("cumulative", "logit"):  # PyMC's own: P(y <= k) = sigmoid(c_k - eta)
@@ -250,7 +253,10 @@ def test_exported_source_builds_the_same_model_from_a_dataframe() -> None:
     model = compiled("acat", "cloglog")
     source = model.source()
     assert 'acat_log_probs(eta, Intercept, link="cloglog")' in source
-    assert "transform=pm.distributions.transforms.ordered" in source
+    assert "transform=" not in source  # acat's thresholds are free (brms)
+    assert (
+        "transform=pm.distributions.transforms.ordered" in compiled("cumulative", "logit").source()
+    )
     standalone = load_module(source).build_model(frame())
     point = model.pymc.initial_point()
     ours = model.pymc.compile_logp(mode="FAST_COMPILE")(point)

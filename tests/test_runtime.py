@@ -32,6 +32,7 @@ CALLS = {
     "cell_moments": (np.array([0, 1, 0]), RNG.normal(size=(3, 2)), RNG.normal(size=3), 2),
     "poly_basis": (X, (0.1, 0.2), (1.0, 50.0, 40.0, 30.0)),
     "bspline_basis": (np.linspace(-1, 4, 30), (1.0, 2.0), (0.0, 3.0), 3),
+    "censoring_codes": (pd.Series(["none", "Right", "left", "none"], name="censored"),),
 }
 
 

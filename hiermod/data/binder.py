@@ -14,7 +14,7 @@ and cells, shared by the blocks over it). Reading columns and missing values liv
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -155,8 +155,9 @@ class _Binder:
             self.rows, self.factor_levels, self.groupings, self.fit, self.new_levels
         )
         y, response, additions = self._response()
+        log_rate = _log_rate(self.formula, additions, self.rows.error)
         formulas = tuple(
-            self._formula(f, "mu" if i == 0 else f.lhs_name or "")
+            self._formula(f, "mu" if i == 0 else f.lhs_name or "", log_rate if i == 0 else None)
             for i, f in enumerate(self.formula.formulas)
         )
         schema = self.schema or Schema(
@@ -172,7 +173,7 @@ class _Binder:
         )
         return Design(
             schema, y, additions.get("trials"), additions.get("weights"), additions.get("se"),
-            formulas, rows,
+            formulas, rows, additions.get("cens"), additions.get("rate"),
         )  # fmt: skip
 
     # -- response ---------------------------------------------------------------------------------
@@ -274,9 +275,10 @@ class _Binder:
 
     # -- formulas and blocks ----------------------------------------------------------------------
 
-    def _formula(self, f: Formula, dpar: str) -> FormulaDesign:
+    def _formula(self, f: Formula, dpar: str, log_rate: np.ndarray | None = None) -> FormulaDesign:
         matrix, labels, sources = self.term_columns.columns(f.terms, f.intercept)
         offsets = [self.evaluator.numeric(o) for o in f.offsets]
+        offsets += [log_rate] if log_rate is not None else []
         return FormulaDesign(
             dpar=dpar,
             intercept=f.intercept,
@@ -474,3 +476,18 @@ class _Groupings:
             cell = lookup_cells(grouping.cells, codes)
         self._blocks[factors] = (grouping, tuple(codes), cell)
         return self._blocks[factors]
+
+
+def _log_rate(
+    formula: ModelFormula, additions: dict[str, np.ndarray], error: Callable[..., DataError]
+) -> np.ndarray | None:
+    """``rate(exposure)``: the mean is ``exposure * mu``, i.e. ``log(exposure)`` is an offset of
+    mu's linear predictor (brms's rate; the log link is checked by the plan). New data must
+    have the column too: a prediction at exposure 1 would be silent."""
+    response = formula.response
+    rate = next((a for a in response.additions if a.func == "rate"), None) if response else None
+    if rate is None:
+        return None
+    if "rate" not in additions:
+        raise error(f"the data need the column of {rate} to predict", rate.span)
+    return np.log(additions["rate"])

@@ -28,6 +28,7 @@ __all__ = [
     "cell_labels",
     "cell_moments",
     "cell_positions",
+    "censoring_codes",
     "known_codes",
     "level_codes",
     "poly_basis",
@@ -196,3 +197,31 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "known_codes": ("level_codes",),
     "cell_index": ("cell_positions",),
 }
+
+
+def censoring_codes(values: pd.Series) -> np.ndarray:
+    """brms's censoring codes of a ``cens()`` column: -1 left-censored (the value is an upper bound
+    of the true one), 0 observed, 1 right-censored (a lower bound: survival data still alive).
+
+    A column may give the codes as numbers (-1, 0, 1; 0/1 and booleans for right-censoring, as
+    brms's ``cens(censored)``) or as the words "left", "none", "right". Interval censoring (2,
+    "interval") is not supported yet: it is an error, as is any other value.
+    """
+    words = {"left": -1, "none": 0, "right": 1}
+    numbers = pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
+        values.dtype
+    )
+    if not numbers or isinstance(values.dtype, pd.CategoricalDtype):
+        mapped = values.astype(str).str.lower().map(words)
+        bad = mapped.isna().to_numpy()
+        codes = mapped.fillna(0).to_numpy(dtype=float)
+    else:
+        codes = values.to_numpy(dtype=float)
+        bad = ~np.isin(codes, (-1.0, 0.0, 1.0))
+    if bad.any():
+        first = values[bad].iloc[0]
+        raise ValueError(
+            f"cens() codes must be -1/0/1 or left/none/right (interval censoring is not "
+            f"supported yet), but {values.name!r} has {first!r}"
+        )
+    return codes

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hiermod.data.columns import argument, column_kind, data_names
-from hiermod.data.runtime import bspline_basis, poly_basis
+from hiermod.data.runtime import bspline_basis, censoring_codes, poly_basis
 from hiermod.errors import DataError, Span
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, String, UnaryMinus
 from hiermod.warnings import DataWarning, user_stacklevel
@@ -229,6 +229,9 @@ class Evaluator:
                     f"zero_inflated_binomial, …), not {family.name}",
                     call.span,
                 )
+            if call.func == "cens":
+                out["cens"] = _censoring(self, arg, call)
+                continue
             values = self.numeric(arg)
             if call.func == "trials":
                 bad, need = (values < 0) | (np.mod(values, 1) != 0), "whole numbers >= 0"
@@ -307,3 +310,15 @@ class Evaluator:
 
 def _whole(node: ArithNode | None, default: int) -> int:
     return int(node.value) if isinstance(node, Number) else default
+
+
+def _censoring(evaluator: Evaluator, arg: ArithNode, call: Call) -> np.ndarray:
+    """``cens(x)``: brms's codes -1, 0, 1 (:func:`~hiermod.data.runtime.censoring_codes`)."""
+    if not isinstance(arg, Name):
+        raise evaluator.error("cens() takes a column of censoring codes", call.span)
+    try:
+        return censoring_codes(evaluator.columns[arg.name])
+    except ValueError as problem:
+        raise evaluator.error(
+            str(problem), call.span, 'e.g. a column with 1 for "still alive at this time"'
+        ) from None

@@ -97,6 +97,14 @@ _SPECS = (
     FunctionSpec("weights", Role.ADDITION, ("x",), 1, summary="likelihood weights"),
     FunctionSpec("se", Role.ADDITION, ("x",), 1, summary="known standard error of the response"),
     FunctionSpec(
+        "cens",
+        Role.ADDITION,
+        ("x",),
+        1,
+        summary="censoring: left, none or right (-1, 0, 1), brms's",
+    ),
+    FunctionSpec("rate", Role.ADDITION, ("x",), 1, summary="exposure: the mean is rate times mu"),
+    FunctionSpec(
         "cbind",
         Role.RESPONSE,
         ("successes", "failures"),

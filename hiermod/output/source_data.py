@@ -389,6 +389,8 @@ class DataEmitter(_PrepareCode):
                     values[block.Z] = self.effects(block, syntax)
             if predictor.offset is not None:
                 offsets = [self.numeric.expr(o)[0] for o in formula.offsets]
+                if predictor.dpar == "mu":  # rate(exposure): log(exposure) is an offset of mu
+                    offsets += [f"np.log({self.numeric.expr(r)[0]})" for r in _rates(self.schema)]
                 values[predictor.offset] = (
                     offsets[0] if len(offsets) == 1 else call("np.sum", tuple_of(offsets), axis="0")
                 )
@@ -411,6 +413,8 @@ class DataEmitter(_PrepareCode):
                 elif addition.func == "trials":
                     code = f"{code if code.isidentifier() else f'({code})'}.astype(np.int64)"
                 values[name] = code
+        if lik.censored is not None:
+            values.update(_censoring_bounds(self, lik.censored, values[lik.observed]))
         missing = [d.name for d in ir.data if d.name not in values]
         if missing:  # pragma: no cover - a container kind the emitter does not know
             raise EmitError(f"no code for the data containers {missing}")
@@ -447,3 +451,27 @@ class DataEmitter(_PrepareCode):
     def helper_sources(self) -> list[str]:
         """The helper functions ``prepare`` calls, ``complete_rows`` last."""
         return [*helper_sources(self.helpers), self.complete_rows]
+
+
+def _additions(schema: Schema, func: str) -> list[Call]:
+    response = schema.formula.response
+    return [a for a in (response.additions if response else ()) if a.func == func]
+
+
+def _rates(schema: Schema) -> list[ArithNode]:
+    """The exposures of ``rate(e)`` (log(e) is an offset of mu)."""
+    return [a.args[0] for a in _additions(schema, "rate")]
+
+
+def _censoring_bounds(
+    emitter: DataEmitter, containers: tuple[str, str], observed: Code
+) -> dict[str, Code]:
+    """``cens(c)``: the (lower, upper) bounds of each row for ``pm.Censored``, from brms's codes."""
+    (cens,) = _additions(emitter.schema, "cens")
+    codes = call(emitter.helper("censoring_codes"), Subscript("df", literal(str(cens.args[0]))))
+    text = render(codes, 0)[0]
+    lower, upper = containers
+    return {
+        lower: call("np.where", f"{text} == -1", observed, "-np.inf"),
+        upper: call("np.where", f"{text} == 1", observed, "np.inf"),
+    }

@@ -370,6 +370,18 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     )
     if family.custom:
         e.custom = dist
+    if lik.censored is not None:  # cens(): P(y > t) for a right-censored row, P(y < t) left
+        lines += comment(
+            "cens(): a row censored on the right contributes P(y > its value), on the left "
+            "P(y < its value) (bounds -inf/inf where observed)",
+            indent,
+        )
+        dist_call = call(f"pm.{dist}.dist", **args)
+        lower, upper = (e.local(b) for b in lik.censored)
+        censored = call(
+            "pm.Censored", literal(lik.name), dist_call, lower=lower, upper=upper, **observed
+        )
+        return Piece(lines + render(censored, indent))
     if lik.weights is None:
         if family.custom:  # brms has it, PyMC not: its functions are in this module
             likelihood = custom_distribution(lik.name, dist, list(args.values()), observed)
@@ -391,7 +403,7 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
 
 
 def _ordinal_likelihood(e: Emitter, lik: LikelihoodIR, stem: str) -> Piece:
-    """Thresholds (ordered, in place of mu's intercept), the log probability of each category per
+    """Thresholds (ordered for cumulative, in place of mu's intercept), the log probability of each category per
     row (:mod:`hiermod.output.distributions`), and the response as a categorical over them."""
     thresholds = lik.thresholds
     if thresholds is None:  # pragma: no cover - lower makes them for every ordinal family
@@ -400,15 +412,25 @@ def _ordinal_likelihood(e: Emitter, lik: LikelihoodIR, stem: str) -> Piece:
         raise EmitError("weights() are not supported with the ordinal families yet")
     e.custom = stem
     count = thresholds.shape[0]
-    lines = comment(
-        f"Thresholds: {count} increasing cutpoints between the {count + 1} categories of "
-        f"{lik.name}, in place of mu's intercept (an ordered transform keeps them increasing).",
-        2,
-    )
-    start = call("np.linspace", literal(-1.0), literal(1.0), literal(count))
-    lines += _random_variable(
-        e, thresholds, transform="pm.distributions.transforms.ordered", initval=start
-    )
+    if stem == "cumulative":  # P(y <= k) must grow with k; the conditional kinds need no order
+        lines = comment(
+            f"Thresholds: {count} increasing cutpoints between the {count + 1} categories of "
+            f"{lik.name}, in place of mu's intercept (an ordered transform keeps them "
+            "increasing).",
+            2,
+        )
+        start = call("np.linspace", literal(-1.0), literal(1.0), literal(count))
+        lines += _random_variable(
+            e, thresholds, transform="pm.distributions.transforms.ordered", initval=start
+        )
+    else:
+        lines = comment(
+            f"Thresholds: {count} cutpoints between the {count + 1} categories of {lik.name}, "
+            f"in place of mu's intercept (in {stem} each is a conditional step of its own, so they "
+            "need not increase, as in brms).",
+            2,
+        )
+        lines += _random_variable(e, thresholds)
     log_p = e.names.claim("log_p")
     eta, cut = e.values["eta mu"], e.local(thresholds.name)
     probs = call(f"{stem}_log_probs", eta, cut, link=literal(lik.link))

@@ -209,6 +209,8 @@ class LikelihoodIR:
     trials: str | None = None
     weights: str | None = None
     thresholds: ParamSpec | None = None  # an ordinal model's cutpoints (hiermod.plan.lower)
+    # cens(): data containers of each row's bounds (lower, upper), -inf/inf where not censored
+    censored: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

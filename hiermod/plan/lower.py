@@ -376,6 +376,15 @@ def lower(
         weights = run.add_data(
             "weights", design.weights, ("obs",), "weights", "likelihood weights()"
         )
+    censored = _censoring(run, design, family, y_name)
+    if design.rate is not None and run.link != "log":
+        raise FamilyError(
+            "rate() multiplies the mean, an offset log(rate) on the log scale: it needs the log "
+            f"link, not {run.link}",
+            formula.text,
+            formula.main.span,
+            hint="drop link=, or write the exposure as a predictor",
+        )
     if isinstance(options.layout, Mapping):
         unknown = set(options.layout) - run.used_layout_keys
         if unknown:
@@ -404,6 +413,7 @@ def lower(
         trials=trials,
         weights=weights,
         thresholds=_attach(thresholds, resolved) if thresholds is not None else None,
+        censored=censored,
     )
     return ModelIR(
         coords=run.coords,
@@ -414,6 +424,33 @@ def lower(
         formula=str(formula),
         data_values=run.values,
         priors=tuple(resolved.values()),
+    )
+
+
+def _censoring(
+    run: _Lowering, design: Design, family: Family, y_name: str
+) -> tuple[str, str] | None:
+    """``cens()``: each row's bounds for ``pm.Censored``: a right-censored time t has the upper
+    bound t (its likelihood is P(y > t)), a left-censored one the lower bound t (P(y < t)); the
+    others -inf and inf (the density). E.g. times (5, 8) with cens (0, 1): upper (inf, 8)."""
+    if design.cens is None:
+        return None
+    text, span = design.schema.formula.text, design.schema.formula.main.span
+    # Counts are declined: brms's right-censored count is P(y > t), PyMC's Censored P(y >= t).
+    if family.custom or family.discrete or family.mean is not None:
+        raise FamilyError(
+            f"cens() is not supported with the {family.name} family yet", text, span,
+            hint="censored responses work with the continuous families PyMC has a CDF for: "
+            "gaussian, student_t, lognormal, gamma, weibull, exponential, beta, …",
+        )  # fmt: skip
+    if design.weights is not None:
+        raise FamilyError("cens() and weights() together are not supported yet", text, span)
+    y = _response_values(design)
+    lower = np.where(design.cens == -1, y, -np.inf)
+    upper = np.where(design.cens == 1, y, np.inf)
+    return (
+        run.add_data(f"{y_name}_lower", lower, ("obs",), "censoring", "left-censoring bounds"),
+        run.add_data(f"{y_name}_upper", upper, ("obs",), "censoring", "right-censoring bounds"),
     )
 
 

@@ -1,7 +1,8 @@
 """Ordinal families: ordered categories through thresholds on a latent scale, as brms's.
 
-With K categories, K - 1 increasing thresholds tau (the ``Intercept`` vector, dim
-``<response>_threshold``) take the place of the intercept of ``mu``'s formula, whose other terms
+With K categories, K - 1 thresholds tau (the ``Intercept`` vector, dim ``<response>_threshold``;
+increasing for ``cumulative``, free for the others, whose thresholds are steps of conditional
+probabilities, as in brms) take the place of the intercept of ``mu``'s formula, whose other terms
 make the linear predictor eta. F is the inverse link (logit, probit, cloglog or cauchit):
 
 - ``cumulative``: P(y <= k) = F(tau_k - eta);
