@@ -137,23 +137,40 @@ priors <- function(extra = character(), intercept = "student_t(3, 0, 2.5)") {
   p
 }
 
+# The same priors for a fit with center = FALSE, where the intercepts are coefficients of class b
+# (brms has no Intercept class then): student_t(3, 0, 2.5) for mu's, logistic(0, 1) for zi's and hu's
+# (brms's default for them), now on the raw intercepts as in hiermod.
+priors_raw <- function(extra = character()) {
+  p <- c(
+    set_prior("normal(0, 2.5)", class = "b"),
+    set_prior("student_t(3, 0, 2.5)", class = "b", coef = "Intercept"),
+    set_prior("normal(0, 1)", class = "sd")
+  )
+  for (dpar in extra) {
+    p <- c(p, set_prior("normal(0, 2.5)", class = "b", dpar = dpar),
+           set_prior("logistic(0, 1)", class = "b", coef = "Intercept", dpar = dpar))
+  }
+  p
+}
+
 salamander_formula <- function(dpar) c("count ~ spp * mined + (1 | site)", sprintf("%s ~ spp * mined", dpar))
 kidney_formula <- "time | cens(censored) ~ age + sex + disease + (1 | patient)"
 inhaler_formula <- "rating ~ treat + period + carry + (1 | subject)"
 
 FITS <- list(
   zip_salamanders = list(data = "../shared/data/salamanders.csv", read = salamanders, formula = salamander_formula("zi"),
-                         family = "zero_inflated_poisson()", prior = priors("zi")),
+                         family = "zero_inflated_poisson()", prior = priors_raw("zi"), center = FALSE),
   zinb_salamanders = list(data = "../shared/data/salamanders.csv", read = salamanders, formula = salamander_formula("zi"),
-                          family = "zero_inflated_negbinomial()", prior = priors("zi")),
+                          family = "zero_inflated_negbinomial()", prior = priors_raw("zi"), center = FALSE),
   hurdle_poisson_salamanders = list(data = "../shared/data/salamanders.csv", read = salamanders,
                                     formula = salamander_formula("hu"), family = "hurdle_poisson()",
-                                    prior = priors("hu")),
+                                    prior = priors_raw("hu"), center = FALSE),
   negbinomial_epilepsy = list(data = "../shared/data/epilepsy_brms.csv", read = epilepsy,
                               formula = "count ~ zAge + zBase * Trt + (1 | patient)",
                               family = "negbinomial()", prior = priors()),
   weibull_kidney = list(data = "../shared/data/kidney.csv", read = kidney, formula = kidney_formula,
-                        family = "weibull()", prior = priors(intercept = "student_t(3, 0, 10)")),
+                        family = "weibull()", prior = priors(intercept = "student_t(3, 0, 10)"),
+                        adapt_delta = 0.95),  # 29 divergences at brms's default 0.8
   lognormal_kidney = list(data = "../shared/data/kidney.csv", read = kidney, formula = kidney_formula,
                           family = "lognormal()", prior = priors(intercept = "student_t(3, 0, 10)")),
   cumulative_probit_inhaler = list(data = "../shared/data/inhaler.csv", read = inhaler, formula = inhaler_formula,
@@ -184,7 +201,12 @@ levels_of <- function(d, formula) {
 run_fit <- function(name) {
   spec <- FITS[[name]]
   data <- spec$read()
-  formula <- do.call(brms::bf, lapply(spec$formula, as.formula))
+  # center = FALSE puts the Intercept priors on the raw intercepts, as hiermod does (brms's default
+  # puts them on the intercepts of centred predictors, which moves weakly informed ones: the
+  # salamanders' zi and hu intercepts)
+  center <- is.null(spec$center) || isTRUE(spec$center)
+  formula <- brms::bf(as.formula(spec$formula[[1]]), center = center)
+  for (extra in spec$formula[-1]) formula <- formula + brms::lf(as.formula(extra), center = center)
   family <- eval(parse(text = spec$family))
   now <- function() unname(proc.time()[["elapsed"]])
   marks <- c(start = now())
@@ -192,6 +214,7 @@ run_fit <- function(name) {
   fit <- withCallingHandlers(
     brm(formula, data = data, family = family, prior = spec$prior, chains = CHAINS,
         iter = WARMUP + DRAWS, warmup = WARMUP, cores = CORES, seed = SEED, refresh = 0,
+        control = list(adapt_delta = if (is.null(spec$adapt_delta)) 0.8 else spec$adapt_delta),
         backend = "rstan"),
     message = function(m) {
       text <- conditionMessage(m)
@@ -234,7 +257,8 @@ write_outputs <- function(name, spec, data, fit, marks) {
     priors = data.frame(prior = ps$prior, class = ps$class, coef = ps$coef, group = ps$group,
                         dpar = ps$dpar, lb = ps$lb, ub = ps$ub, source = ps$source),
     settings = list(chains = CHAINS, warmup = WARMUP, draws = DRAWS, seed = SEED, cores = CORES,
-                    adapt_delta = 0.8, max_treedepth = max_depth, backend = "rstan"),
+                    adapt_delta = if (is.null(spec$adapt_delta)) 0.8 else spec$adapt_delta,
+                    max_treedepth = max_depth, backend = "rstan"),
     seconds = list(build = mark("compile") - marks[["start"]], compile = mark("sample") - mark("compile"),
                    sample = marks[["end"]] - mark("sample"), total = marks[["end"]] - marks[["start"]],
                    stan_chains = sum(rstan::get_elapsed_time(fit$fit))),

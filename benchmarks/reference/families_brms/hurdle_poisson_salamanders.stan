@@ -97,26 +97,10 @@ data {
   int prior_only;  // should the likelihood be ignored?
 }
 transformed data {
-  int Kc = K - 1;
-  matrix[N, Kc] Xc;  // centered version of X without an intercept
-  vector[Kc] means_X;  // column means of X before centering
-  int Kc_hu = K_hu - 1;
-  matrix[N, Kc_hu] Xc_hu;  // centered version of X_hu without an intercept
-  vector[Kc_hu] means_X_hu;  // column means of X_hu before centering
-  for (i in 2:K) {
-    means_X[i - 1] = mean(X[, i]);
-    Xc[, i - 1] = X[, i] - means_X[i - 1];
-  }
-  for (i in 2:K_hu) {
-    means_X_hu[i - 1] = mean(X_hu[, i]);
-    Xc_hu[, i - 1] = X_hu[, i] - means_X_hu[i - 1];
-  }
 }
 parameters {
-  vector[Kc] b;  // population-level effects
-  real Intercept;  // temporary intercept for centered predictors
-  vector[Kc_hu] b_hu;  // population-level effects
-  real Intercept_hu;  // temporary intercept for centered predictors
+  vector[K] b;  // population-level effects
+  vector[K_hu] b_hu;  // population-level effects
   vector<lower=0>[M_1] sd_1;  // group-level standard deviations
   vector[N_1] z_1[M_1];  // standardized group-level effects
 }
@@ -124,10 +108,34 @@ transformed parameters {
   vector[N_1] r_1_1;  // actual group-level effects
   real lprior = 0;  // prior contributions to the log posterior
   r_1_1 = (sd_1[1] * (z_1[1]));
-  lprior += normal_lpdf(b | 0, 2.5);
-  lprior += student_t_lpdf(Intercept | 3, 0, 2.5);
-  lprior += normal_lpdf(b_hu | 0, 2.5);
-  lprior += logistic_lpdf(Intercept_hu | 0, 1);
+  lprior += student_t_lpdf(b[1] | 3, 0, 2.5);
+  lprior += normal_lpdf(b[2] | 0, 2.5);
+  lprior += normal_lpdf(b[3] | 0, 2.5);
+  lprior += normal_lpdf(b[4] | 0, 2.5);
+  lprior += normal_lpdf(b[5] | 0, 2.5);
+  lprior += normal_lpdf(b[6] | 0, 2.5);
+  lprior += normal_lpdf(b[7] | 0, 2.5);
+  lprior += normal_lpdf(b[8] | 0, 2.5);
+  lprior += normal_lpdf(b[9] | 0, 2.5);
+  lprior += normal_lpdf(b[10] | 0, 2.5);
+  lprior += normal_lpdf(b[11] | 0, 2.5);
+  lprior += normal_lpdf(b[12] | 0, 2.5);
+  lprior += normal_lpdf(b[13] | 0, 2.5);
+  lprior += normal_lpdf(b[14] | 0, 2.5);
+  lprior += logistic_lpdf(b_hu[1] | 0, 1);
+  lprior += normal_lpdf(b_hu[2] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[3] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[4] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[5] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[6] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[7] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[8] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[9] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[10] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[11] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[12] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[13] | 0, 2.5);
+  lprior += normal_lpdf(b_hu[14] | 0, 2.5);
   lprior += normal_lpdf(sd_1 | 0, 1)
     - 1 * normal_lccdf(0 | 0, 1);
 }
@@ -138,8 +146,8 @@ model {
     vector[N] mu = rep_vector(0.0, N);
     // initialize linear predictor term
     vector[N] hu = rep_vector(0.0, N);
-    mu += Intercept + Xc * b;
-    hu += Intercept_hu + Xc_hu * b_hu;
+    mu += X * b;
+    hu += X_hu * b_hu;
     for (n in 1:N) {
       // add more terms to the linear predictor
       mu[n] += r_1_1[J_1[n]] * Z_1_1[n];
@@ -153,9 +161,5 @@ model {
   target += std_normal_lpdf(z_1[1]);
 }
 generated quantities {
-  // actual population-level intercept
-  real b_Intercept = Intercept - dot_product(means_X, b);
-  // actual population-level intercept
-  real b_hu_Intercept = Intercept_hu - dot_product(means_X_hu, b_hu);
 }
 

@@ -108,27 +108,11 @@ data {
   int prior_only;  // should the likelihood be ignored?
 }
 transformed data {
-  int Kc = K - 1;
-  matrix[N, Kc] Xc;  // centered version of X without an intercept
-  vector[Kc] means_X;  // column means of X before centering
-  int Kc_zi = K_zi - 1;
-  matrix[N, Kc_zi] Xc_zi;  // centered version of X_zi without an intercept
-  vector[Kc_zi] means_X_zi;  // column means of X_zi before centering
-  for (i in 2:K) {
-    means_X[i - 1] = mean(X[, i]);
-    Xc[, i - 1] = X[, i] - means_X[i - 1];
-  }
-  for (i in 2:K_zi) {
-    means_X_zi[i - 1] = mean(X_zi[, i]);
-    Xc_zi[, i - 1] = X_zi[, i] - means_X_zi[i - 1];
-  }
 }
 parameters {
-  vector[Kc] b;  // population-level effects
-  real Intercept;  // temporary intercept for centered predictors
+  vector[K] b;  // population-level effects
   real<lower=0> shape;  // shape parameter
-  vector[Kc_zi] b_zi;  // population-level effects
-  real Intercept_zi;  // temporary intercept for centered predictors
+  vector[K_zi] b_zi;  // population-level effects
   vector<lower=0>[M_1] sd_1;  // group-level standard deviations
   vector[N_1] z_1[M_1];  // standardized group-level effects
 }
@@ -136,11 +120,35 @@ transformed parameters {
   vector[N_1] r_1_1;  // actual group-level effects
   real lprior = 0;  // prior contributions to the log posterior
   r_1_1 = (sd_1[1] * (z_1[1]));
-  lprior += normal_lpdf(b | 0, 2.5);
-  lprior += student_t_lpdf(Intercept | 3, 0, 2.5);
+  lprior += student_t_lpdf(b[1] | 3, 0, 2.5);
+  lprior += normal_lpdf(b[2] | 0, 2.5);
+  lprior += normal_lpdf(b[3] | 0, 2.5);
+  lprior += normal_lpdf(b[4] | 0, 2.5);
+  lprior += normal_lpdf(b[5] | 0, 2.5);
+  lprior += normal_lpdf(b[6] | 0, 2.5);
+  lprior += normal_lpdf(b[7] | 0, 2.5);
+  lprior += normal_lpdf(b[8] | 0, 2.5);
+  lprior += normal_lpdf(b[9] | 0, 2.5);
+  lprior += normal_lpdf(b[10] | 0, 2.5);
+  lprior += normal_lpdf(b[11] | 0, 2.5);
+  lprior += normal_lpdf(b[12] | 0, 2.5);
+  lprior += normal_lpdf(b[13] | 0, 2.5);
+  lprior += normal_lpdf(b[14] | 0, 2.5);
   lprior += gamma_lpdf(shape | 0.01, 0.01);
-  lprior += normal_lpdf(b_zi | 0, 2.5);
-  lprior += logistic_lpdf(Intercept_zi | 0, 1);
+  lprior += logistic_lpdf(b_zi[1] | 0, 1);
+  lprior += normal_lpdf(b_zi[2] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[3] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[4] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[5] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[6] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[7] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[8] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[9] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[10] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[11] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[12] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[13] | 0, 2.5);
+  lprior += normal_lpdf(b_zi[14] | 0, 2.5);
   lprior += normal_lpdf(sd_1 | 0, 1)
     - 1 * normal_lccdf(0 | 0, 1);
 }
@@ -151,8 +159,8 @@ model {
     vector[N] mu = rep_vector(0.0, N);
     // initialize linear predictor term
     vector[N] zi = rep_vector(0.0, N);
-    mu += Intercept + Xc * b;
-    zi += Intercept_zi + Xc_zi * b_zi;
+    mu += X * b;
+    zi += X_zi * b_zi;
     for (n in 1:N) {
       // add more terms to the linear predictor
       mu[n] += r_1_1[J_1[n]] * Z_1_1[n];
@@ -166,9 +174,5 @@ model {
   target += std_normal_lpdf(z_1[1]);
 }
 generated quantities {
-  // actual population-level intercept
-  real b_Intercept = Intercept - dot_product(means_X, b);
-  // actual population-level intercept
-  real b_zi_Intercept = Intercept_zi - dot_product(means_X_zi, b_zi);
 }
 
