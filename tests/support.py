@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 
 
 def _free_by_value_name(model: pm.Model) -> dict[str, object]:
@@ -62,3 +64,21 @@ def assert_same_model(
 # Subprocess timeouts in the tests are hang guards, not speed checks: on a shared, loaded 2-core
 # machine the demo alone once took longer than 300 s. Speed is measured in benchmarks/.
 HANG_GUARD_SECONDS = 1800
+
+
+def random_intercept_eta(
+    data: pd.DataFrame, *, intercept_sd: float | None, sd_g: float
+) -> pt.TensorVariable:
+    """Inside a ``pm.Model`` (with coords obs, coef = ("x",), g): ``x + (1 | g)`` written as a
+    careful PyMC user would — ``pm.Data`` X and g_idx, b ~ Normal(0, 1), sd_g ~ HalfNormal(sd_g),
+    non-centred r_g = z_g * sd_g — plus Intercept ~ Normal(0, intercept_sd) unless that is
+    ``None`` (an ordinal model's thresholds take its place). Returns the linear predictor."""
+    codes = pd.factorize(data["g"], sort=True)[0]
+    X = pm.Data("X", data[["x"]].to_numpy(), dims=("obs", "coef"))
+    g = pm.Data("g_idx", codes, dims="obs")
+    b = pm.Normal("b", 0.0, 1.0, dims="coef")
+    sd = pm.HalfNormal("sd_g", sd_g)
+    z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
+    r_g = pm.Deterministic("r_g", z_g * sd, dims="g")
+    eta = X @ b + r_g[g]
+    return eta if intercept_sd is None else pm.Normal("Intercept", 0.0, intercept_sd) + eta

@@ -16,7 +16,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 import pytest
-from support import assert_same_model
+from support import assert_same_model, random_intercept_eta
 
 import hiermod as hm
 from hiermod.errors import DataError, FamilyError
@@ -93,16 +93,9 @@ def compiled(family: str) -> hm.Model:
 
 def hand(family: str) -> pm.Model:
     d = frame()
-    codes, levels = pd.factorize(d["g"], sort=True)
+    levels = sorted(d["g"].unique())
     with pm.Model(coords={"obs": np.arange(len(d)), "coef": ["x"], "g": list(levels)}) as model:
-        X = pm.Data("X", d[["x"]].to_numpy(), dims=("obs", "coef"))
-        g = pm.Data("g_idx", codes, dims="obs")
-        intercept = pm.Normal("Intercept", 0.0, 3.0)
-        b = pm.Normal("b", 0.0, 1.0, dims="coef")
-        sd_g = pm.HalfNormal("sd_g", 1.0)
-        z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
-        r_g = pm.Deterministic("r_g", z_g * sd_g, dims="g")
-        eta = intercept + X @ b + r_g[g]
+        eta = random_intercept_eta(d, intercept_sd=3.0, sd_g=1.0)
         right = d["censored"].to_numpy() == 1
         if family == "weibull":
             shape = pm.Gamma("shape", 2.0, 1.0)

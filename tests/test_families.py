@@ -22,7 +22,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import pytest
 import xarray as xr
-from support import assert_same_model
+from support import assert_same_model, random_intercept_eta
 
 import hiermod as hm
 from hiermod.errors import DataError
@@ -317,21 +317,14 @@ def hand(case_id: str) -> pm.Model:
     """``resp ~ x + (1 | g)`` non-centred with PRIORS, the family's parameters, brms's density."""
     case = BY_ID[case_id]
     d = frame()
-    codes, levels = pd.factorize(d["g"], sort=True)
+    levels = sorted(d["g"].unique())
     y = d[case.response].to_numpy(dtype=float)
     coords = {"obs": np.arange(len(d)), "coef": ["x"], "g": list(levels)}
     dpar = case.dpar_formula.split("~")[0].strip() if case.dpar_formula else None
     if dpar:
         coords[f"{dpar}_coef"] = ["x"]
     with pm.Model(coords=coords) as model:
-        X = pm.Data("X", d[["x"]].to_numpy(), dims=("obs", "coef"))
-        g = pm.Data("g_idx", codes, dims="obs")
-        intercept = pm.Normal("Intercept", 0.0, 2.0)
-        b = pm.Normal("b", 0.0, 1.0, dims="coef")
-        sd_g = pm.HalfNormal("sd_g", 0.8)
-        z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
-        r_g = pm.Deterministic("r_g", z_g * sd_g, dims="g")
-        mu = INVERSE[case.link](intercept + X @ b + r_g[g])
+        mu = INVERSE[case.link](random_intercept_eta(d, intercept_sd=2.0, sd_g=0.8))
         values = {name: _prior(name, text) for name, text in case.aux.items()}
         if dpar:
             Xd = pm.Data(f"{dpar}_X", d[["x"]].to_numpy(), dims=("obs", f"{dpar}_coef"))

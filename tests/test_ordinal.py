@@ -18,7 +18,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 import pytest
-from support import assert_same_model
+from support import assert_same_model, random_intercept_eta
 
 import hiermod as hm
 from hiermod.errors import DataError, FormulaError
@@ -136,7 +136,7 @@ def compiled(family: str, link: str) -> hm.Model:
 
 def hand(family: str, link: str) -> pm.Model:
     d = frame()
-    codes, levels = pd.factorize(d["g"], sort=True)
+    levels = sorted(d["g"].unique())
     coords = {
         "obs": np.arange(len(d)),
         "coef": ["x"],
@@ -144,12 +144,7 @@ def hand(family: str, link: str) -> pm.Model:
         "rating_threshold": ["1|2", "2|3", "3|4"],
     }
     with pm.Model(coords=coords) as model:
-        X = pm.Data("X", d[["x"]].to_numpy(), dims=("obs", "coef"))
-        g = pm.Data("g_idx", codes, dims="obs")
-        b = pm.Normal("b", 0.0, 1.0, dims="coef")
-        sd_g = pm.HalfNormal("sd_g", 1.0)
-        z_g = pm.Normal("z_g", 0.0, 1.0, dims="g")
-        r_g = pm.Deterministic("r_g", z_g * sd_g, dims="g")
+        eta = random_intercept_eta(d, intercept_sd=None, sd_g=1.0)
         # brms: ordered thresholds for cumulative, a free vector for sratio, cratio, acat
         order = (
             {"transform": pm.distributions.transforms.ordered, "initval": [-1.0, 0.0, 1.0]}
@@ -157,7 +152,6 @@ def hand(family: str, link: str) -> pm.Model:
             else {}
         )
         tau = pm.StudentT("Intercept", nu=3, mu=0.0, sigma=2.5, dims="rating_threshold", **order)
-        eta = X @ b + r_g[g]
         y = d["rating"].to_numpy() - 1
         if (family, link) == ("cumulative", "logit"):  # PyMC's own: P(y <= k) = sigmoid(c_k - eta)
             pm.OrderedLogistic("rating", eta=eta, cutpoints=tau, observed=y, dims="obs")

@@ -437,6 +437,8 @@ def _censoring(
         return None
     text, span = design.schema.formula.text, design.schema.formula.main.span
     # Counts are declined: brms's right-censored count is P(y > t), PyMC's Censored P(y >= t).
+    # Families with a point mass (a hurdle's zeros: those with their own mean) or a hiermod-made
+    # distribution have no CDF PyMC could censor.
     if family.custom or family.discrete or family.mean is not None:
         raise FamilyError(
             f"cens() is not supported with the {family.name} family yet", text, span,

@@ -33,7 +33,7 @@ def _ordinal(name: str, brms: str) -> Family:
         _LINKS,
         "ordinal",
         name,  # the stem of <name>_log_probs in hiermod.output.distributions
-        (("eta", "{mu}"), ("thresholds", "{thresholds}")),
+        (),  # no parameter templates: the emitter's ordinal likelihood passes eta and thresholds
         custom=True,
         brms=brms,
         hint=_HINT,
