@@ -336,7 +336,8 @@ class Model(_Fitting):
     ) -> None:
         self.family = get_family(family)
         options = (priors, layout, centered, na_action, suffstats, dpar_formulas)
-        check_model_options(*options, family_parameters=self.family.auxiliary)
+        named = None if self.family.categorical else self.family.auxiliary  # mu<k>: from the data
+        check_model_options(*options, family_parameters=named)
         self.formula = _combine(formula, dpar_formulas)
         if self.formula.main.response is None:
             raise FormulaError(

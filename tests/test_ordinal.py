@@ -233,7 +233,9 @@ def test_predictions_are_category_probabilities_and_their_expectation() -> None:
     draws = model.predict(fit, kind="response", random_seed=1).values
     assert set(np.unique(draws)) <= {1.0, 2.0, 3.0, 4.0}
     gaussian = hm.Model("x ~ 1", frame())
-    with pytest.raises(ValueError, match="kind='probs' is for the ordinal families"):
+    with pytest.raises(
+        ValueError, match="kind='probs' is for the ordinal and categorical families"
+    ):
         gaussian.predict(_fake_fit(gaussian, seed=1), kind="probs")
 
 

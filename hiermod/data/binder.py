@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from hiermod.data.categories import categorical_response, category_formulas
 from hiermod.data.columns import (
     argument,
     categorical_options,
@@ -160,6 +161,7 @@ class _Binder:
             self._formula(f, "mu" if i == 0 else f.lhs_name or "", log_rate if i == 0 else None)
             for i, f in enumerate(self.formula.formulas)
         )
+        formulas = category_formulas(formulas, response, self.family)  # categorical: mu<k>
         schema = self.schema or Schema(
             formula=self.formula,
             family=self.family.name,
@@ -199,11 +201,12 @@ class _Binder:
             return None, stored, additions
         value, family, error = response.value, self.family, self.rows.error
         label = value.name if isinstance(value, Name) else str(value)
-        if family.ordinal:
+        if family.has_categories:
             if not isinstance(value, Name):
-                raise error(f"an ordinal response is a column, not {value}", value.span)
+                raise error(f"a {family.name} response is a column, not {value}", value.span)
             series = self.rows.frame[value.name]
-            y, stored = ordinal_response(series, label, family.name, stored, value.span, error)
+            read = ordinal_response if family.ordinal else categorical_response
+            y, stored = read(series, label, family.name, stored, value.span, error)
             if (y < 0).any():
                 raise self.rows.unseen(f"response {label!r}", value.name, y, value.span)
             return y.astype(np.float64), stored, additions

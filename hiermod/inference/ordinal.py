@@ -1,10 +1,15 @@
-"""Predictions of an ordinal model: category probabilities, the expected category, draws.
+"""Predictions of a model of categories: category probabilities, the expected category, draws.
 
 The response of an ordinal model is a ``pm.Categorical`` over the codes 0 .. K-1 of its ordered
 categories (:mod:`hiermod.data.ordinal`). Its predictions are given on the categories' own scale:
 a category's value is the category itself when the categories are numbers (ratings 1 … 4), else
 its rank 1 … K — so ``kind="mean"`` is the expected rating, as brms's ``posterior_epred`` summed
 over categories, and ``kind="response"`` draws ratings, not codes.
+
+A categorical model (unordered categories) has no expected category: its ``kind="mean"`` is the
+category probabilities, as brms's ``posterior_epred``, ``kind="linear"`` the log-odds of every
+category against the reference (0 for the reference itself), both with a category dim, and
+``kind="response"`` draws the categories themselves (their labels).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytensor.tensor as pt
 
-__all__ = ["category_values", "ordinal_output"]
+__all__ = ["categorical_output", "category_dim", "category_values", "ordinal_output"]
 
 
 def category_values(levels: tuple[object, ...]) -> np.ndarray:
@@ -35,3 +40,20 @@ def ordinal_output(response: Any, levels: tuple[object, ...], kind: str) -> Any:
     if kind == "mean":
         return (probabilities * values).sum(axis=-1)
     return values[response]
+
+
+def categorical_output(response: Any, log_odds: list[Any], kind: str) -> Any:
+    """The prediction of ``kind`` of a categorical model from its response variable and the
+    linear predictors of the categories after the reference (``log_odds``, one per row each)."""
+    if kind in ("mean", "probs"):
+        node = response.owner
+        return node.op.dist_params(node)[0]
+    if kind == "linear":
+        return pt.stack([pt.zeros_like(log_odds[0]), *log_odds], axis=-1)
+    return response
+
+
+def category_dim(categorical: bool, kind: str) -> bool:
+    """Whether a prediction of ``kind`` has a category dim: probabilities always; a categorical
+    model's mean (its probabilities) and linear predictors (one per category) too."""
+    return kind == "probs" or (categorical and kind in ("mean", "linear"))

@@ -56,7 +56,7 @@ from hiermod.data.families import get_family
 from hiermod.errors import DataError
 from hiermod.formula.terms import Term
 from hiermod.inference.fit_groups import read_group
-from hiermod.inference.ordinal import ordinal_output
+from hiermod.inference.ordinal import categorical_output, category_dim, ordinal_output
 from hiermod.inference.posterior_eval import evaluate, level_parameter
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, ParamSpec, PredictorIR
 
@@ -439,9 +439,14 @@ def predict(
     response = model[new.likelihood.name]
     family = get_family(ir.likelihood.family)
     categories = training.schema.response.levels if training.schema.response else ()
-    if kind == "probs" and not family.ordinal:
-        raise ValueError(f"kind='probs' is for the ordinal families, not {family.name}")
-    if linear:
+    if kind == "probs" and not family.has_categories:
+        raise ValueError(
+            f"kind='probs' is for the ordinal and categorical families, not {family.name}"
+        )
+    if family.categorical:
+        log_odds = [model[p.name] for p in new.predictors if p.dpar != "mu"]
+        output = categorical_output(response, log_odds, kind)
+    elif linear:
         output = model[next(p.name for p in new.predictors if p.dpar == "mu")]
     elif family.ordinal:
         output = ordinal_output(response, categories, kind)
@@ -452,9 +457,11 @@ def predict(
     (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out)
     coords = _coords(idata, obs)
     dims: tuple[str, ...] = ("chain", "draw", "obs")
-    if kind == "probs":  # a category dim, named and labelled after the response's categories
+    if category_dim(family.categorical, kind):  # named and labelled after the categories
         dims += (f"{ir.likelihood.name}_category",)
         coords[dims[-1]] = np.asarray([str(c) for c in categories])
+    elif family.categorical:  # drawn codes -> the categories
+        value = np.asarray(categories)[value.astype(np.int64)]
     result = xr.DataArray(
         value,
         dims=dims,

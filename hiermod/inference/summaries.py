@@ -28,6 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from hiermod.data.design import Design, Schema
+from hiermod.data.families import get_family
 from hiermod.inference.diagnostics import diagnose, unchecked
 from hiermod.inference.fit_groups import read_group
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR
@@ -84,7 +85,15 @@ def _predictor(ir: ModelIR, dpar: str) -> PredictorIR:
 
 
 def fixef(ir: ModelIR, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
-    """Population-level effects of ``dpar`` (``"mu"``: the mean), indexed by coefficient label."""
+    """Population-level effects of ``dpar`` (``"mu"``: the mean), indexed by coefficient label.
+
+    A categorical model's ``"mu"`` is every category's, labelled as brms's: ``mub_Intercept``,
+    ``mub_x``, ``muc_Intercept``, …"""
+    if dpar == "mu" and get_family(ir.likelihood.family).categorical:
+        tables = [fixef(ir, idata, p.dpar) for p in ir.predictors]
+        for table, p in zip(tables, ir.predictors, strict=True):
+            table.index = pd.Index([f"{p.dpar}_{c}" for c in table.index], name="coef")
+        return pd.concat(tables)
     pop = _predictor(ir, dpar).population
     parts: list[np.ndarray] = []
     labels: list[str] = []

@@ -373,10 +373,12 @@ class DataEmitter(_PrepareCode):
 
     def containers(self) -> dict[str, Code]:
         """Code for each data container, by container name."""
-        ir, formulas = self.ir, self.schema.formula.formulas
+        ir, model_formula = self.ir, self.schema.formula
         lik = ir.likelihood
         values: dict[str, Code] = {lik.observed: self.response()}
-        for predictor, formula in zip(ir.predictors, formulas, strict=True):
+        for predictor in ir.predictors:
+            # a categorical model's mub, muc, … without a formula of their own have mu's
+            formula = model_formula.dpars.get(predictor.dpar, model_formula.main)
             pop = predictor.population
             if pop.X is not None:
                 values[pop.X] = self.matrix(

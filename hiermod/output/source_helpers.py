@@ -15,13 +15,14 @@ from types import ModuleType
 
 from hiermod.data import runtime
 from hiermod.output import distributions, likelihoods
-from hiermod.output.codegen import EmitError, call, render
+from hiermod.output.codegen import Code, EmitError, call, literal, render
 
 __all__ = [
     "HELPER_NAMES",
     "IMPORTS",
     "LIKELIHOOD_NAMES",
     "complete_rows_source",
+    "custom_distribution",
     "helper_sources",
     "likelihood_sources",
     "weighted_source",
@@ -137,3 +138,15 @@ def weighted_source(dist: str, params: tuple[str, ...], custom: bool = False) ->
             *render(draw, 1, "return "),
         ]
     )
+
+
+def custom_distribution(
+    name: str, stem: str, params: list[Code], observed: dict[str, Code]
+) -> Code:
+    """``pm.CustomDist(name, *params, logp=<stem>_logp, random=<stem>_random)``, or with
+    ``dist=<stem>_dist`` when the distribution is a graph of PyMC's (:mod:`hiermod.output.distributions`)."""
+    if f"{stem}_dist" in distributions.__all__:
+        how: dict[str, Code] = {"dist": f"{stem}_dist"}
+    else:
+        how = {"logp": f"{stem}_logp", "random": f"{stem}_random"}
+    return call("pm.CustomDist", literal(name), *params, **how, **observed)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hiermod.data.families import get_family
-from hiermod.output import distributions
 from hiermod.output.codegen import (
     Chain,
     Code,
@@ -32,6 +31,7 @@ from hiermod.output.codegen import (
     tuple_of,
 )
 from hiermod.output.source_data import DataEmitter
+from hiermod.output.source_helpers import custom_distribution
 from hiermod.output.source_text import (
     block_notes,
     constant_note,
@@ -301,9 +301,7 @@ def predictor_value(e: Emitter, predictor: PredictorIR, suffix: str = "") -> lis
     cell-level copy (``log_sigma_cell``). A stored predictor is kept as a Deterministic over obs.
     """
     terms = predictor_terms(e, predictor)
-    pop = predictor.population
-    by_row = pop.X is not None or predictor.blocks or predictor.offset is not None
-    if not terms or (predictor.store and not by_row):
+    if not terms or (predictor.store and not _by_row(predictor)):
         # one value per row: y ~ 1 stores its mu over obs (Intercept + zeros), y ~ 0 is zeros
         observed = Subscript("data", literal(e.ir.likelihood.observed))
         terms += [render(call("pm.math.zeros_like", observed, dtype=literal("float64")), 0)[0]]
@@ -339,6 +337,8 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     family = get_family(lik.family)  # its distribution and parameters: hiermod.data.families
     if family.ordinal:
         return _ordinal_likelihood(e, lik, family.distribution)
+    if family.categorical:
+        return _categorical_likelihood(e, lik)
     dist = family.distribution
     eta = e.values["eta mu"]
     params = dict(family.params)
@@ -443,16 +443,40 @@ def _ordinal_likelihood(e: Emitter, lik: LikelihoodIR, stem: str) -> Piece:
     return Piece(lines + render(response, e.indent))
 
 
-def custom_distribution(
-    name: str, stem: str, params: list[Code], observed: dict[str, Code]
-) -> Code:
-    """``pm.CustomDist(name, *params, logp=<stem>_logp, random=<stem>_random)``, or with
-    ``dist=<stem>_dist`` when the distribution is a graph of PyMC's (:mod:`hiermod.output.distributions`)."""
-    if f"{stem}_dist" in distributions.__all__:
-        how: dict[str, Code] = {"dist": f"{stem}_dist"}
-    else:
-        how = {"logp": f"{stem}_logp", "random": f"{stem}_random"}
-    return call("pm.CustomDist", literal(name), *params, **how, **observed)
+def _categorical_likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
+    """The log-odds of each category against the reference (its own 0), one row each, and the
+    response as a categorical over their softmax: brms's categorical family."""
+    if lik.weights is not None:
+        raise EmitError("weights() are not supported with the categorical family yet")
+    predictors = [p for _, p in lik.dpars if isinstance(p, PredictorIR)]
+    observed = Subscript("data", literal(lik.observed))
+    reference, log_odds = e.names.claim("reference"), e.names.claim("log_odds")
+    names = ", ".join(p.dpar for p in predictors)
+    lines = comment(
+        f"Likelihood: categorical; {names}: the log-odds of the other categories against the "
+        "first, whose own is 0 (the reference), one row each (dims obs, category)",
+        e.indent,
+    )
+    zeros = call("pm.math.zeros_like", observed, dtype=literal("float64"))
+    lines += render(zeros, e.indent, f"{reference} = ")
+    # A formula without row terms (muc ~ 1) gives one number: the reference makes it a column.
+    columns = [e.values[p.dpar] if _by_row(p) else f"{reference} + {e.values[p.dpar]}"
+               for p in predictors]  # fmt: skip
+    stored = e.data.schema.response
+    labels = [repr(c) for c in (stored.levels if stored is not None else ())]
+    stack = call("pt.stack", list_of([reference, *columns], labels), axis=literal(-1))
+    lines += render(stack, e.indent, f"{log_odds} = ")
+    obs = literal("obs")
+    response = call(
+        "pm.Categorical", literal(lik.name), logit_p=log_odds, observed=observed, dims=obs
+    )
+    return Piece(lines + render(response, e.indent))
+
+
+def _by_row(predictor: PredictorIR) -> bool:
+    """Whether ``predictor`` has a value per row (population columns, group effects, an offset)."""
+    pop = predictor.population
+    return pop.X is not None or bool(predictor.blocks) or predictor.offset is not None
 
 
 _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {

@@ -104,7 +104,13 @@ def population_note(population: PopulationIR) -> str:
 def predictor_note(predictor: PredictorIR, formula: ModelFormula) -> str:
     if predictor.dpar == "mu":
         return f"mu: {formula.main}, {predictor.link} link."
-    rhs = str(formula.dpars[predictor.dpar]).split("~", 1)[1].strip()
+    written = formula.dpars.get(predictor.dpar, formula.main)  # a category's: mu's, unless its own
+    rhs = str(written).split("~", 1)[1].strip()
+    if predictor.dpar.startswith("mu"):  # a categorical model's mub, muc, …
+        return (
+            f"{predictor.dpar} ~ {rhs}: the log-odds of its category against the reference "
+            "category, per row."
+        )
     scale = _DPAR_SCALES[predictor.link]
     return f"{predictor.dpar} ~ {rhs}: a {predictor.dpar} per row, {scale}."
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from hiermod.data.categories import category_dpars
 from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
 from hiermod.errors import FamilyError, FormulaError
@@ -61,8 +62,8 @@ from hiermod.plan.priors import (
     ResolvedPrior,
     parse_prior,
     resolve_priors,
-    safe_sd,
 )
+from hiermod.plan.scales import compact, intercept_columns, noise_scale, response_scale
 
 __all__ = ["DENSE_THRESHOLD", "LowerOptions", "lower"]
 
@@ -77,65 +78,6 @@ class LowerOptions:
     centered: Centring | Mapping[str, Centring] = "auto"
 
 
-@dataclass(frozen=True, slots=True)
-class _Scale:
-    """Location and scale of the response on the link scale, for default priors."""
-
-    center: float
-    scale: float
-    data_scaled: bool  # whether the scale came from the data (gaussian-like) or is 1
-
-
-def _response_scale(
-    design: Design, family: Family, link: str, moments: DataMoments | None
-) -> _Scale:
-    if family.data_scale is None or link != "identity":
-        return _Scale(0.0, 1.0, False)
-    if moments is not None:
-        return _Scale(moments.response[0], moments.response[1], True)
-    y = design.y
-    if y is None or y.size == 0:
-        return _Scale(0.0, 1.0, False)
-    y = family.on_data_scale(y)
-    return _Scale(float(np.mean(y)), safe_sd(y), True)
-
-
-def _noise_scale(design: Design, family: Family, moments: DataMoments | None) -> float | None:
-    """The sd of the response on sigma's scale (log y for lognormal), whatever the link of mu.
-
-    sigma is on the response scale even when mu has a log link (``gaussian``, ``link="log"``), so its
-    default priors use sd(y) there too. ``None`` without a response, or for families without sigma.
-    """
-    if "sigma" not in family.auxiliary:
-        return None
-    if moments is not None:
-        return moments.response[1]
-    y = design.y
-    if y is None or y.size == 0:
-        return None
-    return safe_sd(family.on_data_scale(y))
-
-
-def _compact(values: np.ndarray) -> float | tuple[float, ...]:
-    """One number when every element is the same (``normal(0, 2.5)``), else the vector."""
-    return float(values[0]) if np.all(values == values[0]) else tuple(values.tolist())
-
-
-def _intercept_columns(fd: FormulaDesign) -> list[int]:
-    """The columns of the first term whose indicators sum to one in every row, if any.
-
-    Without an intercept, R's coding gives the first categorical term one indicator per level
-    (``0 + f``: f[a], f[b], f[c]); those columns together are the intercept, level by level.
-    """
-    terms = list(dict.fromkeys(fd.coef_terms))
-    for term in terms:
-        columns = [j for j, t in enumerate(fd.coef_terms) if t == term]
-        block = fd.X[:, columns]
-        if np.isin(block, (0.0, 1.0)).all() and (block.sum(axis=1) == 1).all():
-            return columns
-    return []
-
-
 class _Lowering(PlanBuilder):
     """One lowering run: the plan so far (:class:`PlanBuilder`) and the rules for population terms,
     default priors and constant parameters."""
@@ -147,8 +89,13 @@ class _Lowering(PlanBuilder):
         self.options = options
         self.link = family.check_link(options.link if options.link else None)
         super().__init__(design, moments)
-        self.scale = _response_scale(design, family, self.link, moments)
-        self.noise = _noise_scale(design, family, moments)
+        self.scale = response_scale(design, family, self.link, moments)
+        self.noise = noise_scale(design, family, moments)
+        response = design.schema.response
+        # a categorical model's predictors, one per category after the reference (mub, muc)
+        self.categories = category_dpars(response.levels) if family.categorical and response else ()
+        self.shared_x: tuple[str, str] | None = None  # their shared X and its coef dim
+        self.shared_prefixes = frozenset(f"{identifier(c)}_" for c in self.categories)
         self.used_layout_keys: set[str] = set()
         self.used_centered_keys: set[str] = set()
 
@@ -165,10 +112,22 @@ class _Lowering(PlanBuilder):
         coefficients = None
         x_name = None
         if fd.X.shape[1]:
-            coef_dim = self.add_dim(f"{prefix}coef", fd.coef_labels)
-            x_name = self.add_data(
-                f"{prefix}X", fd.X, ("obs", coef_dim), "X", "population-level design matrix"
-            )
+            # The categories of a categorical model that copy mu's formula share its columns: one
+            # X (dim coef) for mub ~ x and muc ~ x, each with its own coefficients.
+            shared = fd.dpar in self.categories and fd.X is self.design.main.X
+            if shared and self.shared_x is not None:
+                coef_dim, x_name = self.shared_x
+            else:
+                data_prefix = "" if shared else prefix
+                coef_dim = self.add_dim(f"{data_prefix}coef", fd.coef_labels)
+                x_name = self.add_data(
+                    f"{data_prefix}X",
+                    fd.X,
+                    ("obs", coef_dim),
+                    "X",
+                    "population-level design matrix",
+                )
+                self.shared_x = (coef_dim, x_name) if shared else None
             name = self.namer.claim(f"{prefix}b")
             source = " + ".join(dict.fromkeys(fd.coef_terms))
             coefficients = ParamSpec(
@@ -181,14 +140,14 @@ class _Lowering(PlanBuilder):
             if not fd.intercept:
                 # Indicator columns that replace the intercept (y ~ 0 + f, sigma ~ 0 + g:c) are
                 # intercepts, one per level: they get the intercept's location and scale.
-                columns = _intercept_columns(fd)
+                columns = intercept_columns(fd)
                 center, width = self._intercept_location(fd.dpar)
                 location[columns], spread[columns] = center, width
             self.slots.append(
                 PriorSlot(
                     name,
                     (name,),
-                    Prior("normal", _compact(location), _compact(spread)),
+                    Prior("normal", compact(location), compact(spread)),
                     "real",
                     fd.coef_labels,
                 )
@@ -201,7 +160,7 @@ class _Lowering(PlanBuilder):
         return float(prior["mu"]), float(prior["sigma"])  # type: ignore[arg-type]
 
     def _intercept_prior(self, dpar: str) -> Prior:
-        if dpar == "mu":
+        if dpar == "mu" or dpar in self.categories:
             if self.scale.data_scaled:
                 return Prior("student_t", 3.0, self.scale.center, 2.5 * self.scale.scale)
             return Prior("student_t", 3.0, 0.0, 2.5)
@@ -214,7 +173,8 @@ class _Lowering(PlanBuilder):
     def _slope_scale(self, dpar: str) -> float:
         if dpar == "mu" and self.scale.data_scaled:
             return self.scale.scale
-        return 1.0 if dpar == "mu" else 0.4  # 2.5 * 0.4 = 1: normal(0, 1/sd(x)) on the log scale
+        # 2.5 * 0.4 = 1: normal(0, 1/sd(x)) on the log scale of a positive parameter
+        return 1.0 if dpar == "mu" or dpar in self.categories else 0.4
 
     def _group_sd_scale(self, dpar: str) -> float:
         return self.scale.scale if dpar == "mu" and self.scale.data_scaled else 1.0
@@ -271,7 +231,9 @@ class _Lowering(PlanBuilder):
             offset = self.add_data(
                 f"{prefix}offset", fd.offset, ("obs",), "offset", "sum of offset() terms"
             )
-        link = self.link if fd.dpar == "mu" else self.family.dpar(fd.dpar).link
+        # a category's predictor is its log-odds against the reference category: no link
+        link = self.link if fd.dpar == "mu" else "identity"
+        link = link if fd.dpar in ("mu", *self.categories) else self.family.dpar(fd.dpar).link
         return PredictorIR(fd.dpar, link, population, tuple(blocks), offset, fd.dpar, store=False)
 
     def constant(self, dpar: str) -> ConstantIR:
@@ -330,9 +292,9 @@ def lower(
     schema = design.schema
     formula = schema.formula
     for name, dformula in formula.dpars.items():
-        if name not in family.auxiliary:
+        if name not in (*family.auxiliary, *run.categories):
             span = dformula.response.span if dformula.response is not None else None
-            allowed = ", ".join(family.auxiliary) or "none"
+            allowed = ", ".join((*family.auxiliary, *run.categories)) or "none"
             raise FamilyError(
                 f"the {family.name} family has no parameter {name!r}",
                 formula.text,
@@ -354,9 +316,12 @@ def lower(
         f"{y_name}_data", _response_values(design), ("obs",), "response", f"the response {response}"
     )
 
-    predictors = [run.predictor(fd) for fd in design.formulas]
+    # A categorical model has no mu: its categories' copies of mu's formula take its place.
+    predictors = [run.predictor(fd) for fd in design.formulas[int(family.categorical) :]]
     thresholds = run.thresholds(y_name, design.formulas[0]) if family.ordinal else None
-    dpars: list[tuple[str, PredictorIR | ConstantIR | str]] = [("mu", predictors[0])]
+    dpars: list[tuple[str, PredictorIR | ConstantIR | str]] = [
+        (p.dpar, p) for p in predictors if p.dpar in ("mu", *run.categories)
+    ]
     constants: list[ConstantIR] = []
     for dpar in family.auxiliary:
         found = next((p for p in predictors if p.dpar == dpar), None)

@@ -56,6 +56,7 @@ class PlanBuilder:
         self.factor_dims: dict[str, str] = {}
         self.moments = moments
         self.index_names: dict[tuple[tuple[str, ...], str], str] = {}  # (grouping, layout) -> data
+        self.shared_prefixes: frozenset[str] = frozenset()  # whose indices are unprefixed: mub_
 
     def column_sds(self, key: tuple[str, str, int], matrix: np.ndarray) -> np.ndarray:
         """Sds of design columns: from the moments when given, else from the rows."""
@@ -311,7 +312,7 @@ def _levels_and_index(
     index_key = (grouping.factors, layout)
     if index_key not in run.index_names:
         run.index_names[index_key] = run.add_data(
-            f"{prefix}{base}_idx",
+            f"{'' if prefix in run.shared_prefixes else prefix}{base}_idx",
             np.asarray(flat_index, dtype=np.int64),
             ("obs",),
             "index",

@@ -95,7 +95,7 @@ def check_model_options(
     suffstats: object,
     dpar_formulas: Mapping[str, object],
     *,
-    family_parameters: Iterable[str],
+    family_parameters: Iterable[str] | None,
 ) -> None:
     """Check the options of ``hm.Model`` (see the module docstring)."""
     _check_priors(priors)
@@ -103,9 +103,11 @@ def check_model_options(
     _by_grouping("centered", centered, (True, False, "auto"))
     check_choice("na_action", na_action, _NA_ACTIONS)
     check_choice("suffstats", suffstats, _SUFFSTATS)
-    parameters = tuple(family_parameters)
+    # None: the parameters depend on the data (a categorical model's mu<category>): any mu… name
+    # passes here and the plan checks it against the categories
+    parameters = tuple(family_parameters) if family_parameters is not None else ("mu<category>",)
     for name, formula in dpar_formulas.items():
-        if name not in parameters:
+        if name not in parameters and not (family_parameters is None and name.startswith("mu")):
             typo = difflib.get_close_matches(name, MODEL_KEYWORDS, n=1, cutoff=0.7)
             hint = (
                 f"did you mean {typo[0]}=?"

@@ -14,7 +14,8 @@ The entries are grouped by kind: :mod:`.classic` (gaussian, student_t, bernoulli
 poisson, negativebinomial, gamma, lognormal, beta, exponential, weibull), :mod:`.counts`
 (beta_binomial, geometric, the zero-inflated and hurdle counts), :mod:`.continuous` (skew_normal,
 exgaussian, shifted_lognormal, asym_laplace, laplace, wald, von_mises, the hurdle gamma and
-lognormal, the zero(-one)-inflated beta) and :mod:`.ordinal` (cumulative, sratio, cratio, acat).
+lognormal, the zero(-one)-inflated beta), :mod:`.ordinal` (cumulative, sratio, cratio, acat)
+and :mod:`.categorical` (categorical).
 
 ``mu`` is the mean of the response (of its count or continuous part, for zero-inflated and hurdle
 families) for every family but the lognormal kinds (the mean of ``log y``), asym_laplace (a
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hiermod.data.families.categorical import CATEGORICAL
 from hiermod.data.families.classic import CLASSIC
 from hiermod.data.families.continuous import CONTINUOUS
 from hiermod.data.families.counts import COUNTS
@@ -38,7 +40,9 @@ from hiermod.formula.functions import closest
 
 __all__ = ["FAMILIES", "LINKS", "Dpar", "Family", "families", "get_family"]
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (*CLASSIC, *COUNTS, *CONTINUOUS, *ORDINAL)}
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (*CLASSIC, *COUNTS, *CONTINUOUS, *ORDINAL, *CATEGORICAL)
+}
 
 _ALIASES = {alias: f for f in FAMILIES.values() for alias in (f.name, *f.aliases)}
 
@@ -69,8 +73,9 @@ def families() -> pd.DataFrame:
     """
     rows = []
     for f in FAMILIES.values():
-        parameters = ["mu", *(f"{d.name} ({d.link})" if d.link != "log" else d.name
-                               for d in f.auxiliary_params)]  # fmt: skip
+        parameters = ["mu<category> per category after the first" if f.categorical else "mu",
+                      *(f"{d.name} ({d.link})" if d.link != "log" else d.name
+                        for d in f.auxiliary_params)]  # fmt: skip
         rows.append(
             {
                 "family": f.name,
@@ -97,4 +102,5 @@ _RESPONSES = {
     "unit_closed": "in [0, 1]",
     "angle": "angles in [-pi, pi]",
     "ordinal": "ordered categories",
+    "categorical": "unordered categories",
 }

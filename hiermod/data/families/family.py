@@ -1,7 +1,8 @@
 """What a family is: :class:`Family` and its distributional parameters :class:`Dpar`.
 
-The entries themselves are in the sibling modules (:mod:`.classic`, :mod:`.continuous`,
-:mod:`.mixtures`); :mod:`hiermod.data.families` gathers them into ``FAMILIES``.
+The entries themselves are in the sibling modules (:mod:`.classic`, :mod:`.counts`,
+:mod:`.continuous`, :mod:`.ordinal`, :mod:`.categorical`); :mod:`hiermod.data.families` gathers
+them into ``FAMILIES``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ ResponseKind = Literal[
     "unit_closed",  # [0, 1]: zero-one-inflated beta
     "angle",  # [-pi, pi]: von Mises
     "ordinal",  # ordered categories, coded 0 .. K-1 (hiermod.data.ordinal)
+    "categorical",  # unordered categories, coded 0 .. K-1, the first the reference
 ]
 Reduction = Literal["suffstats", "collapse"]
 DparLink = Literal["log", "logit", "identity"]
@@ -144,9 +146,19 @@ class Family:
         return self.response == "ordinal"
 
     @property
+    def categorical(self) -> bool:
+        """Unordered categories: one linear predictor ``mu<category>`` per non-reference category."""
+        return self.response == "categorical"
+
+    @property
+    def has_categories(self) -> bool:
+        """The response is one of K categories, predicted as K probabilities (ordinal, categorical)."""
+        return self.response in ("ordinal", "categorical")
+
+    @property
     def discrete(self) -> bool:
         """The response takes whole numbers (bars, not densities, in a predictive check)."""
-        return self.response in ("binary", "count", "bounded_count", "ordinal")
+        return self.response in ("binary", "count", "bounded_count", "ordinal", "categorical")
 
     def dpar(self, name: str) -> Dpar:
         """The auxiliary parameter called ``name``."""
@@ -215,6 +227,7 @@ _OUTSIDE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "unit_closed": lambda v: (v < 0) | (v > 1),
     "angle": lambda v: np.abs(v) > np.pi,
     "ordinal": lambda v: v < 0,  # codes of the categories (hiermod.data.ordinal)
+    "categorical": lambda v: v < 0,
 }
 _PROBLEMS: dict[str, str] = {
     "real": "",
@@ -226,4 +239,5 @@ _PROBLEMS: dict[str, str] = {
     "unit_closed": "must lie in [0, 1]",
     "angle": "must be an angle in radians, between -pi and pi",
     "ordinal": "must be one of the ordered categories",
+    "categorical": "must be one of the categories",
 }

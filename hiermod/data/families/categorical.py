@@ -1,0 +1,29 @@
+"""Unordered categories: the categorical family, brms's multinomial logit.
+
+With K categories and the first as reference (brms's default ``refcat``), the model has K - 1
+linear predictors ``mu<category>``, the log-odds of each other category against the reference;
+the reference's is 0, and P(y = k) = softmax(0, mu2, …, muK)_k. Each predictor has its own
+parameters: ``y ~ x + (1 | g)`` with categories (a, b, c) gives ``mub ~ x + (1 | g)`` and
+``muc ~ x + (1 | g)``, and a formula of its own (``muc ~ 1``, brms's ``muc ~ 1``) replaces one of
+them. The names are brms's (:func:`hiermod.data.categories.category_dpars`); the response is a
+``pm.Categorical`` over the codes 0 .. K-1 of the categories.
+"""
+
+from __future__ import annotations
+
+from hiermod.data.families.family import Family
+
+__all__ = ["CATEGORICAL"]
+
+CATEGORICAL: tuple[Family, ...] = (
+    Family(
+        "categorical",
+        ("logit",),  # the softmax: brms's only link of the categorical family
+        "categorical",
+        "Categorical",
+        (),  # no templates: the emitter stacks the K - 1 log-odds (source_model, categorical)
+        aliases=("multinomial_logit",),
+        brms="categorical",
+        hint="categories as strings, integers or a pandas categorical (the first is the reference)",
+    ),
+)
