@@ -336,8 +336,8 @@ class Model(_Fitting):
     ) -> None:
         self.family = get_family(family)
         options = (priors, layout, centered, na_action, suffstats, dpar_formulas)
-        named = None if self.family.categorical else self.family.auxiliary  # mu<k>: from the data
-        check_model_options(*options, family_parameters=named)
+        named = ("mu<category>",) if self.family.per_category else ()  # mub, muc: from the data
+        check_model_options(*options, family_parameters=(*named, *self.family.auxiliary))
         self.formula = _combine(formula, dpar_formulas)
         if self.formula.main.response is None:
             raise FormulaError(

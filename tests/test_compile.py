@@ -28,6 +28,7 @@ import pytest
 from support import assert_same_model
 from test_categorical import FAMILIES as CATEGORICAL
 from test_families import HAND_FAMILIES
+from test_multinomial import FAMILIES as COLUMNS
 from test_ordinal import CASES as ORDINAL_CASES
 
 import hiermod as hm
@@ -1147,9 +1148,12 @@ def test_table_covers_the_compiler_issue() -> None:
     assert len(CASES) >= 25
     assert len(BY_ID) == len(CASES)
     # the families beyond the classic ones have their hand-written models in test_families.py
-    # and (ordinal) test_ordinal.py, (categorical) test_categorical.py
+    # and (ordinal) test_ordinal.py, (categorical) test_categorical.py, (a column per category)
+    # test_multinomial.py
     ordinal = {family for family, _ in ORDINAL_CASES}
-    assert {c.family for c in CASES} | HAND_FAMILIES | ordinal | set(CATEGORICAL) == set(FAMILIES)
+    assert {c.family for c in CASES} | HAND_FAMILIES | ordinal | set(CATEGORICAL) | set(
+        COLUMNS
+    ) == set(FAMILIES)
     assert not {c.family for c in CASES} & HAND_FAMILIES
     assert {c.link for c in CASES if c.family == "bernoulli"} == {None, "probit", "cloglog"}
     assert {c.layout for c in CASES} == {"auto", "dense", "observed"}

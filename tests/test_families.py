@@ -344,15 +344,16 @@ def test_same_model_as_brms_density_by_hand(case_id: str) -> None:
 
 def test_the_table_holds_every_family_beyond_the_classic_ones() -> None:
     from test_categorical import FAMILIES as CATEGORICAL
+    from test_multinomial import FAMILIES as COLUMNS
     from test_ordinal import CASES as ORDINAL_CASES
 
     from hiermod.data.families import FAMILIES
     from hiermod.data.families.classic import CLASSIC
 
     ordinal = {family for family, _ in ORDINAL_CASES}
-    beyond = HAND_FAMILIES | ordinal | set(CATEGORICAL)
+    beyond = HAND_FAMILIES | ordinal | set(CATEGORICAL) | set(COLUMNS)
     assert set(FAMILIES) - {f.name for f in CLASSIC} == beyond
-    assert len(FAMILIES) >= 35
+    assert len(FAMILIES) >= 37
 
 
 # ---------------------------------------------------------------------------------------------------

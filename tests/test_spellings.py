@@ -267,7 +267,6 @@ ERRORS = [
     # cbind takes two counts, alone on the left.
     Case("<cbind(s)> ~ x", FormulaError, "takes two arguments", TRIALS),
     Case("<cbind()> ~ x", FormulaError, "takes two arguments", TRIALS),
-    Case("cbind(s, f, <n>) ~ x", FormulaError, "takes two arguments", TRIALS),
     Case("cbind(s, <f=f>) ~ x", FormulaError, "takes two arguments", TRIALS),
     Case("cbind(s, <3>) ~ x", FormulaError, "failures must read a column", TRIALS),
     Case('cbind(<"s">, f) ~ x', FormulaError, "successes must read a column", TRIALS),
@@ -276,9 +275,6 @@ ERRORS = [
     Case("y ~ x + <cbind(s, f)>", FormulaError, "binomial response", TRIALS),
     Case("log(<cbind(s, f)>) ~ x", FormulaError, "stands alone left of '~'", TRIALS),
     Case("s | trials(<cbind(s, f)>) ~ x", FormulaError, "binomial response", TRIALS),
-    Case(
-        "cbind(s, f) | <trials(n)> ~ x", FormulaError, "already gives the trials", "s | trials(n)"
-    ),
     Case("y ~ x; sigma ~ <cbind(s, f)>", FormulaError, "binomial response", TRIALS),
     # Bambi's p(y, n) and other tools' spellings point to y | trials(n).
     Case("<p>(s, n) ~ x", FormulaError, "unknown function 'p'", "s | trials(n) ~"),
@@ -291,6 +287,7 @@ ERRORS = [
     Case("cbind(s, <x>) ~ 1", DataError, "failures x must be whole numbers >= 0"),
     Case("cbind(s, <f - n>) ~ x", DataError, "failures f - n must be whole numbers >= 0"),
     Case("cbind(<x>, f) ~ 1", DataError, "successes x must be whole numbers >= 0"),
+    Case("cbind(s, f) | <trials(n)> ~ x", DataError, "already gives the trials", "s | trials(n)"),
     Case("cbind(s, f) ~ <zz>", DataError, "unknown column 'zz'"),
     Case("cbind(s, f) ~ x + <s>", FormulaError, "the response s is also a predictor"),
     Case("cbind(s, <ff>) ~ x", DataError, "unknown column 'ff'", "did you mean 'f'?"),

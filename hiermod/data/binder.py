@@ -14,20 +14,19 @@ and cells, shared by the blocks over it). Reading columns and missing values liv
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from hiermod.data.categories import categorical_response, category_formulas
+from hiermod.data.categories import categorical_response, category_formulas, columns_response
 from hiermod.data.columns import (
     argument,
     categorical_options,
     check_columns,
     check_dtypes,
     column_kind,
-    data_names,
     factorize,
     find_level,
     kept_rows,
@@ -49,6 +48,7 @@ from hiermod.data.design import (
 )
 from hiermod.data.families import Family, get_family
 from hiermod.data.ordinal import ordinal_response
+from hiermod.data.responses import cbind_trials, log_rate
 from hiermod.data.runtime import level_codes
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span
@@ -156,9 +156,9 @@ class _Binder:
             self.rows, self.factor_levels, self.groupings, self.fit, self.new_levels
         )
         y, response, additions = self._response()
-        log_rate = _log_rate(self.formula, additions, self.rows.error)
+        log_exposure = log_rate(self.formula, additions, self.rows.error)
         formulas = tuple(
-            self._formula(f, "mu" if i == 0 else f.lhs_name or "", log_rate if i == 0 else None)
+            self._formula(f, "mu" if i == 0 else f.lhs_name or "", log_exposure if i == 0 else None)
             for i, f in enumerate(self.formula.formulas)
         )
         formulas = category_formulas(formulas, response, self.family)  # categorical: mu<k>
@@ -190,9 +190,15 @@ class _Binder:
         response = self.formula.response
         calls = response.additions if response is not None else ()
         additions = self.evaluator.additions(calls, self.family)
+        if self.family.columns_response and response is not None:  # cbind(a, b, c): multinomial
+            numeric = self.evaluator.numeric if self.read_response else None
+            args = (response.value, self.family, stored, additions, numeric, self.rows.error)
+            return (*columns_response(*args), additions)
         counts = response.value if response is not None else None
         if isinstance(counts, Call) and counts.func == "cbind":
-            trials = self._cbind_trials(counts)
+            given = next((call for call in calls if call.func == "trials"), None)
+            found = (counts, self.family, self.rows.frame, self.evaluator.numeric, self.rows.error)
+            trials = cbind_trials(*found, given)
             if trials is not None:
                 additions["trials"] = trials
         else:
@@ -248,33 +254,6 @@ class _Binder:
         except DataError as problem:
             raise error(problem.message, value.span, problem.hint) from None
         return y, stored, additions
-
-    def _cbind_trials(self, counts: Call) -> np.ndarray | None:
-        """lme4's ``cbind(s, f)``: the trials ``s + f`` (``None`` when new data lack the columns).
-
-        Both must be whole numbers >= 0: ``cbind(incidence, size - incidence)`` with a size below
-        the incidence is an error under ``size - incidence``.
-        """
-        if not self.family.needs_trials:
-            raise self.rows.error(
-                f"{counts} is a binomial response (lme4's successes and failures), but the "
-                f"family is {self.family.name}",
-                counts.span,
-                "pass family='binomial'; hiermod's default family is gaussian",
-            )
-        if not all(n.name in self.rows.frame for n in data_names(counts)):
-            return None
-        values = [self.evaluator.numeric(arg) for arg in counts.args]
-        for arg, column, role in zip(counts.args, values, ("successes", "failures"), strict=True):
-            bad = (column < 0) | (np.mod(column, 1) != 0)
-            if bad.any():
-                raise self.rows.error(
-                    f"cbind()'s {role} {arg} must be whole numbers >= 0, but {int(bad.sum())} "
-                    f"rows are not (e.g. {column[bad][0]:g})",
-                    arg.span or counts.span,
-                )
-        trials: np.ndarray = (values[0] + values[1]).astype(np.int64)
-        return trials
 
     # -- formulas and blocks ----------------------------------------------------------------------
 
@@ -479,18 +458,3 @@ class _Groupings:
             cell = lookup_cells(grouping.cells, codes)
         self._blocks[factors] = (grouping, tuple(codes), cell)
         return self._blocks[factors]
-
-
-def _log_rate(
-    formula: ModelFormula, additions: dict[str, np.ndarray], error: Callable[..., DataError]
-) -> np.ndarray | None:
-    """``rate(exposure)``: the mean is ``exposure * mu``, i.e. ``log(exposure)`` is an offset of
-    mu's linear predictor (brms's rate; the log link is checked by the plan). New data must
-    have the column too: a prediction at exposure 1 would be silent."""
-    response = formula.response
-    rate = next((a for a in response.additions if a.func == "rate"), None) if response else None
-    if rate is None:
-        return None
-    if "rate" not in additions:
-        raise error(f"the data need the column of {rate} to predict", rate.span)
-    return np.log(additions["rate"])

@@ -20,8 +20,15 @@ from hiermod.data.design import ColumnSchema, FormulaDesign
 from hiermod.data.families import Family
 from hiermod.data.runtime import level_codes
 from hiermod.errors import DataError, Span
+from hiermod.formula.syntax import ArithNode, Call
 
-__all__ = ["categorical_response", "category_dpars", "category_formulas"]
+__all__ = [
+    "SIMPLEX_TOLERANCE",
+    "categorical_response",
+    "category_dpars",
+    "category_formulas",
+    "columns_response",
+]
 
 ErrorAt = Callable[[str, Span | None, str | None], DataError]
 
@@ -74,9 +81,67 @@ def category_formulas(
     ``y ~ x`` with ``muc ~ 1`` and categories (a, b, c): mu (x), mub (x), muc (1). The formulas
     of any other family are returned as they are.
     """
-    if not family.categorical or response is None:
+    if not family.per_category or response is None:
         return formulas
     main, written = formulas[0], {f.dpar: f for f in formulas[1:]}
     names = category_dpars(response.levels)
     per_category = tuple(written.get(name) or replace(main, dpar=name) for name in names)
     return (main, *per_category, *(f for f in formulas[1:] if f.dpar not in names))
+
+
+# Rows of a Dirichlet response must add up to 1: brms's check, with room for shares written to
+# 6 decimals (0.333333 + 0.333333 + 0.333334). A row further off is an error, never rescaled.
+SIMPLEX_TOLERANCE = 1e-6
+
+
+def columns_response(
+    value: ArithNode,
+    family: Family,
+    stored: ColumnSchema | None,
+    additions: dict[str, np.ndarray],
+    numeric: Callable[[ArithNode], np.ndarray] | None,
+    error: ErrorAt,
+) -> tuple[np.ndarray | None, ColumnSchema]:
+    """The (n, K) response of the multinomial and Dirichlet families, ``cbind(a, b, c)``: a column
+    per category (the first the reference), and its schema (the categories are the columns).
+
+    ``numeric`` evaluates a column (``None`` when the rows have no response, as in prediction).
+    A multinomial's trials are the row sums, put in ``additions``; a ``trials(n)`` must equal
+    them. ``cbind(a, b, c)`` with rows (2, 0, 1) and (0, 3, 3) has the trials (3, 6).
+    """
+    span = value.span
+    if not (isinstance(value, Call) and value.func == "cbind" and len(value.args) >= 2):
+        raise error(
+            f"the {family.name} family's response is a column per category, not {value}",
+            span,
+            f"write it as cbind(a, b, c) ~ …, with the first column the reference; {family.hint}",
+        )
+    label = str(value)
+    if stored is None:
+        names = tuple(str(a) for a in value.args)
+        if len(set(names)) < len(names):
+            raise error(f"{label} names a column twice: each category is one column", span, None)
+        stored = ColumnSchema(label, "numeric", names, names[0])
+    if numeric is None:
+        return None, stored
+    y = np.column_stack([numeric(a) for a in value.args]).astype(np.float64)
+    try:
+        family.check_response(y, label)
+    except DataError as problem:
+        raise error(problem.message, span, problem.hint) from None
+    totals = y.sum(axis=1)
+    if family.response == "simplex":
+        off = np.abs(totals - 1.0) > SIMPLEX_TOLERANCE
+        what, hint = "add up to 1", "divide each row by its sum if the columns are amounts"
+    else:
+        given = additions.setdefault("trials", totals.astype(np.int64))
+        off, what, hint = given != totals, "add up to trials()", "drop trials(): it is the row sums"
+    if off.any():
+        row = int(np.flatnonzero(off)[0])
+        raise error(
+            f"the columns of {label} must {what} in every row for the {family.name} family, but "
+            f"{int(off.sum())} rows do not (e.g. a row whose columns sum to {totals[row]:g})",
+            span,
+            hint,
+        )
+    return y, stored

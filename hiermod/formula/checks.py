@@ -430,12 +430,6 @@ def check_response(response: Response, ctx: Context, *, distributional: bool) ->
         if addition.func in seen:
             raise ctx.error(f"{addition.func}() given twice", addition.span)
         seen[addition.func] = addition
-        if addition.func == "trials" and isinstance(value, Call) and value.func == "cbind":
-            raise ctx.error(
-                "cbind(successes, failures) already gives the trials (their sum)",
-                addition.span,
-                f"drop trials(), or write {value.args[0]} | trials(n) ~ … without cbind",
-            )
         check_calls(addition, ctx, response_side=True)
         arg = addition.args[0] if addition.args else None
         if addition.func == "trials" and _number_value(arg) is not None:
@@ -463,22 +457,28 @@ def _check_cbind(value: Call, ctx: Context) -> None:
     elementwise calls (``cbind(incidence, size - incidence)``, lme4's cbpp example). What fails::
 
         cbind(s) ~ x          cbind() takes two arguments: cbind(successes, failures)
-        cbind(s, f, g) ~ x    (caret under g)
+        cbind(s, f=f) ~ x     (caret under f=f)
         cbind(s, 3) ~ x       the failures must read a column
+
+    Three or more columns are the categories of a multinomial or Dirichlet response,
+    ``cbind(a, b, c)``; the binder refuses them for any other family.
     """
     hint = (
         "cbind(successes, failures) ~ … as in lme4, or as brms: successes | trials(n) ~ … "
         "with n the number of trials"
     )
-    if len(value.args) != 2 or value.kwargs:
-        extra = (value.args[2:] or value.kwargs or (value,))[0]
+    if len(value.args) < 2 or value.kwargs:
+        extra = (value.kwargs or (value,))[0]
         raise ctx.error(
-            f"cbind() takes two arguments, successes and failures; got "
+            f"cbind() takes two arguments, successes and failures (or, for the multinomial and "
+            f"Dirichlet families, a column per category); got "
             f"{len(value.args) + len(value.kwargs)}",
             extra.span or value.span,
             hint,
         )
-    for arg, role in zip(value.args, ("successes", "failures"), strict=True):
+    # more than two: the columns of the categories (the binder checks the family wants them)
+    roles = ("successes", "failures") if len(value.args) == 2 else ("columns",) * len(value.args)
+    for arg, role in zip(value.args, roles, strict=True):
         if isinstance(arg, String) or not _reads_a_column(arg):
             raise ctx.error(f"cbind()'s {role} must read a column", arg.span or value.span, hint)
         check_calls(arg, ctx)

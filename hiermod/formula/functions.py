@@ -53,7 +53,7 @@ class FunctionSpec:
     ``positional`` names the positional parameters in order (the first is always the data argument);
     ``required`` is how many of them must be given; ``keywords`` are the names allowed as ``name=value``
     (positional parameters may also be passed by keyword). ``data_arguments`` is how many leading
-    positional parameters read the data: one for all but ``cbind(successes, failures)``; the rest
+    positional parameters read the data: one for all but ``cbind(successes, failures)`` (every argument); the rest
     are options (``poly(x, 2)``'s degree, ``C(f, sum)``'s contrast).
     """
 
@@ -109,8 +109,9 @@ _SPECS = (
         Role.RESPONSE,
         ("successes", "failures"),
         2,
-        summary="lme4's binomial response: successes | trials(successes + failures)",
-        data_arguments=2,
+        summary="lme4's binomial response: successes | trials(successes + failures); with more "
+        "columns, a column per category (multinomial, dirichlet)",
+        data_arguments=1_000_000,  # every argument is a column: cbind(a, b, c, …)
     ),
 )
 

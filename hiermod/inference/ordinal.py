@@ -9,7 +9,9 @@ over categories, and ``kind="response"`` draws ratings, not codes.
 A categorical model (unordered categories) has no expected category: its ``kind="mean"`` is the
 category probabilities, as brms's ``posterior_epred``, ``kind="linear"`` the log-odds of every
 category against the reference (0 for the reference itself), both with a category dim, and
-``kind="response"`` draws the categories themselves (their labels).
+``kind="response"`` draws the categories themselves (their labels). The multinomial and Dirichlet
+families predict a row per category too: the mean is trials · p (a multinomial) or p (a
+Dirichlet), ``kind="probs"`` is p for both, ``kind="response"`` draws the columns.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from typing import Any
 
 import numpy as np
 import pytensor.tensor as pt
+from pymc.distributions.moments.means import mean as expected_value
+
+from hiermod.data.families import Family
 
 __all__ = ["categorical_output", "category_dim", "category_values", "ordinal_output"]
 
@@ -42,18 +47,23 @@ def ordinal_output(response: Any, levels: tuple[object, ...], kind: str) -> Any:
     return values[response]
 
 
-def categorical_output(response: Any, log_odds: list[Any], kind: str) -> Any:
-    """The prediction of ``kind`` of a categorical model from its response variable and the
-    linear predictors of the categories after the reference (``log_odds``, one per row each)."""
-    if kind in ("mean", "probs"):
-        node = response.owner
-        return node.op.dist_params(node)[0]
+def categorical_output(response: Any, log_odds: list[Any], kind: str, categorical: bool) -> Any:
+    """The prediction of ``kind`` of a model with a predictor per category (categorical,
+    multinomial, Dirichlet) from its response variable and the log-odds of the categories after
+    the reference (``log_odds``, one value per row each)."""
+    stacked = pt.stack([pt.zeros_like(log_odds[0]), *log_odds], axis=-1)
     if kind == "linear":
-        return pt.stack([pt.zeros_like(log_odds[0]), *log_odds], axis=-1)
+        return stacked
+    if kind == "probs" or (kind == "mean" and categorical):
+        return pt.special.softmax(stacked, axis=-1)
+    if kind == "mean":  # trials * p of a multinomial, p of a Dirichlet
+        return expected_value(response)
     return response
 
 
-def category_dim(categorical: bool, kind: str) -> bool:
-    """Whether a prediction of ``kind`` has a category dim: probabilities always; a categorical
-    model's mean (its probabilities) and linear predictors (one per category) too."""
-    return kind == "probs" or (categorical and kind in ("mean", "linear"))
+def category_dim(family: Family, kind: str) -> bool:
+    """Whether a prediction of ``kind`` has a category dim: probabilities always, and every
+    prediction of a model with a predictor per category but a categorical's drawn categories."""
+    if kind == "probs":
+        return True
+    return family.per_category and not (family.categorical and kind == "response")

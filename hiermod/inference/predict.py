@@ -314,7 +314,7 @@ def rows_ir(
                 raise DataError("the new data need the se() column of the formula to predict")
             values[source] = design.se
     # Any value in the support will do: the observed values of the new rows are never read.
-    values[lik.observed] = np.full(n, ir.data_values[lik.observed][0])
+    values[lik.observed] = np.repeat(ir.data_values[lik.observed][:1], n, axis=0)  # (n,) or (n, K)
     dpars = tuple((name, predictors.get(name, source)) for name, source in lik.dpars)
     dropped = {lik.weights, *(lik.censored or ())}
     return replace(
@@ -439,13 +439,13 @@ def predict(
     response = model[new.likelihood.name]
     family = get_family(ir.likelihood.family)
     categories = training.schema.response.levels if training.schema.response else ()
-    if kind == "probs" and not family.has_categories:
+    if kind == "probs" and not (family.has_categories or family.per_category):
         raise ValueError(
             f"kind='probs' is for the ordinal and categorical families, not {family.name}"
         )
-    if family.categorical:
-        log_odds = [model[p.name] for p in new.predictors if p.dpar != "mu"]
-        output = categorical_output(response, log_odds, kind)
+    if family.per_category:
+        log_odds = [model[p.name] for p in new.predictors if p.dpar.startswith("mu")]
+        output = categorical_output(response, log_odds, kind, family.categorical)
     elif linear:
         output = model[next(p.name for p in new.predictors if p.dpar == "mu")]
     elif family.ordinal:
@@ -457,7 +457,7 @@ def predict(
     (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out)
     coords = _coords(idata, obs)
     dims: tuple[str, ...] = ("chain", "draw", "obs")
-    if category_dim(family.categorical, kind):  # named and labelled after the categories
+    if category_dim(family, kind):  # named and labelled after the categories
         dims += (f"{ir.likelihood.name}_category",)
         coords[dims[-1]] = np.asarray([str(c) for c in categories])
     elif family.categorical:  # drawn codes -> the categories

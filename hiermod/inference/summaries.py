@@ -87,12 +87,13 @@ def _predictor(ir: ModelIR, dpar: str) -> PredictorIR:
 def fixef(ir: ModelIR, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
     """Population-level effects of ``dpar`` (``"mu"``: the mean), indexed by coefficient label.
 
-    A categorical model's ``"mu"`` is every category's, labelled as brms's: ``mub_Intercept``,
-    ``mub_x``, ``muc_Intercept``, …"""
-    if dpar == "mu" and get_family(ir.likelihood.family).categorical:
-        tables = [fixef(ir, idata, p.dpar) for p in ir.predictors]
-        for table, p in zip(tables, ir.predictors, strict=True):
-            table.index = pd.Index([f"{p.dpar}_{c}" for c in table.index], name="coef")
+    A categorical (multinomial, Dirichlet) model's ``"mu"`` is every category's, labelled as
+    brms's: ``mub_Intercept``, ``mub_x``, ``muc_Intercept``, …"""
+    if dpar == "mu" and get_family(ir.likelihood.family).per_category:
+        names = [p.dpar for p in ir.predictors if p.dpar.startswith("mu")]
+        tables = [fixef(ir, idata, name) for name in names]
+        for table, name in zip(tables, names, strict=True):
+            table.index = pd.Index([f"{name}_{c}" for c in table.index], name="coef")
         return pd.concat(tables)
     pop = _predictor(ir, dpar).population
     parts: list[np.ndarray] = []

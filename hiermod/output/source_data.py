@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from hiermod.data.columns import argument, used_columns
 from hiermod.data.design import Schema, term_codings
+from hiermod.data.families import get_family
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, format_number
 from hiermod.formula.terms import Atom, Block, Term
 from hiermod.output.codegen import (
@@ -327,8 +328,7 @@ class DataEmitter(_PrepareCode):
     # -- the containers --------------------------------------------------------------------------------
 
     def response(self) -> Code:
-        response = self.schema.formula.response
-        stored = self.schema.response
+        response, stored = self.schema.formula.response, self.schema.response
         assert response is not None
         assert stored is not None
         if stored.kind == "categorical":
@@ -342,7 +342,12 @@ class DataEmitter(_PrepareCode):
             return Seq(
                 f"{self.helper('known_codes')}(", (Item(column), Item(levels)), ").astype(float)"
             )
-        return self.numeric.expr(_successes(response.value))[0]
+        value = response.value
+        if isinstance(value, Call) and get_family(self.schema.family).columns_response:
+            # cbind(a, b, c) of the multinomial and Dirichlet families: a column per category
+            columns = [self.numeric.expr(a)[0] for a in value.args]
+            return call("np.column_stack", list_of(columns))  # floats: numeric() is float
+        return self.numeric.expr(_successes(value))[0]
 
     def index(self, block: BlockIR, syntax: Block) -> Code:
         factors = syntax.factors
@@ -402,9 +407,10 @@ class DataEmitter(_PrepareCode):
         assert response is not None
         counts = response.value
         if isinstance(counts, Call) and counts.func == "cbind" and lik.trials is not None:
-            # lme4's cbind(successes, failures): the trials are their sum.
-            successes, failures = (self.numeric.operand(a) for a in counts.args)
-            values[lik.trials] = f"({successes} + {failures}).astype(np.int64)"
+            # lme4's cbind(successes, failures), a multinomial's cbind(a, b, c): the trials are
+            # their sum
+            total = " + ".join(self.numeric.operand(a) for a in counts.args)
+            values[lik.trials] = f"({total}).astype(np.int64)"
         for addition in response.additions:
             name = targets.get(addition.func)
             data = argument(addition, 0, "x")

@@ -11,7 +11,6 @@ why (:mod:`hiermod.output.source_text`). :class:`Emitter` is the state of one em
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from hiermod.data.families import get_family
@@ -19,7 +18,6 @@ from hiermod.output.codegen import (
     Chain,
     Code,
     EmitError,
-    Names,
     Subscript,
     Term,
     assign,
@@ -30,7 +28,8 @@ from hiermod.output.codegen import (
     render,
     tuple_of,
 )
-from hiermod.output.source_data import DataEmitter
+from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
+from hiermod.output.source_categories import by_row, categorical_likelihood
 from hiermod.output.source_helpers import custom_distribution
 from hiermod.output.source_text import (
     block_notes,
@@ -42,7 +41,6 @@ from hiermod.plan.ir import (
     BlockIR,
     ConstantIR,
     LikelihoodIR,
-    ModelIR,
     ParamSpec,
     PopulationIR,
     PredictorIR,
@@ -60,49 +58,6 @@ __all__ = [
     "predictor_terms",
     "predictor_value",
 ]
-
-INVERSE_LINK = {
-    "identity": "{}",
-    "log": "pm.math.exp({})",
-    "logit": "pm.math.invlogit({})",
-    "probit": "pm.math.invprobit({})",
-    "cloglog": "1.0 - pm.math.exp(-pm.math.exp({}))",
-    "tan_half": "2.0 * pm.math.arctan({})",  # brms's link of an angle: every eta maps into (-pi, pi)
-}
-
-
-@dataclass
-class Emitter:
-    """State of one emission: names, the data emitter, the current predictor, the lines written."""
-
-    ir: ModelIR
-    names: Names
-    data: DataEmitter
-    locals: dict[str, str] = field(default_factory=dict)  # PyMC name -> Python name
-    predictor: PredictorIR | None = None
-    values: dict[str, str] = field(default_factory=dict)  # dpar (or "eta mu") -> its code
-    weighted: tuple[str, tuple[str, ...], bool] | None = None  # weights(): dist, params, custom
-    custom: str | None = None  # a family's distribution from hiermod.output.distributions
-    indent: int = 2  # of the likelihood's statements: 3 inside ``if reduce:`` / ``else:``
-    cells: dict[str, str] = field(default_factory=dict)  # r name -> its one-row-per-cell local
-
-    def local(self, pymc_name: str) -> str:
-        if pymc_name not in self.locals:
-            self.locals[pymc_name] = self.names.claim(pymc_name)
-        return self.locals[pymc_name]
-
-
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """What one emitter writes: lines, and the terms it adds to a linear predictor."""
-
-    lines: list[str]
-    terms: tuple[Term, ...] = ()
-
-
-def dims_code(dims: tuple[str, ...]) -> Code:
-    """A ``dims=`` value: the one dim's name, or a tuple of the names."""
-    return literal(dims[0]) if len(dims) == 1 else tuple_of(literal(d) for d in dims)
 
 
 def _value(value: Any) -> Code:
@@ -301,7 +256,7 @@ def predictor_value(e: Emitter, predictor: PredictorIR, suffix: str = "") -> lis
     cell-level copy (``log_sigma_cell``). A stored predictor is kept as a Deterministic over obs.
     """
     terms = predictor_terms(e, predictor)
-    if not terms or (predictor.store and not _by_row(predictor)):
+    if not terms or (predictor.store and not by_row(predictor)):
         # one value per row: y ~ 1 stores its mu over obs (Intercept + zeros), y ~ 0 is zeros
         observed = Subscript("data", literal(e.ir.likelihood.observed))
         terms += [render(call("pm.math.zeros_like", observed, dtype=literal("float64")), 0)[0]]
@@ -337,8 +292,8 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     family = get_family(lik.family)  # its distribution and parameters: hiermod.data.families
     if family.ordinal:
         return _ordinal_likelihood(e, lik, family.distribution)
-    if family.categorical:
-        return _categorical_likelihood(e, lik)
+    if family.per_category:
+        return categorical_likelihood(e, lik)
     dist = family.distribution
     eta = e.values["eta mu"]
     params = dict(family.params)
@@ -441,42 +396,6 @@ def _ordinal_likelihood(e: Emitter, lik: LikelihoodIR, stem: str) -> Piece:
         "pm.Categorical", literal(lik.name), logit_p=log_p, observed=observed, dims=literal("obs")
     )
     return Piece(lines + render(response, e.indent))
-
-
-def _categorical_likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
-    """The log-odds of each category against the reference (its own 0), one row each, and the
-    response as a categorical over their softmax: brms's categorical family."""
-    if lik.weights is not None:
-        raise EmitError("weights() are not supported with the categorical family yet")
-    predictors = [p for _, p in lik.dpars if isinstance(p, PredictorIR)]
-    observed = Subscript("data", literal(lik.observed))
-    reference, log_odds = e.names.claim("reference"), e.names.claim("log_odds")
-    names = ", ".join(p.dpar for p in predictors)
-    lines = comment(
-        f"Likelihood: categorical; {names}: the log-odds of the other categories against the "
-        "first, whose own is 0 (the reference), one row each (dims obs, category)",
-        e.indent,
-    )
-    zeros = call("pm.math.zeros_like", observed, dtype=literal("float64"))
-    lines += render(zeros, e.indent, f"{reference} = ")
-    # A formula without row terms (muc ~ 1) gives one number: the reference makes it a column.
-    columns = [e.values[p.dpar] if _by_row(p) else f"{reference} + {e.values[p.dpar]}"
-               for p in predictors]  # fmt: skip
-    stored = e.data.schema.response
-    labels = [repr(c) for c in (stored.levels if stored is not None else ())]
-    stack = call("pt.stack", list_of([reference, *columns], labels), axis=literal(-1))
-    lines += render(stack, e.indent, f"{log_odds} = ")
-    obs = literal("obs")
-    response = call(
-        "pm.Categorical", literal(lik.name), logit_p=log_odds, observed=observed, dims=obs
-    )
-    return Piece(lines + render(response, e.indent))
-
-
-def _by_row(predictor: PredictorIR) -> bool:
-    """Whether ``predictor`` has a value per row (population columns, group effects, an offset)."""
-    pop = predictor.population
-    return pop.X is not None or bool(predictor.blocks) or predictor.offset is not None
 
 
 _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {

@@ -63,7 +63,13 @@ from hiermod.plan.priors import (
     parse_prior,
     resolve_priors,
 )
-from hiermod.plan.scales import compact, intercept_columns, noise_scale, response_scale
+from hiermod.plan.scales import (
+    compact,
+    data_bounds,
+    intercept_columns,
+    noise_scale,
+    response_scale,
+)
 
 __all__ = ["DENSE_THRESHOLD", "LowerOptions", "lower"]
 
@@ -93,7 +99,9 @@ class _Lowering(PlanBuilder):
         self.noise = noise_scale(design, family, moments)
         response = design.schema.response
         # a categorical model's predictors, one per category after the reference (mub, muc)
-        self.categories = category_dpars(response.levels) if family.categorical and response else ()
+        self.categories = (
+            category_dpars(response.levels) if family.per_category and response else ()
+        )
         self.shared_x: tuple[str, str] | None = None  # their shared X and its coef dim
         self.shared_prefixes = frozenset(f"{identifier(c)}_" for c in self.categories)
         self.used_layout_keys: set[str] = set()
@@ -242,7 +250,7 @@ class _Lowering(PlanBuilder):
         if spec.prior is None:  # a noise sd: scaled by the data
             default = Prior("exponential", 1.0 / (self.noise or 1.0))
         else:
-            default = parse_prior(spec.prior.format(**self._data_bounds()))
+            default = parse_prior(spec.prior.format(**data_bounds(self.design)))
         self.slots.append(PriorSlot(name, (name,), default, spec.support))
         return ConstantIR(dpar, ParamSpec(name, (), (), "auxiliary", dpar, dpar))
 
@@ -267,17 +275,6 @@ class _Lowering(PlanBuilder):
             PriorSlot(name, (name,), Prior("student_t", 3.0, 0.0, 2.5), "real", labels)
         )
         return ParamSpec(name, (dim,), (len(labels),), "thresholds", "mu", "thresholds")
-
-    def _data_bounds(self) -> dict[str, str]:
-        """What a default prior may name of the response: ``{min_y}``, its smallest value (the
-        shifted lognormal's shift ``ndt`` lies below it, brms's ``uniform(0, min_Y)``), rounded
-        down to the 4 digits the source shows (0.35571 → 0.3557), so it is never above it."""
-        y = self.design.y
-        if y is None or not (np.isfinite(y) & (y > 0)).any():
-            return {"min_y": "1.0"}
-        smallest = float(np.min(y[np.isfinite(y) & (y > 0)]))
-        digits = 3 - int(np.floor(np.log10(smallest)))
-        return {"min_y": repr(float(np.floor(smallest * 10.0**digits) / 10.0**digits))}
 
 
 def lower(
@@ -310,14 +307,18 @@ def lower(
 
     response = formula.main.lhs_name or "y"
     run.add_dim("obs", tuple(int(i) for i in design.rows))
-    y_name = identifier(response)
+    y_name = "y" if family.columns_response else identifier(response)  # not cbind_a_b_c
     run.namer.taken.add(y_name)
+    y_dims: tuple[str, ...] = ("obs",)
+    if family.columns_response:  # a column per category: cbind(a, b, c)
+        levels = schema.response.levels if schema.response is not None else ()
+        y_dims += (run.add_dim(f"{y_name}_category", levels),)
     observed = run.add_data(
-        f"{y_name}_data", _response_values(design), ("obs",), "response", f"the response {response}"
+        f"{y_name}_data", _response_values(design), y_dims, "response", f"the response {response}"
     )
 
     # A categorical model has no mu: its categories' copies of mu's formula take its place.
-    predictors = [run.predictor(fd) for fd in design.formulas[int(family.categorical) :]]
+    predictors = [run.predictor(fd) for fd in design.formulas[int(family.per_category) :]]
     thresholds = run.thresholds(y_name, design.formulas[0]) if family.ordinal else None
     dpars: list[tuple[str, PredictorIR | ConstantIR | str]] = [
         (p.dpar, p) for p in predictors if p.dpar in ("mu", *run.categories)

@@ -95,7 +95,7 @@ def check_model_options(
     suffstats: object,
     dpar_formulas: Mapping[str, object],
     *,
-    family_parameters: Iterable[str] | None,
+    family_parameters: Iterable[str],
 ) -> None:
     """Check the options of ``hm.Model`` (see the module docstring)."""
     _check_priors(priors)
@@ -103,11 +103,12 @@ def check_model_options(
     _by_grouping("centered", centered, (True, False, "auto"))
     check_choice("na_action", na_action, _NA_ACTIONS)
     check_choice("suffstats", suffstats, _SUFFSTATS)
-    # None: the parameters depend on the data (a categorical model's mu<category>): any mu… name
-    # passes here and the plan checks it against the categories
-    parameters = tuple(family_parameters) if family_parameters is not None else ("mu<category>",)
+    # "mu<category>": the parameters depend on the data (a categorical model's mubanana): any mu…
+    # name passes here and the plan checks it against the categories
+    parameters = tuple(family_parameters)
+    per_category = "mu<category>" in parameters
     for name, formula in dpar_formulas.items():
-        if name not in parameters and not (family_parameters is None and name.startswith("mu")):
+        if name not in parameters and not (per_category and name.startswith("mu")):
             typo = difflib.get_close_matches(name, MODEL_KEYWORDS, n=1, cutoff=0.7)
             hint = (
                 f"did you mean {typo[0]}=?"

@@ -12,7 +12,14 @@ from hiermod.data.design import DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
 from hiermod.plan.priors import safe_sd
 
-__all__ = ["ResponseScale", "compact", "intercept_columns", "noise_scale", "response_scale"]
+__all__ = [
+    "ResponseScale",
+    "compact",
+    "data_bounds",
+    "intercept_columns",
+    "noise_scale",
+    "response_scale",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +79,15 @@ def intercept_columns(fd: FormulaDesign) -> list[int]:
         if np.isin(block, (0.0, 1.0)).all() and (block.sum(axis=1) == 1).all():
             return columns
     return []
+
+
+def data_bounds(design: Design) -> dict[str, str]:
+    """What a default prior may name of the response: ``{min_y}``, its smallest value (the
+    shifted lognormal's shift ``ndt`` lies below it, brms's ``uniform(0, min_Y)``), rounded
+    down to the 4 digits the source shows (0.35571 → 0.3557), so it is never above it."""
+    y = design.y
+    if y is None or not (np.isfinite(y) & (y > 0)).any():
+        return {"min_y": "1.0"}
+    smallest = float(np.min(y[np.isfinite(y) & (y > 0)]))
+    digits = 3 - int(np.floor(np.log10(smallest)))
+    return {"min_y": repr(float(np.floor(smallest * 10.0**digits) / 10.0**digits))}

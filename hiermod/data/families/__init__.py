@@ -73,7 +73,7 @@ def families() -> pd.DataFrame:
     """
     rows = []
     for f in FAMILIES.values():
-        parameters = ["mu<category> per category after the first" if f.categorical else "mu",
+        parameters = ["mu<category> per category after the first" if f.per_category else "mu",
                       *(f"{d.name} ({d.link})" if d.link != "log" else d.name
                         for d in f.auxiliary_params)]  # fmt: skip
         rows.append(
@@ -103,4 +103,6 @@ _RESPONSES = {
     "angle": "angles in [-pi, pi]",
     "ordinal": "ordered categories",
     "categorical": "unordered categories",
+    "count_matrix": "counts, a column per category: cbind(a, b, c)",
+    "simplex": "shares adding up to 1, a column per category: cbind(a, b, c)",
 }

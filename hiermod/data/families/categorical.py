@@ -1,4 +1,4 @@
-"""Unordered categories: the categorical family, brms's multinomial logit.
+"""Categories: the categorical, multinomial and Dirichlet families (brms's multinomial logit).
 
 With K categories and the first as reference (brms's default ``refcat``), the model has K - 1
 linear predictors ``mu<category>``, the log-odds of each other category against the reference;
@@ -7,11 +7,17 @@ parameters: ``y ~ x + (1 | g)`` with categories (a, b, c) gives ``mub ~ x + (1 |
 ``muc ~ x + (1 | g)``, and a formula of its own (``muc ~ 1``, brms's ``muc ~ 1``) replaces one of
 them. The names are brms's (:func:`hiermod.data.categories.category_dpars`); the response is a
 ``pm.Categorical`` over the codes 0 .. K-1 of the categories.
+
+The multinomial and Dirichlet families have the same predictors over categories that are columns of
+the response, ``cbind(a, b, c) ~ x`` (the first column the reference): counts of each category out of
+the row's total (``multinomial``: the trials are the row sums, or ``trials(n)``, which must equal
+them), or shares of each that add up to 1 per row (``dirichlet``: alpha = phi * softmax(0, mub, …),
+brms's ``dirichlet_logit``, with the precision ``phi``).
 """
 
 from __future__ import annotations
 
-from hiermod.data.families.family import Family
+from hiermod.data.families.family import Dpar, Family
 
 __all__ = ["CATEGORICAL"]
 
@@ -25,5 +31,24 @@ CATEGORICAL: tuple[Family, ...] = (
         aliases=("multinomial_logit",),
         brms="categorical",
         hint="categories as strings, integers or a pandas categorical (the first is the reference)",
+    ),
+    Family(
+        "multinomial",
+        ("logit",),
+        "count_matrix",
+        "Multinomial",
+        (),
+        brms="multinomial",
+        hint="counts of each category in a column of its own: cbind(a, b, c) ~ …",
+    ),
+    Family(
+        "dirichlet",
+        ("logit",),
+        "simplex",
+        "Dirichlet",
+        (),
+        (Dpar("phi", "the Dirichlet precision", "gamma(0.01, 0.01)"),),  # brms's default prior
+        brms="dirichlet",
+        hint="shares of each category in a column of its own, adding up to 1: cbind(a, b, c) ~ …",
     ),
 )

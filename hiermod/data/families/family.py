@@ -34,6 +34,8 @@ ResponseKind = Literal[
     "angle",  # [-pi, pi]: von Mises
     "ordinal",  # ordered categories, coded 0 .. K-1 (hiermod.data.ordinal)
     "categorical",  # unordered categories, coded 0 .. K-1, the first the reference
+    "count_matrix",  # counts of K categories, a column each: cbind(a, b, c) (multinomial)
+    "simplex",  # shares of K categories, a column each, adding up to 1 per row (Dirichlet)
 ]
 Reduction = Literal["suffstats", "collapse"]
 DparLink = Literal["log", "logit", "identity"]
@@ -138,7 +140,7 @@ class Family:
     @property
     def needs_trials(self) -> bool:
         """The response is successes out of ``trials()`` (binomial, beta-binomial, …)."""
-        return self.response == "bounded_count"
+        return self.response in ("bounded_count", "count_matrix")
 
     @property
     def ordinal(self) -> bool:
@@ -151,6 +153,17 @@ class Family:
         return self.response == "categorical"
 
     @property
+    def per_category(self) -> bool:
+        """One linear predictor ``mu<category>`` per category after the first: the categorical,
+        multinomial and Dirichlet families (:mod:`hiermod.data.families.categorical`)."""
+        return self.response in ("categorical", "count_matrix", "simplex")
+
+    @property
+    def columns_response(self) -> bool:
+        """The response is several columns, one per category: ``cbind(a, b, c) ~ …``."""
+        return self.response in ("count_matrix", "simplex")
+
+    @property
     def has_categories(self) -> bool:
         """The response is one of K categories, predicted as K probabilities (ordinal, categorical)."""
         return self.response in ("ordinal", "categorical")
@@ -158,7 +171,8 @@ class Family:
     @property
     def discrete(self) -> bool:
         """The response takes whole numbers (bars, not densities, in a predictive check)."""
-        return self.response in ("binary", "count", "bounded_count", "ordinal", "categorical")
+        discrete = ("binary", "count", "bounded_count", "ordinal", "categorical", "count_matrix")
+        return self.response in discrete
 
     def dpar(self, name: str) -> Dpar:
         """The auxiliary parameter called ``name``."""
@@ -201,7 +215,7 @@ def _problem(
     kind: ResponseKind, y: np.ndarray, trials: np.ndarray | None
 ) -> tuple[str, np.ndarray] | None:
     """What is wrong with a ``kind`` response ``y`` and the values at fault; ``None`` if nothing."""
-    if kind in ("count", "bounded_count"):
+    if kind in ("count", "bounded_count", "count_matrix"):
         checks = [
             ("must be counts (0, 1, 2, …) but has negative values", y < 0),
             ("must be counts (0, 1, 2, …) but has non-integer values", np.mod(y, 1) != 0),
@@ -228,6 +242,7 @@ _OUTSIDE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "angle": lambda v: np.abs(v) > np.pi,
     "ordinal": lambda v: v < 0,  # codes of the categories (hiermod.data.ordinal)
     "categorical": lambda v: v < 0,
+    "simplex": lambda v: (v <= 0) | (v >= 1),
 }
 _PROBLEMS: dict[str, str] = {
     "real": "",
@@ -240,4 +255,5 @@ _PROBLEMS: dict[str, str] = {
     "angle": "must be an angle in radians, between -pi and pi",
     "ordinal": "must be one of the ordered categories",
     "categorical": "must be one of the categories",
+    "simplex": "must be shares strictly between 0 and 1",
 }
