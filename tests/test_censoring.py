@@ -19,7 +19,7 @@ import pytest
 from support import assert_same_model, random_intercept_eta
 
 import hiermod as hm
-from hiermod.errors import DataError, FamilyError
+from hiermod.errors import DataError, FamilyError, FormulaError
 from hiermod.output.module import load_module
 
 N_ROWS, GROUPS = 120, tuple(f"p{i:02d}" for i in range(15))
@@ -139,18 +139,130 @@ def test_the_codes_are_brms(codes: list, expected: list) -> None:
 
 
 REFUSED = [
-    ("time | cens(c) ~ x", "weibull", [0, 2, 0, 0], DataError, "interval censoring is not supported"),
+    ("time | cens(c) ~ x", "weibull", [0, 2, 0, 0], DataError, r"(?s)1 rows are interval-censored.*cens\(c, y2\)"),
+    ("time | cens(c, t2) ~ x", "weibull", [0, 2, 0, 0], DataError, "needs y2 above its response"),
+    ("time | cens(c, 2 * t2) ~ x", "weibull", [0, 2, 0, 0], FormulaError, "column"),
     ("time | cens(c) ~ x", "weibull", ["none", "up", "none", "none"], DataError, "'up'"),
+    ("time | cens(c) ~ x", "weibull", [0, 3, 0, 0], DataError, "-1/0/1/2 or left/none/right/interval"),
     ("time | cens(c) ~ x", "exgaussian", [0, 1, 0, 0], FamilyError, "not supported with the exgaussian"),
-    ("time | cens(c) + weights(x2) ~ x", "weibull", [0, 1, 0, 0], FamilyError, "weights"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("formula", "family", "codes", "error", "message"), REFUSED)
 def test_what_censoring_refuses(formula, family, codes, error, message) -> None:
-    d = frame().head(4).assign(c=codes, x2=1.0)
+    d = frame().head(4).assign(c=codes, x2=1.0, t2=frame()["time"].head(4) - 0.1)
     with pytest.raises(error, match=message):
         hm.Model(formula, d, family=family)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Interval censoring, cens(c, y2), and cens() with weights(): a likelihood by each row's code.
+
+
+@functools.cache
+def intervals() -> pd.DataFrame:
+    """Weibull times seen exactly, after the end of follow-up (right), before the first visit
+    (left) or between two visits (interval: the event happened between t and t2)."""
+    rng = np.random.default_rng(11)
+    n = 160
+    g = rng.integers(0, len(GROUPS), n)
+    x = rng.normal(size=n)
+    time = np.exp(2.0 + 0.4 * x + rng.normal(0.0, 0.3, len(GROUPS))[g]) * rng.weibull(1.5, n)
+    kind = rng.choice(["none", "right", "left", "interval"], n, p=[0.4, 0.2, 0.1, 0.3])
+    lower = np.where(kind == "interval", np.floor(time), time)
+    lower = np.where((kind == "interval") & (lower <= 0), time / 2, lower)
+    upper = np.where(kind == "interval", lower + 1.0 + rng.uniform(0, 2, n), np.nan)
+    return pd.DataFrame(
+        {"g": np.array(GROUPS)[g], "x": x, "t": lower, "t2": np.where(np.isnan(upper), 0.0, upper),
+         "kind": kind, "w": rng.uniform(0.5, 2.0, n)}
+    )  # fmt: skip
+
+
+def _weibull_by_code(t, t2, mu, shape, code):
+    """brms's weibull terms by code: log f, log S(t), log F(t), log(S(t) - S(t2))."""
+    scale = mu / pt.exp(pt.gammaln(1.0 + 1.0 / shape))
+    z, z2 = (t / scale) ** shape, (t2 / scale) ** shape
+    density = pt.log(shape) - pt.log(scale) + (shape - 1.0) * pt.log(t / scale) - z
+    left = pt.log(-pt.expm1(-z))
+    interval = -z + pt.log(-pt.expm1(z - z2))
+    return pt.switch(
+        pt.eq(code, 0), density,
+        pt.switch(pt.eq(code, 1), -z, pt.switch(pt.eq(code, -1), left, interval)),
+    )  # fmt: skip
+
+
+def _lognormal_by_code(t, t2, mu, sigma, code):
+    z, z2 = (np.log(t) - mu) / sigma, (np.log(t2) - mu) / sigma
+    density = -0.5 * z**2 - pt.log(sigma) - 0.5 * np.log(2.0 * np.pi) - np.log(t)
+    interval = _normal_lcdf(z2) + pt.log(-pt.expm1(_normal_lcdf(z) - _normal_lcdf(z2)))
+    return pt.switch(
+        pt.eq(code, 0), density,
+        pt.switch(pt.eq(code, 1), _normal_lcdf(-z), pt.switch(pt.eq(code, -1), _normal_lcdf(z), interval)),
+    )  # fmt: skip
+
+
+CODED = {
+    "weibull": ("t | cens(kind, t2) ~ x + (1 | g)", {"shape": "gamma(2, 1)"}),
+    "lognormal": ("t | cens(kind, t2) ~ x + (1 | g)", {"sigma": "half_normal(1)"}),
+    "weibull weighted": ("t | cens(kind, t2) + weights(w) ~ x + (1 | g)", {"shape": "gamma(2, 1)"}),
+    "lognormal right, weighted": ("t | cens(right) + weights(w) ~ x + (1 | g)", {"sigma": "half_normal(1)"}),
+}  # fmt: skip
+
+
+@functools.cache
+def coded(case: str) -> hm.Model:
+    formula, aux = CODED[case]
+    d = intervals().assign(right=(intervals()["kind"] == "right").astype(int))
+    return hm.Model(formula, d, family=case.split()[0], priors=PRIORS | aux, centered=False)
+
+
+@pytest.mark.parametrize("case", list(CODED))
+def test_coded_censoring_is_the_likelihood_by_hand(case: str) -> None:
+    d = intervals()
+    family, weighted = case.split()[0], "weighted" in case
+    code = d["kind"].map({"none": 0, "right": 1, "left": -1, "interval": 2}).to_numpy()
+    if "right" in case:
+        code = np.where(code == 1, 1, 0)
+    t, t2 = d["t"].to_numpy(), np.where(code == 2, d["t2"].to_numpy(), d["t"].to_numpy() + 1)
+    with pm.Model(
+        coords={"obs": np.arange(len(d)), "coef": ["x"], "g": list(GROUPS)}
+    ) as hand_model:
+        eta = random_intercept_eta(d, intercept_sd=3.0, sd_g=1.0)
+        if family == "weibull":
+            loglik = _weibull_by_code(t, t2, pt.exp(eta), pm.Gamma("shape", 2.0, 1.0), code)
+        else:
+            loglik = _lognormal_by_code(t, t2, eta, pm.HalfNormal("sigma", 1.0), code)
+        pm.Potential("loglik", (loglik * (d["w"].to_numpy() if weighted else 1.0)).sum())
+    assert set(code) == ({0, 1} if "right" in case else {-1, 0, 1, 2})
+    model = coded(case)
+    assert model.ir.likelihood.censored is None
+    assert model.ir.likelihood.censoring is not None
+    rtol = 1e-6 if family == "lognormal" else 1e-8  # PyMC's normal log-CDF: see above
+    assert_same_model(model.pymc, hand_model, n_points=3, rtol=rtol)
+
+
+@pytest.mark.parametrize("case", ["weibull", "lognormal right, weighted"])
+def test_coded_censoring_source_runs_and_predicts(case: str) -> None:
+    from test_families import _fake_fit
+
+    model = coded(case)
+    source = model.source()
+    assert "def censored_loglik(" in source
+    assert "logp=censored_logp" in source
+    d = intervals().assign(right=(intervals()["kind"] == "right").astype(int))
+    standalone = load_module(source).build_model(d)
+    point = model.pymc.initial_point()
+    ours = model.pymc.compile_logp(mode="FAST_COMPILE")(point)
+    assert standalone.compile_logp(mode="FAST_COMPILE")(point) == pytest.approx(ours, rel=1e-12)
+    fit = _fake_fit(model, seed=2)
+    new = d.drop(columns=["kind", "t", "t2", "w", "right"]).head(6)
+    for kind in ("mean", "response"):
+        values = model.predict(fit, data=new, kind=kind)
+        assert values.shape == (1, 2, 6)
+        assert (values.values > 0).all()
+    with model.pymc:  # the CustomDist draws rows (censored_random)
+        prior = pm.sample_prior_predictive(draws=3, random_seed=1)
+    assert prior.prior_predictive["t"].shape == (1, 3, len(d))
 
 
 def test_counts_are_refused_with_the_reason() -> None:

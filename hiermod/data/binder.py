@@ -176,6 +176,7 @@ class _Binder:
         return Design(
             schema, y, additions.get("trials"), additions.get("weights"), additions.get("se"),
             formulas, rows, additions.get("cens"), additions.get("rate"),
+            additions.get("cens_upper"),
         )  # fmt: skip
 
     # -- response ---------------------------------------------------------------------------------

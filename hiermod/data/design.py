@@ -193,8 +193,9 @@ class Design:
     se: np.ndarray | None  # se() known standard errors (n,) float64
     formulas: tuple[FormulaDesign, ...]  # the response's first, then distributional parameters'
     rows: np.ndarray  # (n,) positions of the kept rows in the original data
-    cens: np.ndarray | None = None  # cens(): -1 left-censored, 0 observed, 1 right-censored
+    cens: np.ndarray | None = None  # cens(): -1 left-, 0 not, 1 right-, 2 interval-censored
     rate: np.ndarray | None = None  # rate(): exposures (their log is in mu's offset)
+    cens_upper: np.ndarray | None = None  # cens(c, y2): the upper bounds y2 of the intervals
 
     @property
     def n(self) -> int:

@@ -203,11 +203,12 @@ def censoring_codes(values: pd.Series) -> np.ndarray:
     """brms's censoring codes of a ``cens()`` column: -1 left-censored (the value is an upper bound
     of the true one), 0 observed, 1 right-censored (a lower bound: survival data still alive).
 
-    A column may give the codes as numbers (-1, 0, 1; 0/1 and booleans for right-censoring, as
-    brms's ``cens(censored)``) or as the words "left", "none", "right". Interval censoring (2,
-    "interval") is not supported yet: it is an error, as is any other value.
+    A column may give the codes as numbers (-1, 0, 1, 2; 0/1 and booleans for right-censoring, as
+    brms's ``cens(censored)``) or as the words "left", "none", "right", "interval" (2: the true
+    value lies between the response and the upper bound ``y2`` of ``cens(c, y2)``). Any other value
+    is an error.
     """
-    words = {"left": -1, "none": 0, "right": 1}
+    words = {"left": -1, "none": 0, "right": 1, "interval": 2}
     numbers = pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
         values.dtype
     )
@@ -217,11 +218,11 @@ def censoring_codes(values: pd.Series) -> np.ndarray:
         codes = mapped.fillna(0).to_numpy(dtype=float)
     else:
         codes = values.to_numpy(dtype=float)
-        bad = ~np.isin(codes, (-1.0, 0.0, 1.0))
+        bad = ~np.isin(codes, (-1.0, 0.0, 1.0, 2.0))
     if bad.any():
         first = values[bad].iloc[0]
         raise ValueError(
-            f"cens() codes must be -1/0/1 or left/none/right (interval censoring is not "
-            f"supported yet), but {values.name!r} has {first!r}"
+            f"cens() codes must be -1/0/1/2 or left/none/right/interval, but {values.name!r} "
+            f"has {first!r}"
         )
     return codes

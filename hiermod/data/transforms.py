@@ -231,6 +231,9 @@ class Evaluator:
                 )
             if call.func == "cens":
                 out["cens"] = _censoring(self, arg, call)
+                upper = argument(call, 1, "y2")
+                if upper is not None and all(n.name in self.columns for n in data_names(upper)):
+                    out["cens_upper"] = self.numeric(upper)
                 continue
             values = self.numeric(arg)
             if call.func == "trials":

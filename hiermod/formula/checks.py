@@ -431,6 +431,9 @@ def check_response(response: Response, ctx: Context, *, distributional: bool) ->
             raise ctx.error(f"{addition.func}() given twice", addition.span)
         seen[addition.func] = addition
         check_calls(addition, ctx, response_side=True)
+        upper = addition.args[1] if addition.func == "cens" and len(addition.args) > 1 else None
+        if upper is not None and not isinstance(upper, Name):  # brms's cens(c, y2): a column
+            raise ctx.error("cens()'s upper bound y2 takes a column name", addition.span)
         arg = addition.args[0] if addition.args else None
         if addition.func == "trials" and _number_value(arg) is not None:
             _check_constant_trials(arg, addition, ctx)

@@ -99,9 +99,11 @@ _SPECS = (
     FunctionSpec(
         "cens",
         Role.ADDITION,
-        ("x",),
+        ("x", "y2"),
         1,
-        summary="censoring: left, none or right (-1, 0, 1), brms's",
+        summary="censoring: left, none, right or interval (-1, 0, 1, 2), brms's; y2 is the "
+        "upper bound of an interval-censored row",
+        data_arguments=2,
     ),
     FunctionSpec("rate", Role.ADDITION, ("x",), 1, summary="exposure: the mean is rate times mu"),
     FunctionSpec(

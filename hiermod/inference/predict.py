@@ -316,14 +316,14 @@ def rows_ir(
     # Any value in the support will do: the observed values of the new rows are never read.
     values[lik.observed] = np.repeat(ir.data_values[lik.observed][:1], n, axis=0)  # (n,) or (n, K)
     dpars = tuple((name, predictors.get(name, source)) for name, source in lik.dpars)
-    dropped = {lik.weights, *(lik.censored or ())}
+    dropped = {lik.weights, *(lik.censored or ()), *(lik.censoring or ())}
     return replace(
         ir,
         coords=coords,
         # New rows are predicted uncensored (brms's posterior_predict ignores cens() too).
         data=tuple(spec for spec in ir.data if spec.name not in dropped),
         predictors=tuple(predictors.values()),
-        likelihood=replace(lik, dpars=dpars, weights=None, censored=None),
+        likelihood=replace(lik, dpars=dpars, weights=None, censored=None, censoring=None),
         data_values=values,
         suffstats=None,
         collapsed=None,

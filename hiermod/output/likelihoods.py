@@ -22,6 +22,7 @@ __all__ = [
     "NEEDS",
     "binomial_cells_dist",
     "binomial_cells_logp",
+    "censored_loglik",
     "gaussian_cells_dist",
     "gaussian_cells_loglik",
     "gaussian_cells_logp",
@@ -90,6 +91,34 @@ def binomial_cells_logp(y, log_p, log_q, cell, trials, n):
 def binomial_cells_dist(log_p, log_q, cell, trials, n, size):
     """The same rows to draw from: y_i ~ Binomial(n_i, p_c)."""
     return pm.Binomial.dist(n=trials, p=pt.exp(log_p)[cell])
+
+
+def censored_loglik(make_dist, params, value, code, upper):
+    """Each row's log-likelihood by its cens() code (brms's): 0 the density at ``value``,
+    1 (right-censored) log P(y > value), -1 (left) log P(y < value), 2 (interval)
+    log P(value < y < upper).
+
+    ``make_dist(**params)`` builds the distribution of given rows (``pm.Weibull.dist``, ``params``
+    its arguments, scalars or one per row). Each term is computed on its own rows only: a term of
+    other rows may be -inf there (the interval's log-difference where ``upper`` is unused), and
+    its gradient would be NaN even where a switch discards it.
+    """
+    params = {k: pt.broadcast_to(v, value.shape) for k, v in params.items()}
+    loglik = pt.zeros_like(value)
+    for kind in (0, 1, -1, 2):
+        rows = pt.nonzero(pt.eq(code, kind))[0]
+        dist = make_dist(**{k: v[rows] for k, v in params.items()})
+        y = value[rows]
+        if kind == 0:
+            term = pm.logp(dist, y)
+        elif kind == 1:
+            term = pm.logccdf(dist, y)
+        elif kind == -1:
+            term = pm.logcdf(dist, y)
+        else:
+            term = pm.math.logdiffexp(pm.logcdf(dist, upper[rows]), pm.logcdf(dist, y))
+        loglik = pt.set_subtensor(loglik[rows], term)
+    return loglik
 
 
 # The other functions of this module that each one calls (emitted with it, before it).

@@ -40,6 +40,7 @@ from hiermod.output.source_helpers import (
     HELPER_NAMES,
     IMPORTS,
     LIKELIHOOD_NAMES,
+    censored_source,
     distribution_sources,
     likelihood_sources,
     weighted_source,
@@ -53,7 +54,8 @@ __all__ = ["emit_source"]
 _RESERVED = (
     "np", "pd", "pm", "math", "warnings", "argparse", "BSpline",
     "prepare", "build_model", "cell_data", "main", "complete_rows", *HELPER_NAMES,
-    *LIKELIHOOD_NAMES, *DISTRIBUTION_NAMES, "weighted_logp", "weighted_random", "pt", "reduce",
+    *LIKELIHOOD_NAMES, *DISTRIBUTION_NAMES, "weighted_logp", "weighted_dist", "weighted_random", "censored_logp",
+    "censored_dist", "pt", "reduce",
     "df", "data", "coords", "model", "rows", "args", "parser", "idata", "var_names",
 )  # fmt: skip
 
@@ -264,10 +266,13 @@ def emit_source(ir: ModelIR, design: Design) -> str:
         helpers += distribution_sources(e.custom)
     if e.weighted is not None:
         helpers.append(weighted_source(*e.weighted))
+    if e.censored is not None:
+        helpers += [*likelihood_sources(["censored_loglik"]), censored_source(*e.censored)]
     helpers += likelihood_sources(list(likelihood_names(ir)))
     tensor = (
         ir.reducible
         or e.custom is not None
+        or e.censored is not None
         or any(re.search(r"\bpt\.", line) for line in build)  # e.g. pt.gamma
     )
     imports = _imports([*e.data.helpers, "complete_rows"], tensor=tensor)

@@ -37,8 +37,9 @@ from hiermod.output.codegen import (
     render,
     tuple_of,
 )
+from hiermod.output.source_censoring import censoring_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
-from hiermod.plan.ir import BlockIR, ModelIR
+from hiermod.plan.ir import BlockIR, LikelihoodIR, ModelIR
 from hiermod.plan.names import identifier
 
 __all__ = ["DataEmitter"]
@@ -421,8 +422,7 @@ class DataEmitter(_PrepareCode):
                 elif addition.func == "trials":
                     code = f"{code if code.isidentifier() else f'({code})'}.astype(np.int64)"
                 values[name] = code
-        if lik.censored is not None:
-            values.update(_censoring_bounds(self, lik.censored, values[lik.observed]))
+        values.update(_censoring(self, lik, values[lik.observed]))
         missing = [d.name for d in ir.data if d.name not in values]
         if missing:  # pragma: no cover - a container kind the emitter does not know
             raise EmitError(f"no code for the data containers {missing}")
@@ -471,15 +471,10 @@ def _rates(schema: Schema) -> list[ArithNode]:
     return [a.args[0] for a in _additions(schema, "rate")]
 
 
-def _censoring_bounds(
-    emitter: DataEmitter, containers: tuple[str, str], observed: Code
-) -> dict[str, Code]:
-    """``cens(c)``: the (lower, upper) bounds of each row for ``pm.Censored``, from brms's codes."""
+def _censoring(emitter: DataEmitter, lik: LikelihoodIR, observed: Code) -> dict[str, Code]:
+    """The ``cens()`` containers (:func:`~hiermod.output.source_censoring.censoring_containers`)."""
+    if lik.censored is None and lik.censoring is None:
+        return {}
     (cens,) = _additions(emitter.schema, "cens")
     codes = call(emitter.helper("censoring_codes"), Subscript("df", literal(str(cens.args[0]))))
-    text = render(codes, 0)[0]
-    lower, upper = containers
-    return {
-        lower: call("np.where", f"{text} == -1", observed, "-np.inf"),
-        upper: call("np.where", f"{text} == 1", observed, "np.inf"),
-    }
+    return censoring_containers(lik, cens, codes, observed, emitter.numeric.expr)

@@ -15,16 +15,18 @@ from types import ModuleType
 
 from hiermod.data import runtime
 from hiermod.output import distributions, likelihoods
-from hiermod.output.codegen import Code, EmitError, call, literal, render
+from hiermod.output.codegen import Code, EmitError, Item, Seq, call, literal, render
 
 __all__ = [
     "HELPER_NAMES",
     "IMPORTS",
     "LIKELIHOOD_NAMES",
+    "censored_source",
     "complete_rows_source",
     "custom_distribution",
     "helper_sources",
     "likelihood_sources",
+    "weighted_draws",
     "weighted_source",
 ]
 
@@ -109,23 +111,37 @@ def complete_rows_source(numeric: bool, categorical: bool) -> str:
     )
 
 
+def weighted_draws(dist: str, custom: bool) -> str:
+    """How a ``weights()`` likelihood's ``pm.CustomDist`` draws: ``dist`` (``weighted_dist``, a graph
+    of PyMC's distribution that PyTensor compiles) where there is one, else ``random``
+    (``weighted_random``, NumPy draws of a hiermod distribution that has no PyMC graph)."""
+    return "random" if custom and f"{dist}_dist" not in distributions.__all__ else "dist"
+
+
 def weighted_source(dist: str, params: tuple[str, ...], custom: bool = False) -> str:
-    """``weighted_logp`` and ``weighted_random``: a ``weights()`` likelihood as a ``pm.CustomDist``.
+    """``weighted_logp`` and ``weighted_dist`` (or ``weighted_random``, :func:`weighted_draws`): a
+    ``weights()`` likelihood as a ``pm.CustomDist``.
 
     Each row's log-likelihood is multiplied by its weight; draws ignore the weights. ``custom``:
     ``dist`` is the stem of functions of :mod:`hiermod.output.distributions`, not a PyMC class.
     """
     args = ", ".join(params)
+    draws = [
+        f"def weighted_dist({args}, weights, size):",
+        '    """Draws ignore the weights: a weight scales a row\'s log-likelihood only."""',
+    ]
     if not custom:
         logp = call("pm.logp", call(f"pm.{dist}.dist", **{p: p for p in params}), "value")
-        made = call(f"pm.{dist}.dist", **{p: p for p in params}, size="size")
-        draw = call("pm.draw", made, random_seed="rng")
-    elif f"{dist}_dist" in distributions.__all__:
+        draws += render(
+            call(f"pm.{dist}.dist", **{p: p for p in params}, size="size"), 1, "return "
+        )
+    elif weighted_draws(dist, custom) == "dist":
         logp = call("pm.logp", call(f"{dist}_dist", *params, size="None"), "value")
-        draw = call("pm.draw", call(f"{dist}_dist", *params, size="size"), random_seed="rng")
+        draws += render(call(f"{dist}_dist", *params, size="size"), 1, "return ")
     else:
         logp = call(f"{dist}_logp", "value", *params)
-        draw = call(f"{dist}_random", *params, rng="rng", size="size")
+        draws[0] = f"def weighted_random({args}, weights, rng=None, size=None):"
+        draws += render(call(f"{dist}_random", *params, rng="rng", size="size"), 1, "return ")
     return "\n".join(
         [
             f"def weighted_logp(value, {args}, weights):",
@@ -133,9 +149,35 @@ def weighted_source(dist: str, params: tuple[str, ...], custom: bool = False) ->
             *render(logp, 1, "return weights * "),
             "",
             "",
-            f"def weighted_random({args}, weights, rng=None, size=None):",
-            '    """Draws ignore the weights: a weight scales a row\'s log-likelihood only."""',
-            *render(draw, 1, "return "),
+            *draws,
+        ]
+    )
+
+
+def censored_source(dist: str, params: tuple[str, ...], weighted: bool) -> str:
+    """``censored_logp`` and ``censored_dist``: ``cens()`` rows by their codes (with ``weights()``,
+    each row's term times its weight) as a ``pm.CustomDist`` (:mod:`hiermod.plan.censoring`).
+
+    Draws are of the uncensored response (brms's ``posterior_predict`` ignores censoring too): the
+    ``dist`` is PyMC's distribution, a graph PyTensor compiles like any other.
+    """
+    args = ", ".join([*params, "code", "upper", *(["weights"] if weighted else [])])
+    loglik = call(
+        "censored_loglik", f"pm.{dist}.dist", Seq("{", tuple(Item(p, f"{literal(p)}: ") for p in params), "}"),
+        "value", "code", "upper",
+    )  # fmt: skip
+    made = call(f"pm.{dist}.dist", **{p: p for p in params}, size="size")
+    what = "times its weight " if weighted else ""
+    return "\n".join(
+        [
+            f"def censored_logp(value, {args}):",
+            f'    """Each row\'s {dist} log-likelihood by its cens() code {what}(see censored_loglik)."""',
+            *render(loglik, 1, "return weights * " if weighted else "return "),
+            "",
+            "",
+            f"def censored_dist({args}, size):",
+            '    """Draws of the uncensored response: the codes only change the log-likelihood."""',
+            *render(made, 1, "return "),
         ]
     )
 

@@ -30,7 +30,7 @@ from hiermod.output.codegen import (
 )
 from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
 from hiermod.output.source_categories import by_row, categorical_likelihood
-from hiermod.output.source_helpers import custom_distribution
+from hiermod.output.source_helpers import custom_distribution, weighted_draws
 from hiermod.output.source_text import (
     block_notes,
     constant_note,
@@ -337,6 +337,20 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
             "pm.Censored", literal(lik.name), dist_call, lower=lower, upper=upper, **observed
         )
         return Piece(lines + render(censored, indent))
+    if lik.censoring is not None:  # cens(c, y2) or cens() with weights(): by each row's code
+        lines += comment(
+            "cens(): each row's term by its code: 0 the density, 1 P(y > value), -1 "
+            "P(y < value), 2 P(value < y < y2)" + ("; times its weight" if lik.weights else ""),
+            indent,
+        )
+        e.censored = (dist, tuple(args), lik.weights is not None)
+        weights = [lik.weights] if lik.weights is not None else []
+        extra = [e.local(c) for c in (*lik.censoring, *weights)]
+        coded = call(
+            "pm.CustomDist", literal(lik.name), *args.values(), *extra,
+            dist="censored_dist", logp="censored_logp", **observed,
+        )  # fmt: skip
+        return Piece(lines + render(coded, indent))
     if lik.weights is None:
         if family.custom:  # brms has it, PyMC not: its functions are in this module
             likelihood = custom_distribution(lik.name, dist, list(args.values()), observed)
@@ -345,13 +359,14 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
         return Piece(lines + render(likelihood, indent))
     lines += comment("weights(): each row's log-likelihood is multiplied by its weight", indent)
     e.weighted = (dist, tuple(args), family.custom)
+    draws = weighted_draws(dist, family.custom)  # dist=weighted_dist, or random=weighted_random
     custom = call(
         "pm.CustomDist",
         literal(lik.name),
         *args.values(),
         e.local(lik.weights),
         logp="weighted_logp",
-        random="weighted_random",
+        **{draws: f"weighted_{draws}"},
         **observed,
     )
     return Piece(lines + render(custom, indent))

@@ -30,7 +30,7 @@ def _why_not(ir: ModelIR) -> str | None:
         return f"the {lik.family} family's rows cannot be merged into counts"
     if lik.weights is not None:
         return "weights() would change the counts"
-    if lik.censored is not None:
+    if lik.censored is not None or lik.censoring is not None:
         return "censored rows (cens()) cannot be merged into counts"
     if lik.family == "poisson" and lik.link != "log":
         # The merged log-likelihood k log mu - n mu is undefined where a cell's rate is 0 or

@@ -211,6 +211,9 @@ class LikelihoodIR:
     thresholds: ParamSpec | None = None  # an ordinal model's cutpoints (hiermod.plan.lower)
     # cens(): data containers of each row's bounds (lower, upper), -inf/inf where not censored
     censored: tuple[str, str] | None = None
+    # cens(c, y2), or cens() with weights(): containers of each row's code and the upper bound of
+    # its interval, for a likelihood that picks each row's term by its code (plan.censoring)
+    censoring: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

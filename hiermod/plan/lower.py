@@ -36,6 +36,7 @@ from hiermod.data.categories import category_dpars
 from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
 from hiermod.errors import FamilyError, FormulaError
+from hiermod.plan.censoring import censoring
 from hiermod.plan.centring import information_ratio, sigma_information_ratio
 from hiermod.plan.ir import (
     ConstantIR,
@@ -342,7 +343,7 @@ def lower(
         weights = run.add_data(
             "weights", design.weights, ("obs",), "weights", "likelihood weights()"
         )
-    censored = _censoring(run, design, family, y_name)
+    censored = censoring(run, design, family, y_name, _response_values(design))
     if design.rate is not None and run.link != "log":
         raise FamilyError(
             "rate() multiplies the mean, an offset log(rate) on the log scale: it needs the log "
@@ -379,7 +380,8 @@ def lower(
         trials=trials,
         weights=weights,
         thresholds=_attach(thresholds, resolved) if thresholds is not None else None,
-        censored=censored,
+        censored=censored.bounds,
+        censoring=censored.coded,
     )
     return ModelIR(
         coords=run.coords,
@@ -390,35 +392,6 @@ def lower(
         formula=str(formula),
         data_values=run.values,
         priors=tuple(resolved.values()),
-    )
-
-
-def _censoring(
-    run: _Lowering, design: Design, family: Family, y_name: str
-) -> tuple[str, str] | None:
-    """``cens()``: each row's bounds for ``pm.Censored``: a right-censored time t has the upper
-    bound t (its likelihood is P(y > t)), a left-censored one the lower bound t (P(y < t)); the
-    others -inf and inf (the density). E.g. times (5, 8) with cens (0, 1): upper (inf, 8)."""
-    if design.cens is None:
-        return None
-    text, span = design.schema.formula.text, design.schema.formula.main.span
-    # Counts are declined: brms's right-censored count is P(y > t), PyMC's Censored P(y >= t).
-    # Families with a point mass (a hurdle's zeros: those with their own mean) or a hiermod-made
-    # distribution have no CDF PyMC could censor.
-    if family.custom or family.discrete or family.mean is not None:
-        raise FamilyError(
-            f"cens() is not supported with the {family.name} family yet", text, span,
-            hint="censored responses work with the continuous families PyMC has a CDF for: "
-            "gaussian, student_t, lognormal, gamma, weibull, exponential, beta, …",
-        )  # fmt: skip
-    if design.weights is not None:
-        raise FamilyError("cens() and weights() together are not supported yet", text, span)
-    y = _response_values(design)
-    lower = np.where(design.cens == -1, y, -np.inf)
-    upper = np.where(design.cens == 1, y, np.inf)
-    return (
-        run.add_data(f"{y_name}_lower", lower, ("obs",), "censoring", "left-censoring bounds"),
-        run.add_data(f"{y_name}_upper", upper, ("obs",), "censoring", "right-censoring bounds"),
     )
 
 

@@ -69,7 +69,7 @@ def why_not(ir: ModelIR) -> str | None:
         return f"the {lik.family} family has no Gaussian sufficient statistics"
     if lik.link != "identity":
         return f"the {lik.link} link makes the mean non-linear in the coefficients"
-    if lik.censored is not None:
+    if lik.censored is not None or lik.censoring is not None:
         return "censored rows (cens()) have no sufficient statistics"
     if lik.weights is not None:
         return "weights() are not supported by the reduction"

@@ -1,0 +1,102 @@
+"""brms's ``cens()``: how each censored row enters the likelihood.
+
+A row's code says what its response is (brms's coding, :func:`hiermod.data.runtime.censoring_codes`):
+0 the value itself (its density), 1 right-censored (a lower bound: P(y > value)), -1 left-censored
+(an upper bound: P(y < value)), 2 interval-censored (P(value < y < y2), with ``y2`` the upper bound of
+``cens(c, y2)``). E.g. times (5, 8, 3) with codes (0, 1, 2) and y2 (., ., 4): the density at 5,
+P(y > 8) and P(3 < y < 4).
+
+Two forms: ``pm.Censored`` with per-row bounds when every row is observed, right- or left-censored
+and there are no weights (PyMC's own, the readable source); otherwise a ``pm.CustomDist`` whose
+log-likelihood picks each row's term by its code (:func:`hiermod.output.likelihoods.censored_loglik`)
+and multiplies it by the row's weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hiermod.data.design import Design
+from hiermod.data.families import Family
+from hiermod.errors import DataError, FamilyError
+from hiermod.plan.lower_blocks import PlanBuilder
+
+__all__ = ["Censoring", "censoring"]
+
+
+@dataclass(frozen=True, slots=True)
+class Censoring:
+    """The data containers of one form: ``bounds`` (lower, upper) for ``pm.Censored``, or ``coded``
+    (codes, upper bounds y2) for the coded likelihood."""
+
+    bounds: tuple[str, str] | None = None
+    coded: tuple[str, str] | None = None
+
+
+def censoring(
+    run: PlanBuilder, design: Design, family: Family, y_name: str, y: np.ndarray
+) -> Censoring:
+    """The containers of ``cens()`` (see the module docstring), after checking the family and the
+    intervals; an empty :class:`Censoring` without ``cens()``."""
+    if design.cens is None:
+        return Censoring()
+    text, span = design.schema.formula.text, design.schema.formula.main.span
+    # Counts are declined: brms's right-censored count is P(y > t), PyMC's Censored P(y >= t).
+    # Families with a point mass (a hurdle's zeros: those with their own mean) or a hiermod-made
+    # distribution have no CDF PyMC could censor.
+    if family.custom or family.discrete or family.mean is not None:
+        raise FamilyError(
+            f"cens() is not supported with the {family.name} family yet", text, span,
+            hint="censored responses work with the continuous families PyMC has a CDF for: "
+            "gaussian, student_t, lognormal, gamma, weibull, exponential, beta, …",
+        )  # fmt: skip
+    codes = design.cens
+    interval = codes == 2
+    if not interval.any() and design.weights is None:
+        lower = np.where(codes == -1, y, -np.inf)
+        upper = np.where(codes == 1, y, np.inf)
+        return Censoring(
+            bounds=(
+                run.add_data(f"{y_name}_lower", lower, ("obs",), "censoring", "left-censoring bounds"),
+                run.add_data(f"{y_name}_upper", upper, ("obs",), "censoring", "right-censoring bounds"),
+            )
+        )  # fmt: skip
+    y2 = _interval_bounds(design, y, interval)
+    return Censoring(
+        coded=(
+            run.add_data(f"{y_name}_cens", codes, ("obs",), "censoring", "cens() codes"),
+            run.add_data(f"{y_name}_y2", y2, ("obs",), "censoring", "upper bounds of intervals"),
+        )
+    )
+
+
+def _interval_bounds(design: Design, y: np.ndarray, interval: np.ndarray) -> np.ndarray:
+    """``y2`` of ``cens(c, y2)``, checked: every interval-censored row needs one above its
+    response (brms's ``y < y2``). Rows that are not intervals do not read it (their y2 is set to
+    their response: any finite value would do)."""
+    cens = next(a for a in design.schema.formula.response.additions if a.func == "cens")  # type: ignore[union-attr]
+    text = design.schema.formula.text
+    if design.cens_upper is None:
+        if interval.any():
+            raise DataError(
+                f"{int(interval.sum())} rows are interval-censored (code 2), but {cens} gives no "
+                "upper bounds",
+                text,
+                cens.span,
+                hint=f"write cens({cens.args[0]}, y2) with y2 the column of the intervals' upper "
+                "bounds, as brms",
+            )
+        return y.copy()
+    y2 = design.cens_upper
+    bad = interval & ~(y2 > y)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"an interval-censored row needs y2 above its response, but {int(bad.sum())} rows "
+            f"have not (e.g. response {y[row]:g}, y2 {y2[row]:g})",
+            text,
+            cens.span,
+        )
+    return np.where(interval, y2, y)
