@@ -2,11 +2,13 @@
 
 A fit made by ``Model.fit`` carries ``hiermod_fingerprint`` (:func:`hiermod.inference.storage.
 fingerprint`: a hash of the formula, family, link, every dim's labels and each parameter's shape).
-:func:`check_fit` compares it with the model's; when they differ — or for a fit made before fits
-were fingerprinted — it compares what the fit shows: its stored formula, family and link, its
-variables, their shapes and their labels, and a :class:`~hiermod.errors.FitMismatchError` says what
-differs, e.g. for another model's fit given to ``predict`` (where NumPy would report a matmul
-shape error)::
+:func:`check_fit` compares what the fit shows with the model — its stored formula, family and
+link, its variables, their shapes and the labels of their dims — and the fingerprint with the
+model's (a fingerprint that differs although everything shown agrees was altered; one written by
+another hiermod version may have been hashed otherwise, so there what the fit shows decides; a fit
+made before fits were fingerprinted is judged by what it shows). A
+:class:`~hiermod.errors.FitMismatchError` says what differs, e.g. for another model's fit given to
+``predict`` (where NumPy would report a matmul shape error)::
 
     this fit does not belong to this model (use the model it was fitted with, e.g.
     hm.Model.from_idata(fit, data)):
@@ -25,7 +27,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import xarray as xr
 
 from hiermod._version import __version__
-from hiermod.errors import FamilyError, FitMismatchError, OptionError, PriorError, StorageError
+from hiermod.errors import (
+    FamilyError,
+    FitMismatchError,
+    FormulaError,
+    OptionError,
+    PriorError,
+    StorageError,
+)
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.storage import (
     PREFIX,
@@ -51,14 +60,12 @@ def check_fit(ir: ModelIR, fit: xr.DataTree) -> None:
     by ``ir`` (see the module docstring). A fit that is not a DataTree, or has no posterior, is a
     :class:`~hiermod.errors.HiermodError` from :func:`~hiermod.inference.fit_groups.read_group`."""
     posterior = read_group(fit)
+    differences = fit_differences(ir, posterior)  # cheap: names, shapes and labels
     stored = posterior.attrs.get(f"{PREFIX}fingerprint")
     ours = fingerprint(ir)
-    if stored == ours:
-        return
-    differences = fit_differences(ir, posterior)
-    if not differences and stored is not None:
-        if posterior.attrs.get(f"{PREFIX}version") != __version__:
-            return  # an older hiermod may have hashed otherwise; everything it shows agrees
+    same_version = posterior.attrs.get(f"{PREFIX}version") == __version__
+    # (an older hiermod may have hashed otherwise: then what the fit shows decides)
+    if not differences and stored is not None and stored != ours and same_version:
         differences = [
             f"{PREFIX}fingerprint: the fit's is {stored!r}, this model's {ours!r}, although its "
             "variables and labels agree (the attribute was altered?)"
@@ -135,8 +142,8 @@ def rebuild[M: _Compiled](make: Callable[..., M], fit: xr.DataTree, data: pd.Dat
     (:func:`~hiermod.inference.storage.stored_model`), checked to be the model fitted: the same
     observed response (:func:`~hiermod.inference.storage.check_same_data`) and :func:`check_fit`.
 
-    A prior, family or option the model refuses (a prior key that names no parameter, a layout
-    hiermod has not got) is the file's fault, a :class:`~hiermod.errors.StorageError`; a
+    A prior, family, formula or option the model refuses (a prior key that names no parameter, a
+    formula without a response, a layout hiermod has not got) is the file's fault, a :class:`~hiermod.errors.StorageError`; a
     ``DataError`` stays one (the data do not suit the formula).
     """
     spec = stored_model(fit)
@@ -150,7 +157,7 @@ def rebuild[M: _Compiled](make: Callable[..., M], fit: xr.DataTree, data: pd.Dat
             layout=spec.layout,
             centered=spec.centered,
         )
-    except (PriorError, FamilyError, OptionError) as error:
+    except (PriorError, FamilyError, FormulaError, OptionError) as error:
         raise StorageError(
             f"this fit's {PREFIX}model holds a choice this model does not accept: {error}"
         ) from None

@@ -367,9 +367,7 @@ def _checked_formula(text: str) -> str:
     try:
         expand(parse_syntax(text))
     except (FormulaSyntaxError, FormulaError) as error:
-        raise StorageError(
-            f"this fit's {PREFIX}model has a formula that does not parse: {error}"
-        ) from None
+        raise StorageError(f"this fit's {PREFIX}model has an invalid formula: {error}") from None
     return text
 
 
