@@ -63,12 +63,12 @@ OTHERS: list[tuple[str, Callable[[], hm.Model], tuple[str, ...]]] = [
     (
         "fewer group effects",
         lambda: hm.Model("Reaction ~ Days + (1 | Subject)", DATA, centered=False),
-        ("sd_Subject: the fit's has dims ('Subject_term',)",),
+        ("sd_Subject: the fit's has shape (2,), this model's ()",),
     ),
     (
         "fewer levels",
         lambda: hm.Model(FORMULA, DATA[DATA["Subject"] != 300], centered=False),
-        ("labels of Subject: the fit has 300 not in this model", "of shape (10, 2)"),
+        ("labels of Subject: the fit has 300 not in this model", "has shape (10, 2)"),
     ),
     (
         "other levels",

@@ -79,7 +79,7 @@ def check_fit(ir: ModelIR, fit: xr.DataTree) -> None:
 
 def fit_differences(ir: ModelIR, posterior: xr.Dataset) -> list[str]:
     """What ``posterior`` (a fit's posterior group) shows that differs from the model of ``ir``:
-    the stored formula, family and link; missing variables; shapes and dims; labels of each dim."""
+    the stored formula, family and link; missing free parameters; shapes; labels of each dim."""
     out = []
     for key, ours in (
         ("formula", ir.formula),
@@ -90,16 +90,17 @@ def fit_differences(ir: ModelIR, posterior: xr.Dataset) -> list[str]:
         if theirs is not None and theirs != ours:
             out.append(f"{key}: the fit's is {theirs!r}, this model's {ours!r}")
     parameters = fitted_parameters(ir)
-    missing = [p.name for p in parameters if p.name not in posterior]
+    # The free parameters are what every use of a fit reads (predictions rebuild the rest from them);
+    # a posterior built by hand may lack the deterministics, or the dims' names (b_dim_0).
+    missing = [p.name for p in parameters if p.free and p.name not in posterior]
     if missing:
         out.append(f"variables: the fit has no {_listed(missing)}")
     for spec in (p for p in parameters if p.name in posterior):
-        draws = posterior[spec.name]
-        shape, dims = tuple(draws.shape[2:]), tuple(str(d) for d in draws.dims[2:])
-        if shape != spec.shape or (spec.dims and dims != spec.dims):
+        shape = tuple(posterior[spec.name].shape[2:])
+        if shape != spec.shape:
             out.append(
-                f"{spec.name}: the fit's has dims {dims} of shape {shape}, this model's "
-                f"{spec.dims} of shape {spec.shape}"
+                f"{spec.name}: the fit's has shape {shape}, this model's {spec.shape} "
+                f"(dims {', '.join(spec.dims) or 'none'})"
             )
     for dim, labels in ir.coords.items():
         if dim == "obs" or dim not in posterior.coords:
