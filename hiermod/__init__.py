@@ -14,11 +14,13 @@ from hiermod._version import __version__
 from hiermod.errors import (
     DataError,
     FamilyError,
+    FitMismatchError,
     FormulaError,
     FormulaSyntaxError,
     HiermodError,
     OptionError,
     PriorError,
+    StorageError,
 )
 from hiermod.formula.expand import expand
 from hiermod.formula.parser import parse_syntax
@@ -36,6 +38,7 @@ __all__ = [
     "Block",
     "DataError",
     "FamilyError",
+    "FitMismatchError",
     "Formula",
     "FormulaError",
     "FormulaSyntaxError",
@@ -45,6 +48,7 @@ __all__ = [
     "OptionError",
     "Prior",
     "PriorError",
+    "StorageError",
     "Term",
     "__version__",
     "compare",

@@ -19,11 +19,13 @@ __all__ = [
     "DataError",
     "DependencyError",
     "FamilyError",
+    "FitMismatchError",
     "FormulaError",
     "FormulaSyntaxError",
     "HiermodError",
     "PriorError",
     "Span",
+    "StorageError",
     "render_caret",
 ]
 
@@ -128,6 +130,16 @@ class FamilyError(_LocatedError, ValueError):
 
 class OptionError(HiermodError, ValueError):
     """An argument of a call has a value it does not take; the message lists the ones it does."""
+
+
+class StorageError(HiermodError, ValueError):
+    """A saved fit cannot be read back: a ``hiermod_*`` attribute of its posterior group is missing or
+    malformed (the message names it), or the file is not a hiermod fit at all."""
+
+
+class FitMismatchError(HiermodError, ValueError):
+    """A fit given to a model is another model's: the message says what differs (formula, family,
+    coefficients, group levels)."""
 
 
 class DependencyError(HiermodError, ImportError):

@@ -379,25 +379,16 @@ class Model(_Fitting):
         """Rebuild the model a fit was made with (formula, family, link, priors, layout) on ``data``.
 
         Raises:
+            StorageError: an attribute of the fit is missing or malformed (it names it).
             DataError: ``data`` does not reproduce the fit's observed response (a different data set).
+            FitMismatchError: the model rebuilt on ``data`` is not the fitted one (other levels).
 
         Example:
             >>> m = hm.Model.from_idata(az.from_netcdf("fit.nc"), data=df)   # doctest: +SKIP
         """
-        from hiermod.inference.storage import check_same_data, stored_model
+        from hiermod.inference.belongs import rebuild
 
-        spec = stored_model(idata)
-        model = cls(
-            spec.formula,
-            data,
-            family=spec.family,
-            link=spec.link,
-            priors=spec.priors,
-            layout=spec.layout,
-            centered=spec.centered,
-        )
-        check_same_data(model.ir, model.design, idata)
-        return model
+        return rebuild(cls, idata, data)
 
 
 def _source_text(model: _Compiled) -> str | None:

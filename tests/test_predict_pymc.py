@@ -21,6 +21,7 @@ from pymc.distributions.moments.means import mean as expected_value
 from test_predict import DATA
 
 import hiermod as hm
+from hiermod.inference.storage import fit_attrs
 from hiermod.model import distributional_parameters
 
 FAMILIES = [
@@ -172,10 +173,13 @@ def test_weights_do_not_change_predictions() -> None:
     weighted = hm.Model("y | weights(w) ~ x + (1 | g)", data)
     assert weighted.ir.likelihood.weights is not None
     idata = prior_fit(plain, draws=5, seed=4)
+    # the same draws, stamped as the weighted model's (a fit of another formula is refused)
+    as_weighted = idata.copy(deep=True)
+    as_weighted["posterior"].attrs.update(fit_attrs(weighted.ir, weighted.options, {}))
     new = data.head(6).assign(g=["a", "b", "zz", "zz", "yy", "a"])
     for rows in (None, new):
         for kind in ("mean", "response"):
-            ours = weighted.predict(idata, data=rows, kind=kind, random_seed=8)
+            ours = weighted.predict(as_weighted, data=rows, kind=kind, random_seed=8)
             theirs = plain.predict(idata, data=rows, kind=kind, random_seed=8)
             np.testing.assert_allclose(ours.values, theirs.values, rtol=1e-12)
 

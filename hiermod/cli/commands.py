@@ -6,10 +6,12 @@
     hiermod demo [--out DIR]
 
 ``parse``, ``compile`` and ``graph`` are described in :mod:`hiermod.cli.main`, which builds the
-parsers and dispatches to these functions. ``fit`` shows the sampler's progress bar, then prints the
-summary table (``Model.summary``); with ``-o`` it saves the ``InferenceData`` as netCDF, which
-``hm.Model.from_idata`` reads back. ``demo`` runs :mod:`hiermod.cli.demo`. This module imports PyMC
-only when a command runs, so ``hiermod parse`` stays fast.
+parsers and dispatches to these functions. ``fit`` (:mod:`hiermod.cli.fitting`) shows the sampler's
+progress bar, then prints the summary table (``Model.summary``); with ``-o`` it saves the
+``InferenceData`` as netCDF, which ``hm.Model.from_idata`` reads back. ``demo`` runs
+:mod:`hiermod.cli.demo`. Every output (``-o``, ``--out``) is checked before the data are read
+(:mod:`hiermod.cli.checks`). This module imports PyMC only when a command runs, so ``hiermod parse``
+stays fast.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import hiermod as hm
-from hiermod.errors import HiermodError
+from hiermod.cli.checks import CommandError, check_output, check_output_dir, read_csv
 
 if TYPE_CHECKING:
     from hiermod.model import Model
@@ -36,26 +38,23 @@ __all__ = [
 ]
 
 
-class CommandError(HiermodError):
-    """A problem with the command's inputs (a data file that cannot be read)."""
-
-
 def load_model(args: argparse.Namespace) -> Model:
     """The model of ``FORMULA --data FILE.csv [--family F] [--link L]``."""
-    import pandas as pd
-
-    try:
-        data = pd.read_csv(args.data)
-    except (OSError, ValueError) as error:
-        raise CommandError(f"cannot read the data file {args.data}: {error}") from None
-    return hm.Model(args.formula, data, family=args.family, link=args.link)
+    return hm.Model(args.formula, read_csv(args.data), family=args.family, link=args.link)
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot write -o {output}: {error.strerror or error}") from None
+
+
+def _output(args: argparse.Namespace) -> Path | None:
+    return None if args.output is None else check_output(args.output)
 
 
 def run_parse(args: argparse.Namespace) -> int:
@@ -67,47 +66,36 @@ def run_parse(args: argparse.Namespace) -> int:
 
 
 def run_compile(args: argparse.Namespace) -> int:
-    _write(load_model(args).source(), args.output)
+    output = _output(args)
+    _write(load_model(args).source(), output)
     return 0
 
 
 def run_graph(args: argparse.Namespace) -> int:
     from hiermod.output.graph import to_dot, write_graph
 
+    output = _output(args)
     model = load_model(args)
-    if args.output is None:
+    if output is None:
         _write(to_dot(model.pymc_rows), None)
     else:
         try:
-            write_graph(model.pymc_rows, args.output)
+            write_graph(model.pymc_rows, str(output))
         except ValueError as error:  # an unknown suffix
             raise CommandError(str(error)) from None
+        except OSError as error:
+            raise CommandError(f"cannot write -o {output}: {error.strerror or error}") from None
     return 0
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    model = load_model(args)
-    kwargs = {"target_accept": args.target_accept} if args.target_accept is not None else {}
-    idata = model.fit(
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        sampler=args.sampler,
-        method=args.method,
-        random_seed=args.seed,
-        progressbar=not args.no_progress,
-        **kwargs,
-    )
-    print(model.summary(idata, show=False))
-    if args.output is not None:
-        idata.to_netcdf(args.output)
-        print(
-            f"\nwrote {args.output} (load it with hm.Model.from_idata(az.from_netcdf(...), data))"
-        )
-    return 0
+    from hiermod.cli.fitting import fit_command
+
+    return fit_command(args, load_model)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     from hiermod.cli.demo import demo_command
 
+    check_output_dir(args.out)
     return demo_command(args)

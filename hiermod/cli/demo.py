@@ -167,13 +167,22 @@ def run_demo(
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    """Run ``hiermod demo``; the exit status."""
-    run_demo(
-        args.out,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        seed=DEMO_SEED if args.seed is None else args.seed,
-        progressbar=not args.no_progress,
-    )
+    """Run ``hiermod demo``; the exit status (130 when Ctrl-C cut the draws short)."""
+    from hiermod.cli.fitting import INTERRUPTED, watch_interrupts
+
+    with watch_interrupts() as watch:
+        run_demo(
+            args.out,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=DEMO_SEED if args.seed is None else args.seed,
+            progressbar=not args.no_progress,
+        )
+    if watch.interrupted:
+        print(
+            "hiermod demo: interrupted (Ctrl-C): the results above are of a partial fit",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     return 0

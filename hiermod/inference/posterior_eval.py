@@ -26,6 +26,7 @@ from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.type_other import NoneTypeT
 
 from hiermod.errors import DataError
+from hiermod.inference.belongs import check_fit
 from hiermod.inference.fit_groups import read_group
 from hiermod.plan.ir import BlockIR, ModelIR, ParamSpec
 
@@ -67,6 +68,7 @@ def evaluate(
     whose grouping is ``left_out`` (its text, ``"Subject"``, ``"g:h"``) are zeros: the prediction of
     the population-level terms alone for that grouping, as brms's ``re_formula = NA``.
     """
+    check_fit(ir, idata)  # another model's fit: say so, not a NumPy shape error
     posterior = read_group(idata)
     old = {p.name: p for p in ir.parameters()}
     spliced: dict[Tensor, Tensor] = {}

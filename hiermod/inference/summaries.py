@@ -29,6 +29,7 @@ import xarray as xr
 
 from hiermod.data.design import Design, Schema
 from hiermod.data.families import get_family
+from hiermod.inference.belongs import check_fit
 from hiermod.inference.diagnostics import diagnose, unchecked
 from hiermod.inference.fit_groups import read_group
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR
@@ -96,6 +97,7 @@ def fixef(ir: ModelIR, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
             table.index = pd.Index([f"{name}_{c}" for c in table.index], name="coef")
         return pd.concat(tables)
     pop = _predictor(ir, dpar).population
+    check_fit(ir, idata)
     parts: list[np.ndarray] = []
     labels: list[str] = []
     if pop.intercept is not None:
@@ -129,6 +131,7 @@ def _grouping(block: BlockIR) -> str:
 
 def varcorr(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
     """Group-level sds indexed by (group, term), the residual sigma, and mean correlations alongside."""
+    check_fit(ir, idata)
     parts: list[pd.DataFrame] = []
     corr_columns: dict[str, dict[tuple[str, str], float]] = {}
     for predictor, block in _blocks(ir):
@@ -155,6 +158,7 @@ def varcorr(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
 
 def correlations(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
     """Group-level correlations indexed by (group, term, term), each pair once."""
+    check_fit(ir, idata)
     parts: list[pd.DataFrame] = []
     for predictor, block in _blocks(ir):
         if block.corr is None or block.corr.name not in read_group(idata):
@@ -200,6 +204,7 @@ def ranef(ir: ModelIR, schema: Schema, idata: xr.DataTree) -> dict[str, pd.DataF
     is the level × term table of posterior means. Blocks of a distributional parameter over the same
     grouping add columns ``sigma_<term>``. ``schema`` gives the level labels of each grouping.
     """
+    check_fit(ir, idata)
     columns: dict[str, dict[tuple[str, str], np.ndarray]] = {}
     indexes: dict[str, pd.Index] = {}
     for predictor, block in _blocks(ir):

@@ -27,6 +27,7 @@ import xarray as xr
 
 from hiermod.data.families import get_family
 from hiermod.errors import HiermodError
+from hiermod.inference.belongs import check_fit
 from hiermod.inference.fit import MAX_POINTWISE_VALUES
 from hiermod.inference.fit_groups import read_group
 from hiermod.interpret.coefficients import blocks_over, coef_tables, coefficient_variables
@@ -169,6 +170,7 @@ def loo(
     """PSIS-LOO of the fit (``arviz_stats.loo``) on the response's pointwise log-likelihood."""
     import arviz as az
 
+    check_fit(ir, fit)
     _require_log_likelihood(fit, streamed)
     result: ELPDData = az.loo(fit, pointwise=pointwise, var_name=ir.likelihood.name)
     return result
@@ -214,6 +216,7 @@ def compare(models: Mapping[str, tuple[FittedModel, xr.DataTree]], **options: An
         if not (isinstance(pair, Sequence) and len(pair) == 2):
             raise TypeError(f"models[{label!r}] must be a (model, fit) pair")
         model, fit = pair
+        check_fit(model.ir, fit)
         _require_log_likelihood(fit, model.streamed, f"the fit of {label!r}")
         fits[label] = fit
     _check_same_rows(models)
@@ -246,6 +249,7 @@ class ModelChecks:
         """
         texts = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
         points = [h for h in map(parse_hypothesis, texts) if h.op == "="]
+        check_fit(self.ir, fit)
         prior = _prior_draws(self, points, group, prior_draws, random_seed) if points else None
         return hypothesis_table(
             self.ir,
@@ -262,6 +266,7 @@ class ModelChecks:
     ) -> dict[str, pd.DataFrame]:
         """Each level's coefficients, population + group effects (lme4's ``coef()``), per grouping:
         a level × (stat, term) table as ``ranef``'s, with the ``prob`` interval."""
+        check_fit(self.ir, fit)
         return coef_tables(self.ir, self.design.schema, read_group(fit), prob=prob, dpar=dpar)
 
     @overload
@@ -299,6 +304,7 @@ class ModelChecks:
         ``random_seed``) without adding it to the fit. ``kind``: see
         :func:`hiermod.interpret.checks.pp_check`.
         """
+        check_fit(self.ir, fit)
         draws = None
         if "posterior_predictive" not in fit.children:
             draws = self.predict(fit, kind="response", random_seed=random_seed)

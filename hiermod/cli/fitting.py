@@ -1,0 +1,149 @@
+"""``hiermod fit``: check the outputs, fit, print the summary, save — and say so when interrupted.
+
+::
+
+    hiermod fit "Reaction ~ Days + (Days | Subject)" --data sleepstudy.csv -o fit.nc [--force]
+
+Before the data are read, ``-o`` is checked (:func:`hiermod.cli.checks.check_output`): not a
+directory, its directory exists and takes files, and the file does not exist unless ``--force``.
+The fit is written through a temporary file, so ``fit.nc`` is either the whole new fit or untouched.
+
+**Ctrl-C.** PyMC catches a ``KeyboardInterrupt`` during the draws and returns the draws it has, so
+a run would otherwise carry on as if it had finished. While the fit runs, :func:`watch_interrupts`
+records SIGINT before raising it as usual; a fit that was interrupted, or that has fewer chains or
+draws than asked for (:func:`shortfall`), is *partial*: its posterior gets the attribute
+``hiermod_partial = 1``, it is written (with ``-o``) to ``fit.partial.nc``, never to ``fit.nc``,
+stderr says what was kept, and the exit status is :data:`INTERRUPTED` (130, the shell's 128 +
+SIGINT). Interrupted before any draw was kept (during tuning), nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from hiermod.cli.checks import check_output, partial_path, write_atomically
+from hiermod.inference.fit_groups import read_group
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from hiermod.model import Model
+
+__all__ = ["INTERRUPTED", "PARTIAL_ATTR", "fit_command", "shortfall", "watch_interrupts"]
+
+INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+PARTIAL_ATTR = "hiermod_partial"
+
+
+@dataclass
+class InterruptWatch:
+    """Whether SIGINT arrived while :func:`watch_interrupts` was active (mutable on purpose)."""
+
+    interrupted: bool = False
+
+
+@contextlib.contextmanager
+def watch_interrupts() -> Iterator[InterruptWatch]:
+    """Record Ctrl-C, then raise ``KeyboardInterrupt`` as Python's own handler does.
+
+    The previous handler is restored on exit. Outside the main thread (where signal handlers cannot
+    be set) or when SIGINT is ignored, nothing is changed and nothing is recorded.
+    """
+    watch = InterruptWatch()
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous == signal.SIG_IGN:
+        yield watch
+        return
+
+    def record(signum: int, frame: FrameType | None) -> None:
+        watch.interrupted = True
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, record)
+    try:
+        yield watch
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def shortfall(idata: xr.DataTree, method: str, draws: int, chains: int) -> str | None:
+    """What a NUTS fit lacks of what was asked (``"3 of 4 chains, 120 of 1000 draws"``), or None.
+
+    (ADVI, Pathfinder and MAP return a fixed shape, so only NUTS can come back short.)
+    """
+    if method != "nuts":
+        return None
+    posterior = read_group(idata)
+    got_chains, got_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    if got_chains >= chains and got_draws >= draws:
+        return None
+    return f"{got_chains} of {chains} chains, {got_draws} of {draws} draws each"
+
+
+def _say(text: str) -> None:
+    print(f"hiermod fit: {text}", file=sys.stderr)
+
+
+def _save(idata: xr.DataTree, path: Path) -> None:
+    write_atomically(path, lambda temporary: idata.to_netcdf(temporary))
+
+
+def fit_command(args: argparse.Namespace, load_model: Callable[[argparse.Namespace], Model]) -> int:
+    """Run ``hiermod fit`` (see the module docstring) on the model ``load_model(args)``; the exit
+    status."""
+    out = partial = None
+    if args.output is not None:
+        out = check_output(args.output, overwrite=args.force)
+        partial = check_output(str(partial_path(out)), overwrite=args.force)
+    model = load_model(args)
+    kwargs = {"target_accept": args.target_accept} if args.target_accept is not None else {}
+    with watch_interrupts() as watch:
+        try:
+            idata = model.fit(
+                draws=args.draws,
+                tune=args.tune,
+                chains=args.chains,
+                sampler=args.sampler,
+                method=args.method,
+                random_seed=args.seed,
+                progressbar=not args.no_progress,
+                **kwargs,
+            )
+        except KeyboardInterrupt:
+            _say("interrupted (Ctrl-C) before the fit returned; nothing was kept")
+            return INTERRUPTED
+        except Exception:
+            if not watch.interrupted:
+                raise
+            # PyMC cannot build a trace when stopped during tuning ("Not enough samples").
+            _say("interrupted (Ctrl-C) before any draw was kept; nothing was written")
+            return INTERRUPTED
+    missing = shortfall(idata, args.method, args.draws, args.chains)
+    if watch.interrupted or missing is not None:
+        idata["posterior"].attrs[PARTIAL_ATTR] = 1
+        kept = f" ({missing})" if missing else ""
+        where = "; nothing was written (no -o)"
+        if partial is not None:
+            _save(idata, partial)
+            where = (
+                f"; the partial fit{kept} is in {partial} (posterior attribute "
+                f"{PARTIAL_ATTR} = 1); {out} was not written"
+            )
+            kept = ""
+        why = "interrupted (Ctrl-C)" if watch.interrupted else "the sampler stopped early"
+        _say(f"{why} before the draws were complete{kept}{where}")
+        return INTERRUPTED
+    print(model.summary(idata, show=False))
+    if out is not None:
+        _save(idata, out)
+        print(f"\nwrote {out} (load it with hm.Model.from_idata(az.from_netcdf(...), data))")
+    return 0

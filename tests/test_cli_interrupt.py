@@ -1,0 +1,194 @@
+"""``hiermod fit`` stopped by Ctrl-C: it says so, exits with 130 and never writes ``-o`` itself.
+
+PyMC catches a ``KeyboardInterrupt`` during the draws and returns the draws it has. The in-process
+tests imitate that without a signal: ``pm.sample`` is replaced by one that samples fewer draws than
+asked, or that calls the SIGINT handler the command installed (as the signal would) and returns.
+One slow test sends a real SIGINT to the real command.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import pandas as pd
+import pymc as pm
+import pytest
+
+import hiermod as hm
+from hiermod.cli import main
+from hiermod.datasets import correlated_slopes
+
+FORMULA = "y ~ x + (1 | g)"
+REAL_SAMPLE = pm.sample
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli-interrupt") / "data.csv"
+    correlated_slopes(n_groups=4, per_group=6, seed=5).data.to_csv(path, index=False)
+    return path
+
+
+def _fit(csv: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "fit", FORMULA, "--data", str(csv), "--draws", "40", "--tune", "20", "--chains", "1",
+        "--seed", "2", "--no-progress", "-o", str(out), *extra,
+    ]  # fmt: skip
+
+
+def _stopped_after(draws: int) -> Any:
+    """``pm.sample`` as PyMC returns it after Ctrl-C: only ``draws`` of the draws asked for."""
+
+    def sample(**kwargs: Any) -> Any:
+        kwargs.update(draws=draws, cores=1)
+        return REAL_SAMPLE(**kwargs)
+
+    return sample
+
+
+def _signalled(**kwargs: Any) -> Any:
+    """``pm.sample`` during which SIGINT arrives: the command's handler runs, PyMC swallows the
+    ``KeyboardInterrupt`` and returns (here every draw, as ADVI's ``pm.fit`` would)."""
+    kwargs.update(cores=1)
+    result = REAL_SAMPLE(**kwargs)
+    handler = signal.getsignal(signal.SIGINT)
+    assert callable(handler)
+    with pytest.raises(KeyboardInterrupt):
+        handler(signal.SIGINT, None)
+    return result
+
+
+def _assert_partial(csv: Path, out: Path, draws: int, err: str) -> None:
+    partial = out.with_name("fit.partial.nc")
+    assert not out.exists()
+    assert "the partial fit" in err
+    assert f"is in {partial}" in err
+    assert f"{out} was not written" in err
+    fit = az.from_netcdf(partial)
+    assert fit["posterior"].attrs["hiermod_partial"] == 1
+    assert fit["posterior"].sizes["draw"] == draws
+    model = hm.Model.from_idata(fit, pd.read_csv(csv))  # a partial fit is still a fit
+    assert model.predict(fit).shape == (1, draws, 24)
+
+
+@pytest.mark.filterwarnings("ignore::hiermod.warnings.SamplingWarning")  # 7 draws
+def test_draws_cut_short_go_to_a_partial_file_and_status_130(
+    csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(pm, "sample", _stopped_after(7))
+    out = tmp_path / "fit.nc"
+    assert main(_fit(csv, out)) == 130
+    captured = capsys.readouterr()
+    assert "before the draws were complete" in captured.err
+    assert "(1 of 1 chains, 7 of 40 draws each)" in captured.err
+    assert "Population-level effects" not in captured.out  # no summary of a partial fit
+    _assert_partial(csv, out, 7, captured.err)
+
+
+@pytest.mark.filterwarnings("ignore::hiermod.warnings.SamplingWarning")
+def test_sigint_during_the_draws_is_reported_even_with_every_draw(
+    csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(pm, "sample", _signalled)
+    out = tmp_path / "fit.nc"
+    assert main(_fit(csv, out)) == 130
+    err = capsys.readouterr().err
+    assert "hiermod fit: interrupted (Ctrl-C) before the draws were complete" in err
+    _assert_partial(csv, out, 40, err)
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
+
+
+def test_interrupt_that_escapes_the_sampler_keeps_nothing(
+    csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(**kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pm, "sample", interrupted)
+    out = tmp_path / "fit.nc"
+    assert main(_fit(csv, out)) == 130
+    assert "interrupted (Ctrl-C) before the fit returned; nothing was kept" in (
+        capsys.readouterr().err
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupt_during_tuning_keeps_nothing(
+    csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def tuning(**kwargs: Any) -> Any:
+        signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+
+    def no_trace(**kwargs: Any) -> Any:  # PyMC, stopped while tuning: "Not enough samples"
+        try:
+            tuning()
+        except KeyboardInterrupt:
+            raise ValueError("Not enough samples to build a trace.") from None
+
+    monkeypatch.setattr(pm, "sample", no_trace)
+    out = tmp_path / "fit.nc"
+    assert main(_fit(csv, out)) == 130
+    assert "interrupted (Ctrl-C) before any draw was kept; nothing was written" in (
+        capsys.readouterr().err
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_without_an_interrupt_is_not_called_one(
+    csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(**kwargs: Any) -> Any:
+        raise ValueError("Not enough samples to build a trace.")
+
+    monkeypatch.setattr(pm, "sample", broken)
+    assert main(_fit(csv, tmp_path / "fit.nc")) == 1
+    err = capsys.readouterr().err
+    assert "interrupted" not in err
+    assert "ValueError: Not enough samples" in err
+
+
+@pytest.mark.filterwarnings("ignore::hiermod.warnings.SamplingWarning")
+def test_force_replaces_a_fit_only_with_a_complete_one(
+    csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "fit.nc"
+    out.write_bytes(b"an earlier fit")
+    monkeypatch.setattr(pm, "sample", _stopped_after(5))
+    assert main(_fit(csv, out, "--force")) == 130
+    assert out.read_bytes() == b"an earlier fit"  # an interrupted run leaves it alone
+    monkeypatch.setattr(pm, "sample", _stopped_after(40))
+    assert main(_fit(csv, out, "--force")) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    fit = az.from_netcdf(out)
+    assert "hiermod_partial" not in fit["posterior"].attrs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.nc", "fit.partial.nc"]
+
+
+@pytest.mark.slow
+def test_a_real_sigint_to_the_real_command(csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "fit.nc"
+    command = [
+        sys.executable, "-m", "hiermod", "fit", FORMULA, "--data", str(csv), "--draws", "1000000",
+        "--tune", "0", "--chains", "1", "--no-progress", "-o", str(out),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:  # PyMC logs this line when the draws start
+        if "sequential sampling" in line.lower():
+            break
+    time.sleep(2.0)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 130, err
+    assert "hiermod fit: interrupted (Ctrl-C) before the draws were complete" in err
+    assert not out.exists()
+    fit = az.from_netcdf(tmp_path / "fit.partial.nc")
+    assert fit["posterior"].attrs["hiermod_partial"] == 1
+    assert 0 < fit["posterior"].sizes["draw"] < 1_000_000
