@@ -16,12 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "ArgumentError",
     "DataError",
     "DependencyError",
     "FamilyError",
     "FormulaError",
     "FormulaSyntaxError",
     "HiermodError",
+    "OptionError",
     "PriorError",
     "Span",
     "render_caret",
@@ -128,6 +130,12 @@ class FamilyError(_LocatedError, ValueError):
 
 class OptionError(HiermodError, ValueError):
     """An argument of a call has a value it does not take; the message lists the ones it does."""
+
+
+class ArgumentError(HiermodError, TypeError):
+    """An argument of a call has the wrong Python type, or a keyword the call does not take: the
+    message names the argument and what it accepts (``priors=["normal(0, 1)"]``: a dict is needed;
+    ``prior=``: did you mean 'priors'?)."""
 
 
 class DependencyError(HiermodError, ImportError):
