@@ -58,6 +58,10 @@ FIT_KEYWORDS = (
     "log_likelihood",
     "posterior_predictive",
 )
+# PyMC's progress bars (pm.sample's progressbar=)
+_PROGRESSBARS = (True, False, "combined", "split", "combined+stats", "split+stats")
+# Backend keywords that count something (ADVI's iterations n, NUTS's tree depth, processes)
+_COUNTS = ("n", "max_treedepth", "early_max_treedepth", "cores", "n_init")
 # What hiermod itself passes to the backend: a user's value would clash with it.
 _SET_BY_HIERMOD = frozenset({"model", "nuts_sampler", "return_inferencedata"})
 
@@ -127,8 +131,10 @@ def check_fit_call(
     check_method(method, sampler)
     check_settings(draws, tune, chains, kwargs)
     check_seed("random_seed", random_seed)
-    if not isinstance(progressbar, str):  # PyMC also takes "combined", "split", …
-        check_flag("progressbar", progressbar)
+    check_choice("progressbar", progressbar, _PROGRESSBARS)
+    for name in _COUNTS:
+        if kwargs.get(name) is not None:
+            check_count(name, kwargs[name], 1)
     if kwargs.get("log_likelihood") is not None:
         check_flag("log_likelihood", kwargs["log_likelihood"])
     check_flag("posterior_predictive", kwargs.get("posterior_predictive", False))
