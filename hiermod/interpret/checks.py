@@ -168,6 +168,7 @@ def loo(
     """PSIS-LOO of the fit (``arviz_stats.loo``) on the response's pointwise log-likelihood."""
     import arviz as az
 
+    read_group(fit)  # a fit, or an error saying what is expected
     _require_log_likelihood(fit, streamed)
     result: ELPDData = az.loo(fit, pointwise=pointwise, var_name=ir.likelihood.name)
     return result
