@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from hiermod._version import __version__
 from hiermod.errors import (
+    ArgumentError,
     DataError,
     FamilyError,
     FitMismatchError,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # imported lazily below: `import hiermod` and `hm.parse` stay
 
 
 __all__ = [
+    "ArgumentError",
     "Block",
     "DataError",
     "FamilyError",

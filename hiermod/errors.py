@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "ArgumentError",
     "DataError",
     "DependencyError",
     "FamilyError",
@@ -23,6 +24,7 @@ __all__ = [
     "FormulaError",
     "FormulaSyntaxError",
     "HiermodError",
+    "OptionError",
     "PriorError",
     "Span",
     "StorageError",
@@ -140,6 +142,12 @@ class StorageError(HiermodError, ValueError):
 class FitMismatchError(HiermodError, ValueError):
     """A fit given to a model is another model's: the message says what differs (formula, family,
     coefficients, group levels)."""
+
+
+class ArgumentError(HiermodError, TypeError):
+    """An argument of a call has the wrong Python type, or a keyword the call does not take: the
+    message names the argument and what it accepts (``priors=["normal(0, 1)"]``: a dict is needed;
+    ``prior=``: did you mean 'priors'?)."""
 
 
 class DependencyError(HiermodError, ImportError):

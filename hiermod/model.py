@@ -40,7 +40,7 @@ from hiermod.plan.collapse import plan_collapse
 from hiermod.plan.ir import ModelIR
 from hiermod.plan.lower import LowerOptions, lower
 from hiermod.plan.lower_blocks import Centring
-from hiermod.plan.options import check_model_options
+from hiermod.plan.options import check_model_options, check_stream_options
 from hiermod.plan.overview import describe_table, overview_html, overview_text, priors_table
 from hiermod.plan.priors import Prior
 from hiermod.plan.suffstats import (
@@ -182,10 +182,10 @@ class _Fitting(_Compiled, EffectsMethods, ModelChecks):
         Example:
             >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
         """
-        from hiermod.inference.fit import add_posterior_predictive, check_method, fit
+        from hiermod.inference.fit import add_posterior_predictive, check_fit_call, fit
 
+        check_fit_call(method, sampler, draws, tune, chains, random_seed, progressbar, kwargs)
         posterior_predictive = kwargs.pop("posterior_predictive", False)
-        check_method(method, sampler)
         if posterior_predictive and self.streamed:
             raise HiermodError(
                 "posterior_predictive=True needs the rows, and a streamed model keeps none: "
@@ -282,10 +282,7 @@ class _Fitting(_Compiled, EffectsMethods, ModelChecks):
         """Print (unless ``show=False``) and return the lme4-style summary of a fit."""
         from hiermod.inference.summaries import summary
 
-        text = summary(self.ir, self.design, idata, streamed=self.streamed)
-        if show:
-            print(text)
-        return text
+        return summary(self.ir, self.design, idata, streamed=self.streamed, show=show)
 
 
 class Model(_Fitting):
@@ -459,8 +456,9 @@ def stream_model(
         >>> m = hm.stream_model("y ~ x + (1 + x | g)", "big.csv", chunksize=500_000)  # doctest: +SKIP
         >>> idata = m.fit()                                                         # doctest: +SKIP
     """
-    parsed = _combine(formula, dpar_formulas)
     fam = get_family(family)
+    check_stream_options(priors, layout, centered, na_action, chunksize, dpar_formulas, fam)
+    parsed = _combine(formula, dpar_formulas)
     schema = scan_schema(parsed, source, fam, chunksize=chunksize, na_action=na_action)
     options = LowerOptions(
         link=fam.check_link(link), priors=priors, layout=layout, centered=centered

@@ -154,7 +154,7 @@ def test_what_a_categorical_model_refuses(formula, change, error, message) -> No
 
 
 def test_a_keyword_that_is_no_parameter_is_still_a_typo() -> None:
-    with pytest.raises(TypeError, match="did you mean priors="):
+    with pytest.raises(TypeError, match=r"did you mean 'priors'\?"):
         hm.Model("fruit ~ x", frame(), family="categorical", prior={"b": "normal(0, 1)"})
 
 

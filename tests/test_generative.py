@@ -115,7 +115,7 @@ def test_posterior_predictive_on_model_pymc(formula: str, family: str, reduction
 def test_prior_predictive_checks_its_draws() -> None:
     model = _model(*MODELS[0])
     for bad in (0, -3, 2.5, True):
-        with pytest.raises(HiermodError, match="draws must be a positive integer"):
+        with pytest.raises(HiermodError, match="draws must be a whole number >= 1"):
             model.prior_predictive(draws=bad)  # type: ignore[arg-type]
 
 

@@ -180,7 +180,7 @@ def test_pp_check_draws_the_predictive_group_when_the_fit_has_none(sleep) -> Non
     assert observed.min() <= SLEEP["Reaction"].min() + 1e-9
     assert observed.max() >= SLEEP["Reaction"].max() - 1e-9
     plt.close(figure)
-    with pytest.raises(ValueError, match="kind must be one of"):
+    with pytest.raises(ValueError, match="kind must be 'auto', 'density'"):
         model.pp_check(fit, kind="violin")
 
 

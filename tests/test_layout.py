@@ -26,7 +26,15 @@ MAX_MODULE_LINES = 500
 MAX_CLASS_LINES = 200
 
 STAGES = ("formula", "data", "plan", "output", "inference", "interpret")
-LEAVES = frozenset({"hiermod.errors", "hiermod.warnings", "hiermod.datasets", "hiermod._version"})
+LEAVES = frozenset(
+    {
+        "hiermod.errors",
+        "hiermod.warnings",
+        "hiermod.arguments",
+        "hiermod.datasets",
+        "hiermod._version",
+    }
+)
 
 
 def _module_name(path: Path) -> str:

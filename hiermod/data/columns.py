@@ -225,6 +225,8 @@ def check_dtypes(
     for name, node in used.items():
         series = data[name]
         is_object = pd.api.types.is_object_dtype(series.dtype)
+        if is_object and pd.api.types.infer_dtype(series, skipna=True) == "mixed":
+            _check_cells(name, series, text, node, first_row)
         if name not in values:  # a grouping factor or C(): any values are levels, but True is 1
             if is_object and _bools_and_numbers(series):
                 raise DataError(
@@ -254,6 +256,18 @@ def check_dtypes(
             stacklevel=user_stacklevel(),
         )
     return read_as_numbers
+
+
+def _check_cells(name: str, series: pd.Series, text: str, node: Name, first_row: int) -> None:
+    """A list, dict, set or array in a cell (``[[1], [2]]``) is neither a number nor a level."""
+    for position, value in enumerate(series.to_numpy(dtype=object)):
+        if isinstance(value, list | dict | set | np.ndarray | pd.Series | pd.DataFrame):
+            where = f"e.g. {value!r:.40} at row {position + first_row} (rows counted from 0)"
+            raise DataError(
+                f"column {name!r} holds {type(value).__name__} values, {where}: each cell must "
+                "be one number or one level", text, node.span,
+                hint=f"spread them into columns, or make them text: df[{name!r}].astype(str)",
+            )  # fmt: skip
 
 
 def _value_contents(series: pd.Series) -> Contents | Literal["complex"]:

@@ -23,7 +23,7 @@ from lark.exceptions import (
     VisitError,
 )
 
-from hiermod.errors import FormulaSyntaxError, Span
+from hiermod.errors import ArgumentError, FormulaSyntaxError, Span
 from hiermod.formula.syntax import SyntaxTree
 from hiermod.formula.syntax_errors import translate
 from hiermod.formula.transformer import BadEscapeError, ToNodes
@@ -158,7 +158,9 @@ def parse_syntax(text: str) -> SyntaxTree:
         FormulaSyntaxError: with a caret under the problem and a hint for common mistakes.
     """
     if not isinstance(text, str):
-        raise TypeError(f"a formula is a str, not {type(text).__name__}")
+        raise ArgumentError(
+            f"a formula is a str such as 'y ~ x + (1 | g)', not {type(text).__name__}"
+        )
     if len(text) > MAX_FORMULA_LENGTH:
         raise FormulaSyntaxError(
             f"formula is {len(text):,} characters long; the limit is {MAX_FORMULA_LENGTH:,}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import xarray as xr
 
-from hiermod.errors import HiermodError
+from hiermod.errors import ArgumentError, HiermodError
 
 __all__ = ["read_group"]
 
@@ -17,10 +17,11 @@ def read_group(fit: xr.DataTree, name: str = "posterior") -> xr.Dataset:
     """The variables of the group ``name`` of ``fit`` (``posterior``, ``sample_stats``, …).
 
     Raises:
-        HiermodError: ``fit`` is not a DataTree, or it has no such group.
+        ArgumentError: ``fit`` is not a DataTree (a ``TypeError``).
+        HiermodError: it has no such group.
     """
     if not isinstance(fit, xr.DataTree):
-        raise HiermodError(
+        raise ArgumentError(
             f"expected a fit (an xarray.DataTree, as Model.fit returns), not {type(fit).__name__}"
         )
     if name not in fit.children:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -50,11 +50,13 @@ import pymc as pm
 import xarray as xr
 from pymc.distributions.moments.means import mean as expected_value
 
+from hiermod.arguments import check_choice
 from hiermod.data.binder import apply_schema
 from hiermod.data.design import BlockDesign, Design, GroupingSchema, Level, Schema
 from hiermod.data.families import get_family
-from hiermod.errors import DataError
+from hiermod.errors import DataError, OptionError
 from hiermod.formula.terms import Term
+from hiermod.inference.calls import check_prediction
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.ordinal import categorical_output, category_dim, ordinal_output
 from hiermod.inference.posterior_eval import evaluate, level_parameter
@@ -170,7 +172,7 @@ def _left_out(ir: ModelIR, groups: Groups) -> frozenset[str]:
     named = [groups] if isinstance(groups, str) else list(groups)
     unknown = [g for g in named if g not in every]
     if unknown:
-        raise ValueError(
+        raise OptionError(
             f"groups names {', '.join(map(repr, unknown))}, not a grouping of the model "
             f"(its groupings: {', '.join(every) or 'none'})"
         )
@@ -202,8 +204,7 @@ def _encode(
     left_out: frozenset[str] = frozenset(),
 ) -> tuple[Design, np.ndarray]:
     """The design of the rows to predict, with valid level codes, and their ``obs`` coordinate."""
-    if new_levels not in ("population", "error"):
-        raise ValueError(f"new_levels must be 'population' or 'error', not {new_levels!r}")
+    check_choice("new_levels", new_levels, get_args(NewLevels))
     if data is None:
         if streamed:
             raise DataError(
@@ -362,6 +363,7 @@ def distributional_parameters(
 
         hiermod.model.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
     """
+    check_prediction(idata, "mean", ("mean",), random_seed, None, groups)
     left_out = _left_out(ir, groups)
     design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
     new = rows_ir(ir, design, need_trials=False)
@@ -429,8 +431,7 @@ def predict(
         >>> p = m.predict(idata, data=new_df)              # doctest: +SKIP
         >>> p.mean(("chain", "draw"))                      # doctest: +SKIP
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, not {kind!r}")
+    check_prediction(idata, kind, KINDS, random_seed, add_to, groups)
     left_out = _left_out(ir, groups)
     design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
     linear = kind == "linear"
@@ -440,7 +441,7 @@ def predict(
     family = get_family(ir.likelihood.family)
     categories = training.schema.response.levels if training.schema.response else ()
     if kind == "probs" and not (family.has_categories or family.per_category):
-        raise ValueError(
+        raise OptionError(
             f"kind='probs' is for the ordinal and categorical families, not {family.name}"
         )
     if family.per_category:

@@ -27,8 +27,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hiermod.arguments import check_flag
 from hiermod.data.design import Design, Schema
 from hiermod.data.families import get_family
+from hiermod.errors import OptionError
 from hiermod.inference.belongs import check_fit
 from hiermod.inference.diagnostics import diagnose, unchecked
 from hiermod.inference.fit_groups import read_group
@@ -81,7 +83,7 @@ def _predictor(ir: ModelIR, dpar: str) -> PredictorIR:
     found = ir.predictor(dpar)
     if found is None:
         have = ", ".join(p.dpar for p in ir.predictors)
-        raise ValueError(f"the model has no formula for {dpar!r}; it has: {have}")
+        raise OptionError(f"the model has no formula for {dpar!r}; it has: {have}")
     return found
 
 
@@ -280,12 +282,17 @@ def _fit_line(idata: xr.DataTree) -> str:
     return f"{method} approximation: {draws} draws{took}"
 
 
-def summary(ir: ModelIR, design: Design, idata: xr.DataTree, *, streamed: bool = False) -> str:
-    """The whole fit as text: formula, family, data, effects, variance components, diagnostics.
+def summary(
+    ir: ModelIR, design: Design, idata: xr.DataTree, *, streamed: bool = False, show: bool = False
+) -> str:
+    """The whole fit as text: formula, family, data, effects, variance components, diagnostics;
+    printed as well with ``show=True``.
 
     ``design`` is the data the model was compiled from (``streamed``: its last chunk; the rows are
     then counted by the sufficient statistics).
     """
+    check_flag("show", show)
+    read_group(idata)  # a fit, or an error saying what is expected
     lines = [
         f"Formula: {ir.formula}",
         f"Family:  {ir.likelihood.family} (link: {ir.likelihood.link})",
@@ -321,4 +328,7 @@ def summary(ir: ModelIR, design: Design, idata: xr.DataTree, *, streamed: bool =
             _fmt_table(_stats(values, [c.param.name for c in others])),
         ]
     lines += ["", f"Sampler diagnostics: {diagnose(idata, unchecked(ir)).line()}"]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    if show:
+        print(text)
+    return text

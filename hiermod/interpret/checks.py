@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hiermod.arguments import check_choice, check_count, check_flag, check_seed, check_type
 from hiermod.data.families import get_family
-from hiermod.errors import HiermodError
+from hiermod.errors import ArgumentError, HiermodError, OptionError
 from hiermod.inference.belongs import check_fit
 from hiermod.inference.fit import MAX_POINTWISE_VALUES
 from hiermod.inference.fit_groups import read_group
@@ -87,10 +88,8 @@ def pp_check(
     import arviz_plots as azp
 
     prob = check_prob(prob)
-    if kind not in PP_CHECK_KINDS:
-        raise ValueError(
-            f"kind must be one of {', '.join(map(repr, PP_CHECK_KINDS))}, not {kind!r}"
-        )
+    check_choice("kind", kind, PP_CHECK_KINDS)
+    check_count("num_samples", num_samples, 1)
     tree = _predictive_tree(ir, fit, draws)
     name = ir.likelihood.name
     discrete = get_family(ir.likelihood.family).discrete
@@ -170,6 +169,7 @@ def loo(
     """PSIS-LOO of the fit (``arviz_stats.loo``) on the response's pointwise log-likelihood."""
     import arviz as az
 
+    read_group(fit)  # a fit, or an error saying what is expected
     check_fit(ir, fit)
     _require_log_likelihood(fit, streamed)
     result: ELPDData = az.loo(fit, pointwise=pointwise, var_name=ir.likelihood.name)
@@ -209,12 +209,15 @@ def compare(models: Mapping[str, tuple[FittedModel, xr.DataTree]], **options: An
     """
     import arviz as az
 
-    if not isinstance(models, Mapping) or len(models) < 2:
-        raise ValueError("compare needs a dict of at least two {name: (model, fit)} entries")
+    check_type("models", models, Mapping, "a dict of {name: (model, fit)}")
+    if len(models) < 2:
+        raise OptionError(
+            f"compare needs at least two {{name: (model, fit)}} entries, not {len(models)}"
+        )
     fits: dict[str, xr.DataTree] = {}
     for label, pair in models.items():
         if not (isinstance(pair, Sequence) and len(pair) == 2):
-            raise TypeError(f"models[{label!r}] must be a (model, fit) pair")
+            raise ArgumentError(f"models[{label!r}] must be a (model, fit) pair")
         model, fit = pair
         check_fit(model.ir, fit)
         _require_log_likelihood(fit, model.streamed, f"the fit of {label!r}")
@@ -247,7 +250,15 @@ class ModelChecks:
         the posterior probability and odds; point hypotheses (``=``) the Savage–Dickey ratio from
         ``prior_draws`` draws of the model's prior. See :mod:`hiermod.interpret.hypothesis`.
         """
+        if not isinstance(hypotheses, str | Sequence):
+            raise ArgumentError(
+                "hypotheses is a str such as 'Days > 8' or a list of them, "
+                f"not {type(hypotheses).__name__}"
+            )
         texts = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
+        check_prob(prob)
+        check_count("prior_draws", prior_draws, 1)
+        check_seed("random_seed", random_seed)
         points = [h for h in map(parse_hypothesis, texts) if h.op == "="]
         check_fit(self.ir, fit)
         prior = _prior_draws(self, points, group, prior_draws, random_seed) if points else None
@@ -283,6 +294,7 @@ class ModelChecks:
         """Bayesian R² (brms's ``bayes_R2``): a one-row table with the ``prob`` interval, or with
         ``summary=False`` the R² of every draw (chain, draw). See :mod:`hiermod.interpret.r2`."""
         check_prob(prob)
+        check_flag("summary", summary)
         mean = self.predict(fit, kind="mean")
         observed = read_group(fit, "observed_data")[self.ir.likelihood.name]
         r2 = bayes_r2_draws(observed, mean)
@@ -304,6 +316,10 @@ class ModelChecks:
         ``random_seed``) without adding it to the fit. ``kind``: see
         :func:`hiermod.interpret.checks.pp_check`.
         """
+        check_prob(prob)
+        check_choice("kind", kind, PP_CHECK_KINDS)
+        check_count("num_samples", num_samples, 1)
+        read_group(fit)  # a fit, or an error saying what is expected
         check_fit(self.ir, fit)
         draws = None
         if "posterior_predictive" not in fit.children:
@@ -313,6 +329,7 @@ class ModelChecks:
     def loo(self: FittedModel, fit: xr.DataTree, *, pointwise: bool = False) -> ELPDData:
         """PSIS-LOO cross-validation of the fit (``arviz_stats.loo``) from its stored pointwise
         log-likelihood; an error says why when the fit has none."""
+        check_flag("pointwise", pointwise)
         return loo(self.ir, fit, pointwise=pointwise, streamed=self.streamed)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from hiermod.data.design import Schema
+from hiermod.errors import OptionError
 from hiermod.inference.summaries import level_index
 from hiermod.interpret.intervals import DEFAULT_PROB, check_prob, summarise
 from hiermod.plan.ir import BlockIR, ModelIR, PredictorIR
@@ -106,7 +107,7 @@ def level_draws(
     blocks = blocks_over(ir, grouping)
     if not blocks:
         have = ", ".join(map(repr, groupings(ir))) or "none"
-        raise ValueError(f"the model has no group effects over {grouping!r}; it has: {have}")
+        raise OptionError(f"the model has no group effects over {grouping!r}; it has: {have}")
     index = level_index(schema, blocks[0][1])
     out = {
         label: np.repeat(values[:, None], len(index), axis=1)
@@ -134,7 +135,7 @@ def coef_tables(
     predictor = ir.predictor(dpar)
     if predictor is None:
         have = ", ".join(p.dpar for p in ir.predictors)
-        raise ValueError(f"the model has no formula for {dpar!r}; it has: {have}")
+        raise OptionError(f"the model has no formula for {dpar!r}; it has: {have}")
     prob = check_prob(prob)
     prefix = _prefix(predictor)
     pop = predictor.population

@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hiermod.errors import DataError
+from hiermod.arguments import check_choice, check_positive, check_type
+from hiermod.errors import ArgumentError, DataError, OptionError
 from hiermod.interpret.effects import summary_draws
-from hiermod.interpret.grid import GroupsChoice, ModelView, listed, names_of, with_groups
+from hiermod.interpret.grid import GroupsChoice, ModelView, given_at, listed, names_of, with_groups
 from hiermod.interpret.intervals import DEFAULT_PROB, check_prob, summarise
 from hiermod.interpret.plots import label
 from hiermod.interpret.results import Comparisons, Slopes
@@ -48,6 +49,10 @@ _KINDS = ("mean", "linear")
 
 def _rows(view: ModelView, data: pd.DataFrame | None, at: Mapping[str, object]) -> pd.DataFrame:
     """The rows to average over, with ``at`` applied (a list repeats the rows once per value)."""
+    if data is not None:
+        check_type(
+            "data", data, pd.DataFrame, "a pandas DataFrame of rows to average over, or None"
+        )
     rows = (view.training if data is None else data).reset_index(drop=True)
     for name, value in at.items():
         view.check(name)
@@ -60,8 +65,7 @@ def _predict_variants(
 ) -> tuple[np.ndarray, xr.DataArray]:
     """Predictions of every variant of the rows in one call: (chain, draw, variant, row), and the
     DataArray they come from (its name and draw coordinates)."""
-    if kind not in _KINDS:
-        raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}, not {kind!r}")
+    check_choice("kind", kind, _KINDS)
     stacked, choice = with_groups(view, pd.concat(variants, ignore_index=True), groups)
     predicted = view.predict(stacked, kind, choice)
     if predicted.sizes["obs"] != len(stacked):
@@ -123,17 +127,24 @@ def comparisons(
     """Average differences (or ratios) of predictions between values of one variable; see the
     module docstring. ``contrast`` is a name (``"floor"``) or one name with its values
     (``{"floor": [0, 1]}``, ``{"Days": 2}``: a step of 2)."""
-    if comparison not in COMPARISONS:
-        raise ValueError(f"comparison must be 'difference' or 'ratio', not {comparison!r}")
+    check_choice("comparison", comparison, tuple(COMPARISONS))
+    check_choice("kind", kind, _KINDS)
+    check_prob(prob)
     if isinstance(contrast, str):
         name, given = contrast, None
-    elif len(contrast) == 1:
+    elif isinstance(contrast, Mapping) and len(contrast) == 1:
         ((name, given),) = contrast.items()
+    elif isinstance(contrast, Mapping):
+        raise OptionError(f"contrast names one variable: 'x' or {{'x': values}}, not {contrast!r}")
     else:
-        raise ValueError("contrast names one variable: 'x' or {'x': values}")
+        raise ArgumentError(
+            "contrast is a variable's name ('x') or one name with its values ({'x': [0, 1]}), "
+            f"not {type(contrast).__name__}"
+        )
+    check_type("contrast", name, str, "a variable's name")
     view.check(name)
     facets = tuple(view.check(n) for n in names_of(by))
-    rows = _rows(view, data, dict(at or {}))
+    rows = _rows(view, data, given_at(at))
     symbol, function = COMPARISONS[comparison]
     if view.is_numeric(name) and (given is None or isinstance(given, int | float)):
         step = 1.0 if given is None else float(given)
@@ -177,8 +188,12 @@ def slopes(
     E.g. ``Reaction ~ Days + (Days | Subject)``: ``slopes(view, "Days")`` is the average of
     ``b[Days] + r_Subject[Days]`` over the rows, ``by="Subject"`` each subject's own slope.
     """
-    if slope not in SLOPES:
-        raise ValueError(f"slope must be one of {', '.join(SLOPES)}, not {slope!r}")
+    check_choice("slope", slope, SLOPES)
+    check_choice("kind", kind, _KINDS)
+    check_prob(prob)
+    check_type("variable", variable, str, "a numeric variable's name such as 'x'")
+    if eps is not None:
+        eps = check_positive("eps", eps)
     if not view.is_numeric(view.check(variable)):
         raise DataError(
             f"{variable!r} is categorical: it has no derivative",
@@ -188,7 +203,7 @@ def slopes(
     if eps is None:
         values = view.training[variable].to_numpy(dtype=float)
         eps = 1e-4 * float(np.ptp(values)) or 1e-4
-    rows = _rows(view, data, dict(at or {}))
+    rows = _rows(view, data, given_at(at))
     x = rows[variable].to_numpy(dtype=float)
     variants = [rows.assign(**{variable: x}), rows.assign(**{variable: x + eps})]
     predicted, like = _predict_variants(view, variants, kind, groups)

@@ -21,9 +21,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hiermod.arguments import check_choice, check_count, check_type
+from hiermod.errors import OptionError
 from hiermod.interpret.grid import (
     GroupsChoice,
     ModelView,
+    given_at,
     names_of,
     reference_grid,
     shown_values,
@@ -48,8 +51,7 @@ def summary_draws(values: np.ndarray, like: xr.DataArray) -> xr.DataArray:
 
 
 def _check_kind(kind: str, allowed: Sequence[str] = KINDS) -> str:
-    if kind not in allowed:
-        raise ValueError(f"kind must be one of {', '.join(map(repr, allowed))}, not {kind!r}")
+    check_choice("kind", kind, allowed)
     return kind
 
 
@@ -80,10 +82,13 @@ def conditional_effects(
     (``at={"x2": 1.0}``). ``groups`` as in :mod:`hiermod.interpret.grid`: by default the group
     effects of a grouping named here (``"Days:Subject"``), no others.
     """
-    at = dict(at or {})
-    effects, facets = names_of(effect), names_of(by)
+    at = given_at(at)
+    effects, facets = names_of(effect, "effect"), names_of(by)
     if not 1 <= len(effects) <= 2:
-        raise ValueError(f"effect names one or two variables ('x' or 'x:z'), not {len(effects)}")
+        raise OptionError(f"effect names one or two variables ('x' or 'x:z'), not {len(effects)}")
+    check_count("resolution", resolution, 2)
+    _check_kind(kind)
+    check_prob(prob)
     for name in (*effects, *facets):
         view.check(name)
     shown = {name: shown_values(view, name, "spread", at) for name in facets}
@@ -127,7 +132,10 @@ def marginal_means(
     of the predictions at (1, a), (1, b), (1, c). A numeric variable is evaluated at its distinct
     values (at most 12) or at ``at[variable]``.
     """
-    at = dict(at or {})
+    at = given_at(at)
+    check_type("variable", variable, str, "a variable's name such as 'x'")
+    _check_kind(kind)
+    check_prob(prob)
     focal = (view.check(variable), *(view.check(n) for n in names_of(by)))
     shown = {name: shown_values(view, name, "distinct", at) for name in focal}
     averaged = [

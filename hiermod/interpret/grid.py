@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hiermod.arguments import check_type
 from hiermod.data.columns import column_kind, factorize
 from hiermod.data.design import ColumnSchema, Level, Schema
-from hiermod.errors import DataError
+from hiermod.errors import ArgumentError, DataError
 from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Term
 
@@ -151,13 +152,27 @@ class ModelView:
         return self.levels(name)[0]
 
 
-def names_of(spec: str | Sequence[str] | None) -> tuple[str, ...]:
+def names_of(spec: str | Sequence[str] | None, argument: str = "by") -> tuple[str, ...]:
     """Variable names from ``"Days:Subject"``, ``["Days", "Subject"]``, ``"Days"`` or ``None``."""
     if spec is None:
         return ()
     if isinstance(spec, str):
         return tuple(part.strip() for part in spec.split(":"))
+    if not isinstance(spec, Sequence) or not all(isinstance(n, str) for n in spec):
+        raise ArgumentError(
+            f"{argument} names variables: 'x', 'x:z' or a list of names, not {spec!r}"
+        )
     return tuple(spec)
+
+
+def given_at(at: Mapping[str, object] | None) -> dict[str, object]:
+    """``at`` as a dict of values by variable name (``at={"x": 1.0}``); None is no values."""
+    if at is None:
+        return {}
+    check_type("at", at, Mapping, "a dict of values by variable, e.g. {'x': 1.0}")
+    if not all(isinstance(name, str) for name in at):
+        raise ArgumentError(f"at's keys are variable names, not {list(at)!r}")
+    return dict(at)
 
 
 def listed(value: object) -> list[Any]:

@@ -50,7 +50,7 @@ import xarray as xr
 from scipy import special
 
 from hiermod.data.design import Schema
-from hiermod.errors import FormulaError, FormulaSyntaxError, Span
+from hiermod.errors import ArgumentError, FormulaError, FormulaSyntaxError, OptionError, Span
 from hiermod.formula.functions import closest
 from hiermod.formula.parser import parse_syntax
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, arith_nodes
@@ -209,7 +209,7 @@ def parse_hypothesis(text: str) -> Hypothesis:
             (with a caret under the problem).
     """
     if not isinstance(text, str):
-        raise TypeError(f"a hypothesis is a str such as 'Days > 8', not {type(text).__name__}")
+        raise ArgumentError(f"a hypothesis is a str such as 'Days > 8', not {type(text).__name__}")
     positions = _operator_positions(text)
     if len(positions) != 1:
         found = f"it has {len(positions)}" if positions else "it has none"
@@ -376,7 +376,9 @@ def hypothesis_table(
     prob = check_prob(prob)
     texts = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
     if not texts:
-        raise ValueError("no hypothesis given: pass a string such as 'Days > 8', or a list of them")
+        raise OptionError(
+            "no hypothesis given: pass a string such as 'Days > 8', or a list of them"
+        )
     parsed = [parse_hypothesis(text) for text in texts]
     index: pd.Index | None = None
     if group is None:

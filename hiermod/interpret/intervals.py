@@ -12,17 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hiermod.arguments import check_probability
+
 __all__ = ["DEFAULT_PROB", "check_prob", "interval_names", "summarise"]
 
 DEFAULT_PROB = 0.95
 
 
 def check_prob(prob: float) -> float:
-    """``prob`` as a float strictly between 0 and 1, or a ``ValueError`` that says so."""
-    value = float(prob)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"prob must be between 0 and 1 (e.g. 0.95), not {prob!r}")
-    return value
+    """``prob`` as a float strictly between 0 and 1, or an ``OptionError`` (a ``ValueError``)."""
+    return check_probability("prob", prob)
 
 
 def interval_names(prob: float) -> tuple[str, str]:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from hiermod.errors import OptionError
+
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with hm.Model
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -56,7 +58,7 @@ def _axes(n_panels: int, ax: Axes | None) -> tuple[Figure, list[Axes]]:
 
     if ax is not None:
         if n_panels > 1:
-            raise ValueError(f"this plot has {n_panels} panels; ax= takes one (leave it out)")
+            raise OptionError(f"this plot has {n_panels} panels; ax= takes one (leave it out)")
         figure = ax.get_figure()
         assert isinstance(figure, Figure)
         return figure, [ax]

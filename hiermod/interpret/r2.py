@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hiermod.errors import DataError
 from hiermod.interpret.intervals import DEFAULT_PROB, check_prob, summarise
 
 __all__ = ["bayes_r2_draws", "bayes_r2_table"]
@@ -31,12 +32,12 @@ def bayes_r2_draws(observed: xr.DataArray, mean: xr.DataArray) -> xr.DataArray:
     try:
         y, mu = xr.align(observed.astype(float), mean, join="exact")
     except ValueError:
-        raise ValueError(
+        raise DataError(
             "R² needs the expected response of every observed row: the predicted rows "
             f"({mean.sizes['obs']}) are not the observed ones ({observed.sizes['obs']})"
         ) from None
     if y.sizes["obs"] < 2:
-        raise ValueError("R² needs at least two observed rows")
+        raise DataError("R² needs at least two observed rows")
     fitted = mu.var("obs", ddof=1)
     r2 = fitted / (fitted + (y - mu).var("obs", ddof=1))
     return r2.rename("R2").drop_attrs()

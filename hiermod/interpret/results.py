@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import xarray as xr
 
+from hiermod.errors import OptionError
 from hiermod.interpret.intervals import interval_names
 from hiermod.interpret.plots import draw
 
@@ -71,7 +72,7 @@ class ConditionalEffects(Interpretation):
     def plot(self, points: bool = False, ax: Axes | None = None) -> Figure:
         """Lines with bands (points with bars for a categorical x); ``points=True`` adds the data."""
         if points and self.kind == "linear":
-            raise ValueError(
+            raise OptionError(
                 "the data are on the response scale: points need kind='mean' or 'response'"
             )
         return draw(

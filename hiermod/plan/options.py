@@ -7,6 +7,11 @@ with the argument named::
 
     hm.Model("y ~ x", df, suffstats="maybe")
     OptionError: suffstats must be True, False or 'auto', not 'maybe'
+    hm.Model("y ~ x", df, prior={"b": "normal(0, 1)"})
+    ArgumentError: hm.Model() got an unexpected keyword argument 'prior'; did you mean 'priors'?
+
+Wrong types are :class:`~hiermod.errors.ArgumentError` (a ``TypeError``), wrong values
+:class:`~hiermod.errors.OptionError` (a ``ValueError``); the rules are :mod:`hiermod.arguments`'.
 """
 
 from __future__ import annotations
@@ -14,45 +19,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
-import numpy as np
-
-from hiermod.errors import OptionError
+from hiermod.arguments import check_choice, check_count
+from hiermod.data.families import Family
+from hiermod.errors import ArgumentError, OptionError
 from hiermod.plan.priors import Prior
 
-__all__ = ["MODEL_KEYWORDS", "check_model_options"]
+__all__ = ["MODEL_KEYWORDS", "check_choice", "check_model_options", "check_stream_options"]
 
 # hm.Model's keyword arguments (a keyword close to one of them is a typo, not a parameter's formula).
 MODEL_KEYWORDS = ("family", "link", "priors", "layout", "centered", "na_action", "suffstats")
 _LAYOUTS = ("auto", "dense", "observed")
 _SUFFSTATS = (True, False, "auto")
 _NA_ACTIONS = ("drop", "raise")
-
-
-def _listed(values: Iterable[object]) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
-def _is_bool(value: object) -> bool:
-    return isinstance(value, bool | np.bool_)
-
-
-def check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None:
-    """``value`` is one of ``allowed`` (``True`` is not ``1`` here: booleans match booleans only)."""
-    if not any(value == a and _is_bool(value) == _is_bool(a) for a in allowed if _hashable(value)):
-        raise OptionError(f"{name} must be {_alternatives(allowed)}, not {value!r}")
-
-
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _alternatives(allowed: tuple[object, ...]) -> str:
-    *rest, last = [repr(a) for a in allowed]
-    return f"{', '.join(rest)} or {last}" if rest else last
 
 
 def _by_grouping(name: str, value: object, allowed: tuple[object, ...]) -> None:
@@ -73,15 +51,17 @@ def _check_priors(priors: object) -> None:
     if priors is None:
         return
     if not isinstance(priors, Mapping):
-        raise TypeError(
+        raise ArgumentError(
             "priors must be a dict from parameter name or class to a prior, e.g. "
             f"{{'b': 'normal(0, 2.5)'}}, got {type(priors).__name__}"
         )
     for key, prior in priors.items():
         if not isinstance(key, str):
-            raise TypeError(f"priors keys are parameter names or classes ('b', 'sd'), not {key!r}")
+            raise ArgumentError(
+                f"priors keys are parameter names or classes ('b', 'sd'), not {key!r}"
+            )
         if not isinstance(prior, Prior | str):
-            raise TypeError(
+            raise ArgumentError(
                 f"priors[{key!r}] must be a Prior or a string like 'normal(0, 1)', "
                 f"got {type(prior).__name__}"
             )
@@ -111,13 +91,31 @@ def check_model_options(
         if name not in parameters and not (per_category and name.startswith("mu")):
             typo = difflib.get_close_matches(name, MODEL_KEYWORDS, n=1, cutoff=0.7)
             hint = (
-                f"did you mean {typo[0]}=?"
+                f"did you mean {typo[0]!r}?"
                 if typo
                 else f"the family's distributional parameters are: {', '.join(parameters) or 'none'}"
             )
-            raise TypeError(f"hm.Model() got an unexpected keyword argument {name!r}; {hint}")
+            raise ArgumentError(f"hm.Model() got an unexpected keyword argument {name!r}; {hint}")
         if not isinstance(formula, str):
-            raise TypeError(
+            raise ArgumentError(
                 f'{name}= is a formula for the parameter {name}, e.g. {name}="~ (1 | g)", '
                 f"got {type(formula).__name__}; a fixed value goes into priors="
             )
+
+
+def check_stream_options(
+    priors: object,
+    layout: object,
+    centered: object,
+    na_action: object,
+    chunksize: object,
+    dpar_formulas: Mapping[str, object],
+    family: Family,
+) -> None:
+    """Check the options of ``hm.stream_model``: those of ``hm.Model`` and ``chunksize`` (a
+    streamed model needs sufficient statistics, so its family has no per-category formulas)."""
+    check_model_options(
+        priors, layout, centered, na_action, "auto", dpar_formulas,
+        family_parameters=family.auxiliary,
+    )  # fmt: skip
+    check_count("chunksize", chunksize, 1)

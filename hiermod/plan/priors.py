@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from hiermod.errors import FormulaSyntaxError, PriorError, Span
+from hiermod.errors import ArgumentError, FormulaSyntaxError, PriorError, Span
 from hiermod.formula.functions import closest
 from hiermod.formula.syntax import Arith, Call, Name, Number, UnaryMinus
 
@@ -125,6 +125,11 @@ class Prior:
     params: tuple[tuple[str, ParamValue], ...]
 
     def __init__(self, dist: str, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(dist, str):  # Prior(3), Prior(None): the name comes first
+            raise ArgumentError(
+                f"a Prior's first argument is the distribution's name, e.g. Prior('normal', 0, 1), "
+                f"not {type(dist).__name__}"
+            )
         name = _canonical_dist(dist)
         if name is None:
             raise PriorError(
