@@ -176,6 +176,11 @@ FORMULAS: list[tuple[str, type, tuple[str, ...]]] = [
     ("Y ~ x", DataError, ("unknown column 'Y'", "did you mean 'y'?")),
     ("y ~ X", DataError, ("unknown column 'X'", "did you mean 'x'?")),
     ("y ~ x + gg", DataError, ("unknown column 'gg'", "did you mean 'g'?")),
+    # terms the algebra drops still name columns (R's model.frame reads them too)
+    ("y ~ x + zzz:1", DataError, ("unknown column 'zzz'",)),
+    ("y ~ x + zzz - zzz", DataError, ("unknown column 'zzz'",)),
+    ("y ~ x + 0:zzz", DataError, ("unknown column 'zzz'",)),
+    ("y ~ x + (x | gg) - (x | gg)", DataError, ("unknown column 'gg'", "did you mean 'g'?")),
     ("yy ~ x", DataError, ("unknown column 'yy'", "did you mean 'y'?")),
     ("y ~ x + (1 | G)", DataError, ("unknown column 'G'", "did you mean 'g'?")),
     ("y ~ x + (1 | nope)", DataError, ("unknown column 'nope'",)),

@@ -27,6 +27,7 @@ from hiermod.data.columns import (
     check_columns,
     check_dtypes,
     column_kind,
+    data_names,
     factorize,
     find_level,
     kept_rows,
@@ -52,7 +53,7 @@ from hiermod.data.responses import cbind_trials, log_rate
 from hiermod.data.runtime import level_codes
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span
-from hiermod.formula.syntax import Call, Name
+from hiermod.formula.syntax import BinaryOp, Call, GroupTerm, Name, Negate, Paren
 from hiermod.formula.terms import Atom, Block, Formula, ModelFormula, Term
 from hiermod.warnings import DataWarning, user_stacklevel
 
@@ -101,6 +102,26 @@ def apply_schema(
 _Grouped = tuple[GroupingSchema, tuple[np.ndarray, ...], np.ndarray]  # schema, codes, cell
 
 
+def _named_columns(formula: ModelFormula) -> dict[str, Name]:
+    """The columns the right-hand sides name, terms the algebra removes included: ``y ~ x + z - z``
+    and ``y ~ x + z:1`` name z, which must exist (R's model.frame fails on it too; without this
+    check a mistyped column would vanish without a word). Walked with a stack: sums are deep."""
+    found: dict[str, Name] = {}
+    stack: list[object] = [f.rhs for f in formula.syntax.formulas] if formula.syntax else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, BinaryOp):
+            stack += [node.right, node.left]
+        elif isinstance(node, (Negate, Paren)):
+            stack.append(node.operand if isinstance(node, Negate) else node.inner)
+        elif isinstance(node, GroupTerm):
+            stack += [node.grouping, node.terms]
+        else:
+            for name in data_names(node):
+                found.setdefault(name.name, name)
+    return found
+
+
 class _Binder:
     """The state of one bind or apply: schema tables (filled when fitting) and per-column caches."""
 
@@ -137,6 +158,8 @@ class _Binder:
             raise DataError(f"data must be a pandas DataFrame, not {type(self.data).__name__}")
         used = used_columns(self.formula, self.data.columns, self.read_response)
         check_columns(self.data, used, self.text)
+        if self.schema is None:  # R's model.frame reads every variable, terms the algebra drops too
+            check_columns(self.data, _named_columns(self.formula), self.text)
         values = used_columns(self.formula, self.data.columns, self.read_response, values=True)
         # New data read as numbers warn no more: the training data's warning said so once.
         check_dtypes(self.data, used, values, self.text, quiet=() if self.fit else used)
