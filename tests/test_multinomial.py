@@ -247,7 +247,7 @@ def test_parameters_are_recovered(family: str) -> None:
         else "cbind(sa, sb, sc) ~ x + (1 | g)"
     )
     model = hm.Model(formula, data, family=family)
-    fit = model.fit(draws=500, tune=500, chains=4, random_seed=1, target_accept=0.95,
+    fit = model.fit(draws=1000, tune=1000, chains=4, random_seed=1, target_accept=0.95,
                     progressbar=False)  # fmt: skip
     table = model.fixef(fit)
     prefix = "mu" if family == "multinomial" else "mus"

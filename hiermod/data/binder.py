@@ -199,7 +199,7 @@ class _Binder:
         return Design(
             schema, y, additions.get("trials"), additions.get("weights"), additions.get("se"),
             formulas, rows, additions.get("cens"), additions.get("rate"),
-            additions.get("cens_upper"),
+            additions.get("cens_upper"), (additions.get("trunc_lb"), additions.get("trunc_ub")),
         )  # fmt: skip
 
     # -- response ---------------------------------------------------------------------------------

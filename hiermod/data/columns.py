@@ -456,11 +456,12 @@ def data_names(node: object) -> list[Name]:
         out.append(node)
     elif isinstance(node, Call):
         spec = FUNCTIONS.get(node.func)
-        for arg in node.args[: spec.data_arguments if spec is not None else 1]:
+        count, reading = (spec.data_arguments, spec.positional) if spec else (1, ("x",))
+        for arg in node.args[:count]:
             out.extend(data_names(arg))
-        data_kw = node.keyword("x")
-        if data_kw is not None:
-            out.extend(data_names(data_kw.value))
+        for keyword in node.kwargs:  # the data arguments given by name: poly(x=z), trunc(lb=e)
+            if keyword.name in reading[:count]:
+                out.extend(data_names(keyword.value))
     elif isinstance(node, Arith):
         out.extend(data_names(node.left) + data_names(node.right))
     elif isinstance(node, UnaryMinus):

@@ -196,6 +196,7 @@ class Design:
     cens: np.ndarray | None = None  # cens(): -1 left-, 0 not, 1 right-, 2 interval-censored
     rate: np.ndarray | None = None  # rate(): exposures (their log is in mu's offset)
     cens_upper: np.ndarray | None = None  # cens(c, y2): the upper bounds y2 of the intervals
+    truncation: tuple[np.ndarray | None, np.ndarray | None] = (None, None)  # trunc(lb, ub)
 
     @property
     def n(self) -> int:

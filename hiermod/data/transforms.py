@@ -220,6 +220,9 @@ class Evaluator:
         An addition whose column is absent is skipped (new data read without the response)."""
         out: dict[str, np.ndarray] = {}
         for call in calls:
+            if call.func == "trunc":  # trunc(lb = 0, ub = u): each bound a number or a column
+                out |= _read_arguments(self, call, {"trunc_lb": (0, "lb"), "trunc_ub": (1, "ub")})
+                continue
             arg = argument(call, 0, "x")
             if arg is None or not all(n.name in self.columns for n in data_names(arg)):
                 continue
@@ -231,9 +234,7 @@ class Evaluator:
                 )
             if call.func == "cens":
                 out["cens"] = _censoring(self, arg, call)
-                upper = argument(call, 1, "y2")
-                if upper is not None and all(n.name in self.columns for n in data_names(upper)):
-                    out["cens_upper"] = self.numeric(upper)
+                out |= _read_arguments(self, call, {"cens_upper": (1, "y2")})
                 continue
             values = self.numeric(arg)
             if call.func == "trials":
@@ -325,3 +326,16 @@ def _censoring(evaluator: Evaluator, arg: ArithNode, call: Call) -> np.ndarray:
         raise evaluator.error(
             str(problem), call.span, 'e.g. a column with 1 for "still alive at this time"'
         ) from None
+
+
+def _read_arguments(
+    evaluator: Evaluator, call: Call, wanted: dict[str, tuple[int, str]]
+) -> dict[str, np.ndarray]:
+    """The arguments of ``call`` at (position, name) as numbers, under their keys (``trunc_lb``:
+    ``trunc(lb = …)``'s first); those whose columns the data lack are left out (new data)."""
+    found = {key: argument(call, *at) for key, at in wanted.items()}
+    return {
+        key: evaluator.numeric(node)
+        for key, node in found.items()
+        if node is not None and all(n.name in evaluator.columns for n in data_names(node))
+    }

@@ -3,8 +3,7 @@ and the response, before any algebra.
 
 1. :func:`check_literals` and :func:`check_calls` — names and numbers print back to themselves; every
    call is on the allow-list with a valid signature (no ``eval`` ever);
-2. :func:`check_response` — the left-hand side: a column, ``log(y)``, lme4's ``cbind(s, f)``, and
-   brms's addition terms (``trials(n)``, ``trials(10)``, ``weights(w)``, ``se(s)``).
+2. :func:`hiermod.formula.response_checks.check_response` — the left-hand side (its own module).
 
 ``C()``'s options (contrast, ``ref=``, ``levels=``) are checked here as far as the text allows
 (:func:`_check_categorical`); whether the levels are those of the data is the data stage's.
@@ -23,7 +22,6 @@ from hiermod.errors import FormulaError, Span
 from hiermod.formula.functions import (
     CONTRASTS,
     FOREIGN_FUNCTIONS,
-    FOREIGN_RESPONSES,
     FUNCTIONS,
     UNSUPPORTED_CONTRASTS,
     Role,
@@ -40,13 +38,22 @@ from hiermod.formula.syntax import (
     Negate,
     Number,
     Paren,
-    Response,
     String,
     UnaryMinus,
     arith_nodes,
 )
 
-__all__ = ["Context", "check_calls", "check_literals", "check_response", "is_positive_int"]
+__all__ = [
+    "Context",
+    "call_name_span",
+    "check_calls",
+    "check_literals",
+    "is_positive_int",
+    "number_value",
+    "reads_a_column",
+    "span_of",
+    "walk_calls",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +70,7 @@ class Context:
 # Pass 1: function calls against the allow-list.
 
 
-def _call_name_span(call: Call) -> Span | None:
+def call_name_span(call: Call) -> Span | None:
     if call.span is None:
         return None
     return Span(call.span.start, call.span.start + len(call.func))
@@ -98,7 +105,7 @@ def _walk(node: object) -> Iterator[tuple[object, bool]]:
         stack.extend((child, inside) for child in reversed(_children(current)))
 
 
-def _walk_calls(node: object) -> Iterator[tuple[Call, bool]]:
+def walk_calls(node: object) -> Iterator[tuple[Call, bool]]:
     """Every call inside ``node`` with whether it is nested inside another call's arguments.
 
     The level list of ``C(f, levels=c("c", "a", "b"))`` is not a call to check: ``c()`` is only a
@@ -113,17 +120,17 @@ def _walk_calls(node: object) -> Iterator[tuple[Call, bool]]:
             yield current, nested
 
 
-def _reads_a_column(node: object) -> bool:
+def reads_a_column(node: object) -> bool:
     if isinstance(node, Name):
         return True
     if isinstance(node, Call):
         spec = FUNCTIONS.get(node.func)
         data = node.args[: spec.data_arguments if spec is not None else len(node.args)]
-        return any(_reads_a_column(a) for a in data)
+        return any(reads_a_column(a) for a in data)
     if isinstance(node, Arith):
-        return _reads_a_column(node.left) or _reads_a_column(node.right)
+        return reads_a_column(node.left) or reads_a_column(node.right)
     if isinstance(node, UnaryMinus):
-        return _reads_a_column(node.operand)
+        return reads_a_column(node.operand)
     return False
 
 
@@ -141,9 +148,9 @@ def check_calls(node: object, ctx: Context, *, response_side: bool = False) -> N
         y ~ poly(x, 0)        poly() degree must be a positive whole number
         y ~ x + trials(n)     trials() belongs on the response side: y | trials(n) ~ …
     """
-    for call, nested in _walk_calls(node):
+    for call, nested in walk_calls(node):
         spec = FUNCTIONS.get(call.func)
-        where = _call_name_span(call)
+        where = call_name_span(call)
         if spec is None and call.func in FOREIGN_FUNCTIONS:
             # s(x) is a smooth in brms and mgcv: say so rather than suggest se().
             what, instead = FOREIGN_FUNCTIONS[call.func]
@@ -258,8 +265,9 @@ def _check_arguments(call: Call, ctx: Context) -> None:
             string.span,
             "a column with an unusual name is written in backticks: `my column`",
         )
-    constant_trials = call.func == "trials" and _number_value(data) is not None
-    if data is not None and not _reads_a_column(data) and not constant_trials:
+    # trials(10) and trunc(lb = 0) may be numbers: the same for every row
+    constant = call.func in ("trials", "trunc") and number_value(data) is not None
+    if data is not None and not reads_a_column(data) and not constant:
         raise ctx.error(
             f"{call.func}() reads no column", call.span, "a term must depend on the data"
         )
@@ -268,7 +276,7 @@ def _check_arguments(call: Call, ctx: Context) -> None:
     if call.func == "poly":
         degree = _argument(call, 1, "degree")
         if degree is not None and not is_positive_int(degree):
-            raise ctx.error("poly() degree must be a positive whole number", _span_of(degree, call))
+            raise ctx.error("poly() degree must be a positive whole number", span_of(degree, call))
     if call.func == "bs":
         for param in ("df", "degree"):
             kw = call.keyword(param)
@@ -279,11 +287,11 @@ def _check_arguments(call: Call, ctx: Context) -> None:
             raise ctx.error(f"{call.func}() {kw.name} takes a number, not a string", kw.span)
 
 
-def _span_of(node: object, fallback: Call) -> Span | None:
+def span_of(node: object, fallback: Call) -> Span | None:
     return getattr(node, "span", None) or fallback.span
 
 
-def _number_value(node: object) -> float | None:
+def number_value(node: object) -> float | None:
     """The value of a number literal, negative ones included (``-1`` is ``UnaryMinus(1)``)."""
     if isinstance(node, Number):
         return node.value
@@ -320,7 +328,7 @@ def _check_categorical(call: Call, data: object, ctx: Context) -> None:
 
 def _contrast(node: object, call: Call, ctx: Context) -> str:
     """The coding a contrast argument names: ``"treatment"`` or ``"sum"``."""
-    span = _span_of(node, call)
+    span = span_of(node, call)
     supported = "treatment (the default), sum (also contr.sum)"
     if isinstance(node, Call):  # patsy's Treatment("b") / Sum(), or R's contr.sum(3)
         reference = _argument(node, 0, "reference")
@@ -358,7 +366,7 @@ def _check_levels(node: object, span: Span | None, ctx: Context) -> None:
         raise ctx.error("C() levels= is the list of levels in order", span, f"e.g. {example}")
     seen: set[str] = set()
     for item in node.args:
-        value = _number_value(item)
+        value = number_value(item)
         if not isinstance(item, String) and value is None:
             raise ctx.error("a level is a string or a number", item.span or span, f"e.g. {example}")
         text = item.value if isinstance(item, String) else str(item)
@@ -383,112 +391,3 @@ def _strings_outside_keywords(call: Call) -> Iterator[String]:
 
 # ---------------------------------------------------------------------------------------------------
 # Pass 2: the response and its addition terms.
-
-
-def check_response(response: Response, ctx: Context, *, distributional: bool) -> None:
-    """The left-hand side: ``y``, ``log(y)``, ``succ | trials(n)``, ``y | weights(w) + se(s)``,
-    lme4's ``cbind(succ, fail)`` (see :func:`_check_cbind`) and constant trials ``trials(10)``.
-
-    A distributional formula's left side is a bare parameter name (``sigma ~ …``), nothing else.
-    """
-    if distributional:
-        if not isinstance(response.value, Name) or response.additions:
-            raise ctx.error(
-                "a distributional formula names a parameter on its left side",
-                response.span,
-                "e.g. 'sigma ~ x'; only the first formula has the response",
-            )
-        return
-    value = response.value
-    if isinstance(value, Call) and value.func in FOREIGN_RESPONSES:
-        args = [str(a) for a in value.args] + ["y", "n"][len(value.args) :]
-        raise ctx.error(
-            f"unknown function {value.func!r}",
-            _call_name_span(value),
-            FOREIGN_RESPONSES[value.func].format(*args),
-        )
-    if isinstance(value, Call) and value.func == "cbind":
-        _check_cbind(value, ctx)
-    elif isinstance(value, Call):
-        check_calls(value, ctx)
-        if FUNCTIONS[value.func].role not in (Role.ELEMENTWISE, Role.ARITHMETIC):
-            raise ctx.error(
-                f"{value.func}() cannot transform the response",
-                value.span,
-                "the response may use elementwise functions such as log(y) or I(y / 100)",
-            )
-    seen: dict[str, Call] = {}
-    for addition in response.additions:
-        spec = FUNCTIONS.get(addition.func)
-        if spec is None or spec.role is not Role.ADDITION:
-            names = ", ".join(f"{n}()" for n, s in FUNCTIONS.items() if s.role is Role.ADDITION)
-            raise ctx.error(
-                f"{addition.func}() is not a response addition term",
-                _call_name_span(addition),
-                f"after 'y |' come {names}",
-            )
-        if addition.func in seen:
-            raise ctx.error(f"{addition.func}() given twice", addition.span)
-        seen[addition.func] = addition
-        check_calls(addition, ctx, response_side=True)
-        upper = addition.args[1] if addition.func == "cens" and len(addition.args) > 1 else None
-        if upper is not None and not isinstance(upper, Name):  # brms's cens(c, y2): a column
-            raise ctx.error("cens()'s upper bound y2 takes a column name", addition.span)
-        arg = addition.args[0] if addition.args else None
-        if addition.func == "trials" and _number_value(arg) is not None:
-            _check_constant_trials(arg, addition, ctx)
-        elif not isinstance(arg, (Name, Number)):
-            raise ctx.error(f"{addition.func}() takes a column name or a number", addition.span)
-
-
-def _check_constant_trials(arg: object, addition: Call, ctx: Context) -> None:
-    """``trials(10)``: every row has 10 trials. The number must be a positive whole number:
-    ``trials(0)``, ``trials(2.5)`` and ``trials(-1)`` are errors with a caret under the number."""
-    value = _number_value(arg)
-    if value is None or value < 1 or not float(value).is_integer():
-        raise ctx.error(
-            f"trials({arg}): the number of trials must be a positive whole number",
-            _span_of(arg, addition),
-            "e.g. trials(10) for 10 trials in every row, or trials(n) for a column n",
-        )
-
-
-def _check_cbind(value: Call, ctx: Context) -> None:
-    """lme4's ``cbind(successes, failures) ~ …``: ``successes | trials(successes + failures)``.
-
-    Two positional arguments, each a number the data give: a column or arithmetic on columns with
-    elementwise calls (``cbind(incidence, size - incidence)``, lme4's cbpp example). What fails::
-
-        cbind(s) ~ x          cbind() takes two arguments: cbind(successes, failures)
-        cbind(s, f=f) ~ x     (caret under f=f)
-        cbind(s, 3) ~ x       the failures must read a column
-
-    Three or more columns are the categories of a multinomial or Dirichlet response,
-    ``cbind(a, b, c)``; the binder refuses them for any other family.
-    """
-    hint = (
-        "cbind(successes, failures) ~ … as in lme4, or as brms: successes | trials(n) ~ … "
-        "with n the number of trials"
-    )
-    if len(value.args) < 2 or value.kwargs:
-        extra = (value.kwargs or (value,))[0]
-        raise ctx.error(
-            f"cbind() takes two arguments, successes and failures (or, for the multinomial and "
-            f"Dirichlet families, a column per category); got "
-            f"{len(value.args) + len(value.kwargs)}",
-            extra.span or value.span,
-            hint,
-        )
-    # more than two: the columns of the categories (the binder checks the family wants them)
-    roles = ("successes", "failures") if len(value.args) == 2 else ("columns",) * len(value.args)
-    for arg, role in zip(value.args, roles, strict=True):
-        if isinstance(arg, String) or not _reads_a_column(arg):
-            raise ctx.error(f"cbind()'s {role} must read a column", arg.span or value.span, hint)
-        check_calls(arg, ctx)
-        for call, _nested in _walk_calls(arg):
-            if FUNCTIONS[call.func].role not in (Role.ELEMENTWISE, Role.ARITHMETIC):
-                raise ctx.error(
-                    f"{call.func}() cannot be part of cbind()'s {role}",
-                    call.span,
-                    "the counts are columns or arithmetic on columns: cbind(s, n - s)",
-                )

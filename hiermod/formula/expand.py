@@ -9,7 +9,7 @@ Passes, in order (see :func:`expand`):
 1. :func:`~hiermod.formula.checks.check_literals` and :func:`~hiermod.formula.checks.check_calls` —
    names and numbers print back to themselves; every call is on the allow-list with a valid
    signature (no ``eval`` ever);
-2. :func:`~hiermod.formula.checks.check_response` — the left-hand side and its brms addition terms
+2. :func:`~hiermod.formula.response_checks.check_response` — the left-hand side and its brms addition terms
    (passes 1 and 2 live in :mod:`hiermod.formula.checks`);
 3. :func:`expand_sum` — ``+ - 0 1 : * / %in% ^`` as R's ``terms()`` (the rules are in
    :mod:`hiermod.formula.algebra`);
@@ -26,8 +26,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from hiermod.formula.algebra import INTERCEPT, Expansion
-from hiermod.formula.checks import Context, check_calls, check_literals, check_response
+from hiermod.formula.checks import Context, check_calls, check_literals
 from hiermod.formula.functions import FUNCTIONS, Role
+from hiermod.formula.response_checks import check_response
 from hiermod.formula.syntax import (
     BinaryOp,
     Call,

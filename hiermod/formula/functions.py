@@ -105,6 +105,14 @@ _SPECS = (
         "upper bound of an interval-censored row",
         data_arguments=2,
     ),
+    FunctionSpec(
+        "trunc",
+        Role.ADDITION,
+        ("lb", "ub"),
+        0,
+        summary="truncation: the response lies in [lb, ub] (numbers or columns), brms's",
+        data_arguments=2,
+    ),
     FunctionSpec("rate", Role.ADDITION, ("x",), 1, summary="exposure: the mean is rate times mu"),
     FunctionSpec(
         "cbind",

@@ -18,7 +18,6 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import pymc as pm
 import xarray as xr
 
 from hiermod.arguments import (
@@ -80,17 +79,22 @@ def _parameters(*functions: Callable[..., Any]) -> frozenset[str]:
 def backend_keywords(method: str) -> frozenset[str] | None:
     """The keywords ``method``'s backend reads (None: not known here, e.g. pymc-extras' Pathfinder,
     which is optional and checks its own)."""
+    # From the defining modules, not pm.*: the cached answer must not be that of a stand-in
+    # (tests replace pm.sample), which would then hold for every later call.
+    from pymc.sampling.mcmc import sample
     from pymc.step_methods.hmc.base_hmc import BaseHMC
-    from pymc.variational.inference import Inference
+    from pymc.step_methods.hmc.nuts import NUTS
+    from pymc.tuning.starting import find_MAP
+    from pymc.variational.inference import Inference, fit
     from pymc.variational.opvi import ObjectiveFunction
 
     if method == "nuts":
         # step_kwargs by step name (nuts={...}) as pm.sample reads them
-        names = _parameters(pm.sample, pm.NUTS.__init__, BaseHMC.__init__) | {"nuts"}
+        names = _parameters(sample, NUTS.__init__, BaseHMC.__init__) | {"nuts"}
     elif method == "advi":
-        names = _parameters(pm.fit, Inference.fit, ObjectiveFunction.step_function)
+        names = _parameters(fit, Inference.fit, ObjectiveFunction.step_function)
     elif method == "map":
-        names = _parameters(pm.find_MAP)
+        names = _parameters(find_MAP)
     else:
         return None
     return frozenset(names - _SET_BY_HIERMOD - {"vars", "initial_point", "rng"})

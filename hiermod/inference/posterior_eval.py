@@ -58,6 +58,7 @@ def evaluate(
     idata: xr.DataTree,
     random_seed: int | None,
     left_out: frozenset[str] = frozenset(),
+    truncate: tuple[float | np.ndarray | None, float | np.ndarray | None] | None = None,
 ) -> list[np.ndarray]:
     """``outputs`` of ``model`` for every posterior draw, in one vectorised, compiled call.
 
@@ -67,6 +68,9 @@ def evaluate(
     the posterior hyperparameters, with the (chain, draw) batch shape). The effects ``r`` of a block
     whose grouping is ``left_out`` (its text, ``"Subject"``, ``"g:h"``) are zeros: the prediction of
     the population-level terms alone for that grouping, as brms's ``re_formula = NA``.
+    ``truncate``: the (lower, upper) bounds of ``trunc()`` (numbers or one per row, ``None`` for no
+    bound) that a response drawn among the outputs is truncated to, after its vectorisation (a
+    truncated variable cannot be vectorised itself).
     """
     check_fit(ir, idata)  # another model's fit: say so, not a NumPy shape error
     posterior = read_group(idata)
@@ -109,6 +113,13 @@ def evaluate(
         next(vectorized) if params is None else _rebuilt(out, [next(vectorized) for _ in params])
         for out, params in zip(outputs, parts, strict=True)
     ]
+    if truncate is not None:
+        lower, upper = truncate
+        rebuilt = [
+            # size: PyMC's truncated normal would infer a wrong one from vectorised parameters
+            r if params is None else pm.Truncated.dist(r, lower=lower, upper=upper, size=r.shape)
+            for r, params in zip(rebuilt, parts, strict=True)
+        ]
     function = compile_pymc([], rebuilt, random_seed=random_seed, mode="FAST_COMPILE")
     shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(new.coords["obs"]))
     values = [np.asarray(v, dtype=float) for v in function()]

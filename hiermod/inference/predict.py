@@ -61,6 +61,7 @@ from hiermod.inference.fit_groups import read_group
 from hiermod.inference.ordinal import categorical_output, category_dim, ordinal_output
 from hiermod.inference.posterior_eval import evaluate, level_parameter
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, ParamSpec, PredictorIR
+from hiermod.plan.truncation import TRUNCATED_MEAN, new_row_bounds
 
 __all__ = [
     "KINDS",
@@ -317,14 +318,17 @@ def rows_ir(
     # Any value in the support will do: the observed values of the new rows are never read.
     values[lik.observed] = np.repeat(ir.data_values[lik.observed][:1], n, axis=0)  # (n,) or (n, K)
     dpars = tuple((name, predictors.get(name, source)) for name, source in lik.dpars)
-    dropped = {lik.weights, *(lik.censored or ()), *(lik.censoring or ())}
+    dropped = {lik.weights, *(lik.censored or ()), *(lik.censoring or ()), *(lik.truncated or ())}
     return replace(
         ir,
         coords=coords,
         # New rows are predicted uncensored (brms's posterior_predict ignores cens() too).
         data=tuple(spec for spec in ir.data if spec.name not in dropped),
         predictors=tuple(predictors.values()),
-        likelihood=replace(lik, dpars=dpars, weights=None, censored=None, censoring=None),
+        # trunc(): the draws are truncated after the vectorisation (posterior_eval.evaluate)
+        likelihood=replace(
+            lik, dpars=dpars, weights=None, censored=None, censoring=None, truncated=None
+        ),
         data_values=values,
         suffstats=None,
         collapsed=None,
@@ -444,6 +448,8 @@ def predict(
         raise OptionError(
             f"kind='probs' is for the ordinal and categorical families, not {family.name}"
         )
+    if kind == "mean" and ir.likelihood.truncated is not None:  # PyMC has no truncated mean
+        raise OptionError(TRUNCATED_MEAN)
     if family.per_category:
         log_odds = [model[p.name] for p in new.predictors if p.dpar.startswith("mu")]
         output = categorical_output(response, log_odds, kind, family.categorical)
@@ -455,7 +461,8 @@ def predict(
         output = _expectation(new, model, response)
     else:
         output = response
-    (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out)
+    bounds = new_row_bounds(ir.likelihood.truncated, design)  # trunc(): draws within bounds
+    (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out, bounds)
     coords = _coords(idata, obs)
     dims: tuple[str, ...] = ("chain", "draw", "obs")
     if category_dim(family, kind):  # named and labelled after the categories

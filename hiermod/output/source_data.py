@@ -422,7 +422,7 @@ class DataEmitter(_PrepareCode):
                 elif addition.func == "trials":
                     code = f"{code if code.isidentifier() else f'({code})'}.astype(np.int64)"
                 values[name] = code
-        values.update(_censoring(self, lik, values[lik.observed]))
+        values.update(_response_bounds(self, lik, values[lik.observed]))
         missing = [d.name for d in ir.data if d.name not in values]
         if missing:  # pragma: no cover - a container kind the emitter does not know
             raise EmitError(f"no code for the data containers {missing}")
@@ -471,10 +471,18 @@ def _rates(schema: Schema) -> list[ArithNode]:
     return [a.args[0] for a in _additions(schema, "rate")]
 
 
-def _censoring(emitter: DataEmitter, lik: LikelihoodIR, observed: Code) -> dict[str, Code]:
-    """The ``cens()`` containers (:func:`~hiermod.output.source_censoring.censoring_containers`)."""
+def _response_bounds(emitter: DataEmitter, lik: LikelihoodIR, observed: Code) -> dict[str, Code]:
+    """The containers of ``trunc()``'s column bounds and of ``cens()``
+    (:func:`~hiermod.output.source_censoring.censoring_containers`)."""
+    values: dict[str, Code] = {}
+    if lik.truncated is not None:
+        (trunc,) = _additions(emitter.schema, "trunc")
+        for i, (side, bound) in enumerate(zip(("lb", "ub"), lik.truncated, strict=True)):
+            node = argument(trunc, i, side)
+            if isinstance(bound, str) and node is not None:  # a column: one bound per row
+                values[bound] = emitter.numeric.expr(node)[0]
     if lik.censored is None and lik.censoring is None:
-        return {}
+        return values
     (cens,) = _additions(emitter.schema, "cens")
     codes = call(emitter.helper("censoring_codes"), Subscript("df", literal(str(cens.args[0]))))
-    return censoring_containers(lik, cens, codes, observed, emitter.numeric.expr)
+    return values | censoring_containers(lik, cens, codes, observed, emitter.numeric.expr)

@@ -325,6 +325,20 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     )
     if family.custom:
         e.custom = dist
+    if lik.truncated is not None:  # trunc(): the density renormalised to [lb, ub]
+        lines += comment(
+            "trunc(): the response lies within its bounds: each row's density is divided by "
+            "the probability of that range",
+            indent,
+        )
+        bounds = {
+            side: e.local(bound) if isinstance(bound, str) else literal(bound)
+            for side, bound in zip(("lower", "upper"), lik.truncated, strict=True)
+            if bound is not None
+        }
+        base = call(f"pm.{dist}.dist", **args)
+        truncated = call("pm.Truncated", literal(lik.name), base, **bounds, **observed)
+        return Piece(lines + render(truncated, indent))
     if lik.censored is not None:  # cens(): P(y > t) for a right-censored row, P(y < t) left
         lines += comment(
             "cens(): a row censored on the right contributes P(y > its value), on the left "

@@ -30,6 +30,8 @@ def _why_not(ir: ModelIR) -> str | None:
         return f"the {lik.family} family's rows cannot be merged into counts"
     if lik.weights is not None:
         return "weights() would change the counts"
+    if lik.truncated is not None:
+        return "truncated rows (trunc()) are not merged into counts"
     if lik.censored is not None or lik.censoring is not None:
         return "censored rows (cens()) cannot be merged into counts"
     if lik.family == "poisson" and lik.link != "log":

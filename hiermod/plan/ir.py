@@ -214,6 +214,8 @@ class LikelihoodIR:
     # cens(c, y2), or cens() with weights(): containers of each row's code and the upper bound of
     # its interval, for a likelihood that picks each row's term by its code (plan.censoring)
     censoring: tuple[str, str] | None = None
+    # trunc(): the (lower, upper) bounds: a number, a data container (one bound per row) or None
+    truncated: tuple[float | str | None, float | str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

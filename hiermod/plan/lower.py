@@ -71,6 +71,7 @@ from hiermod.plan.scales import (
     noise_scale,
     response_scale,
 )
+from hiermod.plan.truncation import truncation
 
 __all__ = ["DENSE_THRESHOLD", "LowerOptions", "lower"]
 
@@ -344,6 +345,7 @@ def lower(
             "weights", design.weights, ("obs",), "weights", "likelihood weights()"
         )
     censored = censoring(run, design, family, y_name, _response_values(design))
+    truncated = truncation(run, design, family, y_name, _response_values(design))
     if design.rate is not None and run.link != "log":
         raise FamilyError(
             "rate() multiplies the mean, an offset log(rate) on the log scale: it needs the log "
@@ -382,6 +384,7 @@ def lower(
         thresholds=_attach(thresholds, resolved) if thresholds is not None else None,
         censored=censored.bounds,
         censoring=censored.coded,
+        truncated=truncated,
     )
     return ModelIR(
         coords=run.coords,

@@ -69,6 +69,8 @@ def why_not(ir: ModelIR) -> str | None:
         return f"the {lik.family} family has no Gaussian sufficient statistics"
     if lik.link != "identity":
         return f"the {lik.link} link makes the mean non-linear in the coefficients"
+    if lik.truncated is not None:
+        return "truncated rows (trunc()) have no sufficient statistics"
     if lik.censored is not None or lik.censoring is not None:
         return "censored rows (cens()) have no sufficient statistics"
     if lik.weights is not None:
