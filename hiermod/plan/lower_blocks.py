@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
+from hiermod.data.runtime import level_labels
 from hiermod.plan.ir import BlockIR, DataSpec, Layout, ParamSpec, PopulationIR, PopulationTerm
 from hiermod.plan.names import Namer, identifier, stem
 from hiermod.plan.priors import Prior, PriorSlot
@@ -96,9 +97,7 @@ class PlanBuilder:
     def factor_dim(self, factor: str) -> str:
         if factor not in self.factor_dims:
             levels = self.design.schema.factor_levels[factor]
-            self.factor_dims[factor] = self.add_dim(
-                identifier(factor), tuple(str(v) for v in levels)
-            )
+            self.factor_dims[factor] = self.add_dim(identifier(factor), level_labels(levels))
         return self.factor_dims[factor]
 
 
