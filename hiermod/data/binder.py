@@ -48,6 +48,7 @@ from hiermod.data.design import (
     term_codings,
 )
 from hiermod.data.families import Family, get_family
+from hiermod.data.identify import warn_unidentifiable
 from hiermod.data.levels import listing, suggestion
 from hiermod.data.ordinal import ordinal_response
 from hiermod.data.responses import cbind_trials, log_rate
@@ -77,7 +78,9 @@ def bind(
         >>> d.main.coef_labels, d.main.blocks[0].cell.tolist()
         (('f[b]',), [0, 0, 1, 1])
     """
-    return _Binder(formula, data, get_family(family), None, na_action, "error", True).run()
+    design = _Binder(formula, data, get_family(family), None, na_action, "error", True).run()
+    warn_unidentifiable(design)  # aliased population-level columns, as R's lm reports them
+    return design
 
 
 def apply_schema(
