@@ -42,6 +42,7 @@ def _frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
             "g": np.repeat(np.arange(6), n // 6),
             "big": 1e300 * rng.normal(size=n),
             "tiny": 1e-320 * rng.integers(1, 100, size=n).astype(float),
+            "shifted": 1e9 + rng.normal(size=n),
         }
     )
 
@@ -63,6 +64,11 @@ ALIASED = [
     ),
     ("on a scale of 1e300", "y ~ x1 + I(x1 * 1e300)", ["I(x1 * 1e+300) = 1e+300*x1"]),
     ("two aliased", "y ~ x1 + x2 + c", ["2 coefficients", "x2 = 2*x1; c = 3*Intercept"]),
+    (
+        "nearly the intercept, as R's tolerance has it",
+        "y ~ shifted + x1",
+        ["shifted ≈ 1e+09*Intercept (to ", "e-10)"],
+    ),
     (
         "sigma's formula",
         "y ~ x1\nsigma ~ x1 + x2",

@@ -42,13 +42,17 @@ TERMS = 6  # a relation with more terms is named by its count ("a combination of
 @dataclass(frozen=True, slots=True)
 class Aliasing:
     """The aliased columns of one design: ``relations[j]`` writes ``aliased[j]`` in terms of kept
-    columns as ``(label, coefficient)`` pairs (empty for a column that is zero in every row)."""
+    columns as ``(label, coefficient)`` pairs (empty for a column that is zero in every row), and
+    ``gaps[j]`` is the length of what they leave of it over its own length (below 1e-7; near 1e-16
+    when the relation is exact, larger when it nearly holds: x = 1e9 + N(0, 1) is x ≈ 1e9*Intercept
+    to 1e-9)."""
 
     labels: tuple[str, ...]
     rows: int
     rank: int
     aliased: tuple[str, ...]
     relations: tuple[tuple[tuple[str, float], ...], ...]
+    gaps: tuple[float, ...]
 
 
 def aliasing(X: np.ndarray, labels: tuple[str, ...], intercept: bool = False) -> Aliasing | None:
@@ -85,7 +89,7 @@ def aliasing(X: np.ndarray, labels: tuple[str, ...], intercept: bool = False) ->
             columns = [X[:, j - int(intercept)] for j in flagged[:50] if j >= int(intercept)]
             extremes = [f(c) for c in columns for f in (np.argmax, np.argmin)]
             sample = np.unique(np.concatenate([sample, np.asarray(extremes, dtype=np.int64)]))
-    kept, aliased, C = _sequential(_triangle(unit(slice(None))))
+    kept, aliased, C, gaps = _sequential(_triangle(unit(slice(None))))
     if not aliased:
         return None
     relations = []
@@ -102,7 +106,8 @@ def aliasing(X: np.ndarray, labels: tuple[str, ...], intercept: bool = False) ->
                 if abs(b) > cut
             )
         )
-    return Aliasing(labels, n, len(kept), tuple(labels[k] for k in aliased), tuple(relations))
+    named = tuple(labels[k] for k in aliased)
+    return Aliasing(labels, n, len(kept), named, tuple(relations), tuple(gaps[: len(relations)]))
 
 
 def _lengths(X: np.ndarray) -> np.ndarray:
@@ -127,15 +132,16 @@ def _triangle(U: np.ndarray) -> np.ndarray:
     return R
 
 
-def _sequential(U: np.ndarray) -> tuple[list[int], list[int], np.ndarray]:
-    """The columns of ``U`` (each of length at most 1) kept and aliased, in order, and ``C``: the
+def _sequential(U: np.ndarray) -> tuple[list[int], list[int], np.ndarray, list[float]]:
+    """The columns of ``U`` (each of length at most 1) kept and aliased, in order; ``C``, the
     coefficients of every column on the kept orthonormal directions (kept × columns), so that
-    ``C[:, kept]`` is the kept columns' upper triangular factor."""
+    ``C[:, kept]`` is the kept columns' upper triangular factor; each aliased column's residual."""
     n, p = U.shape
     Q = np.zeros((n, min(n, p)), order="F")  # Q[:, :m] stays contiguous: BLAS matvecs
     C = np.zeros((min(n, p), p))
     kept: list[int] = []
     aliased: list[int] = []
+    gaps: list[float] = []
     for k in range(p):
         m = len(kept)
         v = U[:, k].copy()
@@ -146,18 +152,23 @@ def _sequential(U: np.ndarray) -> tuple[list[int], list[int], np.ndarray]:
         residual = float(np.linalg.norm(v))
         if residual < TOLERANCE or m == min(n, p):
             aliased.append(k)
+            gaps.append(residual)
         else:
             Q[:, m] = v / residual
             C[m, k] = residual
             kept.append(k)
-    return kept, aliased, C[: len(kept)]
+    return kept, aliased, C[: len(kept)], gaps
 
 
-def _relation(name: str, terms: tuple[tuple[str, float], ...]) -> str:
-    """``x2 = 2*x1``, ``b = Intercept - a``, ``z = 0`` (zero in every row), or for a long one
-    ``bs(x, df = 1000)[70] is a combination of 60 other columns``."""
+def _relation(name: str, terms: tuple[tuple[str, float], ...], gap: float) -> str:
+    """``x2 = 2*x1``, ``b = Intercept - a``, ``z = 0`` (zero in every row), for a long one
+    ``bs(x, df = 1000)[70] is a combination of 60 other columns``; a relation that holds only to
+    ``gap`` > 1e-12 of the column's length is ``x ≈ 1e+09*Intercept (to 1e-09)``."""
     if not terms:
         return f"{name} = 0 in every row"
+    near = gap > 1e-12
+    if near and len(terms) <= TERMS:
+        return _relation(name, terms, 0.0).replace(" = ", " ≈ ", 1) + f" (to {gap:.0e})"
     if len(terms) > TERMS:
         first = ", ".join(label for label, _ in terms[:3])
         return f"{name} is a combination of {len(terms)} other columns ({first}, …)"
@@ -174,8 +185,8 @@ def _message(found: Aliasing, dpar: str) -> str:
     p, lost = len(found.labels), len(found.labels) - found.rank
     size = f"{p} columns" + (f" but only {found.rows} rows" if found.rows < p else "")
     shown = "; ".join(
-        _relation(name, terms)
-        for name, terms in zip(found.aliased[:SHOWN], found.relations, strict=True)
+        _relation(name, terms, gap)
+        for name, terms, gap in zip(found.aliased, found.relations, found.gaps, strict=False)
     )
     more = f" and {len(found.aliased) - SHOWN} more" if len(found.aliased) > SHOWN else ""
     return (
