@@ -58,6 +58,7 @@ from hiermod.data.design import BlockDesign, Design, Schema
 from hiermod.data.families import get_family
 from hiermod.errors import DataError, OptionError
 from hiermod.formula.terms import Term
+from hiermod.inference.belongs import check_fit
 from hiermod.inference.calls import check_prediction
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.levels import (
@@ -287,6 +288,7 @@ def distributional_parameters(
         hiermod.model.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
     """
     check_prediction(idata, "mean", ("mean",), random_seed, None, groups)
+    check_fit(ir, idata)  # another model's fit says so before its rows' levels are checked
     left_out = _left_out(ir, groups)
     design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
     new = rows_ir(ir, design, need_trials=False)
@@ -355,6 +357,7 @@ def predict(
         >>> p.mean(("chain", "draw"))                      # doctest: +SKIP
     """
     check_prediction(idata, kind, KINDS, random_seed, add_to, groups)
+    check_fit(ir, idata)  # another model's fit says so before its rows' levels are checked
     left_out = _left_out(ir, groups)
     design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
     linear = kind == "linear"
