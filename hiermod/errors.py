@@ -28,6 +28,7 @@ __all__ = [
     "PriorError",
     "Span",
     "StorageError",
+    "UnseenLevelError",
     "render_caret",
 ]
 
@@ -120,6 +121,11 @@ class FormulaError(_LocatedError, ValueError):
 
 class DataError(_LocatedError, ValueError):
     """The data cannot be used with the formula (unknown column, NaNs, wrong type, …)."""
+
+
+class UnseenLevelError(DataError):
+    """New data have levels the fit never saw (a grouping factor's, with ``new_levels="error"``,
+    or a categorical predictor's): the message lists them, the hint the closest existing level."""
 
 
 class PriorError(_LocatedError, ValueError):

@@ -225,7 +225,7 @@ class _Fitting(_Compiled, EffectsMethods, ModelChecks):
         idata: xr.DataTree,
         data: pd.DataFrame | None = None,
         kind: str = "mean",
-        new_levels: str = "population",
+        new_levels: str = "error",
         random_seed: int | None = None,
         *,
         groups: bool | str | Sequence[str] = True,
@@ -234,9 +234,9 @@ class _Fitting(_Compiled, EffectsMethods, ModelChecks):
         """Expected (``kind="mean"``), simulated (``"response"``) or link-scale (``"linear"``)
         responses, dims (chain, draw, obs); see :mod:`hiermod.inference.predict`.
 
-        ``data=None`` predicts the fitted rows; unseen group levels get effects drawn from the
-        population (``new_levels="error"`` raises); ``groups=False`` leaves group effects out (a
-        grouping's name keeps its own); ``add_to=fit`` stores the result in its ``predictions``.
+        ``data=None`` predicts the fitted rows; unseen group levels are an error (``"population"``
+        draws their effects); ``groups=False`` leaves group effects out (a grouping's name keeps
+        its own); ``add_to=fit`` stores the result in its ``predictions``.
         """
         from hiermod.inference.predict import predict
 
@@ -405,7 +405,7 @@ def distributional_parameters(
     idata: xr.DataTree,
     data: pd.DataFrame | None = None,
     *,
-    new_levels: str = "population",
+    new_levels: str = "error",
     random_seed: int | None = None,
 ) -> dict[str, xr.DataArray]:
     """Every distributional parameter of ``model`` per draw and row: ``{"mu": …, "sigma": …}``.

@@ -12,6 +12,7 @@ __all__ = [
     "FitWarning",
     "FormulaWarning",
     "HiermodWarning",
+    "IdentifiabilityWarning",
     "SamplingWarning",
     "user_stacklevel",
 ]
@@ -27,6 +28,12 @@ class FormulaWarning(HiermodWarning):
 
 class DataWarning(HiermodWarning):
     """Rows were dropped, a grouping factor has one level, …"""
+
+
+class IdentifiabilityWarning(DataWarning):
+    """The data cannot tell some coefficients apart: a constant column, columns that are exact
+    combinations of others (``x2 = 2*x1``), more columns than rows — what R's ``lm`` reports as
+    coefficients "not defined because of singularities"."""
 
 
 class SamplingWarning(HiermodWarning):

@@ -275,10 +275,12 @@ def hand_lognormal_default() -> pm.Model:
 
 
 def hand_integer_group_labels() -> pm.Model:
-    """y ~ x + (1 | gid) with integer labels: levels in numeric order, 1, 2, …, 12."""
+    """y ~ x + (1 | gid) with integer labels: levels in numeric order, 1, 2, …, 12, and the
+    coords are those ints (``posterior.r_gid.sel(gid=1)``)."""
     d = frame()
-    gid_idx, gids = codes(d["gid"])
-    assert gids[:3] == ["1", "2", "3"]
+    gid_idx, levels = pd.factorize(d["gid"], sort=True)
+    gids = [int(v) for v in levels]
+    assert gids[:3] == [1, 2, 3]
 
     def effects(X: pt.TensorVariable) -> pt.TensorVariable:
         sd_gid = pm.HalfNormal("sd_gid", 1.5)

@@ -61,8 +61,7 @@ def _population(fit: xr.DataTree, rows: pd.DataFrame) -> np.ndarray:
 def _subject_effects(fit: xr.DataTree, rows: pd.DataFrame) -> np.ndarray:
     """r_Subject[s, Intercept] + r_Subject[s, Days] · Days for ``rows``: (chain, draw, row)."""
     r = fit["posterior"]["r_Subject"]
-    subjects = [str(s) for s in rows["Subject"]]
-    at = r.sel(Subject=xr.DataArray(subjects, dims="row"))
+    at = r.sel(Subject=xr.DataArray(rows["Subject"].to_numpy(), dims="row"))  # int coords
     intercept = at.sel(Subject_term="Intercept").values
     return intercept + at.sel(Subject_term="Days").values * rows["Days"].to_numpy()
 
@@ -209,7 +208,7 @@ def test_groups_true_predicts_a_new_level(sleep) -> None:
     model, fit = sleep
     new = model.conditional_effects(fit, "Days", groups=True, resolution=3, random_seed=5)
     rows = _rows_of(new.frame, ["Days", "f"]).assign(Subject="new Subject")
-    again = model.predict(fit, rows, random_seed=5)
+    again = model.predict(fit, rows, random_seed=5, new_levels="population")
     np.testing.assert_allclose(new.draws.values, again.values, rtol=1e-12)
     population = model.conditional_effects(fit, "Days", resolution=3)
     assert not np.allclose(new.draws.values, population.draws.values)

@@ -84,7 +84,8 @@ CASES = [
     ("pos ~ x + (1 | g)", "gamma", {}),
     ("pos ~ x + (1 | g)", "lognormal", {}),
     ("unit ~ x + (1 | h)", "beta", {}),
-    ("y ~ center(x) + poly(x2, 2) + x:f + (1 | g)", "gaussian", {}),
+    # center(x):f is contrast-coded (center(x) is in the model): x:f would alias center(x).
+    ("y ~ center(x) + poly(x2, 2) + center(x):f + (1 | g)", "gaussian", {}),
 ]
 
 
@@ -126,16 +127,16 @@ def test_new_group_level_rows_share_one_population_draw(forum) -> None:
     new["group"] = "g_new"
     new["color"] = ["red", "red", "blue", "blue"]
     new["x1"], new["x2"] = 0.5, -0.2
-    pred = model.predict(idata, data=new, random_seed=3)
+    pred = model.predict(idata, data=new, random_seed=3, new_levels="population")
     # Same new cell and same predictors: the same effect per draw, so identical predictions;
     # another new cell gets its own draw.
     np.testing.assert_allclose(pred.values[..., 0], pred.values[..., 1])
     np.testing.assert_allclose(pred.values[..., 2], pred.values[..., 3])
     assert not np.allclose(pred.values[..., 0], pred.values[..., 2])
     assert np.all(np.isfinite(pred.values))
-    other = model.predict(idata, data=new, random_seed=4)
+    other = model.predict(idata, data=new, random_seed=4, new_levels="population")
     assert not np.allclose(pred.values, other.values)  # the new level's effect is random
-    same = model.predict(idata, data=new, random_seed=3)
+    same = model.predict(idata, data=new, random_seed=3, new_levels="population")
     np.testing.assert_array_equal(pred.values, same.values)
 
 
@@ -178,11 +179,11 @@ def test_observed_layout_new_combination_draws_from_population() -> None:
     model = hm.Model("y ~ x + (1 | g:h)", data, layout="observed")
     idata = prior_fit(model, draws=5)
     new = pd.DataFrame({"g": ["a"], "h": ["p"], "x": [0.0]})
-    first = model.predict(idata, data=new, random_seed=1)
-    second = model.predict(idata, data=new, random_seed=2)
+    first = model.predict(idata, data=new, random_seed=1, new_levels="population")
+    second = model.predict(idata, data=new, random_seed=2, new_levels="population")
     assert not np.allclose(first.values, second.values)
     with pytest.raises(hm.DataError, match="'a:p'"):
-        model.predict(idata, data=new, new_levels="error")
+        model.predict(idata, data=new)  # the default: new_levels="error"
 
 
 def test_correlated_population_draws_follow_the_cholesky_factor() -> None:
@@ -194,7 +195,7 @@ def test_correlated_population_draws_follow_the_cholesky_factor() -> None:
     new = pd.DataFrame(
         {"g": [f"new{i}" for i in range(n_new)] * 2, "x": [0.0] * n_new + [1.0] * n_new}
     )
-    pred = model.predict(idata, data=new, random_seed=0).values[0, 0]
+    pred = model.predict(idata, data=new, random_seed=0, new_levels="population").values[0, 0]
     intercept = pred[:n_new] - idata["posterior"]["Intercept"].values[0, 0]
     slope = pred[n_new:] - pred[:n_new] - idata["posterior"]["b"].values[0, 0, 0]
     sd = idata["posterior"]["sd_g"].values[0, 0]
@@ -254,13 +255,13 @@ def test_save_load_predict_round_trip(forum, tmp_path) -> None:
     model, idata = forum
     new = model.data.sample(12, random_state=1).copy()
     new.loc[new.index[:3], "color"] = "mauve"  # a new cell of the dense group:color layout
-    before = model.predict(idata, data=new, random_seed=7)
+    before = model.predict(idata, data=new, random_seed=7, new_levels="population")
     path = tmp_path / "fit.nc"
     idata.to_netcdf(path)
     loaded = az.from_netcdf(path)
     rebuilt = hm.Model.from_idata(loaded, model.data)
     assert str(rebuilt.formula) == str(model.formula)
-    after = rebuilt.predict(loaded, data=new, random_seed=7)
+    after = rebuilt.predict(loaded, data=new, random_seed=7, new_levels="population")
     np.testing.assert_allclose(after.values, before.values, rtol=1e-12)
 
 
@@ -314,10 +315,12 @@ def fitted() -> tuple[hm.Model, xr.DataTree]:
 def test_new_level_predictions_are_more_uncertain_than_known_ones(fitted) -> None:
     model, idata = fitted
     new = pd.DataFrame({"g": ["s00", "brand_new"], "x": [0.5, 0.5]})
-    pred = model.predict(idata, data=new, random_seed=1)
+    pred = model.predict(idata, data=new, random_seed=1, new_levels="population")
     sd_known, sd_new = pred.std(("chain", "draw")).values
     assert sd_new > 2 * sd_known
-    response = model.predict(idata, data=new, kind="response", random_seed=1)
+    response = model.predict(
+        idata, data=new, kind="response", random_seed=1, new_levels="population"
+    )
     assert (response.std(("chain", "draw")).values > pred.std(("chain", "draw")).values).all()
 
 

@@ -113,7 +113,7 @@ def _new_levels_at_0_and_1(model: hm.Model, idata: xr.DataTree) -> tuple[np.ndar
             "x": [0.0] * NEW_LEVELS + [1.0] * NEW_LEVELS,
         }
     )
-    pred = model.predict(idata, data=new, random_seed=0).values[0, 0]
+    pred = model.predict(idata, data=new, random_seed=0, new_levels="population").values[0, 0]
     return pred[:NEW_LEVELS], pred[NEW_LEVELS:]
 
 
@@ -159,7 +159,7 @@ def test_centred_new_level_draws_vary_across_posterior_draws() -> None:
     model = hm.Model("y ~ 1 + (1 | g)", sim.data, centered=True, priors={"sd": "half_normal(1)"})
     idata = prior_fit(model, chains=2, draws=2_000, seed=3)
     new = pd.DataFrame({"g": ["brand_new"], "x": [0.0]})
-    pred = model.predict(idata, data=new, random_seed=2).values[..., 0]
+    pred = model.predict(idata, data=new, random_seed=2, new_levels="population").values[..., 0]
     effect = pred - idata["posterior"]["Intercept"].values
     z = effect / idata["posterior"]["sd_g"].values
     assert abs(z.mean()) < 0.06
@@ -179,8 +179,9 @@ def test_weights_do_not_change_predictions() -> None:
     new = data.head(6).assign(g=["a", "b", "zz", "zz", "yy", "a"])
     for rows in (None, new):
         for kind in ("mean", "response"):
-            ours = weighted.predict(as_weighted, data=rows, kind=kind, random_seed=8)
-            theirs = plain.predict(idata, data=rows, kind=kind, random_seed=8)
+            args = {"kind": kind, "random_seed": 8, "new_levels": "population"}
+            ours = weighted.predict(as_weighted, data=rows, **args)
+            theirs = plain.predict(idata, data=rows, **args)
             np.testing.assert_allclose(ours.values, theirs.values, rtol=1e-12)
 
 
@@ -212,7 +213,8 @@ def test_new_levels_in_an_observed_interaction_and_a_single_block_together() -> 
     model = hm.Model("y ~ x + (1 | g) + (1 | g:h)", data, layout="observed")
     idata = prior_fit(model, draws=50, seed=6)
     new = pd.DataFrame({"g": ["a", "a", "new", "new", "b"], "h": ["p", "p", "q", "q", "q"]})
-    pred = model.predict(idata, data=new.assign(x=0.0), random_seed=1).values
+    pred = model.predict(idata, data=new.assign(x=0.0), random_seed=1, new_levels="population")
+    pred = pred.values
     np.testing.assert_allclose(pred[..., 0], pred[..., 1])
     np.testing.assert_allclose(pred[..., 2], pred[..., 3])
     post = idata["posterior"]
@@ -239,8 +241,10 @@ def test_ten_thousand_new_rows_two_hundred_draws() -> None:
     levels = [*sim.data["g"].unique(), *(f"new{i}" for i in range(10))]
     new = pd.DataFrame({"g": rng.choice(levels, 10_000), "x": rng.choice([0.0, 1.0], 10_000)})
     start = time.perf_counter()
-    pred = model.predict(idata, data=new, random_seed=1)
-    response = model.predict(idata, data=new, kind="response", random_seed=1)
+    pred = model.predict(idata, data=new, random_seed=1, new_levels="population")
+    response = model.predict(
+        idata, data=new, kind="response", random_seed=1, new_levels="population"
+    )
     elapsed = time.perf_counter() - start
     assert pred.shape == response.shape == (2, 100, 10_000)
     assert np.isfinite(pred.values).all()

@@ -22,11 +22,13 @@ from hiermod.output.source_helpers import HELPER_NAMES, helper_sources
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=50)
 CALLS = {
-    "level_codes": (pd.Series(["b", "a", "z", "b"], name="g"), ("a", "b")),
+    "level_codes": (pd.Series(["b", "a", "z", "b", "308"], name="g"), ("a", "b", 308)),
+    "level_labels": ((308, "308", "a", 1.5),),
+    "unique_labels": (["1", "1", "'1'"], ["1", "'1'", "\"'1'\""]),
     "known_codes": (pd.Series([310, 308, 308], name="Subject"), (308, 309, 310)),
     "cell_positions": ((np.array([0, 1, 1]), np.array([1, 0, 1])), ((0, 1), (1, 0))),
     "cell_index": ((np.array([0, 1]), np.array([1, 0])), ((0, 1), (1, 0))),
-    "cell_labels": (((0, 1), (1, 0)), ("a", "b"), ("x", "y")),
+    "cell_labels": (((0, 1), (1, 0)), ("a", "b:c"), (1, 2)),
     "cell_codes": ([np.array([1, 0, 1, 2]), np.array([5, 7, 5, 5])], 4),
     "cell_gram": (np.array([0, 1, 0]), RNG.normal(size=(3, 2)), 2),
     "cell_moments": (np.array([0, 1, 0]), RNG.normal(size=(3, 2)), RNG.normal(size=3), 2),
@@ -82,12 +84,16 @@ def test_copied_modules_are_formatted_as_generated_modules_are(module: object) -
     assert done.returncode == 0, done.stdout
 
 
-def test_level_codes_keep_the_level_type() -> None:
-    """The string "308" is not the integer level 308 (a new level, -1), as hiermod encodes it."""
-    codes = runtime.level_codes(pd.Series(["308", 308]), (308, 309))
-    assert codes.tolist() == [-1, 0]
+def test_level_codes_match_by_text_only_when_one_level_has_it() -> None:
+    """The string "308" is the integer level 308 of a table without the string "308"; in a table
+    with both 1 and "1" each matches itself only, and case is never folded (tests/test_levels.py
+    has the table of cases)."""
+    codes = runtime.level_codes(pd.Series(["308", 308, "hennepin"]), (308, 309, "HENNEPIN"))
+    assert codes.tolist() == [0, 0, -1]
+    both = runtime.level_codes(pd.Series(["1", 1, 1.0, "1.0"], dtype=object), (1, "1"))
+    assert both.tolist() == [1, 0, 0, -1]
     with pytest.raises(ValueError, match="unseen in training"):
-        runtime.known_codes(pd.Series(["308"], name="Subject"), (308, 309))
+        runtime.known_codes(pd.Series(["310"], name="Subject"), (308, 309))
 
 
 def test_cell_index_refuses_unseen_combinations() -> None:

@@ -48,11 +48,13 @@ from hiermod.data.design import (
     term_codings,
 )
 from hiermod.data.families import Family, get_family
+from hiermod.data.identify import warn_unidentifiable
+from hiermod.data.levels import listing, suggestion
 from hiermod.data.ordinal import ordinal_response
 from hiermod.data.responses import cbind_trials, log_rate
 from hiermod.data.runtime import level_codes
 from hiermod.data.transforms import Constants, Evaluator
-from hiermod.errors import DataError, Span
+from hiermod.errors import DataError, Span, UnseenLevelError
 from hiermod.formula.syntax import BinaryOp, Call, GroupTerm, Name, Negate, Paren
 from hiermod.formula.terms import Atom, Block, Formula, ModelFormula, Term
 from hiermod.warnings import DataWarning, user_stacklevel
@@ -76,7 +78,9 @@ def bind(
         >>> d.main.coef_labels, d.main.blocks[0].cell.tolist()
         (('f[b]',), [0, 0, 1, 1])
     """
-    return _Binder(formula, data, get_family(family), None, na_action, "error", True).run()
+    design = _Binder(formula, data, get_family(family), None, na_action, "error", True).run()
+    warn_unidentifiable(design)  # aliased population-level columns, as R's lm reports them
+    return design
 
 
 def apply_schema(
@@ -329,13 +333,22 @@ class _Rows:
         return self._codes[key]
 
     def unseen(
-        self, what: str, name: str, codes: np.ndarray, span: Span | None, hint: str | None = None
-    ) -> DataError:
-        values = pd.unique(self.frame[name].to_numpy()[codes < 0])
-        shown = ", ".join(repr(v) for v in values[:5].tolist())
-        more = f" and {len(values) - 5} more" if len(values) > 5 else ""
-        message = f"{what} has levels not seen when the model was fitted: {shown}{more}"
-        return self.error(f"{message} ({int((codes < 0).sum())} rows)", span, hint)
+        self,
+        what: str,
+        name: str,
+        codes: np.ndarray,
+        span: Span | None,
+        hint: str | None = None,
+        levels: tuple[Level, ...] = (),
+    ) -> UnseenLevelError:
+        """The error for rows whose value is none of ``levels``: the first values, their count,
+        and the closest level (``did you mean 'HENNEPIN'?``, :mod:`hiermod.data.levels`)."""
+        values = self.frame[name].to_numpy(dtype=object)[codes < 0].tolist()
+        message = f"{what} has levels not seen when the model was fitted: {listing(values)}"
+        hints = [h for h in (suggestion(values, levels), hint) if h]
+        return UnseenLevelError(
+            f"{message} ({int((codes < 0).sum())} rows)", self.text, span, hint="; ".join(hints)
+        )
 
 
 class _TermColumns:
@@ -384,7 +397,9 @@ class _TermColumns:
             codes, levels = self.rows.factor(node.name, stored.levels)
             if (codes < 0).any():
                 hint = f"a categorical predictor takes only its fitted levels: {', '.join(map(str, levels))}"
-                raise self.rows.unseen(f"column {node.name!r}", node.name, codes, node.span, hint)
+                raise self.rows.unseen(
+                    f"column {node.name!r}", node.name, codes, node.span, hint, levels
+                )
             return codes, stored
         options = categorical_options(atom)
         codes, levels = self.rows.factor(node.name, None)
@@ -469,7 +484,7 @@ class _Groupings:
             if self.new_levels == "error" and (code < 0).any():
                 hint = "pass new_levels='allow' to draw their effects from the population"
                 raise self.rows.unseen(
-                    f"grouping factor {node.name!r}", node.name, code, node.span, hint
+                    f"grouping factor {node.name!r}", node.name, code, node.span, hint, levels
                 )
             codes.append(code)
         if self.fit:

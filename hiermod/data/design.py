@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from hiermod.data.runtime import cell_labels, level_labels
 from hiermod.formula.terms import Atom, Block, ModelFormula, Term
 
 __all__ = [
@@ -124,11 +125,14 @@ class GroupingSchema:
         return int(np.prod([len(lv) for lv in self.levels]))
 
     def cell_labels(self) -> tuple[str, ...]:
-        """Labels of the observed cells: ``"a"`` for one factor, ``"a:red"`` for two."""
-        return tuple(
-            ":".join(str(self.levels[j][code]) for j, code in enumerate(row))
-            for row in self.cells.tolist()
-        )
+        """Labels of the observed cells: ``"a"`` for one factor, ``"a:red"`` for two, unique
+        (:func:`~hiermod.data.runtime.cell_labels`: ``'p:q':r`` and ``p:'q:r'``)."""
+        return tuple(cell_labels(tuple(map(tuple, self.cells.tolist())), *self.levels))
+
+    def level_labels(self) -> tuple[tuple[object, ...], ...]:
+        """The coords of each factor's levels (:func:`~hiermod.data.runtime.level_labels`):
+        the levels when all are ints or all text (308, "HENNEPIN"), else unique text."""
+        return tuple(level_labels(levels) for levels in self.levels)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

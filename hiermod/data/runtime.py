@@ -31,19 +31,32 @@ __all__ = [
     "censoring_codes",
     "known_codes",
     "level_codes",
+    "level_labels",
     "poly_basis",
+    "unique_labels",
 ]
 
 
 def level_codes(values: pd.Series, levels: tuple[object, ...]) -> np.ndarray:
     """Each row's position in ``levels`` (a level table of the training data); -1 if not in it.
 
-    A table of one type is matched with that type, so ``"308"`` is not the level ``308``; a table
-    mixing types is matched value by value.
+    A value is matched exactly first; a value no level equals is then matched by its text, when
+    exactly one level has that text: ``"308"`` finds the number 308 in a table without the string
+    "308", and 308 the string "308" in a table of text. Case is never folded (``"hennepin"`` is
+    not ``"HENNEPIN"``), and in a table with both 1 and "1" each matches only itself.
     """
     mixed = len({type(v) for v in levels}) > 1
     index = pd.Index(list(levels), dtype=object if mixed else None)
-    return np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
+    codes = np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
+    unmatched = (codes < 0) & np.asarray(pd.notna(values), dtype=bool)
+    if unmatched.any():
+        texts = pd.Series([str(level) for level in levels], dtype=object)
+        shared = texts.duplicated(keep=False).to_numpy()
+        once = {t: i for i, t in enumerate(texts) if not shared[i]}
+        unknown = pd.Series(np.asarray(values, dtype=object)[unmatched])
+        found = unknown.map(str).map(once).fillna(-1)
+        codes[unmatched] = found.to_numpy(dtype=np.int64)
+    return codes
 
 
 def known_codes(values: pd.Series, levels: tuple[object, ...]) -> np.ndarray:
@@ -79,13 +92,62 @@ def cell_index(
     return index
 
 
+def unique_labels(texts: list[str], spelled: list[str]) -> tuple[str, ...]:
+    """``texts[i]``, or where that text is another label too ``spelled[i]``, or where that clashes
+    as well ``spelled[i]#i`` (i the position): labels that are unique and depend only on the table.
+
+    Of labels that clash, those on the plainest form move on. For the levels 1, "1" and "'1'"
+    (texts "1", "1", "'1'"; spelled as ``repr``: "1", "'1'", "\"'1'\""): 1 and "1" clash and
+    are spelled, "1" and "'1'"; then "1" spelled clashes with the text of "'1'", which is spelled.
+    """
+    rungs = (texts, spelled, [f"{s}#{i}" for i, s in enumerate(spelled)])
+    rung = [0] * len(texts)
+    while True:
+        labels = [rungs[r][i] for i, r in enumerate(rung)]
+        lowest: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for label, r in zip(labels, rung, strict=True):
+            counts[label] = counts.get(label, 0) + 1
+            lowest[label] = min(lowest.get(label, r), r)
+        clash = [
+            i
+            for i, label in enumerate(labels)
+            if counts[label] > 1 and rung[i] == lowest[label] and rung[i] < 2
+        ]
+        if not clash:
+            return tuple(labels)
+        for i in clash:
+            rung[i] += 1
+
+
+def level_labels(levels: tuple[object, ...]) -> tuple[object, ...]:
+    """The coords of a grouping factor's level table: the levels themselves when they are all whole
+    numbers (``.sel(Subject=308)``) or all text; else their text, unique (:func:`unique_labels`).
+
+    A level whose text another level shares takes its ``repr``: the number 1 and the string "1"
+    are labelled "1" and "'1'", the boolean True and the string "True" "True" and "'True'".
+    """
+    ints = [isinstance(v, int | np.integer) for v in levels]
+    if all(ints) and not any(isinstance(v, bool) for v in levels):
+        return tuple(np.asarray(levels, dtype=np.int64).tolist())
+    if all(isinstance(v, str) for v in levels):
+        return tuple(levels)
+    return unique_labels([str(v) for v in levels], [repr(v) for v in levels])
+
+
 def cell_labels(
     cells: tuple[tuple[int, ...], ...],
     *levels: tuple[object, ...],
 ) -> list[str]:
-    """Labels of observed cells (``"a:red"``): the coordinates of their dim."""
-    labels = (":".join(str(levels[j][c]) for j, c in enumerate(cell)) for cell in cells)
-    return list(labels)
+    """Labels of observed cells, the coordinates of their dim: the levels' labels joined by ":"
+    (``"a:red"``, ``"308:1"``), a label that holds a ":" in quotes, so that the cells ("p:q", "r")
+    and ("p", "q:r") are ``'p:q':r`` and ``p:'q:r'``; unique as :func:`unique_labels` makes them.
+    """
+    tables = [[str(label) for label in level_labels(table)] for table in levels]
+    parts = [[repr(t) if ":" in t else t for t in table] for table in tables]
+    texts = [":".join(parts[j][c] for j, c in enumerate(cell)) for cell in cells]
+    spelled = [repr(tuple(levels[j][c] for j, c in enumerate(cell))) for cell in cells]
+    return list(unique_labels(texts, spelled))
 
 
 def cell_codes(columns: list[np.ndarray], n: int) -> np.ndarray:
@@ -196,6 +258,8 @@ IMPORTS: dict[str, tuple[str, ...]] = {
 NEEDS: dict[str, tuple[str, ...]] = {
     "known_codes": ("level_codes",),
     "cell_index": ("cell_positions",),
+    "cell_labels": ("level_labels",),
+    "level_labels": ("unique_labels",),
 }
 
 

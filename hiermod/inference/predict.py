@@ -4,8 +4,10 @@ Nothing here restates a family, a link or a linear predictor. For the rows to pr
 
 1. **Encode** them with the training schema (:func:`hiermod.data.binder.apply_schema`: same dummy
    columns, centring constants, spline bases and level codes). A level of a grouping factor the fit
-   never saw, and a cell of an ``observed`` grouping interaction it never saw, is *appended* to its
-   level table after the training levels, so every row gets a valid code.
+   never saw, and a cell of an ``observed`` grouping interaction it never saw, is an error
+   (``new_levels="error"``, the default), or with ``new_levels="population"`` *appended* to its
+   level table after the training levels, so every row gets a valid code
+   (:mod:`hiermod.inference.levels`, which also says how levels are matched: ``"308"`` is 308).
 2. **Plan** the row-wise model of those rows: the training IR with the same parameters and priors,
    ``obs`` = the new rows, the level dims extended, the new arrays as data, every predictor stored
    (``store=True``: a ``pm.Deterministic`` over ``obs`` on its natural scale, named by
@@ -32,10 +34,10 @@ The function is compiled with ``mode="FAST_COMPILE"``: it runs once, on whole (c
 arrays, so each op is one vectorised NumPy call and a Numba or C compilation (seconds) would cost
 far more than it saves.
 
-``new_levels="error"`` raises :class:`~hiermod.errors.DataError` instead of drawing new levels. An
-unseen level of a categorical *predictor* is always an error (there is no population to draw a
-contrast from). In the ``dense`` layout a new combination of known levels is not a new level: its
-parameter exists.
+``new_levels="error"`` (the default) raises :class:`~hiermod.errors.UnseenLevelError` instead of
+drawing new levels. An unseen level of a categorical *predictor* is always an error (there is no
+population to draw a contrast from). In the ``dense`` layout a new combination of known levels is
+not a new level: its parameter exists.
 """
 
 from __future__ import annotations
@@ -52,12 +54,19 @@ from pymc.distributions.moments.means import mean as expected_value
 
 from hiermod.arguments import check_choice
 from hiermod.data.binder import apply_schema
-from hiermod.data.design import BlockDesign, Design, GroupingSchema, Level, Schema
+from hiermod.data.design import BlockDesign, Design, Schema
 from hiermod.data.families import get_family
 from hiermod.errors import DataError, OptionError
 from hiermod.formula.terms import Term
+from hiermod.inference.belongs import check_fit
 from hiermod.inference.calls import check_prediction
 from hiermod.inference.fit_groups import read_group
+from hiermod.inference.levels import (
+    NewLevels,
+    check_levels,
+    extended_schema,
+    level_coords,
+)
 from hiermod.inference.ordinal import categorical_output, category_dim, ordinal_output
 from hiermod.inference.posterior_eval import evaluate, level_parameter
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, ParamSpec, PredictorIR
@@ -77,86 +86,12 @@ __all__ = [
 
 Kind = Literal["mean", "response", "linear", "probs"]
 KINDS: tuple[Kind, ...] = ("mean", "response", "linear", "probs")
-NewLevels = Literal["population", "error"]
 Groups = bool | str | Sequence[str]
 """Which groupings' effects a prediction includes: all (``True``), none (``False``) or those named."""
 RowsModel = Callable[[ModelIR, Design], pm.Model]
 """The hook that builds the row-wise PyMC model of an IR and the design of its rows."""
 
-# -- encoding the rows, and the policy for new levels -----------------------------------------------
-
-
-def _unseen_rows(block: BlockIR, bd: BlockDesign) -> np.ndarray:
-    """The rows whose level (cell) has no parameter in the fit: a mask."""
-    if block.layout == "single":
-        return bd.codes[0] < 0
-    if block.layout == "observed":
-        return bd.cell < 0
-    unseen: np.ndarray = (np.stack(bd.codes) < 0).any(axis=0)  # dense: a new level of a factor
-    return unseen
-
-
-def _unseen_labels(bd: BlockDesign, unseen: np.ndarray, frame: pd.DataFrame) -> list[str]:
-    """The raw level text of each ``unseen`` row: ``"g07"`` or ``"g07:red"`` for an interaction."""
-    parts = [frame[f].to_numpy()[unseen].astype(str) for f in bd.grouping.factors]
-    return [":".join(values) for values in zip(*parts, strict=True)]
-
-
-def _unseen_error(block: BlockIR, labels: list[str]) -> DataError:
-    values = list(dict.fromkeys(labels))
-    shown = ", ".join(repr(v) for v in values[:5]) + (
-        f" and {len(values) - 5} more" if len(values) > 5 else ""
-    )
-    return DataError(
-        f"the grouping of {block.block} has levels the fit never saw: {shown} ({len(labels)} rows)",
-        hint="pass new_levels='population' to draw their effects from the population distribution",
-    )
-
-
-def _check_levels(
-    ir: ModelIR, design: Design, frame: pd.DataFrame, left_out: frozenset[str]
-) -> None:
-    """``new_levels="error"``: raise for the first block (not ``left_out``) with an unseen level."""
-    for predictor in ir.predictors:
-        fd = design.dpar(predictor.dpar)
-        assert fd is not None
-        for block, bd in zip(predictor.blocks, fd.blocks, strict=True):
-            if str(block.block.grouping) in left_out:
-                continue
-            unseen = _unseen_rows(block, bd)
-            if unseen.any():
-                raise _unseen_error(block, _unseen_labels(bd, unseen, frame))
-
-
-def _extended_schema(schema: Schema, design: Design, frame: pd.DataFrame) -> Schema:
-    """The schema with every unseen level of a grouping factor, and every unseen cell of a grouping,
-    appended after the training ones (in order of first appearance in the rows)."""
-    levels: dict[str, tuple[Level, ...]] = dict(schema.factor_levels)
-    codes: dict[str, np.ndarray] = {}  # each grouping factor's codes in the extended table
-    cells: dict[tuple[str, ...], np.ndarray] = {}  # each grouping's rows' cells (-1: unseen)
-    for bd in (bd for fd in design.formulas for bd in fd.blocks):
-        cells.setdefault(bd.grouping.factors, bd.cell)
-        for factor, code in zip(bd.grouping.factors, bd.codes, strict=True):
-            if factor in codes:
-                continue
-            unseen = code < 0
-            if unseen.any():
-                ids, new = pd.factorize(frame[factor].to_numpy()[unseen])
-                code = code.copy()
-                code[unseen] = len(levels[factor]) + ids
-                levels[factor] = (*levels[factor], *np.asarray(new, dtype=object).tolist())
-            codes[factor] = code
-    groupings = dict(schema.groupings)
-    for factors, cell in cells.items():
-        grouping = schema.groupings[factors]
-        table = grouping.cells
-        unseen = cell < 0
-        if unseen.any():
-            rows = pd.MultiIndex.from_arrays([codes[f][unseen] for f in factors])
-            added = np.asarray(rows.unique().tolist(), dtype=np.int64).reshape(-1, len(factors))
-            table = np.vstack([table, added])
-        groupings[factors] = GroupingSchema(factors, tuple(levels[f] for f in factors), table)
-    return replace(schema, factor_levels=levels, groupings=groupings)
+# -- encoding the rows (the policy for new levels: hiermod.inference.levels) ------------------------
 
 
 def groupings(ir: ModelIR) -> tuple[str, ...]:
@@ -219,23 +154,12 @@ def _encode(
     frame = data.iloc[design.rows] if design.rows.shape[0] != len(data) else data
     frame = frame.reset_index(drop=True)
     if new_levels == "error":
-        _check_levels(ir, design, frame, left_out)
-    schema = _extended_schema(training.schema, design, frame)
+        check_levels(ir, design, frame, left_out)
+    schema = extended_schema(training.schema, design, frame)
     return apply_schema(schema, data), obs
 
 
 # -- the plan of the rows' model --------------------------------------------------------------------
-
-
-def _level_coords(block: BlockIR, bd: BlockDesign) -> dict[str, tuple[object, ...]]:
-    """The labels of the block's level dims from the design's (possibly extended) level tables."""
-    grouping = bd.grouping
-    if block.layout == "observed":
-        return {block.level_dims[0]: grouping.cell_labels()}
-    return {
-        dim: tuple(str(v) for v in levels)
-        for dim, levels in zip(block.level_dims, grouping.levels, strict=True)
-    }
 
 
 def _flat_index(
@@ -294,7 +218,7 @@ def rows_ir(
         if predictor.population.X is not None:
             values[predictor.population.X] = np.asfortranarray(fd.X)
         for block, bd in zip(predictor.blocks, fd.blocks, strict=True):
-            coords.update(_level_coords(block, bd))
+            coords.update(level_coords(block, bd))
             values[block.index] = _flat_index(block, bd, coords)
             if block.Z is not None:
                 values[block.Z] = np.asfortranarray(bd.Z) if block.term_dim else bd.Z[:, 0]
@@ -351,7 +275,7 @@ def distributional_parameters(
     *,
     rows_model: RowsModel,
     streamed: bool = False,
-    new_levels: NewLevels = "population",
+    new_levels: NewLevels = "error",
     random_seed: int | None = None,
     groups: Groups = True,
 ) -> dict[str, xr.DataArray]:
@@ -368,6 +292,7 @@ def distributional_parameters(
         hiermod.model.distributional_parameters(m, idata)["sigma"].mean(("chain", "draw"))
     """
     check_prediction(idata, "mean", ("mean",), random_seed, None, groups)
+    check_fit(ir, idata)  # another model's fit says so before its rows' levels are checked
     left_out = _left_out(ir, groups)
     design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
     new = rows_ir(ir, design, need_trials=False)
@@ -415,7 +340,7 @@ def predict(
     rows_model: RowsModel,
     streamed: bool = False,
     kind: Kind = "mean",
-    new_levels: NewLevels = "population",
+    new_levels: NewLevels = "error",
     random_seed: int | None = None,
     groups: Groups = True,
     add_to: xr.DataTree | None = None,
@@ -436,6 +361,7 @@ def predict(
         >>> p.mean(("chain", "draw"))                      # doctest: +SKIP
     """
     check_prediction(idata, kind, KINDS, random_seed, add_to, groups)
+    check_fit(ir, idata)  # another model's fit says so before its rows' levels are checked
     left_out = _left_out(ir, groups)
     design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
     linear = kind == "linear"

@@ -66,8 +66,8 @@ def _predict_variants(
     """Predictions of every variant of the rows in one call: (chain, draw, variant, row), and the
     DataArray they come from (its name and draw coordinates)."""
     check_choice("kind", kind, _KINDS)
-    stacked, choice = with_groups(view, pd.concat(variants, ignore_index=True), groups)
-    predicted = view.predict(stacked, kind, choice)
+    stacked, choice, new_levels = with_groups(view, pd.concat(variants, ignore_index=True), groups)
+    predicted = view.predict(stacked, kind, choice, new_levels)
     if predicted.sizes["obs"] != len(stacked):
         raise DataError(
             "some rows have missing values in a variable of the model",

@@ -96,8 +96,8 @@ def conditional_effects(
         shown[effects[1]] = shown_values(view, effects[1], "spread", at)
     shown[effects[0]] = shown_values(view, effects[0], "range", at, resolution)
     grid = reference_grid(view, shown, at)
-    rows, choice = with_groups(view, grid, groups)
-    predicted = view.predict(rows, _check_kind(kind), choice)
+    rows, choice, new_levels = with_groups(view, grid, groups)
+    predicted = view.predict(rows, _check_kind(kind), choice, new_levels)
     ordered = [*effects, *facets]
     frame = grid[[*ordered, *(c for c in grid.columns if c not in ordered)]]
     table = pd.concat([frame, summarise(predicted.values, check_prob(prob))], axis=1)
@@ -144,8 +144,8 @@ def marginal_means(
     for name in averaged:
         shown[name] = list(view.levels(name))
     grid = reference_grid(view, shown, at)
-    rows, choice = with_groups(view, grid, groups)
-    predicted = view.predict(rows, _check_kind(kind), choice)
+    rows, choice, new_levels = with_groups(view, grid, groups)
+    predicted = view.predict(rows, _check_kind(kind), choice, new_levels)
     keys = pd.MultiIndex.from_frame(grid[list(focal)])
     cells = keys.unique()  # in order of first appearance
     cell_of_row = cells.get_indexer(keys)

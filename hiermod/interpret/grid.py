@@ -58,8 +58,9 @@ __all__ = [
 
 MAX_DISTINCT = 12
 GroupsChoice = bool | str | Sequence[str] | None
-Predict = Callable[[pd.DataFrame, str, bool | tuple[str, ...]], xr.DataArray]
-"""``predict(rows, kind, groups)``: :meth:`hiermod.Model.predict` of a fit, dims (chain, draw, obs)."""
+Predict = Callable[[pd.DataFrame, str, bool | tuple[str, ...], str], xr.DataArray]
+"""``predict(rows, kind, groups, new_levels)``: :meth:`hiermod.Model.predict` of a fit, dims
+(chain, draw, obs)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -234,23 +235,27 @@ def reference_grid(
 
 def with_groups(
     view: ModelView, rows: pd.DataFrame, groups: GroupsChoice
-) -> tuple[pd.DataFrame, bool | tuple[str, ...]]:
-    """The rows to predict and the ``groups`` argument of ``predict`` (see the module docstring).
+) -> tuple[pd.DataFrame, bool | tuple[str, ...], str]:
+    """The rows to predict and the ``groups`` and ``new_levels`` arguments of ``predict`` (see the
+    module docstring).
 
     With ``groups=True`` a factor of a grouping the rows lack gets a new level, ``"new Subject"``
-    for ``Subject``, whose effects each posterior draw takes from the population.
+    for ``Subject``, whose effects each posterior draw takes from the population
+    (``new_levels="population"``). Levels the rows give (``at={"Subject": 999}``) must be levels
+    of the fit: an unseen one is an error, as in ``predict``.
     """
     if groups is None:
         present = set(rows.columns)
-        return rows, tuple(g for g, factors in view.groupings.items() if set(factors) <= present)
+        named = tuple(g for g, factors in view.groupings.items() if set(factors) <= present)
+        return rows, named, "error"
     if groups is False:
-        return rows, False
+        return rows, False, "error"
     named = tuple(view.groupings) if groups is True else names_of_groupings(groups)
     factors = {f for g in named for f in view.groupings.get(g, ())}
     missing = sorted(f for f in factors if f not in rows.columns)
     if missing:
         rows = rows.assign(**{f: _new_level(view, f) for f in missing})
-    return rows, True if groups is True else named
+    return rows, True if groups is True else named, "population" if missing else "error"
 
 
 def names_of_groupings(groups: str | Sequence[str]) -> tuple[str, ...]:

@@ -38,8 +38,12 @@ def model_view(model: FittedModel, fit: xr.DataTree, random_seed: int | None = N
         )
     design = model.design
 
-    def predict(rows: pd.DataFrame, kind: str, groups: bool | tuple[str, ...]) -> xr.DataArray:
-        return model.predict(fit, rows, kind=kind, random_seed=random_seed, groups=groups)
+    def predict(
+        rows: pd.DataFrame, kind: str, groups: bool | tuple[str, ...], new_levels: str
+    ) -> xr.DataArray:
+        return model.predict(
+            fit, rows, kind=kind, new_levels=new_levels, random_seed=random_seed, groups=groups
+        )
 
     training = model.data.iloc[design.rows].reset_index(drop=True)
     assert design.y is not None

@@ -34,7 +34,7 @@ class FittedModel(Protocol):
         idata: xr.DataTree,
         data: pd.DataFrame | None = None,
         kind: str = "mean",
-        new_levels: str = "population",
+        new_levels: str = "error",
         random_seed: int | None = None,
         *,
         groups: bool | str | Sequence[str] = True,

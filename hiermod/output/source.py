@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from hiermod.data.design import Design
+from hiermod.data.runtime import level_labels
 from hiermod.output.codegen import (
     Code,
     Item,
@@ -67,11 +68,13 @@ def _labels(values: tuple[object, ...]) -> Seq:
 
 
 def _level_coords(e: Emitter, factor: str) -> Code:
-    """A grouping factor's coords: its level table, as text (``str(level)``) if it is not text."""
+    """A grouping factor's coords: its level table when that is its labels (all ints or all
+    text), else ``level_labels(table)``, the labels hiermod gives it (:mod:`hiermod.data.runtime`)."""
     table = e.data.level_table(factor)
-    if all(isinstance(v, str) for v in e.data.levels(factor)):
+    levels = e.data.levels(factor)
+    if level_labels(levels) == levels:
         return table
-    return call("tuple", call("map", "str", table))
+    return call(e.data.helper("level_labels"), table)
 
 
 def _coords(e: Emitter) -> Seq:

@@ -144,9 +144,9 @@ class _Lowering(PlanBuilder):
                 name, (coef_dim,), (fd.X.shape[1],), "coefficients", fd.dpar, source
             )
             scale = self._slope_scale(fd.dpar)
-            sds = self.column_sds(("X", fd.dpar, -1), fd.X)
+            key = ("X", fd.dpar, -1)
             location = np.zeros(fd.X.shape[1])
-            spread = 2.5 * scale / sds
+            spread = self.prior_scales(2.5 * scale, key, fd.X, fd.coef_labels, name)
             if not fd.intercept:
                 # Indicator columns that replace the intercept (y ~ 0 + f, sigma ~ 0 + g:c) are
                 # intercepts, one per level: they get the intercept's location and scale.

@@ -18,9 +18,11 @@ from typing import Literal
 import numpy as np
 
 from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
+from hiermod.data.runtime import level_labels
 from hiermod.plan.ir import BlockIR, DataSpec, Layout, ParamSpec, PopulationIR, PopulationTerm
 from hiermod.plan.names import Namer, identifier, stem
-from hiermod.plan.priors import Prior, PriorSlot, safe_sd
+from hiermod.plan.priors import Prior, PriorSlot
+from hiermod.plan.scales import prior_scales, safe_sd
 
 __all__ = [
     "DENSE_THRESHOLD",
@@ -64,6 +66,18 @@ class PlanBuilder:
             return np.asarray(self.moments.columns[key], dtype=np.float64)
         return _column_sds(matrix)
 
+    def prior_scales(
+        self,
+        scale: float,
+        key: tuple[str, str, int],
+        matrix: np.ndarray,
+        labels: tuple[str, ...],
+        name: str,
+    ) -> np.ndarray:
+        """``scale / sd`` of each design column, the scale of its default prior: finite and
+        positive, or a DataError naming the column (:func:`~hiermod.plan.scales.prior_scales`)."""
+        return prior_scales(np.asarray(scale), self.column_sds(key, matrix), labels, name)
+
     def add_data(
         self, wanted: str, values: np.ndarray, dims: tuple[str, ...], role: str, description: str
     ) -> str:
@@ -83,9 +97,7 @@ class PlanBuilder:
     def factor_dim(self, factor: str) -> str:
         if factor not in self.factor_dims:
             levels = self.design.schema.factor_levels[factor]
-            self.factor_dims[factor] = self.add_dim(
-                identifier(factor), tuple(str(v) for v in levels)
-            )
+            self.factor_dims[factor] = self.add_dim(identifier(factor), level_labels(levels))
         return self.factor_dims[factor]
 
 
@@ -359,12 +371,7 @@ def _group_sd(
     """``sd_<stem>``, with its prior slot: ``half_normal(scale / sd(column))`` per effect."""
     k = len(bd.term_labels)
     sd_name = run.namer.claim(f"{prefix}sd_{block_stem}")
-    sd_scale = scale / np.concatenate(
-        [
-            [1.0] if bd.block.intercept else [],
-            run.column_sds(("Z", dpar, position), bd.Z)[int(bd.block.intercept) :],
-        ]
-    )
+    sd_scale = run.prior_scales(scale, ("Z", dpar, position), bd.Z, bd.term_labels, sd_name)
     sd_default = Prior(
         "half_normal", tuple(float(v) for v in sd_scale) if k > 1 else float(sd_scale[0])
     )

@@ -46,7 +46,6 @@ A key that matches nothing is a :class:`~hiermod.errors.PriorError` naming the c
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -322,14 +321,6 @@ def _number(node: object, text: str) -> float:
 
 # ---------------------------------------------------------------------------------------------------
 # Default rules and override resolution.
-
-
-def safe_sd(values: np.ndarray) -> float:
-    """Sample standard deviation, or 1 when there is no spread (or fewer than two values)."""
-    if values.size < 2:
-        return 1.0
-    sd = float(np.std(values, ddof=1))
-    return sd if math.isfinite(sd) and sd > 0 else 1.0
 
 
 @dataclass(frozen=True, slots=True)

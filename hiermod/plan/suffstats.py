@@ -233,7 +233,13 @@ def plan_suffstats(ir: ModelIR, y: np.ndarray, mode: bool | str = "auto") -> Suf
     if not wanted(mode, why_not(ir), "sufficient statistics are not available"):
         return None
     plan = reduction_plan(ir)
-    stats = cell_stats(plan, ir.data_values, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        stats = cell_stats(plan, ir.data_values, y)
+    # Columns near 1e300 have squares that overflow: the rows' likelihood has no such sums.
+    finite = all(np.isfinite(a).all() for a in (stats.yy, stats.wy, stats.ww))
+    overflow = None if finite else "the sums of squares of the data overflow (values near 1e300)"
+    if not wanted(mode, overflow, "sufficient statistics are not available"):
+        return None
     if mode == "auto" and not reduction_pays(ir, plan, stats.n_cells, int(y.shape[0])):
         return None
     return suffstats_ir(ir, plan, stats, int(y.shape[0]))
