@@ -965,3 +965,11 @@ def test_hostile_csv_headers_through_the_cli_never_execute(payload: str, tmp_pat
     assert done.returncode == 0, done.stderr
     compile(out.read_text(), str(out), "exec")
     assert not (tmp_path / "CANARY").exists()
+
+
+def test_na_action_error_is_about_na_action_only() -> None:
+    """Issue 13: na_action="omit" once answered with the allowed values of new_levels."""
+    data = pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": [1.0, 2.0, 4.0]})
+    with pytest.raises(OptionError, match="na_action must be 'drop' or 'raise'") as raised:
+        hm.Model("y ~ x", data, na_action="omit")
+    assert "new_levels" not in str(raised.value)
