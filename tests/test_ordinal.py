@@ -257,3 +257,52 @@ def test_exported_source_builds_the_same_model_from_a_dataframe() -> None:
     point = model.pymc.initial_point()
     ours = model.pymc.compile_logp(mode="FAST_COMPILE")(point)
     assert standalone.compile_logp(mode="FAST_COMPILE")(point) == pytest.approx(ours, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------------
+# R's ordered(y, levels = c(…)): text categories put in order in the formula.
+
+
+def test_ordered_response_in_the_formula_is_the_ordered_categorical() -> None:
+    rng = np.random.default_rng(4)
+    words = np.array(["low", "mid", "high", "top"])
+    x = rng.normal(size=60)
+    codes = np.clip(np.round(1.5 + x + rng.normal(0, 0.7, 60)), 0, 3).astype(int)
+    text = pd.DataFrame({"rating": words[codes], "x": x})
+    typed = text.assign(rating=pd.Categorical(text["rating"], categories=words, ordered=True))
+    formula = 'ordered(rating, levels = c("low", "mid", "high", "top")) ~ x'
+    spelled = hm.Model(formula, text, family="cumulative")
+    reference = hm.Model("rating ~ x", typed, family="cumulative")
+    assert spelled.ir.coords["rating_threshold"] == ("low|mid", "mid|high", "high|top")
+    assert spelled.ir.likelihood.name == "rating"
+    point = reference.pymc.initial_point()
+    logp = spelled.pymc.compile_logp()(point)
+    assert logp == pytest.approx(reference.pymc.compile_logp()(point), rel=1e-12)
+    standalone = load_module(spelled.source()).build_model(text)
+    assert standalone.compile_logp()(point) == pytest.approx(logp, rel=1e-12)
+    numbers = text.assign(rating=codes + 1)  # whole numbers listed in another order are levels too
+    backwards = hm.Model(
+        "ordered(rating, levels = c(4, 3, 2, 1)) ~ x", numbers, family="cumulative"
+    )
+    assert backwards.ir.coords["rating_threshold"] == ("4|3", "3|2", "2|1")
+
+
+ORDERED_BAD = [
+    ('ordered(rating, levels = c("low", "mid")) ~ x', "cumulative", DataError,
+     "2 values that ordered\\(\\)'s levels do not list: 'high', 'top'"),
+    ('ordered(rating, levels = c("low", "low", "mid")) ~ x', "cumulative", FormulaError,
+     "listed twice"),
+    ("ordered(rating) ~ x", "cumulative", FormulaError, r"takes a column and levels=c\(…\)"),
+    ('ordered(rating, levels = c("a", "b", "c")) ~ x', "gaussian", DataError,
+     "response of an ordinal family, not of gaussian"),
+    ('y ~ ordered(rating, levels = c("low", "mid"))', "cumulative", FormulaError,
+     "stands alone left of '~'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("formula", "family", "error", "message"), ORDERED_BAD)
+def test_what_ordered_refuses(formula: str, family: str, error: type, message: str) -> None:
+    words = np.array(["low", "mid", "high", "top"])
+    data = pd.DataFrame({"rating": words[np.arange(12) % 4], "x": np.arange(12.0), "y": 1.0})
+    with pytest.raises(error, match=message):
+        hm.Model(formula, data, family=family)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -27,7 +28,6 @@ from hiermod.data.columns import (
     check_columns,
     check_dtypes,
     column_kind,
-    data_names,
     factorize,
     find_level,
     kept_rows,
@@ -50,12 +50,13 @@ from hiermod.data.design import (
 from hiermod.data.families import Family, get_family
 from hiermod.data.identify import warn_unidentifiable
 from hiermod.data.levels import listing, suggestion
-from hiermod.data.ordinal import ordinal_response
+from hiermod.data.names import named_columns
+from hiermod.data.ordinal import ordinal_response, response_levels
 from hiermod.data.responses import cbind_trials, log_rate
 from hiermod.data.runtime import level_codes
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span, UnseenLevelError
-from hiermod.formula.syntax import BinaryOp, Call, GroupTerm, Name, Negate, Paren
+from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Atom, Block, Formula, ModelFormula, Term
 from hiermod.warnings import DataWarning, user_stacklevel
 
@@ -106,26 +107,6 @@ def apply_schema(
 _Grouped = tuple[GroupingSchema, tuple[np.ndarray, ...], np.ndarray]  # schema, codes, cell
 
 
-def _named_columns(formula: ModelFormula) -> dict[str, Name]:
-    """The columns the right-hand sides name, terms the algebra removes included: ``y ~ x + z - z``
-    and ``y ~ x + z:1`` name z, which must exist (R's model.frame fails on it too; without this
-    check a mistyped column would vanish without a word). Walked with a stack: sums are deep."""
-    found: dict[str, Name] = {}
-    stack: list[object] = [f.rhs for f in formula.syntax.formulas] if formula.syntax else []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, BinaryOp):
-            stack += [node.right, node.left]
-        elif isinstance(node, (Negate, Paren)):
-            stack.append(node.operand if isinstance(node, Negate) else node.inner)
-        elif isinstance(node, GroupTerm):
-            stack += [node.grouping, node.terms]
-        else:
-            for name in data_names(node):
-                found.setdefault(name.name, name)
-    return found
-
-
 class _Binder:
     """The state of one bind or apply: schema tables (filled when fitting) and per-column caches."""
 
@@ -163,7 +144,7 @@ class _Binder:
         used = used_columns(self.formula, self.data.columns, self.read_response)
         check_columns(self.data, used, self.text)
         if self.schema is None:  # R's model.frame reads every variable, terms the algebra drops too
-            check_columns(self.data, _named_columns(self.formula), self.text)
+            check_columns(self.data, named_columns(self.formula), self.text)
         values = used_columns(self.formula, self.data.columns, self.read_response, values=True)
         # New data read as numbers warn no more: the training data's warning said so once.
         check_dtypes(self.data, used, values, self.text, quiet=() if self.fit else used)
@@ -234,12 +215,16 @@ class _Binder:
         if response is None or not self.read_response:
             return None, stored, additions
         value, family, error = response.value, self.family, self.rows.error
+        ordered = response_levels(value, family, error)  # ordered(y, levels = c(…))
+        value, listed = ordered if ordered is not None else (value, None)
         label = value.name if isinstance(value, Name) else str(value)
         if family.has_categories:
             if not isinstance(value, Name):
                 raise error(f"a {family.name} response is a column, not {value}", value.span)
             series = self.rows.frame[value.name]
-            read = ordinal_response if family.ordinal else categorical_response
+            read = (
+                partial(ordinal_response, listed=listed) if family.ordinal else categorical_response
+            )
             y, stored = read(series, label, family.name, stored, value.span, error)
             if (y < 0).any():
                 raise self.rows.unseen(f"response {label!r}", value.name, y, value.span)

@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 from hiermod.data.design import Contrast
+from hiermod.data.names import argument, data_names  # re-exported: callers import them here
 from hiermod.data.runtime import cell_positions
 from hiermod.errors import DataError
-from hiermod.formula.functions import CONTRASTS, FUNCTIONS, closest, contrast_name
+from hiermod.formula.functions import CONTRASTS, closest, contrast_name
 from hiermod.formula.syntax import (
-    Arith,
     ArithNode,
     Call,
     Keyword,
@@ -437,36 +437,6 @@ def lookup_cells(cells: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
 def _python(value: Any) -> Any:
     """A level as a plain Python scalar (``np.int64(3)`` -> ``3``) so labels print as typed."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def argument(call: Call, position: int, name: str) -> ArithNode | None:
-    """The argument at ``position`` or given as ``name=``."""
-    if len(call.args) > position:
-        return call.args[position]
-    kw = call.keyword(name)
-    return kw.value if kw is not None else None
-
-
-def data_names(node: object) -> list[Name]:
-    """The column references a node reads, in order (options such as ``raw=TRUE``, ``ref="b"`` or
-    the contrast of ``C(f, sum)`` are not columns; the data argument given as ``x=`` is, and both
-    arguments of ``cbind(s, f)``)."""
-    out: list[Name] = []
-    if isinstance(node, Name):
-        out.append(node)
-    elif isinstance(node, Call):
-        spec = FUNCTIONS.get(node.func)
-        count, reading = (spec.data_arguments, spec.positional) if spec else (1, ("x",))
-        for arg in node.args[:count]:
-            out.extend(data_names(arg))
-        for keyword in node.kwargs:  # the data arguments given by name: poly(x=z), trunc(lb=e)
-            if keyword.name in reading[:count]:
-                out.extend(data_names(keyword.value))
-    elif isinstance(node, Arith):
-        out.extend(data_names(node.left) + data_names(node.right))
-    elif isinstance(node, UnaryMinus):
-        out.extend(data_names(node.operand))
-    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ __all__ = [
     "Context",
     "call_name_span",
     "check_calls",
+    "check_levels",
     "check_literals",
     "is_positive_int",
     "number_value",
@@ -164,6 +165,14 @@ def check_calls(node: object, ctx: Context, *, response_side: bool = False) -> N
                 f"unknown function {call.func!r}",
                 where,
                 hint or f"formulas may call only: {allowed}",
+            )
+        if spec.role is Role.RESPONSE and call.func == "ordered":
+            raise ctx.error(
+                "ordered() gives an ordinal response its categories' order; it stands alone "
+                "left of '~'",
+                call.span,
+                'write ordered(y, levels=c("low", "mid", "high")) ~ …; for a predictor, '
+                "C(f, levels=c(…))",
             )
         if spec.role is Role.RESPONSE:
             # cbind(s, f) is a whole left side, checked by check_response; anywhere else it is a
@@ -323,7 +332,7 @@ def _check_categorical(call: Call, data: object, ctx: Context) -> None:
         )
     levels = call.keyword("levels")
     if levels is not None:
-        _check_levels(levels.value, levels.span, ctx)
+        check_levels(levels.value, levels.span, ctx)
 
 
 def _contrast(node: object, call: Call, ctx: Context) -> str:
@@ -359,11 +368,11 @@ def _contrast(node: object, call: Call, ctx: Context) -> str:
     )
 
 
-def _check_levels(node: object, span: Span | None, ctx: Context) -> None:
+def check_levels(node: object, span: Span | None, ctx: Context) -> None:
     """``levels=c("c", "a", "b")``: a list of distinct strings or numbers, every level once."""
     example = 'levels=c("c", "a", "b")'
     if not isinstance(node, Call) or node.func != "c" or node.kwargs or not node.args:
-        raise ctx.error("C() levels= is the list of levels in order", span, f"e.g. {example}")
+        raise ctx.error("levels= is the list of levels in order", span, f"e.g. {example}")
     seen: set[str] = set()
     for item in node.args:
         value = number_value(item)

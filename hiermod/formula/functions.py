@@ -115,6 +115,14 @@ _SPECS = (
     ),
     FunctionSpec("rate", Role.ADDITION, ("x",), 1, summary="exposure: the mean is rate times mu"),
     FunctionSpec(
+        "ordered",
+        Role.RESPONSE,
+        ("x",),
+        1,
+        ("levels",),
+        summary="R's ordered(): an ordinal response's categories in the order of levels=c(…)",
+    ),
+    FunctionSpec(
         "cbind",
         Role.RESPONSE,
         ("successes", "failures"),

@@ -10,6 +10,7 @@ from hiermod.formula.checks import (
     Context,
     call_name_span,
     check_calls,
+    check_levels,
     number_value,
     reads_a_column,
     span_of,
@@ -45,6 +46,8 @@ def check_response(response: Response, ctx: Context, *, distributional: bool) ->
         )
     if isinstance(value, Call) and value.func == "cbind":
         _check_cbind(value, ctx)
+    elif isinstance(value, Call) and value.func == "ordered":
+        _check_ordered(value, ctx)
     elif isinstance(value, Call):
         check_calls(value, ctx)
         if FUNCTIONS[value.func].role not in (Role.ELEMENTWISE, Role.ARITHMETIC):
@@ -110,6 +113,18 @@ def _check_constant_trials(arg: object, addition: Call, ctx: Context) -> None:
             span_of(arg, addition),
             "e.g. trials(10) for 10 trials in every row, or trials(n) for a column n",
         )
+
+
+def _check_ordered(value: Call, ctx: Context) -> None:
+    """R's ``ordered(rating, levels = c("low", "mid", "high"))``: a column and its categories in
+    order (an ordinal family's response; the data stage checks that every value is listed)."""
+    example = 'ordered(rating, levels=c("low", "mid", "high"))'
+    levels = value.keyword("levels")
+    if len(value.args) != 1 or not isinstance(value.args[0], Name) or levels is None:
+        raise ctx.error("ordered() takes a column and levels=c(…)", value.span, f"e.g. {example}")
+    if len(value.kwargs) != 1:
+        raise ctx.error("ordered() takes only levels=", value.span, f"e.g. {example}")
+    check_levels(levels.value, value.span, ctx)
 
 
 def _check_cbind(value: Call, ctx: Context) -> None:

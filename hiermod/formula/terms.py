@@ -148,6 +148,8 @@ class Formula:
         if self.response is None:
             return None
         value = self.response.value
+        if isinstance(value, Call) and value.func == "ordered" and isinstance(value.args[0], Name):
+            return value.args[0].name  # ordered(rating, levels = c(…)) is the column rating
         return value.name if isinstance(value, Name) else str(value)
 
     def names(self) -> tuple[str, ...]:

@@ -338,8 +338,7 @@ class DataEmitter(_PrepareCode):
                 tuple_of(literal(v) for v in stored.levels),
                 f"{stored.name!r} is coded 0 for the first level, 1 for the second",
             )
-            assert isinstance(response.value, Name)
-            column = Subscript("df", literal(response.value.name))
+            column = Subscript("df", literal(self.schema.formula.main.lhs_name))  # ordered(y, …): y
             return Seq(
                 f"{self.helper('known_codes')}(", (Item(column), Item(levels)), ").astype(float)"
             )
