@@ -5,14 +5,18 @@ Three rules, each measured with ``benchmarks/compile_overhead.py`` (see docs/per
 * **LKJ starts as values** (:func:`lkj_starts`). PyMC's default start of a ``pm.LKJCholeskyCov`` is
   a graph of the variable itself (zeros with ones on the diagonal: the identity Cholesky factor),
   which keeps the prior's random-draw scan and its random-number update in the initial-point
-  function. Compiling that scan's loop took 6 s of sleepstudy's first nutpie compile on an empty
-  PyTensor cache and 0.2 s on a warm one. Giving the same identity as a value starts the sampler at
-  the same point, without the scan.
+  function; PyTensor runs that scan in Python mode, whose loop it compiles in C once per cache
+  (about 6 s on an empty PyTensor cache) and which costs about 0.1 s per initial-point function
+  on a warm one. Giving the same identity as a value starts the sampler at the same point without
+  the scan: PyMC's sampler then compiles no scan at all; nutpie still builds one initial-point
+  function of its own from PyMC's default (for the shapes of the draws).
 * **Data frozen for nutpie** (``freeze_model=True``). nutpie passes each ``pm.Data`` container to
   its compiled callback through a table of pointers that Numba compiles an accessor for, in every
   process (its callbacks cannot be cached); frozen, the containers are constants of the compiled
-  function. sleepstudy's three containers cost about 1 s of its compile. A frozen function is not
-  reused across data anyway: the observed response is a constant of the generated source.
+  function: about 1 s less per compile on sleepstudy, radon and cbpp. A frozen function is not
+  reused across data anyway: the observed response is a constant of the generated source. PyMC
+  cannot freeze a model with starting values of its own (an ordinal model's thresholds): those
+  keep their containers.
 * **One compile per model and data in a process** (:func:`reusing_nutpie_compile`). A second fit
   of the same source on the same data (``fit`` again with other draws or seeds, the same
   ``hm.Model`` built again, ``update()`` keeping the structure and data) reuses nutpie's compiled
