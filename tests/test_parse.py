@@ -240,3 +240,25 @@ def test_formula_text_is_never_evaluated(monkeypatch: pytest.MonkeyPatch) -> Non
     f = hm.parse('y ~ log(x) + I(x**2) + C(f, ref="b") + poly(x, 2) + `os.system`')
     monkeypatch.undo()
     assert str(f) == 'y ~ 1 + log(x) + I(x**2) + C(f, ref="b") + poly(x, 2) + `os.system`'
+
+
+@pytest.mark.parametrize("writable", [True, False])
+def test_the_analysed_grammar_is_kept_between_processes(tmp_path, monkeypatch, writable) -> None:
+    """lark's tables are stored in the user's cache folder and read back by the next process (a
+    cleared parser here); an unusable folder (here a file in its place) means no cache, same parse."""
+    from hiermod.formula import parser
+
+    text = "y ~ x * f + (1 + x || g:h) + poly(z, 2)\nsigma ~ (1 | g)"
+    cache = tmp_path / "cache"
+    if not writable:
+        cache.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    parser._parser.cache_clear()
+    try:
+        built = hm.parse_syntax(text)
+        stored = list((cache / "hiermod").glob("formula-grammar-*.lark")) if writable else []
+        assert len(stored) == (1 if writable else 0)
+        parser._parser.cache_clear()
+        assert hm.parse_syntax(text) == built
+    finally:
+        parser._parser.cache_clear()

@@ -12,6 +12,8 @@ caret under the offending text and a hint for the usual mistakes. None of them r
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -130,6 +132,24 @@ def _grammar_text() -> str:
     return (Path(__file__).resolve().parents[2] / "grammar" / "formula.lark").read_text("utf-8")
 
 
+def _grammar_cache() -> str | bool:
+    """The file where lark keeps the analysed grammar between processes, or False (no cache).
+
+    Building the LALR tables and checking the terminals for collisions takes about 0.5 s, in every
+    new process: most of a small model's build. lark stores the result with a hash of the grammar,
+    its options and lark's version, and rebuilds it when they differ or the file is unreadable. The
+    file is in the user's own cache folder (``$XDG_CACHE_HOME/hiermod``, else ``~/.cache/hiermod``),
+    never a shared temporary folder: lark reads it with ``pickle``.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "hiermod"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return str(folder / "formula-grammar-py{}.{}.lark".format(*sys.version_info[:2]))
+
+
 @functools.cache
 def _parser() -> Lark:
     return Lark(
@@ -140,6 +160,7 @@ def _parser() -> Lark:
         propagate_positions=True,
         strict=True,
         maybe_placeholders=True,
+        cache=_grammar_cache(),
     )
 
 

@@ -46,9 +46,11 @@ from hiermod.inference.calls import (
     check_method,
     check_settings,
 )
+from hiermod.inference.compiled import data_key, lkj_starts, reusing_nutpie_compile
 from hiermod.inference.diagnostics import unchecked, warn_if_problems
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.storage import fit_attrs
+from hiermod.output.module import module_data
 from hiermod.plan.ir import ModelIR
 from hiermod.plan.lower import LowerOptions
 from hiermod.warnings import FitWarning, user_stacklevel
@@ -160,7 +162,10 @@ def fit(
         check_flag("log_likelihood", log_likelihood)
     start = time.perf_counter()
     if method == "nuts":
-        idata = _nuts(pymc_model, draws, tune, chains, sampler, random_seed, progressbar, kwargs)
+        key = None if source is None else data_key(source, module_data(ir))
+        idata = _nuts(
+            pymc_model, draws, tune, chains, sampler, random_seed, progressbar, kwargs, key
+        )
     elif method == "advi":
         _warn_if_advi_on_groups(ir)
         idata = _advi(pymc_model, draws, random_seed, progressbar, kwargs)
@@ -253,9 +258,13 @@ def _nuts(
     random_seed: int | None,
     progressbar: bool,
     kwargs: dict[str, Any],
+    key: str | None = None,
 ) -> xr.DataTree:
+    """``pm.sample`` with hiermod's settings; ``key`` identifies the model and its data
+    (:func:`hiermod.inference.compiled.data_key`): nutpie's compiled model is kept under it."""
     if sampler != "pymc":
         _require(sampler)
+    _start_lkj_at_values(model, kwargs)
     # hiermod checks convergence itself (one warning, hiermod.inference.diagnostics), so PyMC's per-check
     # log messages are turned off.
     kwargs.setdefault("compute_convergence_checks", False)
@@ -266,10 +275,17 @@ def _nuts(
         compile_kwargs = dict(kwargs.pop("compile_kwargs", None) or {})
         compile_kwargs.setdefault("mode", sampling_mode())
         kwargs["compile_kwargs"] = compile_kwargs
+    reuse: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if sampler == "nutpie":
+        compile_kwargs = dict(kwargs.pop("compile_kwargs", None) or {})
+        if all(v is None for v in model.rvs_to_initial_values.values()):  # PyMC cannot freeze
+            compile_kwargs.setdefault("freeze_model", True)  # others: data as constants (compiled)
+        kwargs["compile_kwargs"] = compile_kwargs
+        reuse = reusing_nutpie_compile(model, key)
     limit = (
         contextlib.nullcontext() if sampler == "pymc" else threadpool_limits(blas_threads(chains))
     )
-    with limit, warnings.catch_warnings():
+    with limit, reuse, warnings.catch_warnings():
         # PyMC's NUTS computes the kinetic energy of each leapfrog step with NumPy; when a
         # trajectory diverges (usually early in tuning, e.g. a Poisson model's exp(eta) from a
         # jittered start) the momentum overflows and NumPy warns "overflow encountered in dot".
@@ -294,6 +310,18 @@ def _nuts(
         )
     assert isinstance(result, xr.DataTree)
     return result
+
+
+def _start_lkj_at_values(model: pm.Model, kwargs: dict[str, Any]) -> None:
+    """PyMC's start of each LKJ prior given as its value (:func:`~hiermod.inference.compiled.lkj_starts`),
+    unless the user's ``initvals`` name it or are per chain."""
+    given = kwargs.get("initvals")
+    if given is not None and not isinstance(given, dict):
+        return
+    named = {getattr(k, "name", k) for k in given or {}}
+    starts = {k: v for k, v in lkj_starts(model).items() if k not in named}
+    if starts:
+        kwargs["initvals"] = {**starts, **(given or {})}
 
 
 def blas_threads(chains: int) -> int:

@@ -22,6 +22,8 @@ import warnings
 import numpy as np
 import pymc as pm
 from pytensor.configdefaults import config as pytensor_config
+from pytensor.graph.op import HasInnerGraph
+from pytensor.scan.op import Scan
 
 from hiermod.data.design import Design
 from hiermod.output.source import emit_source
@@ -53,8 +55,8 @@ def _look_up_blas_quietly() -> None:
     PyTensor looks the first time it compiles C code and warns that BLAS-bound operations "will be
     severely degraded". hiermod compiles its models with Numba (:func:`hiermod.inference.fit.sampling_mode`),
     which does not use that BLAS; the only C code PyMC compiles for a hiermod model is the initial
-    point, whose graph holds the scan of the LKJ prior's random draws (``pm.LKJCholeskyCov``; the
-    same happens for any PyMC model with that prior). The warning then says nothing a hiermod user
+    point when its graph holds a scan, e.g. of the LKJ prior's random draws (``pm.LKJCholeskyCov``;
+    the same happens for any PyMC model with that prior): :func:`build` looks up only then. The warning then says nothing a hiermod user
     can act on. The look-up result is cached by PyTensor, so the warning is silenced for this one
     look-up only; a user who configures ``blas__ldflags`` gets theirs unchanged.
     """
@@ -77,7 +79,6 @@ def build(
     ``reduce=False`` asks a reducible model for its row-wise likelihood (same parameters).
     ``module`` is the loaded source of ``ir``, when the caller already has it.
     """
-    _look_up_blas_quietly()
     if module is None:
         module = load_module(emit_source(ir, design))
     data = module_data(ir)
@@ -85,4 +86,30 @@ def build(
         model: pm.Model = module.build_model(data, reduce=reduce)
     else:
         model = module.build_model(data)
+    if _has_scan(model):
+        _look_up_blas_quietly()
     return model
+
+
+def _has_scan(model: pm.Model) -> bool:
+    """Whether a graph of ``model``'s variables holds a ``Scan`` (inner graphs included).
+
+    Only a scan makes PyTensor compile C code for a hiermod model (its Python-mode loop, in the
+    initial point's graph): e.g. the random draws of ``pm.LKJCholeskyCov``. Models without one
+    never ask for BLAS, so they skip its look-up (0.6 s per process: PyTensor runs the C compiler
+    to try the linker flags).
+    """
+    seen: set[int] = set()
+    stack = [v.owner for v in model.basic_RVs if v.owner is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node.op, Scan):
+            return True
+        inputs = list(node.inputs)
+        if isinstance(node.op, HasInnerGraph):
+            inputs += node.op.inner_outputs
+        stack += [v.owner for v in inputs if v.owner is not None]
+    return False
