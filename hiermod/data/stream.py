@@ -337,7 +337,7 @@ class DesignMoments:
         return merged
 
     def result(self) -> DataMoments:
-        """Means and sds as the in-memory rule (``plan.priors.safe_sd``): a zero or non-finite
+        """Means and sds as the in-memory rule (``plan.scales.safe_sd``): a zero or non-finite
         sd counts as 1."""
         sd = float(self.response.sd())
         return DataMoments(
