@@ -80,13 +80,15 @@ def _parameters(*functions: Callable[..., Any]) -> frozenset[str]:
 def backend_keywords(method: str) -> frozenset[str] | None:
     """The keywords ``method``'s backend reads (None: not known here, e.g. pymc-extras' Pathfinder,
     which is optional and checks its own)."""
+    from pymc.sampling import mcmc
     from pymc.step_methods.hmc.base_hmc import BaseHMC
     from pymc.variational.inference import Inference
     from pymc.variational.opvi import ObjectiveFunction
 
     if method == "nuts":
-        # step_kwargs by step name (nuts={...}) as pm.sample reads them
-        names = _parameters(pm.sample, pm.NUTS.__init__, BaseHMC.__init__) | {"nuts"}
+        # step_kwargs by step name (nuts={...}) as pm.sample reads them; PyMC's own function, not
+        # the attribute pm.sample (a stand-in there, e.g. a test's, would be cached here)
+        names = _parameters(mcmc.sample, pm.NUTS.__init__, BaseHMC.__init__) | {"nuts"}
     elif method == "advi":
         names = _parameters(pm.fit, Inference.fit, ObjectiveFunction.step_function)
     elif method == "map":
