@@ -337,9 +337,8 @@ def measure(case: str, tool: str, repeats: int, scratch: Path) -> dict[str, Any]
 def tables(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     lines = [
         "| case | tool | build (s) | compile warm (s) | compile empty (s) | logp+grad nodes "
-        "| expand nodes | logp+grad (µs) | first fit to first draw (s) "
-        "| second fit, same data / new data (s) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| expand nodes | logp+grad (µs) | second fit, same data / new data (s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case, by_tool in results.items():
         for tool, r in by_tool.items():
@@ -348,7 +347,6 @@ def tables(results: dict[str, dict[str, dict[str, Any]]]) -> str:
                 f"| {case} | {tool} | {fmt(w['build']['total'])} | {fmt(w['compile']['total'])} "
                 f"| {fmt(e['compile']['total'])} | {w['nodes']['logp+grad']} "
                 f"| {w['nodes']['expand']} | {fmt(w['logp_us'], 1)} "
-                f"| {fmt(r['second_fit']['first'])} "
                 f"| {fmt(r['second_fit']['same data'])} / {fmt(r['second_fit']['new data'])} |"
             )
     lines += ["", "Build by stage (s, warm cache):", ""]
