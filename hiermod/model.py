@@ -33,6 +33,7 @@ from hiermod.errors import DataError, FormulaError, HiermodError
 from hiermod.formula.expand import expand
 from hiermod.formula.parser import parse_syntax
 from hiermod.formula.terms import ModelFormula
+from hiermod.inference.summary_methods import SummaryMethods
 from hiermod.interpret.checks import ModelChecks
 from hiermod.interpret.methods import EffectsMethods
 from hiermod.output.module import build, load_module
@@ -157,7 +158,7 @@ class _Compiled:
         return overview_html(self.ir, self.design.n)
 
 
-class _Fitting(_Compiled, EffectsMethods, ModelChecks):
+class _Fitting(_Compiled, SummaryMethods, EffectsMethods, ModelChecks):
     """Fitting a compiled model, and the predictions and summaries read from its fit."""
 
     def fit(
@@ -253,36 +254,6 @@ class _Fitting(_Compiled, EffectsMethods, ModelChecks):
             groups=groups,
             add_to=add_to,
         )
-
-    def fixef(self, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
-        """Population-level effects indexed by coefficient label (``Intercept``, ``x``, ``f[b]``)."""
-        from hiermod.inference.summaries import fixef
-
-        return fixef(self.ir, idata, dpar)
-
-    def ranef(self, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
-        """Group-level effects: per grouping, a level × (stat, term) DataFrame."""
-        from hiermod.inference.summaries import ranef
-
-        return ranef(self.ir, self.design.schema, idata)
-
-    def varcorr(self, idata: xr.DataTree) -> pd.DataFrame:
-        """Group-level sds indexed by (group, term), the residual sd, and correlations alongside."""
-        from hiermod.inference.summaries import varcorr
-
-        return varcorr(self.ir, idata)
-
-    def corr(self, idata: xr.DataTree) -> pd.DataFrame:
-        """Group-level correlations indexed by (group, term1, term2), with full summaries."""
-        from hiermod.inference.summaries import correlations
-
-        return correlations(self.ir, idata)
-
-    def summary(self, idata: xr.DataTree, show: bool = True) -> str:
-        """Print (unless ``show=False``) and return the lme4-style summary of a fit."""
-        from hiermod.inference.summaries import summary
-
-        return summary(self.ir, self.design, idata, streamed=self.streamed, show=show)
 
 
 class Model(_Fitting):

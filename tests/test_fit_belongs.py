@@ -122,7 +122,7 @@ CALLS: dict[str, Callable[[hm.Model, xr.DataTree], Any]] = {
     "ranef": lambda m, f: m.ranef(f),
     "varcorr": lambda m, f: m.varcorr(f),
     "corr": lambda m, f: m.corr(f),
-    "summary": lambda m, f: m.summary(f, show=False),
+    "summary": lambda m, f: m.summary(f),
     "coef": lambda m, f: m.coef(f),
     "hypothesis": lambda m, f: m.hypothesis(f, "Days > 0"),
     "bayes_r2": lambda m, f: m.bayes_r2(f),

@@ -15,7 +15,7 @@ import xarray as xr
 from fit_support import prior_fit
 
 import hiermod as hm
-from hiermod.interpret.intervals import interval_names, summarise
+from hiermod.inference.intervals import interval_names, summarise
 
 
 def _data(n: int = 90, seed: int = 0) -> pd.DataFrame:

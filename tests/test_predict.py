@@ -344,4 +344,4 @@ def test_streamed_model_predicts_given_rows_only(tmp_path) -> None:
     with pytest.raises(hm.DataError, match="streamed model keeps no training rows"):
         model.predict(idata)
     assert model.predict(idata, data=sim.data.head(3)).shape == (1, 1, 3)
-    assert "Data:    100 observations" in model.summary(idata, show=False)
+    assert "Data:    100 observations" in str(model.summary(idata))

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from hiermod.inference.fit_groups import read_group
+from hiermod.inference.intervals import DEFAULT_PROB, interval_label, interval_names, quantiles
 from hiermod.warnings import HiermodWarning
 
 if TYPE_CHECKING:
@@ -49,12 +50,13 @@ def _rows(values: np.ndarray, labels: list[str]) -> list[tuple[str, np.ndarray]]
 
 
 def recovery_table(model: Model, idata: xr.DataTree, truth: dict[str, Any]) -> pd.DataFrame:
-    """True value, posterior mean, 90% interval and coverage of the population-level parameters.
+    """True value, posterior mean, 95% interval and coverage of the population-level parameters.
 
     Rows: ``Intercept``, ``b[x]``, ``sd_<g>[term]`` and the distributional parameters' intercepts
     and sds, for every name in ``truth`` that the posterior has and that is not per-level.
     """
     post = read_group(idata)
+    lower, upper = interval_names(DEFAULT_PROB)
     rows: list[dict[str, Any]] = []
     for name, true in truth.items():
         if name not in post or name.startswith(("r_", "sigma_r_", "corr_")):
@@ -66,14 +68,14 @@ def recovery_table(model: Model, idata: xr.DataTree, truth: dict[str, Any]) -> p
         )
         true_values = np.atleast_1d(np.asarray(true, dtype=float)).ravel()
         for (label, draws), value in zip(_rows(da.values, labels), true_values, strict=True):
-            lo, hi = np.quantile(draws, [0.05, 0.95])
+            lo, hi = (float(q) for q in quantiles(draws, DEFAULT_PROB))
             rows.append(
                 {
                     "parameter": label,
                     "true": value,
                     "mean": float(draws.mean()),
-                    "eti_5%": lo,
-                    "eti_95%": hi,
+                    lower: lo,
+                    upper: hi,
                     "covered": "yes" if lo <= value <= hi else "NO",
                 }
             )
@@ -152,11 +154,12 @@ def run_demo(
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     print("", file=stream)
-    print(model.summary(idata, show=False), file=stream)
+    print(model.summary(idata), file=stream)
     recovery = recovery_table(model, idata, sim.truth)
     covered = int((recovery["covered"] == "yes").sum())
     print(
-        f"\nRecovery of the true values ({covered} of {len(recovery)} inside the 90% interval):",
+        f"\nRecovery of the true values ({covered} of {len(recovery)} inside the "
+        f"{interval_label(DEFAULT_PROB)}):",
         file=stream,
     )
     print(recovery.to_string(float_format=lambda v: f"{v:.3f}"), file=stream)

@@ -142,7 +142,7 @@ def fit_command(args: argparse.Namespace, load_model: Callable[[argparse.Namespa
         why = "interrupted (Ctrl-C)" if watch.interrupted else "the sampler stopped early"
         _say(f"{why} before the draws were complete{kept}{where}")
         return INTERRUPTED
-    print(model.summary(idata, show=False))
+    print(model.summary(idata))
     if out is not None:
         _save(idata, out)
         print(f"\nwrote {out} (load it with hm.Model.from_idata(az.from_netcdf(...), data))")

@@ -1,9 +1,10 @@
-"""lme4-style summaries of a fit, from the posterior draws: ``fixef``, ``ranef``, ``varcorr``, ``summary``.
+"""lme4-style summaries of a fit, from the posterior draws: ``fixef``, ``ranef``, ``varcorr``, ``corr``.
 
-Every table is a pandas DataFrame with the columns of :data:`STATS`: posterior ``mean`` and ``sd``, the
-90% equal-tailed interval (``eti_5%``, ``eti_95%``), and ``r_hat`` / ``ess_bulk`` where they are
-defined (at least four draws). The IR says which posterior variable holds what, so nothing here
-guesses from names.
+Every table is a pandas DataFrame with the columns of :func:`stat_names`: posterior ``mean`` and
+``sd``, the equal-tailed interval holding ``prob`` of the draws (default 0.95: ``lower_95``,
+``upper_95``; the rule is :mod:`hiermod.inference.intervals`', the interpretation tables' too), and
+``r_hat`` / ``ess_bulk`` where they are defined (at least four draws). The IR says which posterior
+variable holds what, so nothing here guesses from names.
 
 * :func:`fixef` — population-level effects, indexed by coefficient label (``Intercept``, ``Days``,
   ``x1:x2``, ``f[b]``); ``dpar="sigma"`` gives those of a distributional parameter (log scale).
@@ -14,7 +15,9 @@ guesses from names.
   :func:`correlations` has their full summaries.
 * :func:`ranef` — per grouping, a DataFrame of level × term posterior summaries (columns are
   ``(stat, term)``: ``m.ranef(idata)["Subject"]["mean"]`` is the level × term table of means).
-* :func:`summary` — all of it as text, like ``summary(lmer_fit)`` but Bayesian.
+* :func:`family_parameters` — the family's constant parameters other than sigma (``nu``, ``alpha``).
+
+``Model.summary`` puts them together (:mod:`hiermod.inference.report`).
 """
 
 from __future__ import annotations
@@ -27,35 +30,48 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hiermod.arguments import check_flag
-from hiermod.data.design import Design, Schema
+from hiermod.data.design import Schema
 from hiermod.data.families import get_family
 from hiermod.errors import OptionError
 from hiermod.inference.belongs import check_fit
-from hiermod.inference.diagnostics import diagnose, unchecked
 from hiermod.inference.fit_groups import read_group
+from hiermod.inference.intervals import DEFAULT_PROB, check_prob, interval_names, quantiles
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR
 
-__all__ = ["INTERVAL", "STATS", "correlations", "fixef", "ranef", "summary", "varcorr"]
+__all__ = [
+    "correlations",
+    "family_parameters",
+    "fixef",
+    "level_index",
+    "ranef",
+    "stat_names",
+    "varcorr",
+]
 
-INTERVAL = 0.90
-_LO, _HI = (1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2
-STATS = ("mean", "sd", "eti_5%", "eti_95%", "r_hat", "ess_bulk")
+
+def stat_names(prob: float = DEFAULT_PROB) -> tuple[str, ...]:
+    """The columns of every summary table: ``prob=0.95`` gives mean, sd, lower_95, upper_95,
+    r_hat, ess_bulk."""
+    return ("mean", "sd", *interval_names(prob), "r_hat", "ess_bulk")
 
 
 def _draws(idata: xr.DataTree, name: str) -> np.ndarray:
     return np.asarray(read_group(idata)[name].values, dtype=float)
 
 
-def _stats(values: np.ndarray, labels: list[Any], convergence: bool = True) -> pd.DataFrame:
+def _stats(
+    values: np.ndarray, labels: list[Any], prob: float, convergence: bool = True
+) -> pd.DataFrame:
     """Summaries of ``values`` (chain, draw, m) per element; one row per label."""
     chains, draws, m = values.shape
     flat = values.reshape(chains * draws, m)
+    lower, upper = interval_names(prob)
+    low, high = quantiles(flat, prob)
     table: dict[str, Any] = {
         "mean": flat.mean(axis=0),
         "sd": flat.std(axis=0, ddof=1) if flat.shape[0] > 1 else np.full(m, np.nan),
-        "eti_5%": np.quantile(flat, _LO, axis=0),
-        "eti_95%": np.quantile(flat, _HI, axis=0),
+        lower: low,
+        upper: high,
     }
     if convergence:
         rhat = ess = np.full(m, np.nan)
@@ -87,14 +103,17 @@ def _predictor(ir: ModelIR, dpar: str) -> PredictorIR:
     return found
 
 
-def fixef(ir: ModelIR, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
+def fixef(
+    ir: ModelIR, idata: xr.DataTree, dpar: str = "mu", *, prob: float = DEFAULT_PROB
+) -> pd.DataFrame:
     """Population-level effects of ``dpar`` (``"mu"``: the mean), indexed by coefficient label.
 
     A categorical (multinomial, Dirichlet) model's ``"mu"`` is every category's, labelled as
     brms's: ``mub_Intercept``, ``mub_x``, ``muc_Intercept``, …"""
+    prob = check_prob(prob)
     if dpar == "mu" and get_family(ir.likelihood.family).per_category:
         names = [p.dpar for p in ir.predictors if p.dpar.startswith("mu")]
-        tables = [fixef(ir, idata, name) for name in names]
+        tables = [fixef(ir, idata, name, prob=prob) for name in names]
         for table, name in zip(tables, names, strict=True):
             table.index = pd.Index([f"{name}_{c}" for c in table.index], name="coef")
         return pd.concat(tables)
@@ -113,8 +132,8 @@ def fixef(ir: ModelIR, idata: xr.DataTree, dpar: str = "mu") -> pd.DataFrame:
         parts.append(_as_matrix(_draws(idata, pop.coefficients.name)))
         labels += list(pop.coef_labels)
     if not parts:
-        return pd.DataFrame(columns=list(STATS))
-    table = _stats(np.concatenate(parts, axis=2), labels)
+        return pd.DataFrame(columns=list(stat_names(prob)))
+    table = _stats(np.concatenate(parts, axis=2), labels, prob)
     table.index.name = "coef"
     return table
 
@@ -131,8 +150,9 @@ def _grouping(block: BlockIR) -> str:
     return str(block.block.grouping)
 
 
-def varcorr(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
+def varcorr(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     """Group-level sds indexed by (group, term), the residual sigma, and mean correlations alongside."""
+    prob = check_prob(prob)
     check_fit(ir, idata)
     parts: list[pd.DataFrame] = []
     corr_columns: dict[str, dict[tuple[str, str], float]] = {}
@@ -140,7 +160,7 @@ def varcorr(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
         group = _grouping(block)
         terms = [_term_label(predictor, t) for t in block.term_labels]
         labels = [(group, t) for t in terms]
-        parts.append(_stats(_as_matrix(_draws(idata, block.sd.name)), labels))
+        parts.append(_stats(_as_matrix(_draws(idata, block.sd.name)), labels, prob))
         if block.corr is not None and block.corr.name in read_group(idata):
             # lme4's layout: the lower triangle, row (group, later term), column corr[earlier]
             means = _draws(idata, block.corr.name).mean(axis=(0, 1))
@@ -149,17 +169,18 @@ def varcorr(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
     for constant in ir.constants:
         if constant.dpar == "sigma":
             values = _as_matrix(_draws(idata, constant.param.name))
-            parts.append(_stats(values, [("Residual", constant.param.name)]))
+            parts.append(_stats(values, [("Residual", constant.param.name)], prob))
     if not parts:
-        return pd.DataFrame(columns=list(STATS))
+        return pd.DataFrame(columns=list(stat_names(prob)))
     table = pd.concat(parts)
     for column, by_row in corr_columns.items():
         table[column] = [by_row.get(key, np.nan) for key in table.index]
     return table
 
 
-def correlations(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
+def correlations(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     """Group-level correlations indexed by (group, term, term), each pair once."""
+    prob = check_prob(prob)
     check_fit(ir, idata)
     parts: list[pd.DataFrame] = []
     for predictor, block in _blocks(ir):
@@ -168,14 +189,14 @@ def correlations(ir: ModelIR, idata: xr.DataTree) -> pd.DataFrame:
         group = _grouping(block)
         terms = [_term_label(predictor, t) for t in block.term_labels]
         pairs = block.corr_pairs
-        table = _stats(_draws(idata, block.corr.name), [str(k) for k in range(len(pairs))])
+        table = _stats(_draws(idata, block.corr.name), [str(k) for k in range(len(pairs))], prob)
         table.index = pd.MultiIndex.from_tuples(
             [(group, terms[i], terms[j]) for i, j in pairs], names=["group", "term1", "term2"]
         )
         parts.append(table)
     if not parts:
         return pd.DataFrame(
-            columns=list(STATS),
+            columns=list(stat_names(prob)),
             index=pd.MultiIndex.from_tuples([], names=["group", "term1", "term2"]),
         )
     return pd.concat(parts)
@@ -199,13 +220,18 @@ def level_index(schema: Schema, block: BlockIR) -> pd.Index:
     return index
 
 
-def ranef(ir: ModelIR, schema: Schema, idata: xr.DataTree) -> dict[str, pd.DataFrame]:
+def ranef(
+    ir: ModelIR, schema: Schema, idata: xr.DataTree, *, prob: float = DEFAULT_PROB
+) -> dict[str, pd.DataFrame]:
     """Per grouping (``"Subject"``, ``"group:color"``), level × term summaries of the group effects.
 
-    Columns are ``(stat, term)`` with stats mean, sd, eti_5%, eti_95%, so ``ranef(...)["Subject"]["mean"]``
-    is the level × term table of posterior means. Blocks of a distributional parameter over the same
-    grouping add columns ``sigma_<term>``. ``schema`` gives the level labels of each grouping.
+    Columns are ``(stat, term)`` with stats mean, sd, lower_95, upper_95 (``prob=0.95``), so
+    ``ranef(...)["Subject"]["mean"]`` is the level × term table of posterior means. Blocks of a
+    distributional parameter over the same grouping add columns ``sigma_<term>``. ``schema`` gives
+    the level labels of each grouping.
     """
+    prob = check_prob(prob)
+    names = stat_names(prob)
     check_fit(ir, idata)
     columns: dict[str, dict[tuple[str, str], np.ndarray]] = {}
     indexes: dict[str, pd.Index] = {}
@@ -217,118 +243,26 @@ def ranef(ir: ModelIR, schema: Schema, idata: xr.DataTree) -> dict[str, pd.DataF
         indexes.setdefault(key, level_index(schema, block))
         table = columns.setdefault(key, {})
         for j, term in enumerate(block.term_labels):
-            stats = _stats(effects[..., j], list(range(block.n_levels)), convergence=False)
+            stats = _stats(effects[..., j], list(range(block.n_levels)), prob, convergence=False)
             for stat in stats.columns:
                 table[(str(stat), _term_label(predictor, term))] = stats[stat].to_numpy()
     out: dict[str, pd.DataFrame] = {}
     for key, table in columns.items():
-        order = sorted(table, key=lambda c: STATS.index(c[0]))  # stable: terms keep their order
+        order = sorted(table, key=lambda c: names.index(c[0]))  # stable: terms keep their order
         frame = pd.DataFrame({c: table[c] for c in order}, index=indexes[key])
         frame.columns = pd.MultiIndex.from_tuples(order, names=["stat", "term"])
         out[key] = frame
     return out
 
 
-# -- the printed summary ----------------------------------------------------------------------------
-
-
-def _fmt_table(table: pd.DataFrame) -> str:
-    shown = table.copy()
-    if "ess_bulk" in shown:
-        shown["ess_bulk"] = shown["ess_bulk"].map(lambda v: "" if np.isnan(v) else f"{v:.0f}")
-    if "r_hat" in shown:
-        shown["r_hat"] = shown["r_hat"].map(lambda v: "" if np.isnan(v) else f"{v:.3f}")
-    text = shown.to_string(float_format=lambda v: f"{v:.4g}", na_rep="")
-    return "\n".join(f"  {line}" for line in text.splitlines())
-
-
-def _groups_line(ir: ModelIR) -> str:
-    seen: dict[str, str] = {}
-    for _, block in _blocks(ir):
-        key = _grouping(block)
-        if key in seen:
-            continue
-        if block.layout == "single":
-            seen[key] = f"{key} ({block.n_levels} levels)"
-        else:
-            seen[key] = (
-                f"{key} ({block.n_cells_observed} observed cells, {block.layout} layout "
-                f"with {block.n_levels} levels)"
-            )
-    return "; ".join(seen.values()) if seen else "none"
-
-
-def _n_observations(ir: ModelIR, design: Design, streamed: bool) -> int:
-    """Rows the model was fitted to (a streamed model counts them in its sufficient statistics)."""
-    reduced = ir.suffstats
-    if streamed and reduced is not None:
-        return int(reduced.n_rows)
-    return design.n
-
-
-def _fit_line(idata: xr.DataTree) -> str:
-    attrs = read_group(idata).attrs
-    method = attrs.get("hiermod_method", "nuts")
-    chains = read_group(idata).sizes["chain"]
-    draws = read_group(idata).sizes["draw"]
-    seconds = attrs.get("hiermod_seconds")
-    took = f" in {float(seconds):.1f} s" if seconds is not None else ""
-    if method == "nuts":
-        sampler = attrs.get("hiermod_sampler", "pymc")
-        tune = attrs.get("hiermod_tune", attrs.get("tuning_steps", "?"))
-        return f"NUTS ({sampler}): {chains} chains × {draws} draws after {tune} tuning steps{took}"
-    if method == "map":
-        return f"posterior mode (MAP), one point{took}: no uncertainty"
-    return f"{method} approximation: {draws} draws{took}"
-
-
-def summary(
-    ir: ModelIR, design: Design, idata: xr.DataTree, *, streamed: bool = False, show: bool = False
-) -> str:
-    """The whole fit as text: formula, family, data, effects, variance components, diagnostics;
-    printed as well with ``show=True``.
-
-    ``design`` is the data the model was compiled from (``streamed``: its last chunk; the rows are
-    then counted by the sufficient statistics).
-    """
-    check_flag("show", show)
-    read_group(idata)  # a fit, or an error saying what is expected
-    lines = [
-        f"Formula: {ir.formula}",
-        f"Family:  {ir.likelihood.family} (link: {ir.likelihood.link})",
-        f"Data:    {_n_observations(ir, design, streamed)} observations; "
-        f"groups: {_groups_line(ir)}",
-        f"Fit:     {_fit_line(idata)}",
-        "",
-        f"Population-level effects (eti: {INTERVAL:.0%} equal-tailed interval):",
-        _fmt_table(fixef(ir, idata)),
-    ]
-    vc = varcorr(ir, idata)
-    if len(vc):
-        corr_cols = [c for c in vc.columns if str(c).startswith("corr[")]
-        lines += ["", "Group-level standard deviations and residual sd:"]
-        lines.append(_fmt_table(vc.drop(columns=corr_cols)))
-        corr = correlations(ir, idata)
-        if len(corr):
-            lines += ["", "Group-level correlations:", _fmt_table(corr)]
-    for predictor in ir.predictors[1:]:
-        lines += [
-            "",
-            f"Distributional parameter {predictor.dpar} ({predictor.link} link): population effects",
-        ]
-        table = fixef(ir, idata, predictor.dpar)
-        table.index = [f"{predictor.dpar}_{label}" for label in table.index]
-        lines.append(_fmt_table(table))
+def family_parameters(
+    ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB
+) -> pd.DataFrame:
+    """The family's constant parameters other than sigma (student_t's ``nu``), one row each."""
+    prob = check_prob(prob)
+    check_fit(ir, idata)
     others = [c for c in ir.constants if isinstance(c, ConstantIR) and c.dpar != "sigma"]
-    if others:
-        values = np.concatenate([_as_matrix(_draws(idata, c.param.name)) for c in others], axis=2)
-        lines += [
-            "",
-            "Family parameters:",
-            _fmt_table(_stats(values, [c.param.name for c in others])),
-        ]
-    lines += ["", f"Sampler diagnostics: {diagnose(idata, unchecked(ir)).line()}"]
-    text = "\n".join(lines)
-    if show:
-        print(text)
-    return text
+    if not others:
+        return pd.DataFrame(columns=list(stat_names(prob)))
+    values = np.concatenate([_as_matrix(_draws(idata, c.param.name)) for c in others], axis=2)
+    return _stats(values, [c.param.name for c in others], prob)

@@ -31,9 +31,9 @@ from hiermod.errors import ArgumentError, HiermodError, OptionError
 from hiermod.inference.belongs import check_fit
 from hiermod.inference.fit import MAX_POINTWISE_VALUES
 from hiermod.inference.fit_groups import read_group
+from hiermod.inference.intervals import DEFAULT_PROB, check_prob, interval_label
 from hiermod.interpret.coefficients import blocks_over, coef_tables, coefficient_variables
 from hiermod.interpret.hypothesis import Hypothesis, hypothesis_table, parse_hypothesis
-from hiermod.interpret.intervals import DEFAULT_PROB, check_prob
 from hiermod.interpret.protocol import FittedModel
 from hiermod.interpret.r2 import bayes_r2_draws, bayes_r2_table
 from hiermod.plan.ir import ModelIR
@@ -122,7 +122,7 @@ def pp_check(
                 visuals={"observed_markers": chosen != "bars"},  # bars show the observed counts
                 backend="matplotlib",
             )
-            title = f"{name}: observed and predicted frequencies ({100 * prob:g}% intervals)"
+            title = f"{name}: observed and predicted frequencies ({interval_label(prob)}s)"
     viz = collection.viz
     axes = viz["plot"][name].item()
     if chosen == "bars":

@@ -19,8 +19,8 @@ import xarray as xr
 
 from hiermod.data.design import Schema
 from hiermod.errors import OptionError
+from hiermod.inference.intervals import DEFAULT_PROB, check_prob, summarise
 from hiermod.inference.summaries import level_index
-from hiermod.interpret.intervals import DEFAULT_PROB, check_prob, summarise
 from hiermod.plan.ir import BlockIR, ModelIR, PredictorIR
 
 __all__ = [
@@ -129,7 +129,7 @@ def coef_tables(
 
     Laid out as ``ranef``: index the levels, columns ``(stat, term)`` with stats ``estimate``
     (posterior mean), ``sd`` and the equal-tailed ``prob`` interval (``lower_95``, ``upper_95``;
-    :mod:`hiermod.interpret.intervals`); terms are the population terms in ``fixef`` order, then
+    :mod:`hiermod.inference.intervals`); terms are the population terms in ``fixef`` order, then
     group terms without a population term.
     """
     predictor = ir.predictor(dpar)

@@ -31,9 +31,9 @@ import xarray as xr
 
 from hiermod.arguments import check_choice, check_positive, check_type
 from hiermod.errors import ArgumentError, DataError, OptionError
+from hiermod.inference.intervals import DEFAULT_PROB, check_prob, summarise
 from hiermod.interpret.effects import summary_draws
 from hiermod.interpret.grid import GroupsChoice, ModelView, given_at, listed, names_of, with_groups
-from hiermod.interpret.intervals import DEFAULT_PROB, check_prob, summarise
 from hiermod.interpret.plots import label
 from hiermod.interpret.results import Comparisons, Slopes
 

@@ -23,6 +23,7 @@ import xarray as xr
 
 from hiermod.arguments import check_choice, check_count, check_type
 from hiermod.errors import OptionError
+from hiermod.inference.intervals import DEFAULT_PROB, check_prob, summarise
 from hiermod.interpret.grid import (
     GroupsChoice,
     ModelView,
@@ -32,7 +33,6 @@ from hiermod.interpret.grid import (
     shown_values,
     with_groups,
 )
-from hiermod.interpret.intervals import DEFAULT_PROB, check_prob, summarise
 from hiermod.interpret.results import ConditionalEffects, MarginalMeans
 
 __all__ = ["conditional_effects", "marginal_means", "summary_draws"]

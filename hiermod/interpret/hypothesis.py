@@ -54,8 +54,8 @@ from hiermod.errors import ArgumentError, FormulaError, FormulaSyntaxError, Opti
 from hiermod.formula.functions import closest
 from hiermod.formula.parser import parse_syntax
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, arith_nodes
+from hiermod.inference.intervals import DEFAULT_PROB, check_prob, interval_names
 from hiermod.interpret.coefficients import level_draws, population_draws
-from hiermod.interpret.intervals import DEFAULT_PROB, check_prob, interval_names
 from hiermod.plan.ir import ModelIR
 
 __all__ = [

@@ -16,10 +16,10 @@ import pandas as pd
 import xarray as xr
 
 from hiermod.errors import DataError
+from hiermod.inference.intervals import DEFAULT_PROB
 from hiermod.interpret.comparisons import comparisons, slopes
 from hiermod.interpret.effects import conditional_effects, marginal_means
 from hiermod.interpret.grid import GroupsChoice, ModelView
-from hiermod.interpret.intervals import DEFAULT_PROB
 from hiermod.interpret.protocol import FittedModel
 from hiermod.interpret.results import Comparisons, ConditionalEffects, MarginalMeans, Slopes
 

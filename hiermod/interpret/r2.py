@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from hiermod.errors import DataError
-from hiermod.interpret.intervals import DEFAULT_PROB, check_prob, summarise
+from hiermod.inference.intervals import DEFAULT_PROB, check_prob, summarise
 
 __all__ = ["bayes_r2_draws", "bayes_r2_table"]
 

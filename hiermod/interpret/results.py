@@ -2,7 +2,7 @@
 
 Each result holds ``frame``, a pandas DataFrame with one row per estimate (the variables that
 define it, then ``estimate`` and the ``lower_<p>`` / ``upper_<p>`` interval, see
-:mod:`hiermod.interpret.intervals`), and ``draws``, an ``xarray.DataArray`` with dims
+:mod:`hiermod.inference.intervals`), and ``draws``, an ``xarray.DataArray`` with dims
 ``(chain, draw, row)`` whose ``row`` ``i`` is summarised in ``frame.iloc[i]``. A notebook shows the
 table; ``.plot()`` returns a matplotlib Figure (see :mod:`hiermod.interpret.plots`).
 """
@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from hiermod.errors import OptionError
-from hiermod.interpret.intervals import interval_names
+from hiermod.inference.intervals import interval_label, interval_names
 from hiermod.interpret.plots import draw
 
 if TYPE_CHECKING:
@@ -50,8 +50,7 @@ class Interpretation:
 
     def _ylabel(self, what: str = "") -> str:
         """E.g. ``"Reaction\n(expected value, 95% interval)"``; ``what`` goes before the name."""
-        percent = self.interval[0].removeprefix("lower_")
-        return f"{what}{self.response}\n({_SCALES[self.kind]}, {percent}% interval)"
+        return f"{what}{self.response}\n({_SCALES[self.kind]}, {interval_label(self.prob)})"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}\n{self.frame.to_string(max_rows=40)}"
