@@ -51,6 +51,7 @@ def test_fit_prints_the_summary_and_saves_a_reloadable_fit(csv: Path) -> None:
         f"wrote {out}",
     ):
         assert part in result.stdout, part
+    assert result.stdout.count("Population-level effects") == 1  # the summary printed once
     idata = az.from_netcdf(out)
     data = pd.read_csv(csv)
     model = hm.Model.from_idata(idata, data)

@@ -84,8 +84,8 @@ def test_sleepstudy_matches_lme4() -> None:
     _check_sd(vc.loc[("Subject", "Intercept"), "mean"], 24.741, "sd(Intercept)")
     _check_sd(vc.loc[("Subject", "Days"), "mean"], 5.922, "sd(Days)")
     _check_sd(vc.loc[("Residual", "sigma"), "mean"], 25.592, "sigma")
-    corr = model.corr(idata).loc[("Subject", "Intercept", "Days")]
-    assert corr["eti_5%"] < 0.066 < corr["eti_95%"]
+    corr = model.corr(idata, prob=0.9).loc[("Subject", "Intercept", "Days")]
+    assert corr["lower_90"] < 0.066 < corr["upper_90"]
     assert int(idata["sample_stats"]["diverging"].sum()) == 0
 
 

@@ -6,7 +6,9 @@ Output: the fit, an ``xarray.DataTree`` with the ``hiermod_*`` attributes (``fit
 predictions from its draws, evaluated on the PyMC model of the rows to predict (``predict``; the
 caller passes the ``rows_model`` hook that builds it; ``posterior_eval`` evaluates a row-wise
 model's outputs over every posterior draw, predict's last step); lme4-style summaries
-(``summaries``); and sampler diagnostics (``diagnostics``). ``fit_groups`` reads a fit's groups.
+(``summaries``; ``report`` puts them together as ``Model.summary``'s value, ``summary_methods`` is
+the model's mixin); the interval rule of every table, here and in :mod:`hiermod.interpret`
+(``intervals``); and sampler diagnostics (``diagnostics``). ``fit_groups`` reads a fit's groups.
 
 Imports: every earlier stage (:mod:`hiermod.formula`, :mod:`hiermod.data`, :mod:`hiermod.plan`,
 :mod:`hiermod.output`) and the shared leaves; never :mod:`hiermod.model`.

@@ -109,7 +109,8 @@ class Summary:
         lines = [f"{label + ':':<{width}} {value}" for label, value in self.head().items()]
         for title, table in self.sections():
             shown = table.to_string(formatters=_formatters(table), float_format=_number, na_rep="")
-            lines += ["", title, textwrap.indent(shown, "  ")]
+            tidy = "\n".join(line.rstrip() for line in shown.splitlines())
+            lines += ["", title, textwrap.indent(tidy, "  ")]
         lines += ["", f"Sampler diagnostics: {self.diagnostics.line()}"]
         return "\n".join(lines)
 
