@@ -131,6 +131,8 @@ class UnseenLevelError(DataError):
 class PriorError(_LocatedError, ValueError):
     """A prior specification is malformed or names no parameter of the model."""
 
+    unknown_keys: tuple[str, ...] = ()  # the prior keys that matched no parameter, if that is why
+
 
 class FamilyError(_LocatedError, ValueError):
     """An unknown family or link, or a distributional parameter the family does not have."""

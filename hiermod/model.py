@@ -51,6 +51,7 @@ from hiermod.plan.suffstats import (
     suffstats_ir,
     why_not,
 )
+from hiermod.updating import ModelCall
 
 __all__ = ["Model", "distributional_parameters", "stream_model"]
 
@@ -300,9 +301,11 @@ class Model(_Fitting):
         centered: Centring | Mapping[str, Centring] = "auto",
         na_action: str = "drop",
         suffstats: bool | str = "auto",
+        _kept_priors: Mapping[str, Prior] | None = None,  # Model.update (hiermod.updating)
         **dpar_formulas: str,
     ) -> None:
         self.family = get_family(family)
+        self._call = ModelCall(self.family, link, priors, layout, centered, na_action, suffstats)
         options = (priors, layout, centered, na_action, suffstats, dpar_formulas)
         named = ("mu<category>",) if self.family.per_category else ()  # mub, muc: from the data
         check_model_options(*options, family_parameters=(*named, *self.family.auxiliary))
@@ -317,7 +320,7 @@ class Model(_Fitting):
         self.link = self.family.check_link(link)
         self.data = data
         self.design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
-        self.options = LowerOptions(link=self.link, priors=priors, layout=layout, centered=centered)
+        self.options = LowerOptions(self.link, priors, layout, centered, _kept_priors)
         rows_ir = lower(self.design, self.family, self.options)
         y = self.design.y
         assert y is not None  # a response is required above
@@ -326,6 +329,18 @@ class Model(_Fitting):
             self.ir = replace(rows_ir, collapsed=collapsed)
         else:
             self.ir = replace(rows_ir, suffstats=plan_suffstats(rows_ir, y, suffstats))
+
+    def update(
+        self, formula: str | None = None, data: pd.DataFrame | None = None, **changes: Any
+    ) -> Model:
+        """A new model with a changed formula (R's rule: ``". ~ . - Days"``, ``"~ . + (1 | g)"``),
+        data, distributional formula (``sigma="~ . + x"``, None drops it) or option (``family=``,
+        ``priors=``…). With the formula and family kept, data-dependent default priors, centring and
+        layout stay as chosen (brms's ``update(newdata=)``); see :mod:`hiermod.updating`.
+        """
+        from hiermod.updating import update_model
+
+        return update_model(self, formula, data, changes)
 
     @classmethod
     def _assemble(

@@ -52,13 +52,17 @@ def _layer(module: str) -> tuple[int, str]:
     parts = module.split(".")
     if len(parts) > 1 and parts[1] in STAGES:
         return 1 + STAGES.index(parts[1]), f"stage {parts[1]}"
-    above = {"hiermod.model": "the composing model", "hiermod": "hiermod's __init__"}
+    above = {
+        "hiermod.updating": "Model.update's rules",
+        "hiermod.model": "the composing model",
+        "hiermod": "hiermod's __init__",
+    }
     if module in above:
         return len(STAGES) + 1 + list(above).index(module), above[module]
     if parts[1:2] == ["cli"]:
-        return len(STAGES) + 3, "the command line"
+        return len(STAGES) + 4, "the command line"
     if module == "hiermod.__main__":
-        return len(STAGES) + 4, "python -m hiermod"
+        return len(STAGES) + 5, "python -m hiermod"
     raise AssertionError(f"{module} has no place in the layout: add it to a stage or to LEAVES")
 
 

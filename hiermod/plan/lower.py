@@ -84,6 +84,8 @@ class LowerOptions:
     priors: Mapping[str, Prior | str] | None = None
     layout: str | Mapping[str, str] = "auto"
     centered: Centring | Mapping[str, Centring] = "auto"
+    # Defaults chosen on other data, kept by ``Model.update(data=...)`` (hiermod.updating)
+    kept_priors: Mapping[str, Prior] | None = None
 
 
 class _Lowering(PlanBuilder):
@@ -367,7 +369,7 @@ def lower(
 
     # Defaults to 4 significant digits: the same prior for any purpose, and readable in the
     # priors table and the generated source.
-    slots = [replace(slot, default=slot.default.rounded(4)) for slot in run.slots]
+    slots = [_default_for(slot, options.kept_priors or {}) for slot in run.slots]
     resolved = resolve_priors(slots, options.priors)
     predictors = [_with_priors(p, resolved) for p in predictors]
     constants = [ConstantIR(c.dpar, _attach(c.param, resolved)) for c in constants]
@@ -396,6 +398,19 @@ def lower(
         data_values=run.values,
         priors=tuple(resolved.values()),
     )
+
+
+def _default_for(slot: PriorSlot, kept: Mapping[str, Prior]) -> PriorSlot:
+    """The slot with its default prior: the one kept from the model's first data when it still
+    fits the slot (``b`` of 2 coefficients keeps ``normal(0, [48.9, 2.1])`` only while ``b`` has 2),
+    else the default rule's, rounded."""
+    prior = kept.get(slot.name)
+    size = len(slot.labels) or 1
+    if prior is not None and all(
+        not isinstance(v, tuple) or len(v) in (1, size) for _, v in prior.params
+    ):
+        return replace(slot, default=prior, detail="kept by update() from the earlier data")
+    return replace(slot, default=slot.default.rounded(4))
 
 
 def _response_values(design: Design) -> np.ndarray:

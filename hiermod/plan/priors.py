@@ -336,6 +336,7 @@ class PriorSlot:
     default: Prior
     support: str
     labels: tuple[str, ...] = ()
+    detail: str = ""  # how the default was chosen, when not by the default rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +359,7 @@ def resolve_priors(
     used: set[str] = set()
     out: dict[str, ResolvedPrior] = {}
     for slot in slots:
-        chosen = ResolvedPrior(slot.name, slot.default, "default")
+        chosen = ResolvedPrior(slot.name, slot.default, "default", slot.detail)
         for key in slot.keys:
             if key in parsed:
                 chosen = ResolvedPrior(slot.name, parsed[key], "user", key)
@@ -378,10 +379,12 @@ def resolve_priors(
             {k for s in slots for k in s.keys}
             | {f"{s.name}[{lb}]" for s in slots for lb in s.labels}
         )
-        raise PriorError(
+        error = PriorError(
             f"the prior key {unknown[0]!r} matches no parameter of this model",
             hint=_did_you_mean(unknown[0], known) or f"keys: {', '.join(known)}",
         )
+        error.unknown_keys = tuple(unknown)  # Model.update drops the old keys a new formula lacks
+        raise error
     return out
 
 
