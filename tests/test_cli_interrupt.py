@@ -171,19 +171,49 @@ def test_force_replaces_a_fit_only_with_a_complete_one(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.nc", "fit.partial.nc"]
 
 
+# The real command, run as ``python -m hiermod`` runs it, with one addition: PyMC's per-draw
+# callback prints a line once the first draw after tuning is kept, so the test signals when there is
+# something to keep (a fixed sleep after PyMC's "Sequential sampling" line raced on a loaded machine:
+# the signal came before the first draw and the run correctly said nothing was kept).
+_INSTRUMENTED = """
+import sys
+import pymc
+from hiermod.cli import main
+
+_sample = pymc.sample
+_told = []
+
+def _tell(trace, draw):
+    if not draw.tuning and not _told:
+        _told.append(True)
+        print("hiermod-test: a draw was kept", file=sys.stderr, flush=True)
+
+def _sample_telling(*args, **kwargs):
+    kwargs["callback"] = _tell
+    return _sample(*args, **kwargs)
+
+pymc.sample = _sample_telling
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 @pytest.mark.slow
 def test_a_real_sigint_to_the_real_command(csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "fit.nc"
     command = [
-        sys.executable, "-m", "hiermod", "fit", FORMULA, "--data", str(csv), "--draws", "1000000",
+        sys.executable, "-c", _INSTRUMENTED, "fit", FORMULA, "--data", str(csv), "--draws", "1000000",
         "--tune", "0", "--chains", "1", "--no-progress", "-o", str(out),
     ]  # fmt: skip
     process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stderr is not None
-    for line in process.stderr:  # PyMC logs this line when the draws start
-        if "sequential sampling" in line.lower():
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "hiermod-test: a draw was kept" in line:
             break
-    time.sleep(2.0)
+    else:
+        pytest.fail("the command ended before a draw was kept:\n" + "".join(seen))
+    time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=300)
     assert process.returncode == 130, err
