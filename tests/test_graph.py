@@ -126,7 +126,7 @@ def test_repr_shows_formula_blocks_parameters_and_priors() -> None:
         for line in lines
     )
     row = next(line.split() for line in lines if line.strip().startswith("z_group__color "))
-    assert row == ["z_group__color", "group,", "color", "(3,", "2)", "normal(0,", "1)"]
+    assert row == ["z_group__color", "group,", "color", "(3,", "2)", "True", "normal(0,", "1)"]
     html = model._repr_html_()
     assert "<th>observed cells</th>" in html
     assert "half_normal" in html

@@ -8,13 +8,14 @@
         (1 + Days | Subject)  mu; grouping Subject; effects Intercept, Days; correlated;
             single layout (one grouping column); 18 levels, 18 observed cells
       parameters:
-        name        dims                            shape  prior
-        Intercept                                   ()     student_t(3, 298.5, 140.8)
+                      dims                   shape    free   prior
+        Intercept                            ()       True   student_t(3, 298.5, 140.8)
         …
 """
 
 from __future__ import annotations
 
+import functools
 import html
 
 import pandas as pd
@@ -138,6 +139,28 @@ def _head(ir: ModelIR, n_rows: int) -> list[str]:
     ]
 
 
+def _left_aligned_text(table: pd.DataFrame) -> str:
+    """``table.to_string()`` with text columns aligned left, as names and priors read best.
+
+    pandas right-aligns every cell; a formatter that pads each text column's cells to the column's
+    longest (``"b"`` -> ``"b   "`` beside ``"coef"``) makes pandas' right alignment a left one.
+    """
+    texts = {
+        name: column.astype(str)
+        for name, column in table.items()
+        if not pd.api.types.is_bool_dtype(column) and not pd.api.types.is_numeric_dtype(column)
+    }
+    formatters = {
+        name: functools.partial(_padded, width=int(text.str.len().max()))
+        for name, text in texts.items()
+    }
+    return table.to_string(formatters=formatters, justify="left")
+
+
+def _padded(value: object, width: int) -> str:
+    return str(value).ljust(width)
+
+
 def overview_text(ir: ModelIR, n_rows: int) -> str:
     """``repr(model)``: the plan ``ir`` of a model compiled from ``n_rows`` rows."""
     lines = _head(ir, n_rows)
@@ -154,16 +177,9 @@ def overview_text(ir: ModelIR, n_rows: int) -> str:
             f"        {b.layout} layout ({b.layout_reason}); {b.n_levels} levels, "
             f"{b.n_cells_observed} observed cells"
         )
-    params = ir.parameters()
-    correlated = _correlated(ir)
-    table = [("name", "dims", "shape", "prior")] + [
-        (p.name, ", ".join(p.dims), str(p.shape), _prior(p, correlated)) for p in params
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    table = _left_aligned_text(parameters_table(ir).rename_axis(None))
     lines.append("  parameters:")
-    for row in table:
-        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
-        lines.append(f"    {'  '.join(cells)}  {row[3]}".rstrip())
+    lines.extend(f"    {line}".rstrip() for line in table.splitlines())
     return "\n".join(lines)
 
 
