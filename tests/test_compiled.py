@@ -87,6 +87,7 @@ def fake_nutpie(monkeypatch):
 
     monkeypatch.setattr(nutpie, "compile_pymc_model", compile_pymc_model)
     monkeypatch.setattr(compiled, "_KEPT", type(compiled._KEPT)())
+    monkeypatch.setattr(compiled, "_STRUCTURES", type(compiled._STRUCTURES)())
     return nutpie, calls
 
 
@@ -125,6 +126,7 @@ def test_at_most_max_kept_models_are_kept(fake_nutpie) -> None:
 def test_a_second_fit_of_the_same_model_and_data_reuses_the_compiled_model(monkeypatch) -> None:
     nutpie = pytest.importorskip("nutpie")
     monkeypatch.setattr(compiled, "_KEPT", type(compiled._KEPT)())
+    monkeypatch.setattr(compiled, "_STRUCTURES", type(compiled._STRUCTURES)())
     calls: list[object] = []
     original = nutpie.compile_pymc_model
 

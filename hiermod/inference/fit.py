@@ -46,7 +46,12 @@ from hiermod.inference.calls import (
     check_method,
     check_settings,
 )
-from hiermod.inference.compiled import data_key, lkj_starts, reusing_nutpie_compile
+from hiermod.inference.compiled import (
+    data_key,
+    lkj_starts,
+    reusing_nutpie_compile,
+    structure_key,
+)
 from hiermod.inference.diagnostics import unchecked, warn_if_problems
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.storage import fit_attrs
@@ -162,9 +167,11 @@ def fit(
         check_flag("log_likelihood", log_likelihood)
     start = time.perf_counter()
     if method == "nuts":
-        key = None if source is None else data_key(source, module_data(ir))
+        keys = (
+            None if source is None else (data_key(source, module_data(ir)), structure_key(source))
+        )
         idata = _nuts(
-            pymc_model, draws, tune, chains, sampler, random_seed, progressbar, kwargs, key
+            pymc_model, draws, tune, chains, sampler, random_seed, progressbar, kwargs, keys
         )
     elif method == "advi":
         _warn_if_advi_on_groups(ir)
@@ -258,10 +265,12 @@ def _nuts(
     random_seed: int | None,
     progressbar: bool,
     kwargs: dict[str, Any],
-    key: str | None = None,
+    keys: tuple[str, str] | None = None,
 ) -> xr.DataTree:
-    """``pm.sample`` with hiermod's settings; ``key`` identifies the model and its data
-    (:func:`hiermod.inference.compiled.data_key`): nutpie's compiled model is kept under it."""
+    """``pm.sample`` with hiermod's settings; ``keys`` identify the model with its data and the
+    model's structure (:func:`~hiermod.inference.compiled.data_key`,
+    :func:`~hiermod.inference.compiled.structure_key`): nutpie's compiled model is kept under
+    them."""
     if sampler != "pymc":
         _require(sampler)
     _start_lkj_at_values(model, kwargs)
@@ -281,7 +290,7 @@ def _nuts(
         if all(v is None for v in model.rvs_to_initial_values.values()):  # PyMC cannot freeze
             compile_kwargs.setdefault("freeze_model", True)  # others: data as constants (compiled)
         kwargs["compile_kwargs"] = compile_kwargs
-        reuse = reusing_nutpie_compile(model, key)
+        reuse = reusing_nutpie_compile(model, *(keys or (None, None)))
     limit = (
         contextlib.nullcontext() if sampler == "pymc" else threadpool_limits(blas_threads(chains))
     )

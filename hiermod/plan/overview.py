@@ -146,7 +146,7 @@ def _left_aligned_text(table: pd.DataFrame) -> str:
     longest (``"b"`` -> ``"b   "`` beside ``"coef"``) makes pandas' right alignment a left one.
     """
     texts = {
-        name: column.astype(str)
+        str(name): column.astype(str)
         for name, column in table.items()
         if not pd.api.types.is_bool_dtype(column) and not pd.api.types.is_numeric_dtype(column)
     }
