@@ -11,8 +11,9 @@ the layout of each grouping interaction — choices hiermod makes from the data 
 chosen on the first data (brms's ``update(newdata=)`` also keeps its data-dependent default priors).
 A default that no longer fits (``b`` gained a coefficient from a new level) is chosen afresh, with
 a :class:`~hiermod.warnings.DataWarning`. Build ``hm.Model(m.formula, new_df)`` to have every
-choice made from the new data. Because the model stays the same, a refit on new data with the
-same levels reuses nutpie's compiled sampler (:mod:`hiermod.inference.compiled`).
+choice made from the new data. Because the model stays the same, refits on new data with the same
+levels reuse nutpie's compiled sampler: the second data set compiles the structure once with its
+data as inputs, later ones swap their data in (:mod:`hiermod.inference.lifted`).
 
 **A changed formula** is a new model: default priors, centring and layout are chosen from the
 data; the priors the user gave are kept, except those naming a parameter the new formula no longer
