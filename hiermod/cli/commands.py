@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import hiermod as hm
-from hiermod.cli.checks import CommandError, check_output, check_output_dir, read_csv
+from hiermod.cli.checks import CommandError, check_output, check_output_dir, write_atomically
+from hiermod.cli.inputs import read_data
+from hiermod.cli.options import model_options
 
 if TYPE_CHECKING:
     from hiermod.model import Model
@@ -35,12 +37,16 @@ __all__ = [
     "run_fit",
     "run_graph",
     "run_parse",
+    "run_predict",
 ]
 
 
 def load_model(args: argparse.Namespace) -> Model:
-    """The model of ``FORMULA --data FILE.csv [--family F] [--link L]``."""
-    return hm.Model(args.formula, read_csv(args.data), family=args.family, link=args.link)
+    """The model of ``FORMULA --data FILE [--family F] [--link L] [--prior K=P] [--layout L]
+    [--centered C]``; the options are checked before the data are read."""
+    options = model_options(args)
+    data = read_data(args.data)
+    return hm.Model(args.formula, data, family=args.family, link=args.link, **options)
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -66,8 +72,14 @@ def run_parse(args: argparse.Namespace) -> int:
 
 
 def run_compile(args: argparse.Namespace) -> int:
-    output = _output(args)
-    _write(load_model(args).source(), output)
+    """``hiermod source`` (``compile``): the module to ``-o`` (not replacing a file without
+    ``--force``) or stdout."""
+    output = None if args.output is None else check_output(args.output, overwrite=args.force)
+    source = load_model(args).source()
+    if output is None:
+        _write(source, None)
+    else:
+        write_atomically(output, lambda temporary: _write(source, temporary))
     return 0
 
 
@@ -92,6 +104,12 @@ def run_fit(args: argparse.Namespace) -> int:
     from hiermod.cli.fitting import fit_command
 
     return fit_command(args, load_model)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from hiermod.cli.predicting import predict_command
+
+    return predict_command(args)
 
 
 def run_demo(args: argparse.Namespace) -> int:

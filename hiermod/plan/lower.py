@@ -402,7 +402,9 @@ def _check_grouping_keys(option: str, choice: object, used: set[str], design: De
     unknown = sorted(set(choice) - used)
     if not unknown:
         return
-    groupings = sorted({":".join(bd.grouping.factors) for fd in design.formulas for bd in fd.blocks})
+    groupings = sorted(
+        {":".join(bd.grouping.factors) for fd in design.formulas for bd in fd.blocks}
+    )
     suggestion = closest(unknown[0], groupings)
     raise OptionError(
         f"{option} names groupings that are not in the model: {', '.join(map(repr, unknown))}"
