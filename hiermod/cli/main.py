@@ -99,7 +99,7 @@ def _register_source(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "source",
         aliases=["compile"],
-        help="write the model as a readable PyMC module (alias: compile)",
+        help="write the model as a readable PyMC module",
         description="Write the model's PyMC source (Model.source()): a module with "
         "build_model(df) that is the model hiermod fits.",
     )
