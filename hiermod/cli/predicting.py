@@ -43,6 +43,7 @@ from hiermod.cli.checks import CommandError, check_output, write_atomically
 from hiermod.cli.inputs import read_data
 from hiermod.cli.training import training_data
 from hiermod.inference.intervals import summarise
+from hiermod.inference.storage import stored_model
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -101,6 +102,7 @@ def predict_command(args: argparse.Namespace) -> int:
     """Run ``hiermod predict`` (see the module docstring); the exit status."""
     out, draws_out = _outputs(args)
     fit = read_fit(args.fit)
+    stored_model(fit)  # a netCDF file that is no hiermod fit says so before the data are read
     new = read_data(args.data)
     train = read_data(args.train, "--train") if args.train is not None else training_data(fit)
     if train is None:
