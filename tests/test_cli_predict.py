@@ -33,7 +33,10 @@ def _quietly(argv: list[str]) -> int:
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli-predict")
     data = correlated_slopes(n_groups=5, per_group=6, seed=2).data
-    data.assign(unused=np.arange(len(data))).to_csv(path / "train.csv", index=False)
+    # a training row with a missing value: the fit drops it, its obs labels skip it
+    train = data.assign(unused=np.arange(len(data)))
+    train.loc[4, "x"] = np.nan
+    train.to_csv(path / "train.csv", index=False)
     data.iloc[[0, 7, 13, 29]].assign(y=np.nan).to_csv(path / "new.csv", index=False)
     fit = [FORMULA, "--data", str(path / "train.csv"), "--no-progress", "--seed", "1"]
     sample = ["--draws", "20", "--tune", "20", "--chains", "2"]
@@ -45,7 +48,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _in_process(folder: Path, fit: str = "fit.nc") -> tuple[xr.DataTree, hm.Model, pd.DataFrame]:
     idata = az.from_netcdf(folder / fit)
-    model = hm.Model.from_idata(idata, pd.read_csv(folder / "train.csv"))
+    with pytest.warns(DataWarning, match="dropped 1 of 30 rows"):  # hiermod predict is silent
+        model = hm.Model.from_idata(idata, pd.read_csv(folder / "train.csv"))
     return idata, model, pd.read_csv(folder / "new.csv")
 
 

@@ -19,19 +19,22 @@ column     meaning
 row        the row's position in ``--data`` (0-based; rows with missing values are left out)
 <dim>      the category, when the prediction has one more dim (``y_category`` …)
 estimate   the posterior mean of the prediction
-sd         its posterior standard deviation
+sd         its posterior standard deviation (empty for a one-draw fit: ``--method map``)
 lower_95   the lower end of the equal-tailed ``--prob`` interval (``lower_90`` for 0.9)
 upper_95   its upper end
 =========  =================================================================================
 
 written to ``-o`` or stdout; ``--draws-output`` also saves every draw as netCDF. Each output is
-checked before anything is read and replaces an existing file only with ``--force``.
+checked before anything is read and replaces an existing file only with ``--force``. Warnings
+about the training rows (rows dropped for missing values, aliased columns) are not repeated: the
+fit gave them; those about the rows to predict are shown.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +47,7 @@ from hiermod.cli.inputs import read_data
 from hiermod.cli.training import training_data
 from hiermod.inference.intervals import summarise
 from hiermod.inference.storage import stored_model
+from hiermod.warnings import DataWarning
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -116,7 +120,10 @@ def predict_command(args: argparse.Namespace) -> int:
             "not all that were asked for",
             file=sys.stderr,
         )
-    model = hm.Model.from_idata(fit, train)
+    with warnings.catch_warnings():
+        # About the training rows (dropped for missing values, aliased columns): fit said so.
+        warnings.simplefilter("ignore", DataWarning)
+        model = hm.Model.from_idata(fit, train)
     draws = model.predict(
         fit, data=new, kind=args.kind, new_levels=args.new_levels, random_seed=args.seed
     )
