@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -301,3 +303,15 @@ def test_unreadable_data_formats_are_one_sentence(
     assert f"hiermod source: error: cannot read the data file {path} (--data): " in err
     assert words in err
     assert "Traceback" not in err
+
+
+def test_building_the_parser_does_not_import_pytensor() -> None:
+    # hiermod parse / --version stay fast: the family names are read when --help or a value needs them
+    code = (
+        "import sys; from hiermod.cli.main import build_parser; build_parser(); "
+        "print('pytensor' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "False"

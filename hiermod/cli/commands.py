@@ -3,15 +3,20 @@
 ::
 
     hiermod fit "Reaction ~ Days + (Days | Subject)" --data sleepstudy.csv --draws 500 -o fit.nc
+    hiermod predict fit.nc --data new.csv -o predictions.csv
     hiermod demo [--out DIR]
 
-``parse``, ``compile`` and ``graph`` are described in :mod:`hiermod.cli.main`, which builds the
-parsers and dispatches to these functions. ``fit`` (:mod:`hiermod.cli.fitting`) shows the sampler's
-progress bar, then prints the summary table (``Model.summary``); with ``-o`` it saves the
-``InferenceData`` as netCDF, which ``hm.Model.from_idata`` reads back. ``demo`` runs
+``parse``, ``source``/``compile`` and ``graph`` are described in :mod:`hiermod.cli.main`, which
+builds the parsers and dispatches to these functions. :func:`load_model` reads the model options
+(:mod:`hiermod.cli.options`, checked before the data are read) and the data
+(:func:`hiermod.cli.inputs.read_data`: CSV or Parquet). ``fit`` (:mod:`hiermod.cli.fitting`) shows
+the sampler's progress bar, then prints the summary table (``Model.summary``); with ``-o`` it saves
+the ``InferenceData`` as netCDF, with the training data, which ``hm.Model.from_idata`` and
+``hiermod predict`` (:mod:`hiermod.cli.predicting`) read back. ``demo`` runs
 :mod:`hiermod.cli.demo`. Every output (``-o``, ``--out``) is checked before the data are read
-(:mod:`hiermod.cli.checks`). This module imports PyMC only when a command runs, so ``hiermod parse``
-stays fast.
+(:mod:`hiermod.cli.checks`); ``source -o`` replaces a file only with ``--force`` (``graph -o``
+still replaces it). This module imports PyMC only when a command runs, so ``hiermod parse`` stays
+fast.
 """
 
 from __future__ import annotations

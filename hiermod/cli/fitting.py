@@ -34,7 +34,6 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from hiermod.cli.checks import check_output, partial_path, write_atomically
-from hiermod.cli.training import GROUP, training_group
 from hiermod.inference.fit_groups import read_group
 
 if TYPE_CHECKING:
@@ -108,6 +107,8 @@ def fit_command(args: argparse.Namespace, load_model: Callable[[argparse.Namespa
     if args.output is not None:
         out = check_output(args.output, overwrite=args.force)
         partial = check_output(str(partial_path(out)), overwrite=args.force)
+    from hiermod.cli.training import GROUP, training_group  # xarray: not for hiermod parse
+
     model = load_model(args)
     # Built before sampling: a column netCDF cannot hold stops the command now, not after the fit.
     training = None

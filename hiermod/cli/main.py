@@ -1,23 +1,33 @@
-"""The ``hiermod`` command: read a formula, export its model as PyMC source, draw its graph.
+"""The ``hiermod`` command: read a formula, export its model as PyMC source, draw its graph, fit
+it, predict from the fit.
 
 ::
 
     hiermod parse "y ~ x + (1 + x | g)"
-    hiermod compile "y ~ x + (1 | g)" --data data.csv [--family F] [--link L] [-o model.py]
+    hiermod source "y ~ x + (1 | g)" --data data.csv [MODEL OPTIONS] [-o model.py [--force]]
     hiermod graph "y ~ x + (1 | g)" --data data.csv [--family F] [--link L] [-o graph.svg]
+    hiermod fit "y ~ x + (1 | g)" --data data.parquet [MODEL OPTIONS] [-o fit.nc [--force]]
+    hiermod predict fit.nc --data new.csv [--kind K] [-o out.csv [--force]]
 
-``parse`` prints the canonical formula and its term tree; ``compile`` writes the model's source
-(:meth:`hiermod.Model.source`) to ``-o`` or stdout; ``graph`` writes the graph in the format of the
-output's suffix (``.dot`` and ``.mmd`` need no graphviz; ``.svg``/``.png`` need its ``dot`` program),
-or DOT text to stdout. A formula or data error prints its message, with the caret under the problem,
-to stderr and exits with status 2, without a traceback. ``fit`` and ``demo``: see
-:mod:`hiermod.cli.commands` and :mod:`hiermod.cli.fitting`.
+MODEL OPTIONS: ``--family F`` (``--help`` lists the families), ``--link L``, ``--prior KEY=PRIOR``,
+``--layout [GROUPING=]VALUE``, ``--centered [GROUPING=]VALUE`` (:mod:`hiermod.cli.options`).
+``--data`` is CSV or Parquet, by its suffix (:mod:`hiermod.cli.inputs`).
 
-Exit status: 0 done; 2 a formula, data, option or file error (numbers out of range are refused by
-the parser before anything is read: ``--draws -5``, ``--chains 0``, ``--target-accept 7``; outputs
-are checked before the data are read: :mod:`hiermod.cli.checks`); 130 interrupted (Ctrl-C; a
-partial fit goes to ``out.partial.nc``, see :mod:`hiermod.cli.fitting`); 1 an error hiermod did not
-expect (a bug: one line, the traceback with ``HIERMOD_TRACEBACK=1``).
+``parse`` prints the canonical formula and its term tree; ``source`` (alias ``compile``) writes the
+model's module (:meth:`hiermod.Model.source`) to ``-o`` or stdout; ``graph`` writes the graph in the
+format of the output's suffix (``.dot`` and ``.mmd`` need no graphviz; ``.svg``/``.png`` need its
+``dot`` program), or DOT text to stdout. A formula or data error prints its message, with the caret
+under the problem, to stderr and exits with status 2, without a traceback. ``fit``, ``predict`` and
+``demo``: see :mod:`hiermod.cli.commands`, :mod:`hiermod.cli.fitting` and
+:mod:`hiermod.cli.predicting`.
+
+Exit status: 0 done; 2 a formula, data, option or file error (numbers and option values out of
+range are refused by the parser before anything is read: ``--draws -5``, ``--chains 0``,
+``--target-accept 7``, ``--prior b``, ``--layout sparse``; outputs are checked before the data are
+read, and every ``-o`` but ``graph``'s replaces an existing file only with ``--force``:
+:mod:`hiermod.cli.checks`); 130 interrupted (Ctrl-C; a partial fit goes to ``out.partial.nc``, see
+:mod:`hiermod.cli.fitting`); 1 an error hiermod did not expect (a bug: one line, the traceback with
+``HIERMOD_TRACEBACK=1``).
 
 Each subcommand is a ``_register_<name>(subparsers)`` function listed in :data:`SUBCOMMANDS`: it adds
 its parser and sets ``run`` to the function of :mod:`hiermod.cli.commands` that does the work

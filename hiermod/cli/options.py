@@ -33,16 +33,18 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 from hiermod.cli.checks import CommandError
-from hiermod.data.families import FAMILIES, LINKS, get_family
 from hiermod.errors import HiermodError
 from hiermod.plan.priors import parse_prior
 
 __all__ = [
     "CENTRINGS",
+    "FAMILY_NAMES",
     "LAYOUTS",
+    "LINK_NAMES",
+    "LazyNames",
     "family_arguments",
     "family_name",
     "grouped_choice",
@@ -56,9 +58,52 @@ CENTRINGS: dict[str, object] = {"auto": "auto", "true": True, "false": False}
 _CENTRING_SPELLINGS = {"yes": "true", "1": "true", "no": "false", "0": "false"}
 
 
+class LazyNames(Sequence[str]):
+    """Names computed when first used: argparse ``choices`` from :mod:`hiermod.data.families`,
+    which imports PyTensor (about a second that ``hiermod parse`` and ``--version`` need not pay;
+    only ``--help`` and checking a value read them)."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+        self._names: tuple[str, ...] | None = None
+
+    def _get(self) -> tuple[str, ...]:
+        if self._names is None:
+            self._names = tuple(self._load())
+        return self._names
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def _families() -> Sequence[str]:
+    from hiermod.data.families import FAMILIES
+
+    return list(FAMILIES)
+
+
+def _links() -> Sequence[str]:
+    from hiermod.data.families import LINKS
+
+    return LINKS
+
+
+FAMILY_NAMES = LazyNames(_families)
+LINK_NAMES = LazyNames(_links)
+
+
 def family_name(text: str) -> str:
     """An argparse ``type``: a family's name or alias as the family's name (``normal`` ->
     ``gaussian``); an unknown name names the closest family."""
+    from hiermod.data.families import get_family
+
     try:
         return get_family(text).name
     except HiermodError as error:
@@ -114,14 +159,14 @@ def family_arguments(parser: argparse.ArgumentParser) -> None:
         "--family",
         default="gaussian",
         type=family_name,
-        choices=tuple(FAMILIES),
+        choices=FAMILY_NAMES,
         metavar="FAMILY",
         help="response family (default gaussian; aliases such as normal are accepted): %(choices)s",
     )
     parser.add_argument(
         "--link",
         default=None,
-        choices=LINKS,
+        choices=LINK_NAMES,
         metavar="LINK",
         help="link of the mean (default: the family's): %(choices)s; the family must allow it",
     )
