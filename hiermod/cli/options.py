@@ -117,7 +117,7 @@ def prior_pair(text: str) -> tuple[str, str]:
     key, equals, prior = text.partition("=")
     key = key.strip()
     # "normal(mu=0, sigma=1)" without a key splits at a keyword's '=': a key has no '('.
-    if not equals or not key or "(" in key or " " in key:
+    if not equals or not key or "(" in key:
         raise argparse.ArgumentTypeError(
             f"expected KEY=PRIOR, a parameter name or class and its prior, e.g. "
             f"b=normal(0,2.5) or sd_g=half_normal(1), not {text!r}"
