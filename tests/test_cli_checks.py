@@ -33,7 +33,7 @@ def never_reads_data(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object) -> None:
         raise AssertionError("the data were read before the arguments were checked")
 
-    monkeypatch.setattr(commands, "read_csv", fail)
+    monkeypatch.setattr(commands, "read_data", fail)
 
 
 # -- numbers: refused by the parser, with the flag and the allowed range --------------------------
@@ -241,8 +241,13 @@ def test_a_keyboard_interrupt_outside_the_draws_is_status_130(
     assert capsys.readouterr().err == "hiermod compile: interrupted (Ctrl-C)\n"
 
 
-def test_compile_still_overwrites_its_own_output(csv: Path, tmp_path: Path) -> None:
+def test_compile_replaces_its_output_only_with_force(
+    csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "model.py"
     out.write_text("old", encoding="utf-8")
-    assert main(["compile", FORMULA, "--data", str(csv), "-o", str(out)]) == 0
+    assert main(["compile", FORMULA, "--data", str(csv), "-o", str(out)]) == 2
+    assert "the file exists; pass --force" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "old"
+    assert main(["compile", FORMULA, "--data", str(csv), "-o", str(out), "--force"]) == 0
     assert "def build_model(" in out.read_text(encoding="utf-8")

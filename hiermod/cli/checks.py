@@ -6,11 +6,13 @@ is checked at the start, with the flag named:
 * numbers (``--draws -5``, ``--chains 0``, ``--target-accept 7``) are refused by the parser itself
   (:func:`whole_number`, :func:`probability`): usage, ``argument --draws: must be a whole number
   >= 1, not '-5'`` and exit status 2, before the data are read;
-* the data (:func:`read_csv`): a missing file, a directory, an empty file, a file that is not text
-  or not CSV each get a sentence naming the file, never pandas' traceback;
+* the data (:func:`hiermod.cli.inputs.read_data`): a missing file, a directory, an empty file, a
+  file that is not CSV or Parquet each get a sentence naming the file, never pandas' traceback;
 * an output (:func:`check_output`): its directory must exist and take a new file (probed by
   creating and removing one, which also works for root, for whom permission bits say nothing),
-  it must not be a directory, and with ``overwrite=False`` it must not exist (``--force``).
+  it must not be a directory, and with ``overwrite=False`` it must not exist: every ``-o`` of
+  ``compile``/``source``, ``fit`` and ``predict`` (and ``predict --draws-output``) refuses to
+  replace a file unless ``--force`` is given.
 
 :func:`write_atomically` then writes through a temporary file in the same directory and renames
 it, so an existing output is replaced only by a complete one.
@@ -20,17 +22,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hiermod.errors import HiermodError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = [
     "CommandError",
@@ -38,7 +35,6 @@ __all__ = [
     "check_output_dir",
     "partial_path",
     "probability",
-    "read_csv",
     "whole_number",
     "write_atomically",
 ]
@@ -77,28 +73,6 @@ def probability(text: str) -> float:
             f"must be a probability between 0 and 1 (exclusive), e.g. 0.95, not {text!r}"
         )
     return value
-
-
-def read_csv(path: str, flag: str = "--data") -> pd.DataFrame:
-    """The data frame of a CSV file; a :class:`CommandError` naming the file and what is wrong."""
-    import pandas as pd
-
-    where = f"cannot read the data file {path} ({flag})"
-    file = Path(path)
-    if not file.exists():
-        raise CommandError(f"{where}: it does not exist")
-    if file.is_dir():
-        raise CommandError(f"{where}: it is a directory, not a CSV file")
-    try:
-        return pd.read_csv(file)
-    except pd.errors.EmptyDataError:
-        raise CommandError(f"{where}: it is empty (a CSV file needs a header row)") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{where}: it is not UTF-8 text (a binary file?)") from None
-    except (pd.errors.ParserError, csv.Error) as error:
-        raise CommandError(f"{where}: it is not valid CSV ({error})") from None
-    except (OSError, ValueError) as error:
-        raise CommandError(f"{where}: {error}") from None
 
 
 def _probe_directory(directory: Path, describe: str) -> None:

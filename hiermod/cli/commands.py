@@ -3,15 +3,20 @@
 ::
 
     hiermod fit "Reaction ~ Days + (Days | Subject)" --data sleepstudy.csv --draws 500 -o fit.nc
+    hiermod predict fit.nc --data new.csv -o predictions.csv
     hiermod demo [--out DIR]
 
-``parse``, ``compile`` and ``graph`` are described in :mod:`hiermod.cli.main`, which builds the
-parsers and dispatches to these functions. ``fit`` (:mod:`hiermod.cli.fitting`) shows the sampler's
-progress bar, then prints the summary table (``Model.summary``); with ``-o`` it saves the
-``InferenceData`` as netCDF, which ``hm.Model.from_idata`` reads back. ``demo`` runs
+``parse``, ``source``/``compile`` and ``graph`` are described in :mod:`hiermod.cli.main`, which
+builds the parsers and dispatches to these functions. :func:`load_model` reads the model options
+(:mod:`hiermod.cli.options`, checked before the data are read) and the data
+(:func:`hiermod.cli.inputs.read_data`: CSV or Parquet). ``fit`` (:mod:`hiermod.cli.fitting`) shows
+the sampler's progress bar, then prints the summary table (``Model.summary``); with ``-o`` it saves
+the ``InferenceData`` as netCDF, with the training data, which ``hm.Model.from_idata`` and
+``hiermod predict`` (:mod:`hiermod.cli.predicting`) read back. ``demo`` runs
 :mod:`hiermod.cli.demo`. Every output (``-o``, ``--out``) is checked before the data are read
-(:mod:`hiermod.cli.checks`). This module imports PyMC only when a command runs, so ``hiermod parse``
-stays fast.
+(:mod:`hiermod.cli.checks`); ``source -o`` replaces a file only with ``--force`` (``graph -o``
+still replaces it). This module imports PyMC only when a command runs, so ``hiermod parse`` stays
+fast.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import hiermod as hm
-from hiermod.cli.checks import CommandError, check_output, check_output_dir, read_csv
+from hiermod.cli.checks import CommandError, check_output, check_output_dir, write_atomically
+from hiermod.cli.inputs import read_data
+from hiermod.cli.options import model_options
 
 if TYPE_CHECKING:
     from hiermod.model import Model
@@ -35,12 +42,16 @@ __all__ = [
     "run_fit",
     "run_graph",
     "run_parse",
+    "run_predict",
 ]
 
 
 def load_model(args: argparse.Namespace) -> Model:
-    """The model of ``FORMULA --data FILE.csv [--family F] [--link L]``."""
-    return hm.Model(args.formula, read_csv(args.data), family=args.family, link=args.link)
+    """The model of ``FORMULA --data FILE [--family F] [--link L] [--prior K=P] [--layout L]
+    [--centered C]``; the options are checked before the data are read."""
+    options = model_options(args)
+    data = read_data(args.data)
+    return hm.Model(args.formula, data, family=args.family, link=args.link, **options)
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -66,8 +77,14 @@ def run_parse(args: argparse.Namespace) -> int:
 
 
 def run_compile(args: argparse.Namespace) -> int:
-    output = _output(args)
-    _write(load_model(args).source(), output)
+    """``hiermod source`` (``compile``): the module to ``-o`` (not replacing a file without
+    ``--force``) or stdout."""
+    output = None if args.output is None else check_output(args.output, overwrite=args.force)
+    source = load_model(args).source()
+    if output is None:
+        _write(source, None)
+    else:
+        write_atomically(output, lambda temporary: _write(source, temporary))
     return 0
 
 
@@ -92,6 +109,12 @@ def run_fit(args: argparse.Namespace) -> int:
     from hiermod.cli.fitting import fit_command
 
     return fit_command(args, load_model)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from hiermod.cli.predicting import predict_command
+
+    return predict_command(args)
 
 
 def run_demo(args: argparse.Namespace) -> int:

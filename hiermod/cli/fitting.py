@@ -7,6 +7,9 @@
 Before the data are read, ``-o`` is checked (:func:`hiermod.cli.checks.check_output`): not a
 directory, its directory exists and takes files, and the file does not exist unless ``--force``.
 The fit is written through a temporary file, so ``fit.nc`` is either the whole new fit or untouched.
+It holds the data columns the model reads, in the group ``hiermod_training_data``
+(:mod:`hiermod.cli.training`; not with ``--without-data``), so ``hiermod predict fit.nc`` needs no
+other file.
 
 **Ctrl-C.** PyMC catches a ``KeyboardInterrupt`` during the draws and returns the draws it has, so
 a run would otherwise carry on as if it had finished. While the fit runs, :func:`watch_interrupts`
@@ -104,7 +107,13 @@ def fit_command(args: argparse.Namespace, load_model: Callable[[argparse.Namespa
     if args.output is not None:
         out = check_output(args.output, overwrite=args.force)
         partial = check_output(str(partial_path(out)), overwrite=args.force)
+    from hiermod.cli.training import GROUP, training_group  # xarray: not for hiermod parse
+
     model = load_model(args)
+    # Built before sampling: a column netCDF cannot hold stops the command now, not after the fit.
+    training = None
+    if out is not None and not args.without_data and model.data is not None:
+        training = training_group(model, model.data)
     kwargs = {"target_accept": args.target_accept} if args.target_accept is not None else {}
     with watch_interrupts() as watch:
         try:
@@ -127,6 +136,8 @@ def fit_command(args: argparse.Namespace, load_model: Callable[[argparse.Namespa
             # PyMC cannot build a trace when stopped during tuning ("Not enough samples").
             _say("interrupted (Ctrl-C) before any draw was kept; nothing was written")
             return INTERRUPTED
+    if training is not None:
+        idata[GROUP] = training
     missing = shortfall(idata, args.method, args.draws, args.chains)
     if watch.interrupted or missing is not None:
         idata["posterior"].attrs[PARTIAL_ATTR] = 1
@@ -145,5 +156,8 @@ def fit_command(args: argparse.Namespace, load_model: Callable[[argparse.Namespa
     print(model.summary(idata))
     if out is not None:
         _save(idata, out)
-        print(f"\nwrote {out} (load it with hm.Model.from_idata(az.from_netcdf(...), data))")
+        print(
+            f"\nwrote {out} (hiermod predict {out} --data new.csv; in Python "
+            "hm.Model.from_idata(az.from_netcdf(...), data))"
+        )
     return 0

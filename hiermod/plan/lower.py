@@ -35,7 +35,8 @@ import numpy as np
 from hiermod.data.categories import category_dpars
 from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
-from hiermod.errors import FamilyError, FormulaError
+from hiermod.errors import FamilyError, FormulaError, OptionError
+from hiermod.formula.functions import closest
 from hiermod.plan.censoring import censoring
 from hiermod.plan.centring import information_ratio, sigma_information_ratio
 from hiermod.plan.ir import (
@@ -356,16 +357,8 @@ def lower(
             formula.main.span,
             hint="drop link=, or write the exposure as a predictor",
         )
-    if isinstance(options.layout, Mapping):
-        unknown = set(options.layout) - run.used_layout_keys
-        if unknown:
-            raise ValueError(f"layout names groupings that are not in the model: {sorted(unknown)}")
-    if isinstance(options.centered, Mapping):
-        unknown = set(options.centered) - run.used_centered_keys
-        if unknown:
-            raise ValueError(
-                f"centered names groupings that are not in the model: {sorted(unknown)}"
-            )
+    _check_grouping_keys("layout", options.layout, run.used_layout_keys, design)
+    _check_grouping_keys("centered", options.centered, run.used_centered_keys, design)
 
     # Defaults to 4 significant digits: the same prior for any purpose, and readable in the
     # priors table and the generated source.
@@ -397,6 +390,26 @@ def lower(
         formula=str(formula),
         data_values=run.values,
         priors=tuple(resolved.values()),
+    )
+
+
+def _check_grouping_keys(option: str, choice: object, used: set[str], design: Design) -> None:
+    """A ``layout=`` / ``centered=`` dict names only groupings of the model; an unknown key is an
+    :class:`~hiermod.errors.OptionError` with the closest grouping: ``{"Subjet": True}`` on
+    ``(Days | Subject)`` says "did you mean 'Subject'?"."""
+    if not isinstance(choice, Mapping):
+        return
+    unknown = sorted(set(choice) - used)
+    if not unknown:
+        return
+    groupings = sorted(
+        {":".join(bd.grouping.factors) for fd in design.formulas for bd in fd.blocks}
+    )
+    suggestion = closest(unknown[0], groupings)
+    raise OptionError(
+        f"{option} names groupings that are not in the model: {', '.join(map(repr, unknown))}"
+        + (f"; did you mean {suggestion!r}?" if suggestion else "")
+        + f" (the model's groupings: {', '.join(groupings) or 'none'})"
     )
 
 
