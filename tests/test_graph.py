@@ -73,7 +73,10 @@ def test_mermaid_text() -> None:
     assert text.startswith("flowchart TD\n")
     assert 'subgraph block0 ["(1 + x1 | group:color)"]' in text
     assert 'subgraph block1 ["sigma ~ (1 | group:color)"]' in text
-    assert '(["standard-normal offsets per group:color<br/>sigma_z_group__color ~ normal(0, 1)"])' in text
+    assert (
+        '(["standard-normal offsets per group:color<br/>sigma_z_group__color ~ normal(0, 1)"])'
+        in text
+    )
     assert '["intercept and x1 slope deviations per group:color<br/>r_group__color[2]"]' in text
     assert "classDef filled" in text
 
