@@ -106,7 +106,10 @@ def _data_title(spec: DataSpec, ir: ModelIR) -> str:
 
 
 def _list(labels: tuple[str, ...]) -> str:
-    return ", ".join(labels) if len(labels) <= _MANY else f"{len(labels)} columns"
+    """Column names: ``Intercept, x1, x2``; past three ``Intercept, x1, x2, … (12)``."""
+    if len(labels) <= _MANY:
+        return ", ".join(labels)
+    return f"{', '.join(labels[:_MANY])}, … ({len(labels)})"
 
 
 def _cluster_label(dpar: str, block: BlockIR) -> str:
