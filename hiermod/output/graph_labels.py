@@ -96,9 +96,11 @@ def _block_title(spec: ParamSpec, block: BlockIR) -> str:
 
 
 def _data_title(spec: DataSpec, ir: ModelIR) -> str:
+    readers = [p for p in ir.predictors if spec.name == p.population.X]
+    if readers:  # one X read by several predictors (a categorical's muv, muw) is no one's
+        of = _of(readers[0].dpar) if len(readers) == 1 else ""
+        return f"design matrix: {_list(readers[0].population.coef_labels)}{of}"
     for predictor in ir.predictors:
-        if spec.name == predictor.population.X:
-            return f"design matrix: {_list(predictor.population.coef_labels)}{_of(predictor.dpar)}"
         for block in predictor.blocks:
             if spec.name == block.Z:
                 return f"effect column{'s' if block.size > 1 else ''}: {_list(block.term_labels)}"
