@@ -33,6 +33,7 @@ def _data(seed: int = 0) -> pd.DataFrame:
             "sample": sample,
             "school": np.repeat(["s1", "s2", "s3"], 8),
             "room": np.tile(np.repeat(["c1", "c2"], 4), 3),
+            "c": np.tile(list("uvw"), 8),
         }
     )
 
@@ -143,6 +144,15 @@ def test_distributional_block_is_labelled_with_its_parameter() -> None:
     assert "sigma_sd_plate" in found["sigma ~ (1 | plate)"]
     assert "sd_plate" in found["(1 | plate)"]
     assert titles("distributional")["sigma_Intercept"].startswith("Intercept of sigma")
+
+
+def test_a_design_matrix_read_by_several_predictors_is_no_ones() -> None:
+    """A categorical's muv and muw read one X: its label names the columns, not one predictor."""
+    graph = hm.Model("c ~ x + (1 | plate)", _data(), family="categorical").graph()
+    nodes = {node.name: node for node in graph.parts.nodes}
+    assert nodes["X"].title == "design matrix: x"
+    assert nodes["muv_b"].title == "x slope of muv"
+    assert [c.label for c in graph.parts.clusters] == ["muv ~ (1 | plate)", "muw ~ (1 | plate)"]
 
 
 def test_built_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> None:
