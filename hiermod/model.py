@@ -139,16 +139,26 @@ class _Compiled:
 
         return emit_source(self.ir, self.design)
 
+    @functools.cached_property
+    def _graph(self) -> Any:
+        """The graph, built once (PyMC's ModelGraph of the row-wise model, words from the plan)."""
+        from hiermod.output.graph import build_graph
+
+        return build_graph(self.ir, self.pymc if self.streamed else self.pymc_rows)
+
     def graph(self, format: str | None = None) -> Any:
-        """The model's graph with a plate per set of dims.
+        """The model's graph: a cluster per group block (its term as label), a plate per set of
+        dims, each variable named for what it is ("Days slope", "sd of the intercept by Subject").
 
-        ``format=None`` gives a ``graphviz.Digraph`` (needs the ``graphviz`` package); ``"dot"`` and
-        ``"mermaid"`` give text and need nothing; ``"svg"`` (text) and ``"png"`` (bytes) also need
-        graphviz's ``dot`` program. See :mod:`hiermod.output.graph`.
+        ``format=None`` gives a :class:`hiermod.output.graph.Graph`, shown as SVG in a notebook
+        (``.source`` is its DOT text, ``.save(path)`` writes it); ``"dot"`` and ``"mermaid"`` give
+        text; ``"svg"`` (text), ``"png"`` and ``"pdf"`` (bytes) need graphviz's ``dot`` program.
+        Built once and cached. See :mod:`hiermod.output.graph`.
+
+        Example:
+            >>> m.graph()                                             # doctest: +SKIP
         """
-        from hiermod.output.graph import model_graph
-
-        return model_graph(self.pymc_rows, format)
+        return self._graph.to(format)
 
     def __repr__(self) -> str:
         """Formula, family, blocks (grouping, effects, layout, cells) and parameters with priors."""

@@ -1,4 +1,7 @@
-"""Model.graph(): plates from dims, nested vs additive pooling visible, text formats without graphviz."""
+"""Model.graph(): plates from dims, nested vs additive pooling visible, DOT from graphviz, errors.
+
+The clusters, labels, cache and files are tested in tests/test_graph_clusters.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 import hiermod as hm
 from hiermod.datasets import forum_scenario
 from hiermod.errors import DependencyError, HiermodError
-from hiermod.output.graph import graph_nodes
+from hiermod.output.graph import graph_nodes, to_dot, to_mermaid
 
 
 @functools.cache
@@ -54,56 +57,75 @@ def test_edges_follow_the_model() -> None:
     assert not any("y_data" in edge for edge in edges)
 
 
-def test_dot_text_has_a_cluster_per_plate_and_is_stable() -> None:
+def test_dot_text_is_graphviz_and_stable() -> None:
     model = models()["forum"]
     dot = model.graph("dot")
-    assert dot == model.graph("dot")
-    assert dot.startswith('digraph "model" {')
-    assert 'label="group (3) x color (2) x group__color_term (2)"' in dot
-    assert '"z_group__color" [label="z_group__color\\n~\\nNormal" shape=ellipse]' in dot
-    assert '\t"r_group__color" -> "y"' in dot
-    assert dot.count("subgraph cluster_") == len({p for p in plates(model).values() if p})
+    assert dot == model.graph().digraph.source == model.graph("dot")
+    assert dot.startswith('digraph "y ~ 1 + x1 + (1 + x1 | group:color); sigma ~ 1 +')
+    # the plate of the level dims (the effects are said in the label: r_group__color[2])
+    assert 'label="group (3) x color (2)"' in dot
+    assert "z_group__color[2] ~ normal(0, 1)" in dot
+    assert "\tr_group__color -> y\n" in dot
 
 
 def test_mermaid_text() -> None:
     text = models()["forum"].graph("mermaid")
     assert text.startswith("flowchart TD\n")
-    assert "subgraph plate" in text
-    assert '(["sigma_z_group__color ~ Normal"])' in text
-    assert '["r_group__color ~ Deterministic"]' in text
+    assert 'subgraph block0 ["(1 + x1 | group:color)"]' in text
+    assert 'subgraph block1 ["sigma ~ (1 | group:color)"]' in text
+    assert (
+        '(["standard-normal offsets per group:color<br/>sigma_z_group__color ~ normal(0, 1)"])'
+        in text
+    )
+    assert '["intercept and x1 slope deviations per group:color<br/>r_group__color[2]"]' in text
     assert "classDef filled" in text
 
 
-def test_digraph_and_rendering() -> None:
-    pytest.importorskip("graphviz")
-    digraph = models()["nested"].graph()
-    assert "cluster" in digraph.source
+def test_bare_pymc_model_keeps_pymc_names() -> None:
+    """``to_dot``/``to_mermaid`` of a pm.Model (no plan): PyMC's names, a plate per set of dims."""
+    pm_model = models()["forum"].pymc_rows
+    dot = to_dot(pm_model)
+    assert dot.startswith("digraph model {")
+    assert 'label="group (3) x color (2) x group__color_term (2)"' in dot
+    assert "cluster_block" not in dot
+    assert '(["sigma_z_group__color ~ Normal"])' in to_mermaid(pm_model)
+
+
+def test_rendering() -> None:
     if shutil.which("dot") is None:
         pytest.skip("graphviz's dot program is not installed")
     assert "<svg" in models()["nested"].graph("svg")
     assert models()["nested"].graph("png")[:4] == b"\x89PNG"
+    bundle = models()["nested"].graph()._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
 
 
 def test_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "graphviz", None)
+    model = hm.Model("y ~ x1 + (1 | group)", models()["nested"].data)  # nothing cached yet
+    graph = model.graph()
+    assert graph.mermaid.startswith("flowchart TD")  # Mermaid needs no graphviz
     with pytest.raises(DependencyError, match="pip install graphviz") as info:
-        models()["nested"].graph()
+        model.graph("dot")
     assert isinstance(info.value, HiermodError)
-    assert "format='dot' or format='mermaid'" in str(info.value)
-    assert models()["nested"].graph("mermaid").startswith("flowchart TD")
+    assert "format='mermaid'" in str(info.value)
 
 
 def test_missing_dot_program_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # As when graphviz's `dot` is not installed; blanking PATH would also hide the assembler
     # PyTensor's C compiler needs from every later test in this process.
-    graphviz = pytest.importorskip("graphviz")
+    import graphviz
 
     def missing(*args: object, **kwargs: object) -> None:
         raise graphviz.ExecutableNotFound(["dot"])
 
     monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+    graph = hm.Model("y ~ x1 + (1 | color)", models()["nested"].data).graph()
     with pytest.raises(DependencyError, match="apt-get install graphviz"):
-        models()["nested"].graph("svg")
+        graph.pipe("svg")
+    bundle = graph._repr_mimebundle_()  # a notebook shows the reason, not a traceback
+    assert "image/svg+xml" not in bundle
+    assert "needs graphviz's 'dot' program" in bundle["text/plain"]
 
 
 def test_unknown_format() -> None:
