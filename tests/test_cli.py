@@ -86,18 +86,23 @@ def test_data_error_is_a_caret_message_and_status_2(csv: Path) -> None:
 # In-process runs of main() for the variants (the subprocess tests above cover the real command).
 
 
-def test_graph_text_needs_neither_graphviz_nor_dot(
+def test_graph_mermaid_needs_no_graphviz(
     csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The model's graph (Model.graph: labels from the plan, a subgraph per block), as Mermaid
+    text, without the graphviz package (DOT comes from graphviz, a core dependency)."""
     monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz fails
     assert main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.mmd")]) == 0
     text = (tmp_path / "g.mmd").read_text(encoding="utf-8")
     assert text.startswith("flowchart TD")
-    assert '["r_g ~ Deterministic"]' in text  # a box
+    assert 'subgraph block0 ["(1 + x | g)"]' in text
+    assert '["intercept and x slope deviations per g<br/>r_g[2]"]' in text  # a box
     # a stadium: the block's free variable (centred here, by the data's information ratio)
-    assert '(["beta_g ~ Multivariate_normal"])' in text
-    assert main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.dot")]) == 0
-    assert "subgraph cluster_" in (tmp_path / "g.dot").read_text(encoding="utf-8")
+    assert '(["intercept and x slope per g<br/>beta_g[2] ~ mvnormal(mean, chol)"])' in text
+    assert main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.mmd")]) == 2
+    assert (
+        main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.mmd"), "--force"]) == 0
+    )
 
 
 def _without_dot_program(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,7 +157,9 @@ def test_family_and_link_options(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_graph_formats(csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", FORMULA, "--data", str(csv)]) == 0
-    assert capsys.readouterr().out.startswith('digraph "model" {')
+    dot = capsys.readouterr().out
+    assert dot.startswith('digraph "y ~ 1 + x + (1 + x | g)" {')
+    assert 'label="(1 + x | g)"' in dot
     assert main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.txt")]) == 2
     assert "cannot tell the graph format" in capsys.readouterr().err
     if shutil.which("dot") is None:

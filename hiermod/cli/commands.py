@@ -14,8 +14,8 @@ the sampler's progress bar, then prints the summary table (``Model.summary``); w
 the ``InferenceData`` as netCDF, with the training data, which ``hm.Model.from_idata`` and
 ``hiermod predict`` (:mod:`hiermod.cli.predicting`) read back. ``demo`` runs
 :mod:`hiermod.cli.demo`. Every output (``-o``, ``--out``) is checked before the data are read
-(:mod:`hiermod.cli.checks`); ``source -o`` replaces a file only with ``--force`` (``graph -o``
-still replaces it). This module imports PyMC only when a command runs, so ``hiermod parse`` stays
+(:mod:`hiermod.cli.checks`); ``source -o`` and ``graph -o`` replace a file only with ``--force``.
+This module imports PyMC only when a command runs, so ``hiermod parse`` stays
 fast.
 """
 
@@ -64,10 +64,6 @@ def _write(text: str, output: Path | None) -> None:
         raise CommandError(f"cannot write -o {output}: {error.strerror or error}") from None
 
 
-def _output(args: argparse.Namespace) -> Path | None:
-    return None if args.output is None else check_output(args.output)
-
-
 def run_parse(args: argparse.Namespace) -> int:
     formula = hm.parse(args.formula)
     print(formula)
@@ -89,19 +85,23 @@ def run_compile(args: argparse.Namespace) -> int:
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    from hiermod.output.graph import to_dot, write_graph
+    """``hiermod graph``: the model's graph (:meth:`hiermod.Model.graph`: a cluster per group
+    block, variables named from the plan) as DOT text on stdout, or to ``-o`` in the format of its
+    suffix (checked before the data are read; an existing file replaced only with ``--force``)."""
+    from hiermod.output.graph import format_of
 
-    output = _output(args)
-    model = load_model(args)
-    if output is None:
-        _write(to_dot(model.pymc_rows), None)
-    else:
+    output = None
+    if args.output is not None:
+        output = check_output(args.output, overwrite=args.force)
         try:
-            write_graph(model.pymc_rows, str(output))
+            format_of(output)
         except ValueError as error:  # an unknown suffix
             raise CommandError(str(error)) from None
-        except OSError as error:
-            raise CommandError(f"cannot write -o {output}: {error.strerror or error}") from None
+    graph = load_model(args).graph()
+    if output is None:
+        _write(graph.source, None)
+    else:
+        write_atomically(output, graph.save)
     return 0
 
 

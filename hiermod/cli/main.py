@@ -5,7 +5,7 @@ it, predict from the fit.
 
     hiermod parse "y ~ x + (1 + x | g)"
     hiermod source "y ~ x + (1 | g)" --data data.csv [MODEL OPTIONS] [-o model.py [--force]]
-    hiermod graph "y ~ x + (1 | g)" --data data.csv [--family F] [--link L] [-o graph.svg]
+    hiermod graph "y ~ x + (1 | g)" --data data.csv [MODEL OPTIONS] [-o graph.svg [--force]]
     hiermod fit "y ~ x + (1 | g)" --data data.parquet [MODEL OPTIONS] [-o fit.nc [--force]]
     hiermod predict fit.nc --data new.csv [--kind K] [-o out.csv [--force]]
 
@@ -15,7 +15,7 @@ MODEL OPTIONS: ``--family F`` (``--help`` lists the families), ``--link L``, ``-
 
 ``parse`` prints the canonical formula and its term tree; ``source`` (alias ``compile``) writes the
 model's module (:meth:`hiermod.Model.source`) to ``-o`` or stdout; ``graph`` writes the graph in the
-format of the output's suffix (``.dot`` and ``.mmd`` need no graphviz; ``.svg``/``.png`` need its
+format of the output's suffix (``.dot`` and ``.mmd`` are text; ``.svg``/``.png`` need graphviz's
 ``dot`` program), or DOT text to stdout. A formula or data error prints its message, with the caret
 under the problem, to stderr and exits with status 2, without a traceback. ``fit``, ``predict`` and
 ``demo``: see :mod:`hiermod.cli.commands`, :mod:`hiermod.cli.fitting` and
@@ -24,7 +24,7 @@ under the problem, to stderr and exits with status 2, without a traceback. ``fit
 Exit status: 0 done; 2 a formula, data, option or file error (numbers and option values out of
 range are refused by the parser before anything is read: ``--draws -5``, ``--chains 0``,
 ``--target-accept 7``, ``--prior b``, ``--layout sparse``; outputs are checked before the data are
-read, and every ``-o`` but ``graph``'s replaces an existing file only with ``--force``:
+read, and every ``-o`` replaces an existing file only with ``--force``:
 :mod:`hiermod.cli.checks`); 130 interrupted (Ctrl-C; a partial fit goes to ``out.partial.nc``, see
 :mod:`hiermod.cli.fitting`); 1 an error hiermod did not expect (a bug: one line, the traceback with
 ``HIERMOD_TRACEBACK=1``).
@@ -120,14 +120,16 @@ def _register_source(subparsers: Subparsers) -> None:
 
 
 def _register_graph(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser("graph", help="draw the model's graph (plates from its dims)")
+    parser = subparsers.add_parser(
+        "graph",
+        help="draw the model's graph (a cluster per group block, plates of rows and levels)",
+    )
     _model_arguments(parser)
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="out.svg",
-        help="output file: .dot or .mmd (text, no graphviz needed), .svg, .png or .pdf "
-        "(graphviz's dot program); default: DOT text on stdout",
+    _output_arguments(
+        parser,
+        "out.svg",
+        "output file: .dot or .mmd (text), .svg, .png or .pdf (graphviz's dot program); "
+        "default: DOT text on stdout",
     )
     parser.set_defaults(run=run_graph)
 

@@ -157,6 +157,19 @@ def graph_parts(model: pm.Model, ir: ModelIR | None = None, name: str = "model")
     return GraphParts(name, tuple(nodes), tuple(edges), tuple(c for c in clusters if c.key in used))
 
 
+def format_of(path: str | Path) -> str:
+    """The graph format a file name asks for: ``"dot"`` (``.dot``/``.gv``), ``"mermaid"``
+    (``.mmd``), ``"svg"``, ``"png"`` or ``"pdf"``; a ValueError for any other suffix."""
+    name = Path(path).name
+    suffix = Path(path).suffix.lower()
+    fmt = _SUFFIXES.get(suffix) or _RENDERED.get(suffix.lstrip("."))
+    if fmt is None:
+        raise ValueError(
+            f"cannot tell the graph format from {name!r}: use .dot, .mmd, .svg, .png or .pdf"
+        )
+    return fmt
+
+
 Plates = list[tuple[str, list[tuple[int, GraphNode]]]]
 
 
@@ -385,13 +398,7 @@ class Graph:
         """Write the graph to ``path``, its format from the suffix: ``.dot``/``.gv``, ``.mmd``,
         ``.svg``, ``.png`` or ``.pdf``."""
         path = Path(path)
-        suffix = path.suffix.lower()
-        fmt = _SUFFIXES.get(suffix) or _RENDERED.get(suffix.lstrip("."))
-        if fmt is None:
-            raise ValueError(
-                f"cannot tell the graph format from {path.name!r}: use .dot, .mmd, .svg, .png or .pdf"
-            )
-        content = self.to(fmt)
+        content = self.to(format_of(path))
         if isinstance(content, bytes):
             path.write_bytes(content)
         else:
