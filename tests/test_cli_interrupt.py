@@ -202,7 +202,7 @@ def test_a_real_sigint_to_the_real_command(csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "fit.nc"
     command = [
         sys.executable, "-c", _INSTRUMENTED, "fit", FORMULA, "--data", str(csv), "--draws", "1000000",
-        "--tune", "0", "--chains", "1", "--no-progress", "-o", str(out),
+        "--tune", "0", "--chains", "1", "--no-progress", "--sampler", "pymc", "-o", str(out),
     ]  # fmt: skip
     process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stderr is not None
@@ -222,3 +222,50 @@ def test_a_real_sigint_to_the_real_command(csv: Path, tmp_path: Path) -> None:
     fit = az.from_netcdf(tmp_path / "fit.partial.nc")
     assert fit["posterior"].attrs["hiermod_partial"] == 1
     assert 0 < fit["posterior"].sizes["draw"] < 1_000_000
+
+
+# The same with nutpie (the default sampler where it is installed): nutpie's sample() is told to
+# print a line when it starts drawing (after the compile, so the signal does not stop the compile).
+_INSTRUMENTED_NUTPIE = """
+import sys
+import nutpie
+from hiermod.cli import main
+
+_sample = nutpie.sample
+
+def _sample_telling(*args, **kwargs):
+    print("hiermod-test: nutpie draws", file=sys.stderr, flush=True)
+    return _sample(*args, **kwargs)
+
+nutpie.sample = _sample_telling
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_a_real_sigint_stops_nutpie_with_the_draws_so_far(csv: Path, tmp_path: Path) -> None:
+    pytest.importorskip("nutpie")
+    out = tmp_path / "fit.nc"
+    command = [
+        sys.executable, "-c", _INSTRUMENTED_NUTPIE, "fit", FORMULA, "--data", str(csv),
+        "--draws", "100000000", "--tune", "50", "--chains", "1", "--no-progress", "-o", str(out),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "hiermod-test: nutpie draws" in line:
+            break
+    else:
+        pytest.fail("the command ended before nutpie drew:\n" + "".join(seen))
+    time.sleep(0.3)  # nutpie draws this model at ~10^5 draws a second: keep the partial fit small
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=600)
+    assert process.returncode == 130, err
+    assert "hiermod fit: interrupted (Ctrl-C) before the draws were complete" in err
+    assert not out.exists()
+    fit = az.from_netcdf(tmp_path / "fit.partial.nc")
+    assert fit["posterior"].attrs["hiermod_partial"] == 1
+    assert fit["posterior"].attrs["hiermod_sampler"] == "nutpie"
+    assert 0 < fit["posterior"].sizes["draw"] < 100_000_000

@@ -140,7 +140,7 @@ def test_missing_pathfinder_says_how_to_install(model, monkeypatch) -> None:
 def test_bad_method_or_sampler(model) -> None:
     with pytest.raises(OptionError, match="method must be 'nuts', 'advi', 'pathfinder' or 'map'"):
         model.fit(method="gibbs")
-    with pytest.raises(OptionError, match="sampler must be 'pymc', 'nutpie' or 'numpyro'"):
+    with pytest.raises(OptionError, match="sampler must be 'auto', 'pymc', 'nutpie' or 'numpyro'"):
         model.fit(sampler="stan")
     with pytest.raises(OptionError, match="is for method='nuts'"):
         model.fit(method="advi", sampler="nutpie")
@@ -197,8 +197,8 @@ def test_map_of_centred_effects_says_why_it_may_fail() -> None:
 
 @pytest.mark.parametrize("given", [None, {"mode": "FAST_COMPILE"}, {"mode": None}])
 def test_nuts_compiles_with_numba_unless_told_otherwise(model, monkeypatch, given) -> None:
-    """PyMC's NUTS compiles with Numba (measured fastest: hiermod.inference.fit.sampling_mode); a mode the
-    user passes in compile_kwargs wins."""
+    """PyMC's NUTS (sampler="pymc") compiles with Numba (measured fastest:
+    hiermod.inference.fit.sampling_mode); a mode the user passes in compile_kwargs wins."""
     seen: dict[str, object] = {}
 
     def fake_sample(**kwargs: object) -> xr.DataTree:
@@ -208,7 +208,7 @@ def test_nuts_compiles_with_numba_unless_told_otherwise(model, monkeypatch, give
     monkeypatch.setattr(fit_module.pm, "sample", fake_sample)
     extra = {} if given is None else {"compile_kwargs": dict(given)}
     with pytest.raises(RuntimeError, match="stop here"):
-        model.fit(draws=5, tune=5, chains=1, progressbar=False, **extra)
+        model.fit(draws=5, tune=5, chains=1, progressbar=False, sampler="pymc", **extra)
     mode = seen["compile_kwargs"]["mode"]  # type: ignore[index]
     if given is None:
         assert type(mode.linker).__name__ == "NumbaLinker"
@@ -260,3 +260,35 @@ def test_threaded_samplers_run_with_limited_blas_threads(model, monkeypatch) -> 
         model.fit(chains=4, sampler="nutpie", progressbar=False)
     assert seen
     assert set(seen) == {1}
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "chosen"),
+    [
+        ("nuts", {}, "nutpie"),
+        ("nuts", {"target_accept": 0.9, "initvals": {"sigma": 1.0}}, "nutpie"),
+        ("nuts", {"callback": print}, "pymc"),  # a per-draw callback is PyMC's sampler's
+        ("nuts", {"initvals": [{"sigma": 1.0}, {"sigma": 2.0}]}, "pymc"),  # one start per chain
+        ("advi", {}, "pymc"),
+    ],
+)
+def test_the_default_sampler_is_nutpie_where_it_can_run(method, kwargs, chosen) -> None:
+    pytest.importorskip("nutpie")
+    from hiermod.inference.calls import resolve_sampler
+
+    assert resolve_sampler("auto", method, kwargs) == chosen
+    assert resolve_sampler("pymc", method, kwargs) == "pymc"
+
+
+def test_the_default_sampler_without_nutpie_is_pymcs(monkeypatch) -> None:
+    import importlib.util
+
+    from hiermod.inference import calls
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        calls.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "nutpie" else real(name, *a),
+    )
+    assert calls.resolve_sampler("auto", "nuts", {}) == "pymc"

@@ -482,7 +482,7 @@ FIT_OPTIONS: list[tuple[dict[str, Any], type, tuple[str, ...]]] = [
     ({"method": "NUTS"}, OptionError, ("method must be", "'NUTS'")),
     ({"method": None}, OptionError, ("method must be", "None")),
     ({"method": ["nuts"]}, OptionError, ("method must be",)),
-    ({"sampler": "stan"}, OptionError, ("sampler must be 'pymc', 'nutpie' or 'numpyro'",)),
+    ({"sampler": "stan"}, OptionError, ("sampler must be 'auto', 'pymc', 'nutpie' or 'numpyro'",)),
     ({"sampler": None}, OptionError, ("sampler must be",)),
     (
         {"method": "advi", "sampler": "nutpie"},

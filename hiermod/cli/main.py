@@ -141,7 +141,10 @@ def _register_fit(subparsers: Subparsers) -> None:
     shape_arguments(parser)
     _sampling_arguments(parser, draws=1000)
     parser.add_argument(
-        "--sampler", default="pymc", choices=("pymc", "nutpie", "numpyro"), help="NUTS backend"
+        "--sampler",
+        default="auto",
+        choices=("auto", "pymc", "nutpie", "numpyro"),
+        help="NUTS backend (default auto: nutpie when installed, else PyMC's)",
     )
     parser.add_argument(
         "--method", default="nuts", choices=("nuts", "advi", "pathfinder", "map"), help="method"

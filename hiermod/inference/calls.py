@@ -14,6 +14,7 @@ keywords are read from the signatures of the functions it calls (``pm.sample`` a
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -40,9 +41,27 @@ __all__ = [
     "check_method",
     "check_prediction",
     "check_settings",
+    "resolve_sampler",
 ]
 
-SAMPLERS = ("pymc", "nutpie", "numpyro")
+SAMPLERS = ("auto", "pymc", "nutpie", "numpyro")
+# The keywords pm.sample takes with nutpie (others, such as a per-draw callback or a step method,
+# are PyMC's sampler's own): sampler="auto" picks nutpie only for a call that uses none but these.
+_NUTPIE_KEYWORDS = frozenset(
+    {
+        "target_accept",
+        "initvals",
+        "var_names",
+        "cores",
+        "nuts",
+        "compile_kwargs",
+        "idata_kwargs",
+        "compute_convergence_checks",
+        "quiet",
+        "log_likelihood",
+        "posterior_predictive",
+    }
+)
 METHODS = ("nuts", "advi", "pathfinder", "map")
 
 # Model.fit's own keywords (those before **kwargs, and the two it reads from them).
@@ -100,11 +119,33 @@ def backend_keywords(method: str) -> frozenset[str] | None:
     return frozenset(names - _SET_BY_HIERMOD - {"vars", "initial_point", "rng"})
 
 
+def resolve_sampler(sampler: str, method: str, kwargs: Mapping[str, Any]) -> str:
+    """The NUTS implementation a fit runs: ``sampler`` itself, or for ``"auto"`` (the default)
+    nutpie when it is installed and the call passes only keywords it takes (a dict of
+    ``initvals``, not one per chain), PyMC's sampler otherwise.
+
+    nutpie is the faster end to end on every model of the workflow benchmark: it compiles the
+    model with Numba once and runs the chains as threads, where PyMC's sampler starts a process
+    per chain and its NUTS loop runs in Python (sleepstudy, 4 × 1000 draws: 70–90 s against 282 s
+    in the issue's measurement; docs/benchmarks-workflow.md). ``sampler="auto"`` with
+    ``method="advi"`` and the others is unused.
+    """
+    if sampler != "auto":
+        return sampler
+    if method != "nuts" or importlib.util.find_spec("nutpie") is None:
+        return "pymc"
+    if set(kwargs) - _NUTPIE_KEYWORDS:
+        return "pymc"
+    if kwargs.get("initvals") is not None and not isinstance(kwargs["initvals"], dict):
+        return "pymc"
+    return "nutpie"
+
+
 def check_method(method: object, sampler: object) -> None:
     """``method`` and ``sampler`` are known and go together (a sampler is for NUTS only)."""
     check_choice("method", method, METHODS)
     check_choice("sampler", sampler, SAMPLERS)
-    if method != "nuts" and sampler != "pymc":
+    if method != "nuts" and sampler not in ("auto", "pymc"):
         raise OptionError(
             f"sampler={sampler!r} is for method='nuts', not method={method!r}; "
             "leave sampler out for the other methods"

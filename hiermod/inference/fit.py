@@ -10,7 +10,7 @@ used again with ``hm.Model.from_idata``.
 ==============  ======================================================================================
 method          what it does
 ==============  ======================================================================================
-``"nuts"``      MCMC with NUTS, by PyMC (``sampler="pymc"``), nutpie or NumPyro (optional extras)
+``"nuts"``      MCMC with NUTS: nutpie when installed (``sampler="auto"``), PyMC's (``"pymc"``) or NumPyro
 ``"advi"``      mean-field ADVI (``pm.fit``), then ``draws`` draws from the approximation (one chain)
 ``"pathfinder"`` Pathfinder from ``pymc-extras`` (optional), ``draws`` draws (one chain)
 ``"map"``       the posterior mode (``pm.find_MAP``): one chain with one draw. Hierarchical modes
@@ -45,6 +45,7 @@ from hiermod.inference.calls import (
     check_fit_call,
     check_method,
     check_settings,
+    resolve_sampler,
 )
 from hiermod.inference.compiled import (
     data_key,
@@ -132,7 +133,7 @@ def fit(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    sampler: str = "pymc",
+    sampler: str = "auto",
     random_seed: int | None = None,
     progressbar: bool = True,
     method: str = "nuts",
@@ -149,7 +150,9 @@ def fit(
             for a model that keeps no rows (streamed): no observed data, no pointwise values.
         draws, tune, chains: NUTS settings; ``draws`` is also the number of draws taken from an
             ADVI or Pathfinder approximation.
-        sampler: the NUTS implementation: ``"pymc"``, ``"nutpie"`` or ``"numpyro"``.
+        sampler: the NUTS implementation: ``"auto"`` (nutpie when installed and the call's
+            keywords allow it, else PyMC's: :func:`~hiermod.inference.calls.resolve_sampler`),
+            ``"pymc"``, ``"nutpie"`` or ``"numpyro"``.
         random_seed: makes the fit reproducible.
         method: ``"nuts"``, ``"advi"``, ``"pathfinder"`` or ``"map"``.
         log_likelihood: compute the pointwise log-likelihood group (``True``), skip it
@@ -163,6 +166,7 @@ def fit(
         >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
     """
     check_fit_call(method, sampler, draws, tune, chains, random_seed, progressbar, kwargs)
+    sampler = resolve_sampler(sampler, method, kwargs)
     if log_likelihood is not None:
         check_flag("log_likelihood", log_likelihood)
     start = time.perf_counter()
@@ -284,17 +288,17 @@ def _nuts(
         compile_kwargs = dict(kwargs.pop("compile_kwargs", None) or {})
         compile_kwargs.setdefault("mode", sampling_mode())
         kwargs["compile_kwargs"] = compile_kwargs
-    reuse: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    nutpie_runs = contextlib.ExitStack()
     if sampler == "nutpie":
         compile_kwargs = dict(kwargs.pop("compile_kwargs", None) or {})
         if all(v is None for v in model.rvs_to_initial_values.values()):  # PyMC cannot freeze
             compile_kwargs.setdefault("freeze_model", True)  # others: data as constants (compiled)
         kwargs["compile_kwargs"] = compile_kwargs
-        reuse = reusing_nutpie_compile(model, *(keys or (None, None)))
+        nutpie_runs.enter_context(reusing_nutpie_compile(model, *(keys or (None, None))))
     limit = (
         contextlib.nullcontext() if sampler == "pymc" else threadpool_limits(blas_threads(chains))
     )
-    with limit, reuse, warnings.catch_warnings():
+    with limit, nutpie_runs, warnings.catch_warnings():
         # PyMC's NUTS computes the kinetic energy of each leapfrog step with NumPy; when a
         # trajectory diverges (usually early in tuning, e.g. a Poisson model's exp(eta) from a
         # jittered start) the momentum overflows and NumPy warns "overflow encountered in dot".
