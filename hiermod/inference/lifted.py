@@ -16,7 +16,13 @@ What is lifted (the rest stays a constant of the graph and must be equal for a r
   defaults scale with the data.
 
 Integer constants (indices, sizes, the ``n`` of an LKJ prior) stay constants: they fix shapes.
-The ``pm.Data`` containers and dim lengths are shared variables already.
+The ``pm.Data`` containers and dim lengths are shared variables already. So a reduced likelihood,
+whose row-to-cell index is an integer constant, is reused for a new response on the same rows but
+compiled again for other rows.
+
+Two fits of one structure at the same time in two threads share the compiled model's start-point
+function: one may start its chains from the other's data (its prior's support point). The draws
+are not affected; each fit's density has its own data.
 
 A reuse is taken only when the new model's graph, with the same values lifted, equals the
 compiled one's node for node (:func:`pytensor.graph.basic.equal_computations`, inputs paired in
