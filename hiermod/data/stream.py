@@ -65,6 +65,12 @@ def read_chunks(source: Source, chunksize: int) -> Iterator[pd.DataFrame]:
     if callable(source):
         yield from source()
         return
+    if not isinstance(source, str | Path):
+        raise StreamError(
+            f"a streamed model reads a CSV or Parquet path, a function returning DataFrames or a "
+            f"dask.dataframe.DataFrame, not {type(source).__name__}",
+            hint="for a Dask DataFrame: pip install 'hiermod[dask]'",
+        )
     path = Path(source)
     if path.suffix.lower() in (".parquet", ".pq"):
         try:

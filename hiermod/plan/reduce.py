@@ -73,18 +73,27 @@ class ReducedState:
         )
 
 
-def refusal(reason: str) -> StreamError:
+def refusal(reason: str, family: Family) -> StreamError:
     """The error for a model without a reduction: why, and which models have one.
 
     ``y ~ x`` with ``family="bernoulli"`` and a continuous x: the bernoulli likelihood has no
-    per-cell sums that reproduce it, so its rows would have to be kept — which a stream never does.
+    per-cell sums that reproduce it, so its rows would have to be kept — which a stream never does
+    (in memory, ``hm.Model`` merges bernoulli rows with equal predictor values into counts, which
+    pays with categorical predictors only; the stream has no such reduction).
     """
+    also = (
+        f"; in memory, hm.Model merges {family.name} rows that share every predictor value into "
+        "counts (categorical predictors), but a stream cannot"
+        if "collapse" in family.reductions
+        else ""
+    )
     return StreamError(
         f"a streamed model needs sufficient statistics, but {reason}",
         hint=(
             "a gaussian family with the identity link, unweighted rows, no cens(), trunc() or "
-            "se(), and a sigma constant within the cells of the group effects admits one; "
-            "otherwise fit hm.Model on rows that fit in memory (a sample, or ddf.compute())"
+            "se(), and a sigma constant within the cells of the group effects admits one"
+            f"{also}; otherwise fit hm.Model on rows that fit in memory (a sample, or "
+            "ddf.compute())"
         ),
     )
 
@@ -99,7 +108,7 @@ def reduce_partition(spec: ReduceSpec, chunk: pd.DataFrame) -> ReducedState:
     ir = lower(design, family, spec.options)
     reason = why_not(ir)
     if reason is not None:
-        raise refusal(reason)
+        raise refusal(reason, family)
     assert design.y is not None
     stats = cell_stats(reduction_plan(ir), ir.data_values, design.y)
     return ReducedState(stats, int(design.y.shape[0]), DesignMoments.of(design, family))
@@ -132,7 +141,7 @@ def stream_stages(
     design = apply_schema(schema, scan.prototype, with_response=True)
     reason = why_not(lower(design, family, options))
     if reason is not None:
-        raise refusal(reason)
+        raise refusal(reason, family)
     spec = ReduceSpec(schema, options, scan.used)
     reduced = _run(source, chunksize, reduce_partition, spec, ReducedState())
     if reduced.stats is None:
