@@ -269,7 +269,8 @@ class Model(_Fitting):
     Args:
         formula: formula text (several formulas separated by ``;`` or new lines: the response's first,
             then distributional parameters such as ``sigma ~ (1 | g)``), or a parsed ``ModelFormula``.
-        data: a pandas DataFrame with every column the formula uses.
+        data: a pandas DataFrame with every column the formula uses, or a ``dask.dataframe``
+            DataFrame (then the model is :func:`stream_model`'s, reduced by Dask; docs/scale.md).
         family: ``"gaussian"`` (default) or a name in :data:`hiermod.data.families.FAMILIES`.
         link: the link of the mean; the family's default when omitted.
         priors: overrides by parameter name or class, as :class:`~hiermod.plan.priors.Prior` objects or
@@ -298,7 +299,7 @@ class Model(_Fitting):
     def __init__(
         self,
         formula: str | ModelFormula,
-        data: pd.DataFrame,
+        data: pd.DataFrame | Any,
         *,
         family: str | Family = "gaussian",
         link: str | None = None,

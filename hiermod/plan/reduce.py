@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from hiermod.data.binder import apply_schema
+from hiermod.data.columns import used_columns
 from hiermod.data.design import Design, Schema
 from hiermod.data.engines import is_dask_frame, reduce_dask, reduce_local
 from hiermod.data.families import Family, get_family
@@ -134,6 +135,9 @@ def stream_stages(
 ) -> tuple[Design, ModelIR]:
     """Both passes over ``source`` (a file, a function of chunks, or a Dask DataFrame): the design
     of a few rows under the whole source's schema, and the IR with the reduced likelihood."""
+    if is_dask_frame(source):  # only the columns the formula reads travel (or are read)
+        frame: Any = source
+        source = frame[list(used_columns(formula, frame.columns, True))]
     scan = _run(source, chunksize, scan_partition, ScanSpec.of(formula), ScanState())
     schema = finish_scan(formula, scan, family, na_action)
     assert scan.prototype is not None  # finish_scan raises for a source without complete rows
