@@ -21,6 +21,8 @@ distributed = pytest.importorskip("distributed")
 
 import hiermod as hm  # noqa: E402
 import hiermod.plan.reduce as reduce_module  # noqa: E402
+from hiermod.data.engines import reduce_dask  # noqa: E402
+from hiermod.data.partial import ScanSpec, ScanState, scan_partition  # noqa: E402
 from hiermod.data.stream import StreamError  # noqa: E402
 from hiermod.datasets import forum_scenario  # noqa: E402
 from tests.support import assert_same_model  # noqa: E402
@@ -69,6 +71,25 @@ def test_local_schedulers_equal_the_in_memory_model(
     assert streamed.ir.suffstats.n_rows == len(forum)
     assert streamed.priors["prior"].tolist() == whole.priors["prior"].tolist()
     assert_same_model(whole.pymc, streamed.pymc, n_points=3, rtol=1e-9)
+
+
+def _count(_: None, chunk: pd.DataFrame) -> tuple[int, ...]:
+    return (len(chunk),)
+
+
+def test_the_tree_merges_every_partition_once(forum: pd.DataFrame) -> None:
+    """11 partitions, 3 states per merge task: 4 tasks, then 2, then 1 — each row counted once,
+    and the scan state of the whole frame, however the tree groups the partitions."""
+    frame = dd.from_pandas(forum, npartitions=11)
+    assert frame.npartitions == 11
+    with dask.config.set(scheduler="sync"):
+        sizes = reduce_dask(frame, _count, None, lambda a, b: a + b, (), split_every=3)
+        spec = ScanSpec.of(hm.parse(FORUM))
+        scan = reduce_dask(frame, scan_partition, spec, ScanState.merge, ScanState(), split_every=3)
+        lengths = frame.map_partitions(len).compute().tolist()
+    assert sorted(sizes) == sorted(lengths)
+    assert sum(sizes) == len(forum)
+    assert scan == scan_partition(spec, forum)
 
 
 def test_model_routes_a_dask_frame_to_the_stream(forum: pd.DataFrame, whole: hm.Model) -> None:

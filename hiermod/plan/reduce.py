@@ -137,7 +137,8 @@ def stream_stages(
     of a few rows under the whole source's schema, and the IR with the reduced likelihood."""
     if is_dask_frame(source):  # only the columns the formula reads travel (or are read)
         frame: Any = source
-        source = frame[list(used_columns(formula, frame.columns, True))]
+        used = used_columns(formula, frame.columns, True)  # a missing one: the scan's error
+        source = frame[[c for c in frame.columns if c in used]]
     scan = _run(source, chunksize, scan_partition, ScanSpec.of(formula), ScanState())
     schema = finish_scan(formula, scan, family, na_action)
     assert scan.prototype is not None  # finish_scan raises for a source without complete rows
