@@ -125,7 +125,7 @@ def _reduce_spec(offset: float) -> ReduceSpec:
     scan = scan_partition(SPEC, DATA[offset])
     with pytest.warns(DataWarning, match="dropped 3 of 240 rows"):
         schema = finish_scan(SPEC.formula, scan, get_family("gaussian"), "drop")
-    return ReduceSpec(schema, LowerOptions("identity"), scan.used)
+    return ReduceSpec(schema, get_family("gaussian"), LowerOptions("identity"), scan.used)
 
 
 @pytest.fixture(scope="module")

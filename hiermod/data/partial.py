@@ -158,6 +158,16 @@ def _rows(a: pd.DataFrame | None, b: pd.DataFrame | None) -> pd.DataFrame | None
     return a if b is None else pd.concat([a, b.head(PROTOTYPE_ROWS - len(a))])
 
 
+def _first_row(chunk: pd.DataFrame) -> int:
+    """Where the chunk starts in the whole source, for the rows named in errors: its RangeIndex's
+    start (a file's chunks are so numbered by :func:`hiermod.data.stream.read_chunks`, and a Dask
+    partition of ``dd.from_pandas`` keeps its rows' labels), else 0 (then rows count in the chunk)."""
+    index = chunk.index
+    if isinstance(index, pd.RangeIndex) and index.step == 1:
+        return int(index.start)
+    return 0
+
+
 def scan_partition(spec: ScanSpec, chunk: pd.DataFrame) -> ScanState:
     """The state of one chunk of rows (``chunk`` is any pandas DataFrame: a file's chunk, a Dask
     partition). Raises the in-memory model's errors for missing or badly typed columns."""
@@ -165,7 +175,10 @@ def scan_partition(spec: ScanSpec, chunk: pd.DataFrame) -> ScanState:
     used = used_columns(formula, chunk.columns, True)
     check_columns(chunk, used, formula.text)
     values = used_columns(formula, chunk.columns, True, values=True)
-    read_as_numbers = check_dtypes(chunk, used, values, formula.text, quiet=used)
+    first_row = _first_row(chunk)
+    read_as_numbers = check_dtypes(
+        chunk, used, values, formula.text, first_row=first_row, quiet=used
+    )
     names = tuple(used)
     missing = np.zeros(len(chunk), dtype=bool)
     counts: dict[str, int] = {}

@@ -61,7 +61,16 @@ Source = str | Path | Callable[[], Iterable[pd.DataFrame]]
 
 
 def read_chunks(source: Source, chunksize: int) -> Iterator[pd.DataFrame]:
-    """The chunks of a CSV or Parquet file, or of a function returning an iterable of DataFrames."""
+    """The chunks of a CSV or Parquet file, or of a function returning an iterable of DataFrames,
+    each numbered by its rows' positions in the whole source (rows 0–449, 450–899, …), so that an
+    error names a row of the source."""
+    offset = 0
+    for chunk in _chunks(source, chunksize):
+        yield chunk.set_axis(pd.RangeIndex(offset, offset + len(chunk)))
+        offset += len(chunk)
+
+
+def _chunks(source: Source, chunksize: int) -> Iterator[pd.DataFrame]:
     if callable(source):
         yield from source()
         return

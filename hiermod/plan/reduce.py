@@ -25,7 +25,7 @@ from hiermod.data.binder import apply_schema
 from hiermod.data.columns import used_columns
 from hiermod.data.design import Design, Schema
 from hiermod.data.engines import is_dask_frame, reduce_dask, reduce_local
-from hiermod.data.families import Family, get_family
+from hiermod.data.families import Family
 from hiermod.data.moments import DesignMoments
 from hiermod.data.partial import ScanSpec, ScanState, StreamError, scan_partition
 from hiermod.data.stream import Source, complete_rows, finish_scan, read_chunks
@@ -50,6 +50,7 @@ class ReduceSpec:
     """What every chunk's reduce needs (sent to each worker once)."""
 
     schema: Schema
+    family: Family
     options: LowerOptions
     used: tuple[str, ...]  # the columns whose missing values drop a row
 
@@ -104,7 +105,7 @@ def reduce_partition(spec: ReduceSpec, chunk: pd.DataFrame) -> ReducedState:
     rows = complete_rows(chunk, spec.used)
     if not len(rows):
         return ReducedState()
-    family = get_family(spec.schema.family)
+    family = spec.family
     design = apply_schema(spec.schema, rows, with_response=True)
     ir = lower(design, family, spec.options)
     reason = why_not(ir)
@@ -147,7 +148,7 @@ def stream_stages(
     reason = why_not(lower(design, family, options))
     if reason is not None:
         raise refusal(reason, family)
-    spec = ReduceSpec(schema, options, scan.used)
+    spec = ReduceSpec(schema, family, options, scan.used)
     reduced = _run(source, chunksize, reduce_partition, spec, ReducedState())
     if reduced.stats is None:
         raise DataError("the data has no rows without missing values")
