@@ -27,9 +27,10 @@ import xarray as xr
 
 from hiermod.data.binder import bind
 from hiermod.data.design import Design
+from hiermod.data.engines import is_dask_frame
 from hiermod.data.families import Family, get_family
-from hiermod.data.stream import DesignMoments, Source, StreamError, encoded_chunks, scan_schema
-from hiermod.errors import DataError, FormulaError, HiermodError
+from hiermod.data.stream import Source
+from hiermod.errors import FormulaError, HiermodError
 from hiermod.formula.expand import expand
 from hiermod.formula.parser import parse_syntax
 from hiermod.formula.terms import ModelFormula
@@ -44,13 +45,8 @@ from hiermod.plan.lower_blocks import Centring
 from hiermod.plan.options import check_model_options, check_stream_options
 from hiermod.plan.overview import describe_table, overview_html, overview_text, priors_table
 from hiermod.plan.priors import Prior
-from hiermod.plan.suffstats import (
-    Accumulator,
-    plan_suffstats,
-    reduction_plan,
-    suffstats_ir,
-    why_not,
-)
+from hiermod.plan.reduce import stream_stages
+from hiermod.plan.suffstats import SuffStatsError, plan_suffstats
 from hiermod.updating import ModelCall
 
 __all__ = ["Model", "distributional_parameters", "stream_model"]
@@ -273,7 +269,8 @@ class Model(_Fitting):
     Args:
         formula: formula text (several formulas separated by ``;`` or new lines: the response's first,
             then distributional parameters such as ``sigma ~ (1 | g)``), or a parsed ``ModelFormula``.
-        data: a pandas DataFrame with every column the formula uses.
+        data: a pandas DataFrame with every column the formula uses, or a ``dask.dataframe``
+            DataFrame (then the model is :func:`stream_model`'s, reduced by Dask; docs/scale.md).
         family: ``"gaussian"`` (default) or a name in :data:`hiermod.data.families.FAMILIES`.
         link: the link of the mean; the family's default when omitted.
         priors: overrides by parameter name or class, as :class:`~hiermod.plan.priors.Prior` objects or
@@ -302,7 +299,7 @@ class Model(_Fitting):
     def __init__(
         self,
         formula: str | ModelFormula,
-        data: pd.DataFrame,
+        data: pd.DataFrame | Any,
         *,
         family: str | Family = "gaussian",
         link: str | None = None,
@@ -314,6 +311,14 @@ class Model(_Fitting):
         _kept_priors: Mapping[str, Prior] | None = None,  # Model.update (hiermod.updating)
         **dpar_formulas: str,
     ) -> None:
+        if is_dask_frame(data):  # too large for memory: reduced on Dask (docs/scale.md)
+            if suffstats is False:
+                raise SuffStatsError("a Dask DataFrame is reduced to sufficient statistics")
+            given: dict[str, Any] = {"family": family, "link": link, "priors": priors}
+            given |= {"layout": layout, "centered": centered, "na_action": na_action}
+            streamed = stream_model(formula, data, **given, **dict[str, Any](dpar_formulas))
+            self.__dict__.update(streamed.__dict__)
+            return
         self.family = get_family(family)
         self._call = ModelCall(self.family, link, priors, layout, centered, na_action, suffstats)
         options = (priors, layout, centered, na_action, suffstats, dpar_formulas)
@@ -428,7 +433,7 @@ def distributional_parameters(
 
 def stream_model(
     formula: str | ModelFormula,
-    source: Source,
+    source: Source | Any,
     *,
     family: str | Family = "gaussian",
     link: str | None = None,
@@ -440,13 +445,14 @@ def stream_model(
     **dpar_formulas: str,
 ) -> Model:
     """A model whose likelihood is reduced from ``source`` chunk by chunk (see
-    :mod:`hiermod.data.stream`): the scan's schema, then each encoded chunk planned and reduced to
-    per-cell sufficient statistics, which are added up with the moments behind default priors.
+    :mod:`hiermod.data.stream` and :mod:`hiermod.plan.reduce`): the scan's schema, then each
+    encoded chunk planned and reduced to per-cell sufficient statistics, merged with the moments
+    behind default priors. On a Dask DataFrame both passes run as Dask tasks (docs/scale.md).
 
     Args:
-        source: a CSV or Parquet path, or a function returning a fresh iterable of DataFrames
-            (it is called twice, once per pass).
-        chunksize: rows per chunk read from a file.
+        source: a CSV or Parquet path, a function returning a fresh iterable of DataFrames
+            (it is called twice, once per pass), or a ``dask.dataframe.DataFrame``.
+        chunksize: rows per chunk read from a file (a Dask DataFrame's chunks are its partitions).
 
     Example:
         >>> m = hm.stream_model("y ~ x + (1 + x | g)", "big.csv", chunksize=500_000)  # doctest: +SKIP
@@ -455,31 +461,11 @@ def stream_model(
     fam = get_family(family)
     check_stream_options(priors, layout, centered, na_action, chunksize, dpar_formulas, fam)
     parsed = _combine(formula, dpar_formulas)
-    schema = scan_schema(parsed, source, fam, chunksize=chunksize, na_action=na_action)
     options = LowerOptions(
         link=fam.check_link(link), priors=priors, layout=layout, centered=centered
     )
 
-    accumulator: Accumulator | None = None
-    moments = DesignMoments(fam)
-    last: Design | None = None
-    for design in encoded_chunks(schema, source, chunksize):
-        ir = lower(design, fam, options)
-        if accumulator is None:
-            reason = why_not(ir)
-            if reason is not None:
-                raise StreamError(f"a streamed model needs sufficient statistics, but {reason}")
-            accumulator = Accumulator(reduction_plan(ir))
-        assert design.y is not None
-        accumulator.add(ir.data_values, design.y)
-        moments.add(design)
-        last = design
-    if accumulator is None or last is None:
-        raise DataError("the data has no rows without missing values")
-    ir = lower(last, fam, options, moments.result())
-    reduction = suffstats_ir(
-        ir, accumulator.plan, accumulator.total(), accumulator.n_rows, rows=False
+    design, ir = stream_stages(
+        parsed, source, fam, options, chunksize=chunksize, na_action=na_action
     )
-    return Model._assemble(
-        parsed, fam, options, replace(last, schema=schema), replace(ir, suffstats=reduction)
-    )
+    return Model._assemble(parsed, fam, options, design, ir)

@@ -177,9 +177,9 @@ def test_streamed_moments_equal_the_rows_moments(offset_data: pd.DataFrame) -> N
     family = get_family("gaussian")
     formula = hm.parse(FORMULA)
     schema = scan_schema(formula, _source(offset_data), family, chunksize=1, na_action="drop")
-    moments = DesignMoments(family)
+    moments = DesignMoments()
     for design in encoded_chunks(schema, _source(offset_data), chunksize=1):
-        moments.add(design)
+        moments = moments.merge(DesignMoments.of(design, family))
     whole = _in_memory(offset_data).design
     result = moments.result()
     assert result.response[0] == pytest.approx(np.mean(whole.y), rel=1e-15)
@@ -192,9 +192,9 @@ def test_streamed_moments_equal_the_rows_moments(offset_data: pd.DataFrame) -> N
         result.columns[("Z", "mu", 0)][1:], np.std(z, axis=0, ddof=1), rtol=1e-9
     )
     # Merging the moments of two halves of the source gives the same result.
-    halves = [DesignMoments(family), DesignMoments(family)]
+    halves = [DesignMoments(), DesignMoments()]
     for i, design in enumerate(encoded_chunks(schema, _source(offset_data), chunksize=1)):
-        halves[i % 2].add(design)
+        halves[i % 2] = halves[i % 2].merge(DesignMoments.of(design, family))
     merged = halves[1].merge(halves[0]).result()
     assert merged.response == pytest.approx(result.response, rel=1e-12)
     for key, sds in result.columns.items():

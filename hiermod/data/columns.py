@@ -57,6 +57,7 @@ __all__ = [
     "observed_cells",
     "ordered_levels",
     "used_columns",
+    "warn_read_as_numbers",
 ]
 
 Kind = Literal["numeric", "categorical"]
@@ -247,7 +248,13 @@ def check_dtypes(
             raise _mixed_error(name, series, text, node, first_row)
         if contents == "numbers" and is_object:
             read_as_numbers.add(name)
-    for name in sorted(read_as_numbers - set(quiet)):
+    warn_read_as_numbers(read_as_numbers - set(quiet))
+    return read_as_numbers
+
+
+def warn_read_as_numbers(names: Collection[str]) -> None:
+    """One warning per object column read as numbers (a streamed scan warns once, after the merge)."""
+    for name in sorted(names):
         warnings.warn(
             f"column {name!r} has dtype object but holds only numbers: it is read as numbers "
             f"(df[{name!r}].astype(float) says so and silences this; for categories write "
@@ -255,7 +262,6 @@ def check_dtypes(
             DataWarning,
             stacklevel=user_stacklevel(),
         )
-    return read_as_numbers
 
 
 def _check_cells(name: str, series: pd.Series, text: str, node: Name, first_row: int) -> None:

@@ -15,7 +15,7 @@ rows. ``suffstats=False`` always keeps the row-wise likelihood; ``True`` require
 error explains why when it is not valid).
 
 The statistics are sums, so they can be computed chunk by chunk and added up
-(:class:`Accumulator`, used by :mod:`hiermod.data.stream` for files larger than memory). Features are the
+(:func:`merge_cell_stats`, used by :mod:`hiermod.plan.reduce` for data larger than memory). Features are the
 distinct design columns, identified by label (``"x1"`` in X and ``"x1"`` in a block's Z are the
 same column; the block intercept is the ``Intercept`` column of ones).
 
@@ -43,7 +43,14 @@ from hiermod.plan.ir import (
 )
 from hiermod.plan.names import Namer
 
-__all__ = ["Accumulator", "SuffStatsError", "plan_suffstats", "reduction_pays", "reduction_plan"]
+__all__ = [
+    "CellStats",
+    "SuffStatsError",
+    "merge_cell_stats",
+    "plan_suffstats",
+    "reduction_pays",
+    "reduction_plan",
+]
 
 Column = tuple[str, int | None]  # a data container and a column of it (None: the container is 1-D)
 
@@ -185,43 +192,34 @@ def cell_stats(plan: ReductionPlan, values: Mapping[str, np.ndarray], y: np.ndar
     return CellStats(keys=keys, n=n, yy=yy, wy=wy, ww=ww)
 
 
-class Accumulator:
-    """Adds up :class:`CellStats` of successive chunks; cells are matched by their key values."""
+def merge_cell_stats(parts: list[CellStats]) -> CellStats:
+    """The statistics of all parts' rows: cells matched by their key values, sums added.
 
-    def __init__(self, plan: ReductionPlan) -> None:
-        self.plan = plan
-        self.parts: list[CellStats] = []
-        self.n_rows = 0
+    Associative and commutative (up to the rounding of the sums): the cells come out in the sorted
+    order of their keys, whatever the order of the parts — the parts of (1, 0) and (0, 2), or of
+    (0, 2) and (1, 0), give the cells (0, 2), (1, 0)."""
+    if len(parts) == 1:
+        return parts[0]
+    keys = np.vstack([p.keys for p in parts])
+    if keys.shape[1]:
+        table, cell = np.unique(keys, axis=0, return_inverse=True)
+    else:
+        table, cell = np.zeros((1 if keys.shape[0] else 0, 0)), np.zeros(keys.shape[0], np.int64)
+    cell = cell.reshape(-1)
 
-    def add(self, values: Mapping[str, np.ndarray], y: np.ndarray) -> None:
-        self.parts.append(cell_stats(self.plan, values, y))
-        self.n_rows += int(y.shape[0])
-        if len(self.parts) >= 16:  # keep memory bounded by the number of cells, not of chunks
-            self.parts = [self.total()]
+    def summed(arrays: list[np.ndarray]) -> np.ndarray:
+        stacked = np.concatenate(arrays)
+        out = np.zeros((table.shape[0], *stacked.shape[1:]))
+        np.add.at(out, cell, stacked)
+        return out
 
-    def total(self) -> CellStats:
-        if len(self.parts) == 1:
-            return self.parts[0]
-        keys = np.vstack([p.keys for p in self.parts])
-        if keys.shape[1]:
-            table, cell = np.unique(keys, axis=0, return_inverse=True)
-        else:
-            table, cell = np.zeros((1, 0)), np.zeros(keys.shape[0], dtype=np.int64)
-        cell = cell.reshape(-1)
-
-        def summed(arrays: list[np.ndarray]) -> np.ndarray:
-            stacked = np.concatenate(arrays)
-            out = np.zeros((table.shape[0], *stacked.shape[1:]))
-            np.add.at(out, cell, stacked)
-            return out
-
-        return CellStats(
-            table,
-            summed([p.n for p in self.parts]),
-            summed([p.yy for p in self.parts]),
-            summed([p.wy for p in self.parts]),
-            summed([p.ww for p in self.parts]),
-        )
+    return CellStats(
+        table,
+        summed([p.n for p in parts]),
+        summed([p.yy for p in parts]),
+        summed([p.wy for p in parts]),
+        summed([p.ww for p in parts]),
+    )
 
 
 def plan_suffstats(ir: ModelIR, y: np.ndarray, mode: bool | str = "auto") -> SuffStatsIR | None:
