@@ -17,13 +17,7 @@ from hiermod.errors import DataError, FamilyError
 from hiermod.formula.syntax import Number, UnaryMinus
 from hiermod.plan.lower_blocks import PlanBuilder
 
-__all__ = ["TRUNCATED_MEAN", "Bound", "new_row_bounds", "truncation"]
-
-TRUNCATED_MEAN = (
-    "kind='mean' of a truncated response (trunc()) is not available yet: PyMC's mean() is that of "
-    "the untruncated distribution; average kind='response' draws (they respect the bounds), or "
-    "use kind='linear'"
-)
+__all__ = ["Bound", "new_row_bounds", "truncation"]
 
 type Bound = float | str | None  # a number, a data container's name, or no bound on that side
 
