@@ -96,7 +96,8 @@ def binomial_cells_dist(log_p, log_q, cell, trials, n, size):
 def censored_loglik(make_dist, params, value, code, upper):
     """Each row's log-likelihood by its cens() code (brms's): 0 the density at ``value``,
     1 (right-censored) log P(y > value), -1 (left) log P(y < value), 2 (interval)
-    log P(value < y < upper).
+    log P(value < y < upper); for counts P(y <= value) and P(value < y <= upper), the CDF's
+    F(value) = P(y <= value), as brms's Stan code (Poisson(2) right-censored at 3: 1 - F(3)).
 
     ``make_dist(**params)`` builds the distribution of given rows (``pm.Weibull.dist``, ``params``
     its arguments, scalars or one per row). Each term is computed on its own rows only: a term of
@@ -104,7 +105,7 @@ def censored_loglik(make_dist, params, value, code, upper):
     its gradient would be NaN even where a switch discards it.
     """
     params = {k: pt.broadcast_to(v, value.shape) for k, v in params.items()}
-    loglik = pt.zeros_like(value)
+    loglik = pt.zeros_like(value, dtype="float64")  # a count's value is an integer
     for kind in (0, 1, -1, 2):
         rows = pt.nonzero(pt.eq(code, kind))[0]
         dist = make_dist(**{k: v[rows] for k, v in params.items()})

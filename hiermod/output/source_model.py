@@ -352,9 +352,11 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
         )
         return Piece(lines + render(censored, indent))
     if lik.censoring is not None:  # cens(c, y2) or cens() with weights(): by each row's code
+        le = "<=" if family.discrete else "<"  # counts: F(value) = P(y <= value), Stan's lcdf
         lines += comment(
             "cens(): each row's term by its code: 0 the density, 1 P(y > value), -1 "
-            "P(y < value), 2 P(value < y < y2)" + ("; times its weight" if lik.weights else ""),
+            f"P(y {le} value), 2 P(value < y {le} y2)"
+            + ("; times its weight" if lik.weights else ""),
             indent,
         )
         e.censored = (dist, tuple(args), lik.weights is not None)
