@@ -113,7 +113,6 @@ REFUSED = [
     ("level | trunc(lb = zz) ~ x", "gaussian", DataError, "unknown column 'zz'"),
     ("level | trunc(lb = 0) ~ x", "skew_normal", FamilyError, "not supported with the skew_normal"),
     ("n | trunc(ub = 20) ~ x", "hurdle_poisson", FamilyError, "not supported with the hurdle_poisson"),
-    ("time | trunc(lb = 0) + cens(c) ~ x", "weibull", FamilyError, r"trunc\(\) with cens\(\)"),
     ("level | trunc(lb = 0) + weights(w) ~ x", "gaussian", FamilyError, r"trunc\(\) with weights\(\)"),
 ]  # fmt: skip
 

@@ -63,7 +63,8 @@ def censoring(
     # Counts take the coded form: brms's right-censored count is P(y > t) = 1 - F(t) (Stan's
     # lccdf), pm.Censored's P(y >= t) = 1 - F(t - 1). E.g. Poisson(2) right-censored at 3:
     # 1 - F(3) = 0.143, not 1 - F(2) = 0.323.
-    if not interval.any() and design.weights is None and not family.discrete:
+    truncated = any(b is not None for b in design.truncation)  # trunc(): coded terms renormalised
+    if not interval.any() and design.weights is None and not family.discrete and not truncated:
         lower = np.where(codes == -1, y, -np.inf)
         upper = np.where(codes == 1, y, np.inf)
         return Censoring(
