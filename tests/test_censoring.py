@@ -140,7 +140,7 @@ def test_the_codes_are_brms(codes: list, expected: list) -> None:
 
 REFUSED = [
     ("time | cens(c) ~ x", "weibull", [0, 2, 0, 0], DataError, r"(?s)1 rows are interval-censored.*cens\(c, y2\)"),
-    ("time | cens(c, t2) ~ x", "weibull", [0, 2, 0, 0], DataError, "needs y2 above its response"),
+    ("time | cens(c, t2) ~ x", "weibull", [0, 2, 0, 0], DataError, r"needs y2 \(t2\) above its response"),
     ("time | cens(c, 2 * t2) ~ x", "weibull", [0, 2, 0, 0], FormulaError, "column"),
     ("time | cens(c) ~ x", "weibull", ["none", "up", "none", "none"], DataError, "'up'"),
     ("time | cens(c) ~ x", "weibull", [0, 3, 0, 0], DataError, "-1/0/1/2 or left/none/right/interval"),
@@ -265,10 +265,14 @@ def test_coded_censoring_source_runs_and_predicts(case: str) -> None:
     assert prior.prior_predictive["t"].shape == (1, 3, len(d))
 
 
-def test_counts_are_refused_with_the_reason() -> None:
+def test_counts_take_the_coded_form() -> None:
+    """Counts are never pm.Censored (P(y >= t)): brms's P(y > t), tests/test_censored_counts.py."""
     d = frame().assign(n=np.arange(N_ROWS) % 7)
-    with pytest.raises(FamilyError, match="poisson"):
-        hm.Model("n | cens(censored) ~ x", d, family="poisson")
+    lik = hm.Model("n | cens(censored) ~ x", d, family="poisson").ir.likelihood
+    assert lik.censored is None
+    assert lik.censoring is not None
+    with pytest.raises(FamilyError, match="hurdle_poisson"):
+        hm.Model("n | cens(censored) ~ x", d, family="hurdle_poisson")
 
 
 def test_no_reduction_of_censored_rows() -> None:

@@ -30,7 +30,7 @@ from hiermod.inference.belongs import check_fit
 from hiermod.inference.fit_groups import read_group
 from hiermod.plan.ir import BlockIR, ModelIR, ParamSpec
 
-__all__ = ["evaluate", "level_parameter", "posterior_draws"]
+__all__ = ["broadcast_params", "evaluate", "level_parameter", "posterior_draws", "rv_on"]
 
 Tensor = Any  # a PyTensor variable
 
@@ -91,7 +91,7 @@ def evaluate(
             raise DataError(f"the posterior draws of {spec.name!r} do not fit this model's levels")
         rv = model[spec.name]
         hole = pt.tensor(name=spec.name, shape=trained, dtype=rv.dtype)
-        new_levels = _rebuilt(rv, _broadcast_params(rv))  # see _broadcast_params
+        new_levels = rv_on(rv, broadcast_params(rv))  # see broadcast_params
         spliced[rv] = pt.set_subtensor(new_levels[tuple(slice(0, k) for k in trained)], hole)
         holes.append(hole)
     free = [rv for rv in model.free_RVs if rv not in spliced]
@@ -105,12 +105,12 @@ def evaluate(
     # PyTensor cannot vectorise every random variable itself (PyMC's Weibull is a symbolic one).
     # (A free variable among the outputs, e.g. a constant sigma, takes its posterior draws.)
     parts = [
-        _broadcast_params(out) if _is_random(out) and out not in free else None for out in outputs
+        broadcast_params(out) if _is_random(out) and out not in free else None for out in outputs
     ]
     flat = [t for out, params in zip(outputs, parts, strict=True) for t in (params or [out])]
     vectorized = iter(vectorize_over_posterior(flat, posterior, [*free, *holes]))
     rebuilt = [
-        next(vectorized) if params is None else _rebuilt(out, [next(vectorized) for _ in params])
+        next(vectorized) if params is None else rv_on(out, [next(vectorized) for _ in params])
         for out, params in zip(outputs, parts, strict=True)
     ]
     if truncate is not None:
@@ -134,11 +134,11 @@ def _is_random(variable: Tensor) -> bool:
     return isinstance(op, RandomVariable | SymbolicRandomVariable)
 
 
-def _broadcast_params(rv: Tensor) -> list[Tensor]:
+def broadcast_params(rv: Tensor) -> list[Tensor]:
     """The parameters of the random variable ``rv``, each broadcast to ``rv``'s batch shape.
 
     Vectorised over the draws, each then has the (chain, draw) dims in front of the rows', so a
-    variable rebuilt on them without a size (:func:`_rebuilt`) draws one value per chain, draw and
+    variable rebuilt on them without a size (:func:`rv_on`) draws one value per chain, draw and
     row. E.g. a Weibull over 5 rows with a constant shape: ``shape`` () becomes (5,), then
     (chain, draw, 5), as ``beta`` (5,) does. With the size kept instead, PyTensor would extend it
     by the batch dims of the *first* parameter only: a Binomial whose ``n`` comes from the data, or
@@ -157,7 +157,7 @@ def _broadcast_params(rv: Tensor) -> list[Tensor]:
     ]
 
 
-def _rebuilt(rv: Tensor, params: list[Tensor]) -> Tensor:
+def rv_on(rv: Tensor, params: list[Tensor]) -> Tensor:
     """``rv``'s distribution on new ``params``, without a size: its shape follows them."""
     op = rv.owner.op
     rng = shared(np.random.default_rng())  # seeded by compile_pymc(random_seed=...)

@@ -68,9 +68,10 @@ from hiermod.inference.levels import (
     level_coords,
 )
 from hiermod.inference.ordinal import categorical_output, category_dim, ordinal_output
-from hiermod.inference.posterior_eval import evaluate, level_parameter
+from hiermod.inference.posterior_eval import broadcast_params, evaluate, level_parameter
+from hiermod.inference.truncated_mean import truncated_mean
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, ParamSpec, PredictorIR
-from hiermod.plan.truncation import TRUNCATED_MEAN, new_row_bounds
+from hiermod.plan.truncation import new_row_bounds
 
 __all__ = [
     "KINDS",
@@ -374,8 +375,6 @@ def predict(
         raise OptionError(
             f"kind='probs' is for the ordinal and categorical families, not {family.name}"
         )
-    if kind == "mean" and ir.likelihood.truncated is not None:  # PyMC has no truncated mean
-        raise OptionError(TRUNCATED_MEAN)
     if family.per_category:
         log_odds = [model[p.name] for p in new.predictors if p.dpar.startswith("mu")]
         output = categorical_output(response, log_odds, kind, family.categorical)
@@ -388,7 +387,12 @@ def predict(
     else:
         output = response
     bounds = new_row_bounds(ir.likelihood.truncated, design)  # trunc(): draws within bounds
-    (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out, bounds)
+    if kind == "mean" and bounds is not None:  # E[y | lb <= y <= ub] from the parameters' draws
+        params = [*broadcast_params(response), output]
+        *values, centre = evaluate(ir, new, model, params, idata, random_seed, left_out)
+        value = truncated_mean(response, values, centre, *bounds)
+    else:
+        (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out, bounds)
     coords = _coords(idata, obs)
     dims: tuple[str, ...] = ("chain", "draw", "obs")
     if category_dim(family, kind):  # named and labelled after the categories

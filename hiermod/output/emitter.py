@@ -32,7 +32,8 @@ class Emitter:
     predictor: PredictorIR | None = None
     values: dict[str, str] = field(default_factory=dict)  # dpar (or "eta mu") -> its code
     weighted: tuple[str, tuple[str, ...], bool] | None = None  # weights(): dist, params, custom
-    censored: tuple[str, tuple[str, ...], bool] | None = None  # coded cens(): dist, params, weights
+    # coded cens(): dist, params, weights, which trunc() bounds (lower, upper)
+    censored: tuple[str, tuple[str, ...], bool, tuple[bool, bool]] | None = None
     custom: str | None = None  # a family's distribution from hiermod.output.distributions
     indent: int = 2  # of the likelihood's statements: 3 inside ``if reduce:`` / ``else:``
     cells: dict[str, str] = field(default_factory=dict)  # r name -> its one-row-per-cell local

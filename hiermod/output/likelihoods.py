@@ -93,10 +93,13 @@ def binomial_cells_dist(log_p, log_q, cell, trials, n, size):
     return pm.Binomial.dist(n=trials, p=pt.exp(log_p)[cell])
 
 
-def censored_loglik(make_dist, params, value, code, upper):
+def censored_loglik(make_dist, params, value, code, upper, lb=None, ub=None):
     """Each row's log-likelihood by its cens() code (brms's): 0 the density at ``value``,
     1 (right-censored) log P(y > value), -1 (left) log P(y < value), 2 (interval)
-    log P(value < y < upper).
+    log P(value < y < upper); for counts P(y <= value) and P(value < y <= upper), the CDF's
+    F(value) = P(y <= value), as brms's Stan code (Poisson(2) right-censored at 3: 1 - F(3)).
+    ``lb``/``ub``: the bounds of ``trunc()`` (numbers or one per row, ``None`` for no bound), whose
+    log-probability each row's term is divided by.
 
     ``make_dist(**params)`` builds the distribution of given rows (``pm.Weibull.dist``, ``params``
     its arguments, scalars or one per row). Each term is computed on its own rows only: a term of
@@ -104,7 +107,7 @@ def censored_loglik(make_dist, params, value, code, upper):
     its gradient would be NaN even where a switch discards it.
     """
     params = {k: pt.broadcast_to(v, value.shape) for k, v in params.items()}
-    loglik = pt.zeros_like(value)
+    loglik = pt.zeros_like(value, dtype="float64")  # a count's value is an integer
     for kind in (0, 1, -1, 2):
         rows = pt.nonzero(pt.eq(code, kind))[0]
         dist = make_dist(**{k: v[rows] for k, v in params.items()})
@@ -118,7 +121,18 @@ def censored_loglik(make_dist, params, value, code, upper):
         else:
             term = pm.math.logdiffexp(pm.logcdf(dist, upper[rows]), pm.logcdf(dist, y))
         loglik = pt.set_subtensor(loglik[rows], term)
-    return loglik
+    if lb is None and ub is None:
+        return loglik
+    # trunc() as well: minus log P(lb <= y <= ub), as brms, for a count P(y > lb - 1) below
+    # (its bound is inclusive); e.g. a Poisson(2) count right-censored at 3 with ub 6:
+    # log((F(6) - F(3)) / F(6)), the censored probability within the range
+    dist = make_dist(**params)
+    step = 1 if value.dtype.startswith("int") else 0
+    if ub is None:
+        return loglik - pm.logccdf(dist, lb - step)
+    if lb is None:
+        return loglik - pm.logcdf(dist, ub)
+    return loglik - pm.math.logdiffexp(pm.logcdf(dist, ub), pm.logcdf(dist, lb - step))
 
 
 # The other functions of this module that each one calls (emitted with it, before it).

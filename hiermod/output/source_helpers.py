@@ -154,20 +154,24 @@ def weighted_source(dist: str, params: tuple[str, ...], custom: bool = False) ->
     )
 
 
-def censored_source(dist: str, params: tuple[str, ...], weighted: bool) -> str:
+def censored_source(
+    dist: str, params: tuple[str, ...], weighted: bool, bounds: tuple[bool, bool] = (False, False)
+) -> str:
     """``censored_logp`` and ``censored_dist``: ``cens()`` rows by their codes (with ``weights()``,
     each row's term times its weight) as a ``pm.CustomDist`` (:mod:`hiermod.plan.censoring`).
 
     Draws are of the uncensored response (brms's ``posterior_predict`` ignores censoring too): the
-    ``dist`` is PyMC's distribution, a graph PyTensor compiles like any other.
+    ``dist`` is PyMC's distribution, a graph PyTensor compiles like any other. ``bounds``: which
+    bounds of ``trunc()`` (lower, upper) the model has, arguments ``lb`` and ``ub`` after the others.
     """
-    args = ", ".join([*params, "code", "upper", *(["weights"] if weighted else [])])
+    sides = [side for side, given in zip(("lb", "ub"), bounds, strict=True) if given]
+    args = ", ".join([*params, "code", "upper", *(["weights"] if weighted else []), *sides])
     loglik = call(
         "censored_loglik", f"pm.{dist}.dist", Seq("{", tuple(Item(p, f"{literal(p)}: ") for p in params), "}"),
-        "value", "code", "upper",
+        "value", "code", "upper", **{side: side for side in sides},
     )  # fmt: skip
     made = call(f"pm.{dist}.dist", **{p: p for p in params}, size="size")
-    what = "times its weight " if weighted else ""
+    what = ("times its weight " if weighted else "") + ("within trunc() " if sides else "")
     return "\n".join(
         [
             f"def censored_logp(value, {args}):",

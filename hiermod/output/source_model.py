@@ -325,7 +325,7 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     )
     if family.custom:
         e.custom = dist
-    if lik.truncated is not None:  # trunc(): the density renormalised to [lb, ub]
+    if lik.truncated is not None and lik.censoring is None:  # trunc(): renormalised to [lb, ub]
         lines += comment(
             "trunc(): the response lies within its bounds: each row's density is divided by "
             "the probability of that range",
@@ -352,14 +352,28 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
         )
         return Piece(lines + render(censored, indent))
     if lik.censoring is not None:  # cens(c, y2) or cens() with weights(): by each row's code
+        le = "<=" if family.discrete else "<"  # counts: F(value) = P(y <= value), Stan's lcdf
         lines += comment(
             "cens(): each row's term by its code: 0 the density, 1 P(y > value), -1 "
-            "P(y < value), 2 P(value < y < y2)" + ("; times its weight" if lik.weights else ""),
+            f"P(y {le} value), 2 P(value < y {le} y2)"
+            + ("; times its weight" if lik.weights else ""),
             indent,
         )
-        e.censored = (dist, tuple(args), lik.weights is not None)
+        given = [b for b in lik.truncated or () if b is not None]  # trunc() bounds
+        if given:
+            lines += comment(
+                "trunc(): each row's term divided by the probability of its range", indent
+            )
+        low, high = lik.truncated or (None, None)
+        e.censored = (
+            dist,
+            tuple(args),
+            lik.weights is not None,
+            (low is not None, high is not None),
+        )
         weights = [lik.weights] if lik.weights is not None else []
-        extra = [e.local(c) for c in (*lik.censoring, *weights)]
+        extra: list[Code] = [e.local(c) for c in (*lik.censoring, *weights)]
+        extra += [e.local(b) if isinstance(b, str) else literal(b) for b in given]
         coded = call(
             "pm.CustomDist", literal(lik.name), *args.values(), *extra,
             dist="censored_dist", logp="censored_logp", **observed,

@@ -6,8 +6,14 @@ A row's code says what its response is (brms's coding, :func:`hiermod.data.runti
 ``cens(c, y2)``). E.g. times (5, 8, 3) with codes (0, 1, 2) and y2 (., ., 4): the density at 5,
 P(y > 8) and P(3 < y < 4).
 
-Two forms: ``pm.Censored`` with per-row bounds when every row is observed, right- or left-censored
-and there are no weights (PyMC's own, the readable source); otherwise a ``pm.CustomDist`` whose
+For counts the same terms as brms's Stan code (``*_lccdf``, ``*_lcdf``): right-censored
+P(y > value) = 1 - F(value), left-censored P(y <= value) = F(value), interval-censored
+P(value < y <= y2) = F(y2) - F(value); e.g. Poisson(2) counts censored on the right at 3 add
+log(1 - F(3)) = log 0.143.
+
+Two forms: ``pm.Censored`` with per-row bounds when every row is observed, right- or left-censored,
+the response is continuous and there are no weights (PyMC's own, the readable source; for a count
+it would be P(y >= value)); otherwise a ``pm.CustomDist`` whose
 log-likelihood picks each row's term by its code (:func:`hiermod.output.likelihoods.censored_loglik`)
 and multiplies it by the row's weight.
 """
@@ -43,18 +49,22 @@ def censoring(
     if design.cens is None:
         return Censoring()
     text, span = design.schema.formula.text, design.schema.formula.main.span
-    # Counts are declined: brms's right-censored count is P(y > t), PyMC's Censored P(y >= t).
     # Families with a point mass (a hurdle's zeros: those with their own mean) or a hiermod-made
     # distribution have no CDF PyMC could censor.
-    if family.custom or family.discrete or family.mean is not None:
+    if family.custom or family.mean is not None or family.has_categories or family.per_category:
         raise FamilyError(
             f"cens() is not supported with the {family.name} family yet", text, span,
-            hint="censored responses work with the continuous families PyMC has a CDF for: "
-            "gaussian, student_t, lognormal, gamma, weibull, exponential, beta, …",
+            hint="censored responses work with the families PyMC has a CDF for: gaussian, "
+            "student_t, lognormal, gamma, weibull, exponential, beta, poisson, negativebinomial, "
+            "binomial, geometric, …",
         )  # fmt: skip
     codes = design.cens
     interval = codes == 2
-    if not interval.any() and design.weights is None:
+    # Counts take the coded form: brms's right-censored count is P(y > t) = 1 - F(t) (Stan's
+    # lccdf), pm.Censored's P(y >= t) = 1 - F(t - 1). E.g. Poisson(2) right-censored at 3:
+    # 1 - F(3) = 0.143, not 1 - F(2) = 0.323.
+    truncated = any(b is not None for b in design.truncation)  # trunc(): coded terms renormalised
+    if not interval.any() and design.weights is None and not family.discrete and not truncated:
         lower = np.where(codes == -1, y, -np.inf)
         upper = np.where(codes == 1, y, np.inf)
         return Censoring(
@@ -63,7 +73,7 @@ def censoring(
                 run.add_data(f"{y_name}_upper", upper, ("obs",), "censoring", "right-censoring bounds"),
             )
         )  # fmt: skip
-    y2 = _interval_bounds(design, y, interval)
+    y2 = _interval_bounds(design, y, interval, whole=family.discrete)
     return Censoring(
         coded=(
             run.add_data(f"{y_name}_cens", codes, ("obs",), "censoring", "cens() codes"),
@@ -72,9 +82,11 @@ def censoring(
     )
 
 
-def _interval_bounds(design: Design, y: np.ndarray, interval: np.ndarray) -> np.ndarray:
+def _interval_bounds(
+    design: Design, y: np.ndarray, interval: np.ndarray, *, whole: bool
+) -> np.ndarray:
     """``y2`` of ``cens(c, y2)``, checked: every interval-censored row needs one above its
-    response (brms's ``y < y2``). Rows that are not intervals do not read it (their y2 is set to
+    response (brms's ``y < y2``), a whole number for a count (``whole``). Rows that are not intervals do not read it (their y2 is set to
     their response: any finite value would do)."""
     cens = next(a for a in design.schema.formula.response.additions if a.func == "cens")  # type: ignore[union-attr]
     text = design.schema.formula.text
@@ -94,8 +106,18 @@ def _interval_bounds(design: Design, y: np.ndarray, interval: np.ndarray) -> np.
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"an interval-censored row needs y2 above its response, but {int(bad.sum())} rows "
-            f"have not (e.g. response {y[row]:g}, y2 {y2[row]:g})",
+            f"an interval-censored row needs y2 ({cens.args[1]}) above its response, but "
+            f"{int(bad.sum())} rows have not (e.g. response {y[row]:g}, {cens.args[1]} "
+            f"{y2[row]:g})",
+            text,
+            cens.span,
+        )
+    fraction = interval & (np.floor(y2) != y2) if whole else np.zeros_like(interval)
+    if fraction.any():
+        row = int(np.flatnonzero(fraction)[0])
+        raise DataError(
+            f"a count's interval bound y2 ({cens.args[1]}) must be a whole number, but "
+            f"{int(fraction.sum())} rows have fractions (e.g. {y2[row]:g})",
             text,
             cens.span,
         )

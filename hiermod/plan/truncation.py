@@ -17,13 +17,7 @@ from hiermod.errors import DataError, FamilyError
 from hiermod.formula.syntax import Number, UnaryMinus
 from hiermod.plan.lower_blocks import PlanBuilder
 
-__all__ = ["TRUNCATED_MEAN", "Bound", "new_row_bounds", "truncation"]
-
-TRUNCATED_MEAN = (
-    "kind='mean' of a truncated response (trunc()) is not available yet: PyMC's mean() is that of "
-    "the untruncated distribution; average kind='response' draws (they respect the bounds), or "
-    "use kind='linear'"
-)
+__all__ = ["Bound", "new_row_bounds", "truncation"]
 
 type Bound = float | str | None  # a number, a data container's name, or no bound on that side
 
@@ -46,9 +40,8 @@ def truncation(
             hint="truncation works with the families PyMC has a CDF for: gaussian, student_t, "
             "lognormal, gamma, weibull, exponential, beta, poisson, negativebinomial, …",
         )  # fmt: skip
-    if design.cens is not None or design.weights is not None:
-        other = "cens()" if design.cens is not None else "weights()"
-        raise FamilyError(f"trunc() with {other} is not supported yet", text, span)
+    if design.weights is not None:  # (with cens(): the coded likelihood, plan.censoring)
+        raise FamilyError("trunc() with weights() is not supported yet", text, span)
     bounds: list[Bound] = []
     for i, side in enumerate(("lb", "ub")):
         node, values = argument(call, i, side), design.truncation[i]
