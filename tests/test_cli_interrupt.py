@@ -224,7 +224,7 @@ def test_a_real_sigint_to_the_real_command(csv: Path, tmp_path: Path) -> None:
     assert 0 < fit["posterior"].sizes["draw"] < 1_000_000
 
 
-# The same with nutpie (the default sampler where it is installed): nutpie's sample() is told to
+# The same with nutpie (--sampler nutpie): nutpie's sample() is told to
 # print a line when it starts drawing (after the compile, so the signal does not stop the compile).
 _INSTRUMENTED_NUTPIE = """
 import sys
@@ -248,7 +248,8 @@ def test_a_real_sigint_stops_nutpie_with_the_draws_so_far(csv: Path, tmp_path: P
     out = tmp_path / "fit.nc"
     command = [
         sys.executable, "-c", _INSTRUMENTED_NUTPIE, "fit", FORMULA, "--data", str(csv),
-        "--draws", "100000000", "--tune", "50", "--chains", "1", "--no-progress", "-o", str(out),
+        "--draws", "100000000", "--tune", "50", "--chains", "1", "--no-progress", "--sampler",
+        "nutpie", "-o", str(out),
     ]  # fmt: skip
     process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stderr is not None

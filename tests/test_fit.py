@@ -272,7 +272,7 @@ def test_threaded_samplers_run_with_limited_blas_threads(model, monkeypatch) -> 
         ("advi", {}, "pymc"),
     ],
 )
-def test_the_default_sampler_is_nutpie_where_it_can_run(method, kwargs, chosen) -> None:
+def test_sampler_auto_is_nutpie_where_it_can_run(method, kwargs, chosen) -> None:
     pytest.importorskip("nutpie")
     from hiermod.inference.calls import resolve_sampler
 
@@ -280,7 +280,7 @@ def test_the_default_sampler_is_nutpie_where_it_can_run(method, kwargs, chosen) 
     assert resolve_sampler("pymc", method, kwargs) == "pymc"
 
 
-def test_the_default_sampler_without_nutpie_is_pymcs(monkeypatch) -> None:
+def test_sampler_auto_without_nutpie_is_pymcs(monkeypatch) -> None:
     import importlib.util
 
     from hiermod.inference import calls

@@ -10,7 +10,7 @@ used again with ``hm.Model.from_idata``.
 ==============  ======================================================================================
 method          what it does
 ==============  ======================================================================================
-``"nuts"``      MCMC with NUTS: nutpie when installed (``sampler="auto"``), PyMC's (``"pymc"``) or NumPyro
+``"nuts"``      MCMC with NUTS: PyMC's (``sampler="pymc"``), nutpie, NumPyro, or ``"auto"`` (nutpie if installed)
 ``"advi"``      mean-field ADVI (``pm.fit``), then ``draws`` draws from the approximation (one chain)
 ``"pathfinder"`` Pathfinder from ``pymc-extras`` (optional), ``draws`` draws (one chain)
 ``"map"``       the posterior mode (``pm.find_MAP``): one chain with one draw. Hierarchical modes
@@ -133,7 +133,7 @@ def fit(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    sampler: str = "auto",
+    sampler: str = "pymc",
     random_seed: int | None = None,
     progressbar: bool = True,
     method: str = "nuts",
@@ -150,9 +150,9 @@ def fit(
             for a model that keeps no rows (streamed): no observed data, no pointwise values.
         draws, tune, chains: NUTS settings; ``draws`` is also the number of draws taken from an
             ADVI or Pathfinder approximation.
-        sampler: the NUTS implementation: ``"auto"`` (nutpie when installed and the call's
-            keywords allow it, else PyMC's: :func:`~hiermod.inference.calls.resolve_sampler`),
-            ``"pymc"``, ``"nutpie"`` or ``"numpyro"``.
+        sampler: the NUTS implementation: ``"pymc"`` (the default), ``"nutpie"``, ``"numpyro"``,
+            or ``"auto"``: nutpie when installed and the call's keywords allow it, else PyMC's
+            (:func:`~hiermod.inference.calls.resolve_sampler`).
         random_seed: makes the fit reproducible.
         method: ``"nuts"``, ``"advi"``, ``"pathfinder"`` or ``"map"``.
         log_likelihood: compute the pointwise log-likelihood group (``True``), skip it
