@@ -20,6 +20,12 @@ The ``pm.Data`` containers and dim lengths are shared variables already. So a re
 whose row-to-cell index is an integer constant, is reused for a new response on the same rows but
 compiled again for other rows.
 
+A fit through a lifted compile is not bit-identical to a fit of the same data through a frozen
+compile: the two functions round differently (constants folded or not), so the same seed gives
+other, equally valid draws. Which one a fit uses depends on what the process compiled before (the
+second data set of a structure is compiled lifted); a fit of the same data in a fresh process
+repeats its draws exactly.
+
 Two fits of one structure at the same time in two threads share the compiled model's start-point
 function: one may start its chains from the other's data (its prior's support point). The draws
 are not affected; each fit's density has its own data.
