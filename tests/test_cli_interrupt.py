@@ -197,6 +197,24 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def _interrupted(command: list[str], ready: str, after: float) -> tuple[subprocess.Popen[str], str]:
+    """Run ``command``, send it SIGINT ``after`` seconds past the stderr line ``ready``; the
+    process and its stderr."""
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if ready in line:
+            break
+    else:
+        pytest.fail(f"the command ended before {ready!r}:\n" + "".join(seen))
+    time.sleep(after)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=600)
+    return process, err
+
+
 @pytest.mark.slow
 def test_a_real_sigint_to_the_real_command(csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "fit.nc"
@@ -204,18 +222,7 @@ def test_a_real_sigint_to_the_real_command(csv: Path, tmp_path: Path) -> None:
         sys.executable, "-c", _INSTRUMENTED, "fit", FORMULA, "--data", str(csv), "--draws", "1000000",
         "--tune", "0", "--chains", "1", "--no-progress", "--sampler", "pymc", "-o", str(out),
     ]  # fmt: skip
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    seen = []
-    for line in process.stderr:
-        seen.append(line)
-        if "hiermod-test: a draw was kept" in line:
-            break
-    else:
-        pytest.fail("the command ended before a draw was kept:\n" + "".join(seen))
-    time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=300)
+    process, err = _interrupted(command, "hiermod-test: a draw was kept", after=0.5)
     assert process.returncode == 130, err
     assert "hiermod fit: interrupted (Ctrl-C) before the draws were complete" in err
     assert not out.exists()
@@ -251,18 +258,8 @@ def test_a_real_sigint_stops_nutpie_with_the_draws_so_far(csv: Path, tmp_path: P
         "--draws", "100000000", "--tune", "50", "--chains", "1", "--no-progress", "--sampler",
         "nutpie", "-o", str(out),
     ]  # fmt: skip
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    seen = []
-    for line in process.stderr:
-        seen.append(line)
-        if "hiermod-test: nutpie draws" in line:
-            break
-    else:
-        pytest.fail("the command ended before nutpie drew:\n" + "".join(seen))
-    time.sleep(0.3)  # nutpie draws this model at ~10^5 draws a second: keep the partial fit small
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=600)
+    # nutpie draws this model at ~10^5 draws a second: a short wait keeps the partial fit small
+    process, err = _interrupted(command, "hiermod-test: nutpie draws", after=1.0)
     assert process.returncode == 130, err
     assert "hiermod fit: interrupted (Ctrl-C) before the draws were complete" in err
     assert not out.exists()

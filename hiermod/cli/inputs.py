@@ -40,7 +40,7 @@ def read_data(path: str, flag: str = "--data") -> pd.DataFrame:
     suffix = Path(path).suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         return read_parquet(path, flag)
-    _existing_file(path, flag, "CSV")  # a missing file or a directory says so first
+    _data_file(path, flag, "CSV")  # a missing file or a directory says so first
     if suffix in CSV_SUFFIXES:
         return read_csv(path, flag)
     takes = ", ".join((*CSV_SUFFIXES, *PARQUET_SUFFIXES))
@@ -51,21 +51,27 @@ def read_data(path: str, flag: str = "--data") -> pd.DataFrame:
     )
 
 
-def _existing_file(path: str, flag: str, kind: str) -> tuple[Path, str]:
-    where = f"cannot read the data file {path} ({flag})"
+def existing_file(path: str, where: str, kind: str) -> Path:
+    """``path`` as a Path; a :class:`CommandError` starting ``where`` when it is missing or a
+    directory (not a ``kind`` file)."""
     file = Path(path)
     if not file.exists():
         raise CommandError(f"{where}: it does not exist")
     if file.is_dir():
         raise CommandError(f"{where}: it is a directory, not a {kind} file")
-    return file, where
+    return file
+
+
+def _data_file(path: str, flag: str, kind: str) -> tuple[Path, str]:
+    where = f"cannot read the data file {path} ({flag})"
+    return existing_file(path, where, kind), where
 
 
 def read_csv(path: str, flag: str = "--data") -> pd.DataFrame:
     """The data frame of a CSV file; a :class:`CommandError` naming the file and what is wrong."""
     import pandas as pd
 
-    file, where = _existing_file(path, flag, "CSV")
+    file, where = _data_file(path, flag, "CSV")
     try:
         return pd.read_csv(file)
     except pd.errors.EmptyDataError:
@@ -83,7 +89,7 @@ def read_parquet(path: str, flag: str = "--data") -> pd.DataFrame:
     file and what is wrong, or that pyarrow is missing."""
     import pandas as pd
 
-    file, where = _existing_file(path, flag, "Parquet")
+    file, where = _data_file(path, flag, "Parquet")
     try:
         import pyarrow  # noqa: F401  (pandas' own message would name no package to install)
     except ImportError:

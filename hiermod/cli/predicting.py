@@ -43,7 +43,7 @@ import pandas as pd
 
 import hiermod as hm
 from hiermod.cli.checks import CommandError, check_output, write_atomically
-from hiermod.cli.inputs import read_data
+from hiermod.cli.inputs import existing_file, read_data
 from hiermod.cli.training import training_data
 from hiermod.inference.intervals import summarise
 from hiermod.inference.storage import stored_model
@@ -62,11 +62,7 @@ def read_fit(path: str) -> xr.DataTree:
     import arviz as az
 
     where = f"cannot read the fit {path}"
-    file = Path(path)
-    if not file.exists():
-        raise CommandError(f"{where}: it does not exist")
-    if file.is_dir():
-        raise CommandError(f"{where}: it is a directory, not a netCDF file")
+    file = existing_file(path, where, "netCDF")
     try:
         fit: xr.DataTree = az.from_netcdf(file)
     except (OSError, ValueError) as error:
