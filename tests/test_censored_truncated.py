@@ -22,7 +22,6 @@ from test_censored_counts import frame as counts
 from test_censoring import GROUPS, _weibull_by_code, intervals
 
 import hiermod as hm
-from hiermod.errors import FamilyError
 from hiermod.output.module import load_module
 
 
@@ -116,7 +115,35 @@ def test_censored_truncated_source_runs(case: str) -> None:
     assert standalone.compile_logp(mode="FAST_COMPILE")(point) == pytest.approx(ours, rel=1e-12)
 
 
-def test_weights_are_still_refused_with_truncation() -> None:
-    d = counts().assign(w=1.0)
-    with pytest.raises(FamilyError, match=r"trunc\(\) with weights\(\)"):
-        hm.Model("c | cens(kind, c2) + trunc(ub = 12) + weights(w) ~ x", d, family="poisson")
+WEIGHTED = {  # trunc() with weights(), with and without cens(): (formula, family, frame case)
+    "poisson": ("c | trunc(ub = 12) + weights(w) ~ x + (1 | g)", "poisson", "poisson"),
+    "geometric": ("c | cens(kind, c2) + trunc(lb = lo, ub = 12) + weights(w) ~ x + (1 | g)", "geometric", "geometric"),
+    "weibull": ("t | cens(kind, t2) + trunc(lb = entry) + weights(w) ~ x + (1 | g)", "weibull", "weibull"),
+    "lognormal": ("t | trunc(lb = entry) + weights(w) ~ x + (1 | g)", "lognormal", "weibull"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(WEIGHTED))
+def test_weights_multiply_each_rows_truncated_log_likelihood(case: str) -> None:
+    """brms: each row's truncated (and censored) log-likelihood times its weight. The weighted
+    model equals the unweighted one (checked by hand above and in test_truncation) plus
+    sum((w - 1) * row term) at random points."""
+    formula, family, data = WEIGHTED[case]
+    d = frame(data).assign(w=np.random.default_rng(5).uniform(0.2, 3.0, len(frame(data))))
+    aux = {"shape": "gamma(2, 1)"} if family == "weibull" else {}
+    options = {"family": family, "priors": PRIORS | aux, "centered": False}
+    weighted = hm.Model(formula, d, **options)
+    assert (
+        weighted.ir.likelihood.censoring is not None
+    )  # the coded form: pm.Truncated has no weights
+    plain = hm.Model(formula.replace(" + weights(w)", ""), d, **options).pymc
+    rv = plain[formula.split(" |")[0]]
+    with plain:
+        rows = pm.logp(rv, plain.rvs_to_values[rv])
+        pm.Potential("weights_minus_one", pt.sum((d["w"].to_numpy() - 1.0) * rows))
+    rtol = 1e-5 if case == "geometric" else 1e-8  # (see the geometric note above)
+    assert_same_model(weighted.pymc, plain, n_points=3, rtol=rtol)
+    standalone = load_module(weighted.source()).build_model(d)  # the exported source: same logp
+    point = weighted.pymc.initial_point()
+    ours = weighted.pymc.compile_logp(mode="FAST_COMPILE")(point)
+    assert standalone.compile_logp(mode="FAST_COMPILE")(point) == pytest.approx(ours, rel=1e-12)

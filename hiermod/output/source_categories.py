@@ -27,7 +27,7 @@ from hiermod.output.codegen import (
 from hiermod.output.emitter import Emitter, Piece, dims_code
 from hiermod.plan.ir import LikelihoodIR, PredictorIR
 
-__all__ = ["by_row", "categorical_likelihood"]
+__all__ = ["by_row", "categorical_likelihood", "category_response"]
 
 _WHAT = {
     "categorical": "one category per row",
@@ -39,7 +39,7 @@ _WHAT = {
 def categorical_likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     """The stacked log-odds and the response over their softmax (see the module docstring)."""
     family = get_family(lik.family)
-    if lik.weights is not None:
+    if lik.weights is not None and family.name != "categorical":
         raise EmitError(f"weights() are not supported with the {family.name} family yet")
     sources = dict(lik.dpars)
     predictors = [p for n, p in lik.dpars if n.startswith("mu") and isinstance(p, PredictorIR)]
@@ -68,8 +68,7 @@ def categorical_likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     dims = next(spec.dims for spec in e.ir.data if spec.name == lik.observed)
     where: dict[str, Code] = {"observed": observed, "dims": dims_code(dims)}
     if family.name == "categorical":
-        response = call("pm.Categorical", literal(lik.name), logit_p=log_odds, **where)
-        return Piece(lines + render(response, e.indent))
+        return Piece(lines + category_response(e, lik, log_odds, where))
     p = e.names.claim("p")
     lines += render(call("pm.math.softmax", log_odds, axis=literal(-1)), e.indent, f"{p} = ")
     if family.name == "multinomial":
@@ -82,6 +81,27 @@ def categorical_likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
         scale = f"{phi}[:, None]" if isinstance(source, PredictorIR) and by_row(source) else phi
         response = call("pm.Dirichlet", literal(lik.name), a=f"{scale} * {p}", **where)
     return Piece(lines + render(response, e.indent))
+
+
+def category_response(
+    e: Emitter, lik: LikelihoodIR, log_p: str, where: dict[str, Code]
+) -> list[str]:
+    """The response as one category per row over the (obs, category) log-probabilities ``log_p``
+    (categorical, ordinal): ``pm.Categorical``, or with ``weights()`` a ``pm.CustomDist`` whose
+    log-likelihood of each row is the categorical one times its weight (brms's weights)::
+
+        pm.CustomDist("y", log_p, data["weights"], logp=weighted_logp, dist=weighted_dist, ...)
+    """
+    if lik.weights is None:
+        response = call("pm.Categorical", literal(lik.name), logit_p=log_p, **where)
+        return render(response, e.indent)
+    e.weighted = ("Categorical", ("logit_p",), False)
+    lines = comment("weights(): each row's log-likelihood is multiplied by its weight", e.indent)
+    weighted = call(
+        "pm.CustomDist", literal(lik.name), log_p, e.local(lik.weights),
+        logp="weighted_logp", dist="weighted_dist", **where,
+    )  # fmt: skip
+    return lines + render(weighted, e.indent)
 
 
 def by_row(predictor: PredictorIR) -> bool:

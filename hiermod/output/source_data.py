@@ -482,6 +482,11 @@ def _response_bounds(emitter: DataEmitter, lik: LikelihoodIR, observed: Code) ->
                 values[bound] = emitter.numeric.expr(node)[0]
     if lik.censored is None and lik.censoring is None:
         return values
+    if lik.censoring is not None and not _additions(emitter.schema, "cens"):
+        # trunc() with weights(): the coded likelihood with every row observed (code 0)
+        name, bounds = lik.censoring
+        zeros = call("np.zeros", call("len", "df"), dtype="np.int64")
+        return values | {name: zeros, bounds: observed}
     (cens,) = _additions(emitter.schema, "cens")
     codes = call(emitter.helper("censoring_codes"), Subscript("df", literal(str(cens.args[0]))))
     return values | censoring_containers(lik, cens, codes, observed, emitter.numeric.expr)

@@ -29,7 +29,7 @@ from hiermod.output.codegen import (
     tuple_of,
 )
 from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
-from hiermod.output.source_categories import by_row, categorical_likelihood
+from hiermod.output.source_categories import by_row, categorical_likelihood, category_response
 from hiermod.output.source_helpers import custom_distribution, weighted_draws
 from hiermod.output.source_text import (
     block_notes,
@@ -353,12 +353,15 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
         return Piece(lines + render(censored, indent))
     if lik.censoring is not None:  # cens(c, y2) or cens() with weights(): by each row's code
         le = "<=" if family.discrete else "<"  # counts: F(value) = P(y <= value), Stan's lcdf
-        lines += comment(
-            "cens(): each row's term by its code: 0 the density, 1 P(y > value), -1 "
-            f"P(y {le} value), 2 P(value < y {le} y2)"
-            + ("; times its weight" if lik.weights else ""),
-            indent,
-        )
+        response = e.data.schema.formula.response
+        if response is not None and any(a.func == "cens" for a in response.additions):
+            what = (
+                "cens(): each row's term by its code: 0 the density, 1 P(y > value), -1 "
+                f"P(y {le} value), 2 P(value < y {le} y2)"
+            )
+        else:  # trunc() with weights(): pm.Truncated takes no weights
+            what = "weights() with trunc(): each row's density (code 0: no row is censored)"
+        lines += comment(what + ("; times its weight" if lik.weights else ""), indent)
         given = [b for b in lik.truncated or () if b is not None]  # trunc() bounds
         if given:
             lines += comment(
@@ -406,8 +409,6 @@ def _ordinal_likelihood(e: Emitter, lik: LikelihoodIR, stem: str) -> Piece:
     thresholds = lik.thresholds
     if thresholds is None:  # pragma: no cover - lower makes them for every ordinal family
         raise EmitError("an ordinal likelihood needs its thresholds")
-    if lik.weights is not None:
-        raise EmitError("weights() are not supported with the ordinal families yet")
     e.custom = stem
     count = thresholds.shape[0]
     if stem == "cumulative":  # P(y <= k) must grow with k; the conditional kinds need no order
@@ -434,11 +435,11 @@ def _ordinal_likelihood(e: Emitter, lik: LikelihoodIR, stem: str) -> Piece:
     probs = call(f"{stem}_log_probs", eta, cut, link=literal(lik.link))
     lines += comment(f"Likelihood: {stem} with {lik.link} link, one category per row (dim obs)", 2)
     lines += render(probs, e.indent, f"{log_p} = ")
-    observed = Subscript("data", literal(lik.observed))
-    response = call(
-        "pm.Categorical", literal(lik.name), logit_p=log_p, observed=observed, dims=literal("obs")
-    )
-    return Piece(lines + render(response, e.indent))
+    where: dict[str, Code] = {
+        "observed": Subscript("data", literal(lik.observed)),
+        "dims": literal("obs"),
+    }
+    return Piece(lines + category_response(e, lik, log_p, where))
 
 
 _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {

@@ -46,24 +46,29 @@ def censoring(
 ) -> Censoring:
     """The containers of ``cens()`` (see the module docstring), after checking the family and the
     intervals; an empty :class:`Censoring` without ``cens()``."""
-    if design.cens is None:
+    truncated = any(b is not None for b in design.truncation)  # trunc(): coded terms renormalised
+    # trunc() with weights() and no cens(): the coded likelihood with every row observed (code 0)
+    # is the weighted, renormalised density, w * log(f(y) / (F(ub) - F(lb))); pm.Truncated takes
+    # no weights.
+    weighted_truncation = design.cens is None and truncated and design.weights is not None
+    if design.cens is None and not weighted_truncation:
         return Censoring()
     text, span = design.schema.formula.text, design.schema.formula.main.span
     # Families with a point mass (a hurdle's zeros: those with their own mean) or a hiermod-made
     # distribution have no CDF PyMC could censor.
-    if family.custom or family.mean is not None or family.has_categories or family.per_category:
+    unsupported = family.custom or family.mean is not None or family.has_categories
+    if design.cens is not None and (unsupported or family.per_category):  # trunc(): its own check
         raise FamilyError(
             f"cens() is not supported with the {family.name} family yet", text, span,
             hint="censored responses work with the families PyMC has a CDF for: gaussian, "
             "student_t, lognormal, gamma, weibull, exponential, beta, poisson, negativebinomial, "
             "binomial, geometric, …",
         )  # fmt: skip
-    codes = design.cens
+    codes = np.zeros(len(y), dtype=np.int64) if design.cens is None else design.cens
     interval = codes == 2
     # Counts take the coded form: brms's right-censored count is P(y > t) = 1 - F(t) (Stan's
     # lccdf), pm.Censored's P(y >= t) = 1 - F(t - 1). E.g. Poisson(2) right-censored at 3:
     # 1 - F(3) = 0.143, not 1 - F(2) = 0.323.
-    truncated = any(b is not None for b in design.truncation)  # trunc(): coded terms renormalised
     if not interval.any() and design.weights is None and not family.discrete and not truncated:
         lower = np.where(codes == -1, y, -np.inf)
         upper = np.where(codes == 1, y, np.inf)
@@ -73,7 +78,11 @@ def censoring(
                 run.add_data(f"{y_name}_upper", upper, ("obs",), "censoring", "right-censoring bounds"),
             )
         )  # fmt: skip
-    y2 = _interval_bounds(design, y, interval, whole=family.discrete)
+    y2 = (
+        y.copy()
+        if design.cens is None
+        else _interval_bounds(design, y, interval, whole=family.discrete)
+    )
     return Censoring(
         coded=(
             run.add_data(f"{y_name}_cens", codes, ("obs",), "censoring", "cens() codes"),

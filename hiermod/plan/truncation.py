@@ -40,8 +40,6 @@ def truncation(
             hint="truncation works with the families PyMC has a CDF for: gaussian, student_t, "
             "lognormal, gamma, weibull, exponential, beta, poisson, negativebinomial, …",
         )  # fmt: skip
-    if design.weights is not None:  # (with cens(): the coded likelihood, plan.censoring)
-        raise FamilyError("trunc() with weights() is not supported yet", text, span)
     bounds: list[Bound] = []
     for i, side in enumerate(("lb", "ub")):
         node, values = argument(call, i, side), design.truncation[i]
