@@ -11,6 +11,7 @@
 #   <fit>_summary.csv  every scalar parameter: name, mean, sd, q5, q95, rhat, ess_bulk
 #   <fit>.stan         stancode(fit)
 # and meta.json with each fit's formula, settings, run time and the R / brms / rstan versions.
+# Fits are cached as .rds in $HIERMOD_BRMS_CACHE (default ../brms-cache, outside the repository).
 #
 # The fits keep brms's default priors (the comparison is of what a brms user gets by default).
 
