@@ -71,8 +71,8 @@ def monotonic_piece(e: Emitter, term: MonotonicIR) -> Piece:
     lines = comment(
         f"{term.term}: a monotonic effect over the {d + 1} ordered categories 0..{d} (brms's "
         f"mo()). {bsp} is the mean change per step, {d} * {bsp} from the lowest category to the "
-        f"highest; the simplex {simo} splits that change over the {d} steps, so category k adds "
-        f"{d} * {bsp} * sum({simo}[:k]).",
+        f"highest; the simplex {simo} splits that change over the {d} steps, so a row of code c adds "
+        f"{d} * {bsp} * sum({simo}[:c]).",
         2,
     )
     lines += _coefficient(e, term)
