@@ -347,7 +347,7 @@ def test_recovers_a_monotonic_effect() -> None:
     model = hm.Model("y ~ mo(k)", pd.DataFrame({"y": y, "k": k}))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        idata = model.fit(draws=300, tune=300, chains=2, random_seed=3, progressbar=False)
+        idata = model.fit(draws=600, tune=600, chains=2, random_seed=3, progressbar=False)
     post = idata["posterior"]
     for name, truth in (("bsp_k", bsp), ("sigma", 0.5), ("Intercept", 1.0)):
         draws = post[name].values.ravel()
@@ -355,3 +355,21 @@ def test_recovers_a_monotonic_effect() -> None:
         assert lo < truth < hi, (name, lo, hi)
     shares = post["simo_k"].values.reshape(-1, 3)
     np.testing.assert_allclose(shares.mean(0), simo, atol=0.06)
+
+
+def test_conditional_effects_run_over_the_categories() -> None:
+    """The grid of mo(k) is its categories (1..4, the unobserved 3 too), not a range of numbers,
+    and k is held at its lowest category when another variable is shown."""
+    model, idata = fitted()
+    effects = model.conditional_effects(idata, "k")  # type: ignore[arg-type]
+    assert effects.frame["k"].tolist() == [1, 2, 3, 4]
+    assert set(model.conditional_effects(idata, "x").frame["k"]) == {1}  # type: ignore[arg-type]
+
+
+def test_fixef_has_a_row_per_monotonic_coefficient() -> None:
+    """brms's fixef lists bsp_mox as "mox"; hiermod labels the row by the term, mo(x)."""
+    model, idata = fitted()
+    table = model.fixef(idata)  # type: ignore[arg-type]
+    assert list(table.index) == ["Intercept", "x", "mo(k)", "mo(size)"]
+    draws = idata["posterior"]["bsp_size"].values  # type: ignore[index]
+    assert table.loc["mo(size)", "mean"] == pytest.approx(draws.mean(), rel=1e-12)
