@@ -73,6 +73,8 @@ def mo(bsp: pt.TensorLike, simo: pt.TensorLike, codes: np.ndarray, steps: int) -
         ("y ~ 0 + mo(k) + (1 | g)", "y ~ 0 + mo(k) + (1 | g)"),
         ("y ~ mo(k); sigma ~ mo(k)", "y ~ 1 + mo(k); sigma ~ 1 + mo(k)"),
         ("y ~ mo(`my k`)", "y ~ 1 + mo(`my k`)"),
+        ("y ~ mo(k) * x", "y ~ 1 + mo(k) + x + mo(k):x"),  # brms: mo(k) times x
+        ("y ~ x:mo(k)", "y ~ 1 + x:mo(k)"),
     ],
 )
 def test_mo_parses_and_prints_back(text: str, printed: str) -> None:
@@ -85,9 +87,7 @@ def test_mo_parses_and_prints_back(text: str, printed: str) -> None:
     ("text", "message"),
     [
         ("y ~ mo(log(k))", "mo() takes a column"),
-        ("y ~ mo(k):x", "interactions with mo() are not supported yet"),
-        ("y ~ mo(k) * x", "interactions with mo() are not supported yet"),
-        ("y ~ mo(k):mo(size)", "interactions with mo() are not supported yet"),
+        ("y ~ mo(k):mo(size)", "two monotonic effects is not supported yet"),
         ("y ~ (mo(k) | g)", "mo(k) cannot vary by group"),
         ("y ~ mo(k) + (1 + mo(k) || g)", "mo(k) cannot vary by group"),
         ("y ~ mo(k, 2)", "at most 1 positional argument"),
@@ -164,6 +164,26 @@ def hand_default() -> pm.Model:
     return model
 
 
+def hand_interaction() -> pm.Model:
+    """y ~ mo(k) * x, default priors; brms's mo(k):x is a second monotonic effect (its own bsp and
+    simplex) times x, its bsp's prior scaled by sd(code * x)."""
+    d = frame()
+    y, x = d["y"].to_numpy(), d["x"].to_numpy()
+    codes = d["k"].to_numpy() - 1
+    coords = {"obs": np.arange(N), "coef": ["x"], "k_step": [2, 3, 4]}
+    with pm.Model(coords=coords) as model:
+        intercept = pm.StudentT("Intercept", nu=3, mu=r4(y.mean()), sigma=r4(2.5 * sd(y)))
+        b = pm.Normal("b", 0.0, r4(2.5 * sd(y) / sd(x)), dims="coef")
+        bsp = pm.Normal("bsp_k", 0.0, r4(2.5 * sd(y) / sd(codes)))
+        simo = pm.Dirichlet("simo_k", a=np.ones(3), dims="k_step")
+        bsp_x = pm.Normal("bsp_k__x", 0.0, r4(2.5 * sd(y) / sd(codes * x)))
+        simo_x = pm.Dirichlet("simo_k__x", a=np.ones(3), dims="k_step")
+        sigma = pm.Exponential("sigma", r4(1.0 / sd(y)))
+        mu = intercept + x * b[0] + mo(bsp, simo, codes, 3) + mo(bsp_x, simo_x, codes, 3) * x
+        pm.Normal("y", mu, sigma, observed=y, dims="obs")
+    return model
+
+
 PRIORS = {
     "Intercept": "normal(2, 5)",
     "bsp": "normal(0, 2)",
@@ -207,8 +227,9 @@ def hand_distributional() -> pm.Model:
     [
         ("y ~ x + mo(k)", hand_default, None),
         ("y ~ mo(size) + (1 | g); sigma ~ mo(k)", hand_distributional, PRIORS),
+        ("y ~ mo(k) * x", hand_interaction, None),
     ],
-    ids=["default_priors", "distributional_ordered_factor"],
+    ids=["default_priors", "distributional_ordered_factor", "interaction_with_numeric"],
 )
 def test_same_model_as_hand_written(formula: str, hand: object, priors: dict[str, str]) -> None:
     model = hm.Model(formula, frame(), priors=priors)
@@ -246,6 +267,22 @@ def test_prior_errors(priors: dict[str, str], message: str) -> None:
         hm.Model("y ~ mo(k)", frame(), priors=priors)
 
 
+@pytest.mark.parametrize(
+    ("formula", "shown"),
+    [
+        ("y ~ mo(k):g", "(g)"),
+        ("y ~ mo(k):size", "(size)"),
+        ("y ~ mo(k):poly(x, 2)", "(poly(x, 2))"),
+    ],
+)
+def test_mo_times_a_categorical_or_a_basis_is_refused(formula: str, shown: str) -> None:
+    with pytest.raises(
+        DataError, match="a monotonic effect times a categorical or a basis"
+    ) as caught:
+        hm.Model(formula, frame())
+    assert shown in str(caught.value)
+
+
 def test_sufficient_statistics_decline_the_mean_with_a_reason() -> None:
     model = hm.Model("y ~ mo(k) + (1 | g)", frame())
     assert model.ir.suffstats is None
@@ -266,7 +303,7 @@ def test_poisson_counts_merge_over_the_categories() -> None:
 
 @functools.cache
 def fitted() -> tuple[hm.Model, object]:
-    model = hm.Model("y ~ x + mo(k) + mo(size)", frame())
+    model = hm.Model("y ~ x + mo(k) + mo(size) + mo(k):x", frame())
     return model, prior_fit(model, draws=10)
 
 
@@ -281,10 +318,8 @@ def test_predict_on_new_data_uses_the_training_categories() -> None:
     )
     mean = model.predict(idata, data=new, kind="mean").values  # type: ignore[arg-type]
     post = idata["posterior"]  # type: ignore[index]
-    draws = {
-        name: post[name].values
-        for name in ("Intercept", "b", "bsp_k", "simo_k", "bsp_size", "simo_size")
-    }
+    names = ("Intercept", "b", "bsp_k", "simo_k", "bsp_size", "simo_size", "bsp_k__x", "simo_k__x")
+    draws = {name: post[name].values for name in names}
     k_codes = new["k"].to_numpy() - 1  # 3 was never observed: a category of its own, code 2
     size_codes = np.array([SIZES.index(s) for s in new["size"]])  # huge: code 3
     cum_k = np.concatenate(
@@ -293,8 +328,12 @@ def test_predict_on_new_data_uses_the_training_categories() -> None:
     cum_s = np.concatenate(
         [np.zeros((*draws["simo_size"].shape[:2], 1)), draws["simo_size"].cumsum(-1)], -1
     )
+    cum_kx = np.concatenate(
+        [np.zeros((*draws["simo_k__x"].shape[:2], 1)), draws["simo_k__x"].cumsum(-1)], -1
+    )
     expected = (
-        draws["Intercept"][..., None]
+        draws["bsp_k__x"][..., None] * 3 * cum_kx[..., k_codes] * new["x"].to_numpy()
+        + draws["Intercept"][..., None]
         + draws["b"][..., 0, None] * new["x"].to_numpy()
         + draws["bsp_k"][..., None] * 3 * cum_k[..., k_codes]
         + draws["bsp_size"][..., None] * 3 * cum_s[..., size_codes]
@@ -327,6 +366,7 @@ def test_exported_source_prepares_the_same_codes_and_refuses_unseen_ones() -> No
     arrays = prepare(frame())  # type: ignore[operator]
     np.testing.assert_array_equal(arrays["k_code"], frame()["k"].to_numpy() - 1)
     np.testing.assert_array_equal(arrays["size_code"], frame()["size"].cat.codes.to_numpy())
+    np.testing.assert_array_equal(arrays["k__x_covariate"], frame()["x"].to_numpy())
     assert_same_model(namespace["build_model"](frame()), model.pymc, n_points=2)  # type: ignore[operator]
     new = frame().head(3).assign(k=[1, 7, 2])
     with pytest.raises(ValueError, match=r"mo\(k\) has categories not in .*\[7\]"):
@@ -370,6 +410,6 @@ def test_fixef_has_a_row_per_monotonic_coefficient() -> None:
     """brms's fixef lists bsp_mox as "mox"; hiermod labels the row by the term, mo(x)."""
     model, idata = fitted()
     table = model.fixef(idata)  # type: ignore[arg-type]
-    assert list(table.index) == ["Intercept", "x", "mo(k)", "mo(size)"]
+    assert list(table.index) == ["Intercept", "x", "mo(k)", "mo(size)", "mo(k):x"]
     draws = idata["posterior"]["bsp_size"].values  # type: ignore[index]
     assert table.loc["mo(size)", "mean"] == pytest.approx(draws.mean(), rel=1e-12)

@@ -272,7 +272,8 @@ class _Binder:
     # -- formulas and blocks ----------------------------------------------------------------------
 
     def _formula(self, f: Formula, dpar: str, log_rate: np.ndarray | None = None) -> FormulaDesign:
-        terms, monotonic = monotonic_designs(f.terms, self.rows, self.columns, self.fit)
+        mo = (f.terms, self.rows, self.columns, self.fit, self.evaluator.numeric)
+        terms, monotonic = monotonic_designs(*mo)
         matrix, labels, sources = self.term_columns.columns(terms, f.intercept)
         offsets = [self.evaluator.numeric(o) for o in f.offsets]
         offsets += [log_rate] if log_rate is not None else []

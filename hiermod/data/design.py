@@ -172,10 +172,11 @@ class BlockDesign:
 class MonotonicDesign:
     """One ``mo(x)`` term: its categories 0..D (``levels``) and each row's code (:mod:`hiermod.data.monotonic`)."""
 
-    term: str  # "mo(x)", also its key in Schema.columns
+    term: str  # "mo(x)" or "mo(x):z"; the categories are Schema.columns["mo(x)"]
     column: str
     levels: tuple[Level, ...]
     codes: np.ndarray  # (n,) int64 in 0..D
+    covariate: np.ndarray | None = None  # (n,) z of mo(x):z, the product of the other factors
 
     @property
     def steps(self) -> int:

@@ -20,7 +20,7 @@ training categories; a category outside them is an error naming it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -32,7 +32,7 @@ from hiermod.data.runtime import level_codes, monotonic_codes
 from hiermod.errors import DataError, Span, UnseenLevelError
 from hiermod.formula.monotonic import split_monotonic
 from hiermod.formula.syntax import Call, Name
-from hiermod.formula.terms import Term
+from hiermod.formula.terms import Atom, Term
 
 __all__ = ["MAX_STEPS", "monotonic_designs", "monotonic_levels"]
 
@@ -107,18 +107,28 @@ _HINT = (
 
 
 def monotonic_designs(
-    terms: Sequence[Term], rows: _Rows, schemas: dict[str, ColumnSchema], fit: bool
+    terms: Sequence[Term],
+    rows: _Rows,
+    schemas: dict[str, ColumnSchema],
+    fit: bool,
+    numeric: Callable[[Atom], np.ndarray],
 ) -> tuple[tuple[Term, ...], tuple[MonotonicDesign, ...]]:
     """The population terms that are columns of ``X``, and each ``mo(x)`` term's design.
 
     When fitting, the categories are found (:func:`monotonic_levels`) and stored in ``schemas``
-    under the term's text; else they are read from there and new values are checked against them.
+    under the call's text; else they are read from there and new values are checked against them.
+    ``mo(x):z`` (brms: the monotonic effect times z) reads its other factors with ``numeric``;
+    they must be numeric columns or calls (``mo(x):log(z)``), not categoricals.
     """
     plain, monotonic = split_monotonic(terms)
     out = []
     for term in monotonic:
-        (call,) = term.factors
-        assert isinstance(call, Call)
+        call = next(f for f in term.factors if isinstance(f, Call) and f.func == "mo")
+        others = [f for f in term.factors if f is not call]
+        covariate = None
+        for other in others:
+            value = numeric(_numeric_factor(other, term, schemas, rows))
+            covariate = value if covariate is None else covariate * value
         node = call.args[0] if call.args else call.kwargs[0].value
         assert isinstance(node, Name)  # formula.monotonic.check_monotonic_call
         key, series = str(call), rows.frame[node.name]
@@ -135,5 +145,22 @@ def monotonic_designs(
             hint = f"{key} takes only the training data's categories: {listing(levels)}"
             found = level_codes(series, levels)
             raise rows.unseen(key, node.name, found, node.span, hint, levels) from None
-        out.append(MonotonicDesign(key, node.name, levels, codes))
+        out.append(MonotonicDesign(str(term), node.name, levels, codes, covariate))
     return plain, tuple(out)
+
+
+def _numeric_factor(atom: Atom, term: Term, schemas: dict[str, ColumnSchema], rows: _Rows) -> Atom:
+    """``z`` of ``mo(x):z``, refused when it is not one numeric column (a categorical, a basis)."""
+    categorical = (
+        atom.func in ("C", "poly", "bs")
+        if isinstance(atom, Call)
+        else schemas[atom.name].kind == "categorical"
+    )
+    if categorical:
+        raise rows.error(
+            f"{term}: a monotonic effect times a categorical or a basis ({atom}) is not "
+            "supported yet",
+            atom.span,
+            "mo(x):z takes a numeric z (brms multiplies the monotonic effect by it)",
+        )
+    return atom

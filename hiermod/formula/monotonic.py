@@ -5,11 +5,13 @@ linear predictor (brms; the data rule is :mod:`hiermod.data.monotonic`, the mode
 :mod:`hiermod.plan.monotonic`). In the formula it is one population term of its own::
 
     y ~ mo(x) + z                     fine: one monotonic effect, one slope
+    y ~ mo(x) * z                     fine: mo(x) + z + mo(x):z, the last brms's mo(x) times z
     y ~ mo(log(x))                    error: mo() takes a column (an ordered factor or integers)
-    y ~ mo(x):z, y ~ mo(x) * z        error: interactions with mo() are not supported yet
+    y ~ mo(x):mo(w)                   error: one mo() per term
     y ~ x + (mo(x) | g)               error: mo() cannot vary by group (not supported yet)
 
-Nothing here looks at data: whether ``x`` is ordered is checked when binding.
+Nothing here looks at data: whether ``x`` is ordered, and that ``z`` of ``mo(x):z`` is numeric
+(brms multiplies the monotonic effect by it; a categorical z is refused), is checked when binding.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class _Context(Protocol):  # hiermod.formula.checks.Context
 
 
 def is_monotonic(term: Term) -> bool:
-    """Whether ``term`` is ``mo(x)`` (alone: interactions are refused when expanding)."""
+    """Whether ``term`` is ``mo(x)`` or an interaction with it (``mo(x):z``)."""
     return any(isinstance(f, Call) and f.func == "mo" for f in term.factors)
 
 
@@ -54,7 +56,7 @@ def check_monotonic_call(call: Call, ctx: _Context) -> None:
 
 
 def check_monotonic(items: Sequence[Term | Block], ctx: _Context) -> None:
-    """``mo(x)`` stands alone among the population terms: not in an interaction, not in a block."""
+    """``mo(x)`` is a population term, at most one per interaction: not in a block."""
     for item in items:
         if isinstance(item, Block):
             for term in item.terms:
@@ -65,9 +67,12 @@ def check_monotonic(items: Sequence[Term | Block], ctx: _Context) -> None:
                         term.span or item.span,
                         f"keep {term} among the population terms: y ~ {term} + (1 | g)",
                     )
-        elif is_monotonic(item) and item.degree > 1:
+        elif sum(isinstance(f, Call) and f.func == "mo" for f in item.factors) > 1:
             raise ctx.error(
-                f"interactions with mo() are not supported yet: {item}",
+                f"an interaction of two monotonic effects is not supported yet: {item}",
                 item.span,
-                "write the monotonic effect alone, e.g. mo(x) + z",
+                "write each monotonic effect alone: "
+                + " + ".join(
+                    str(f) for f in item.factors if isinstance(f, Call) and f.func == "mo"
+                ),
             )

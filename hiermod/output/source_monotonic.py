@@ -72,7 +72,8 @@ def monotonic_piece(e: Emitter, term: MonotonicIR) -> Piece:
         f"{term.term}: a monotonic effect over the {d + 1} ordered categories 0..{d} (brms's "
         f"mo()). {bsp} is the mean change per step, {d} * {bsp} from the lowest category to the "
         f"highest; the simplex {simo} splits that change over the {d} steps, so a row of code c adds "
-        f"{d} * {bsp} * sum({simo}[:c]).",
+        f"{d} * {bsp} * sum({simo}[:c])"
+        + (f", times {_times(term)}." if term.covariate is not None else "."),
         2,
     )
     lines += _coefficient(e, term)
@@ -84,6 +85,14 @@ def monotonic_piece(e: Emitter, term: MonotonicIR) -> Piece:
     return Piece(lines, monotonic_terms(e, term))
 
 
+def _times(term: MonotonicIR) -> str:
+    """What ``mo(x):z`` multiplies its monotonic effect by: ``z``."""
+    return ":".join(f for f in term.term.split(":") if not f.startswith("mo("))
+
+
 def monotonic_terms(e: Emitter, term: MonotonicIR) -> tuple[Term, ...]:
-    """The term's share of the linear predictor: each row's category effect."""
-    return (Subscript(_effects(e, term), e.local(term.codes)),)
+    """The term's share of the linear predictor: each row's category effect (times z)."""
+    gathered = Subscript(_effects(e, term), e.local(term.codes))
+    if term.covariate is None:
+        return (gathered,)
+    return (Chain(gathered, (("*", e.local(term.covariate)),)),)

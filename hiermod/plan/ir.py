@@ -169,6 +169,7 @@ class MonotonicIR:
     simo: ParamSpec  # simplex over the D steps, dim ``<x>_step``
     codes: str  # data container: each row's category 0..D
     steps: int  # D
+    covariate: str | None = None  # data container of z in mo(x):z (the effect times z)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,7 @@ class PredictorIR:
         names = [self.population.X, self.offset]
         for block in self.blocks:
             names += [block.index, block.Z]
-        names += [m.codes for m in self.monotonic]
+        names += [n for m in self.monotonic for n in (m.codes, m.covariate) if n is not None]
         return [n for n in names if n is not None]
 
     def with_data(self, renamed: Mapping[str, str]) -> PredictorIR:
@@ -202,7 +203,10 @@ class PredictorIR:
         blocks = tuple(
             replace(b, index=renamed.get(b.index, b.index), Z=new(b.Z)) for b in self.blocks
         )
-        monotonic = tuple(replace(m, codes=renamed.get(m.codes, m.codes)) for m in self.monotonic)
+        monotonic = tuple(
+            replace(m, codes=renamed.get(m.codes, m.codes), covariate=new(m.covariate))
+            for m in self.monotonic
+        )
         return replace(
             self, population=population, blocks=blocks, offset=new(self.offset), monotonic=monotonic
         )

@@ -58,18 +58,29 @@ def lower_monotonic(
         )
     out = []
     for position, md in enumerate(fd.monotonic):
-        stem = identifier(md.column)
+        column = identifier(md.column)
+        # mo(x) is "x"; mo(x):z is "x__z", as a grouping interaction's stem
+        others = [f for f in md.term.split(":") if not f.startswith("mo(")]
+        stem = "__".join([column, *(identifier(o) for o in others)])
         labels = level_labels(md.levels[1:])
-        dim = f"{stem}_step"
+        dim = f"{column}_step"
         if run.coords.get(dim) != labels:  # mu ~ mo(x) and sigma ~ mo(x) share the dim
             dim = run.add_dim(dim, labels)
-        codes = run.add_data(
-            f"{prefix}{stem}_code", md.codes, ("obs",), "monotonic", f"categories 0..D of {md.term}"
-        )
+        codes = f"{prefix}{column}_code"
+        if codes not in run.values or not np.array_equal(run.values[codes], md.codes):
+            description = f"categories 0..D of mo({md.column})"
+            codes = run.add_data(codes, md.codes, ("obs",), "monotonic", description)
+        covariate, values = None, md.codes.astype(np.float64)
+        if md.covariate is not None:
+            covariate = run.add_data(
+                f"{prefix}{stem}_covariate", md.covariate, ("obs",), "monotonic",
+                f"what {md.term} multiplies the monotonic effect by",
+            )  # fmt: skip
+            values = values * md.covariate
         bsp = run.namer.claim(f"{prefix}bsp_{stem}")
         simo = run.namer.claim(f"{prefix}simo_{stem}")
-        column = md.codes.astype(np.float64)[:, None]
-        spread = run.prior_scales(2.5 * scale, ("mo", fd.dpar, position), column, (md.term,), bsp)
+        key = ("mo", fd.dpar, position)
+        spread = run.prior_scales(2.5 * scale, key, values[:, None], (md.term,), bsp)
         run.slots.append(
             PriorSlot(
                 bsp,
@@ -89,6 +100,7 @@ def lower_monotonic(
                 simo=ParamSpec(simo, (dim,), (md.steps,), "monotonic_simplex", fd.dpar, md.term),
                 codes=codes,
                 steps=md.steps,
+                covariate=covariate,
             )
         )
     return tuple(out)
