@@ -413,3 +413,25 @@ def test_fixef_has_a_row_per_monotonic_coefficient() -> None:
     assert list(table.index) == ["Intercept", "x", "mo(k)", "mo(size)", "mo(k):x"]
     draws = idata["posterior"]["bsp_size"].values  # type: ignore[index]
     assert table.loc["mo(size)", "mean"] == pytest.approx(draws.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("formula", "dpars", "message"),
+    [
+        ("y ~ mo(k)", {}, "monotonic effects"),
+        ("y ~ x", {"sigma": "mo(k)"}, "mo\\(\\) terms are not supported in a streamed model yet"),
+    ],
+)
+def test_a_streamed_model_refuses_mo(
+    tmp_path: object, formula: str, dpars: dict[str, str], message: str
+) -> None:
+    path = f"{tmp_path}/rows.csv"
+    frame().to_csv(path, index=False)
+    with pytest.raises(hm.HiermodError, match=message):
+        hm.stream_model(formula, path, chunksize=80, **dpars)
+
+
+def test_from_idata_rebuilds_the_same_source() -> None:
+    """The stored schema keeps mo()'s categories: the model read back prints the same module."""
+    model, idata = fitted()
+    assert hm.Model.from_idata(idata, frame()).source() == model.source()  # type: ignore[arg-type]
