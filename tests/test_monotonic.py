@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -435,3 +436,36 @@ def test_from_idata_rebuilds_the_same_source() -> None:
     """The stored schema keeps mo()'s categories: the model read back prints the same module."""
     model, idata = fitted()
     assert hm.Model.from_idata(idata, frame()).source() == model.source()  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Against brms (benchmarks/reference/monotonic_brms.R; its outputs are committed, R is not needed).
+
+BRMS = Path(__file__).resolve().parents[1] / "benchmarks" / "reference" / "monotonic_brms"
+# brms's names of the same parameters (brms's index [j] is hiermod's j-th step)
+BRMS_NAMES = {
+    "bsp_k": ["bsp_mok"],
+    "bsp_size": ["bsp_mosize"],
+    "simo_k": [f"simo_mok1[{j}]" for j in range(1, 5)],
+    "simo_size": [f"simo_mosize1[{j}]" for j in range(1, 4)],
+    "b": ["b_x"],
+    "sigma": ["sigma"],
+}
+
+
+@pytest.mark.slow
+def test_posterior_agrees_with_brms() -> None:
+    """y ~ x + mo(k) + mo(size) with brms's flat prior on b and bsp: every posterior mean of bsp and
+    simo within a quarter of brms's posterior sd (k's unobserved category 3 included)."""
+    data = pd.read_csv(BRMS / "data.csv")
+    data["size"] = pd.Categorical(data["size"], categories=SIZES, ordered=True)
+    reference = pd.read_csv(BRMS / "summary.csv").set_index("name")
+    model = hm.Model("y ~ x + mo(k) + mo(size)", data, priors={"b": "flat()"})
+    assert model.ir.coords["k_step"] == (2, 3, 4, 5)
+    idata = model.fit(draws=1000, tune=1000, chains=2, random_seed=5, progressbar=False)
+    post = idata["posterior"]
+    for ours, theirs in BRMS_NAMES.items():
+        means = post[ours].values.reshape(-1, len(theirs)).mean(axis=0)
+        for mean, name in zip(means, theirs, strict=True):
+            brms_mean, brms_sd = reference.loc[name, "mean"], reference.loc[name, "sd"]
+            assert abs(mean - brms_mean) < 0.25 * brms_sd, (ours, name, mean, brms_mean, brms_sd)
