@@ -31,6 +31,7 @@ from hiermod.output.codegen import (
 from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
 from hiermod.output.source_categories import by_row, categorical_likelihood, category_response
 from hiermod.output.source_helpers import custom_distribution, weighted_draws
+from hiermod.output.source_monotonic import monotonic_piece, monotonic_terms
 from hiermod.output.source_text import (
     block_notes,
     constant_note,
@@ -41,6 +42,7 @@ from hiermod.plan.ir import (
     BlockIR,
     ConstantIR,
     LikelihoodIR,
+    MonotonicIR,
     ParamSpec,
     PopulationIR,
     PredictorIR,
@@ -231,7 +233,7 @@ def _predictor(e: Emitter, predictor: PredictorIR) -> Piece:
     pop = emit_node(e, predictor.population)
     lines += pop.lines
     terms = list(pop.terms)
-    for block in predictor.blocks:
+    for block in (*predictor.blocks, *predictor.monotonic):
         piece = emit_node(e, block)
         lines += ["", *piece.lines]
         terms += piece.terms
@@ -244,6 +246,7 @@ def predictor_terms(e: Emitter, predictor: PredictorIR) -> list[Term]:
     terms: list[Term] = list(population_terms(e, predictor.population))
     for block in predictor.blocks:
         terms += block_terms(e, block)
+    terms += [t for m in predictor.monotonic for t in monotonic_terms(e, m)]
     if predictor.offset is not None:
         terms.append(e.local(predictor.offset))
     return terms
@@ -450,6 +453,7 @@ _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {
     PredictorIR: _predictor,
     ConstantIR: _constant,
     LikelihoodIR: _likelihood,
+    MonotonicIR: monotonic_piece,
 }
 
 

@@ -57,6 +57,7 @@ from hiermod.plan.lower_blocks import (
     layout_for,
     lower_block,
 )
+from hiermod.plan.monotonic import attach_monotonic, lower_monotonic
 from hiermod.plan.names import identifier
 from hiermod.plan.priors import (
     Prior,
@@ -249,7 +250,10 @@ class _Lowering(PlanBuilder):
         # a category's predictor is its log-odds against the reference category: no link
         link = self.link if fd.dpar == "mu" else "identity"
         link = link if fd.dpar in ("mu", *self.categories) else self.family.dpar(fd.dpar).link
-        return PredictorIR(fd.dpar, link, population, tuple(blocks), offset, fd.dpar, store=False)
+        monotonic = lower_monotonic(self, fd, prefix, self._slope_scale(fd.dpar))
+        return PredictorIR(
+            fd.dpar, link, population, tuple(blocks), offset, fd.dpar, False, monotonic
+        )
 
     def constant(self, dpar: str) -> ConstantIR:
         name = self.namer.claim(dpar)
@@ -474,4 +478,5 @@ def _with_priors(predictor: PredictorIR, resolved: Mapping[str, ResolvedPrior]) 
             lkj = resolved[b.corr.name].prior
             chol, eta = replace(chol, prior=lkj), float(dict(lkj.params)["eta"])  # type: ignore[arg-type]
         blocks.append(replace(b, sd=_attach(b.sd, resolved), chol=chol, lkj_eta=eta))
-    return replace(predictor, population=population, blocks=tuple(blocks))
+    monotonic = attach_monotonic(predictor.monotonic, resolved)
+    return replace(predictor, population=population, blocks=tuple(blocks), monotonic=monotonic)
