@@ -450,8 +450,10 @@ def stream_model(
     behind default priors. On a Dask DataFrame both passes run as Dask tasks (docs/scale.md).
 
     Args:
-        source: a CSV or Parquet path, a function returning a fresh iterable of DataFrames
-            (it is called twice, once per pass), or a ``dask.dataframe.DataFrame``.
+        source: a CSV or Parquet path, a Parquet folder or glob, a function returning a fresh
+            iterable of DataFrames (it is called twice, once per pass), a
+            ``dask.dataframe.DataFrame``, a DuckDB relation or a Polars ``LazyFrame`` /
+            ``DataFrame`` (only the formula's columns are read; :mod:`hiermod.data.sources`).
         chunksize: rows per chunk read from a file (a Dask DataFrame's chunks are its partitions).
 
     Example:

@@ -76,8 +76,9 @@ def _chunks(source: Source, chunksize: int) -> Iterator[pd.DataFrame]:
         return
     if not isinstance(source, str | Path):
         raise StreamError(
-            f"a streamed model reads a CSV or Parquet path, a function returning DataFrames or a "
-            f"dask.dataframe.DataFrame, not {type(source).__name__}",
+            "a streamed model reads a CSV or Parquet path, a Parquet folder or glob, a function "
+            "returning DataFrames, a dask.dataframe.DataFrame, a DuckDB relation or a Polars "
+            f"frame, not {type(source).__name__}",
             hint="for a Dask DataFrame: pip install 'hiermod[dask]'",
         )
     path = Path(source)

@@ -28,6 +28,7 @@ from hiermod.data.engines import is_dask_frame, reduce_dask, reduce_local
 from hiermod.data.families import Family
 from hiermod.data.moments import DesignMoments
 from hiermod.data.partial import ScanSpec, ScanState, StreamError, scan_partition
+from hiermod.data.sources import engine_source
 from hiermod.data.stream import Source, complete_rows, finish_scan, read_chunks
 from hiermod.errors import DataError
 from hiermod.formula.terms import ModelFormula
@@ -140,6 +141,7 @@ def stream_stages(
         frame: Any = source
         used = used_columns(formula, frame.columns, True)  # a missing one: the scan's error
         source = frame[[c for c in frame.columns if c in used]]
+    source = engine_source(source, formula, chunksize)  # DuckDB, Polars, a Parquet folder or glob
     scan = _run(source, chunksize, scan_partition, ScanSpec.of(formula), ScanState())
     schema = finish_scan(formula, scan, family, na_action)
     assert scan.prototype is not None  # finish_scan raises for a source without complete rows
