@@ -48,6 +48,7 @@ from hiermod.data.design import (
     term_codings,
 )
 from hiermod.data.families import Family, get_family
+from hiermod.data.gp import gp_design
 from hiermod.data.identify import warn_unidentifiable
 from hiermod.data.levels import listing, suggestion
 from hiermod.data.names import named_columns
@@ -56,6 +57,7 @@ from hiermod.data.responses import cbind_trials, log_rate
 from hiermod.data.runtime import level_codes
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span, UnseenLevelError
+from hiermod.formula.gp import gp_calls, ordinary_terms
 from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Atom, Block, Formula, ModelFormula, Term
 from hiermod.warnings import DataWarning, user_stacklevel
@@ -271,7 +273,13 @@ class _Binder:
     # -- formulas and blocks ----------------------------------------------------------------------
 
     def _formula(self, f: Formula, dpar: str, log_rate: np.ndarray | None = None) -> FormulaDesign:
-        matrix, labels, sources = self.term_columns.columns(f.terms, f.intercept)
+        matrix, labels, sources = self.term_columns.columns(ordinary_terms(f.terms), f.intercept)
+        levels = {n: c.levels for n, c in self.columns.items() if c.kind == "categorical"}
+        read = (self.evaluator.numeric, levels, self.rows.frame.__getitem__, self.constants)
+        gps = [
+            gp_design(c, *read, self.fit, self.rows.error)
+            for c in gp_calls(f.terms, self.rows.error)
+        ]
         offsets = [self.evaluator.numeric(o) for o in f.offsets]
         offsets += [log_rate] if log_rate is not None else []
         return FormulaDesign(
@@ -283,6 +291,7 @@ class _Binder:
             offset=np.sum(offsets, axis=0) if offsets else None,
             blocks=tuple(self._block(b) for b in f.blocks),
             terms=f.terms,
+            gps=tuple(gps),
         )
 
     def _block(self, block: Block) -> BlockDesign:

@@ -28,6 +28,7 @@ from hiermod.formula.functions import (
     closest,
     contrast_name,
 )
+from hiermod.formula.gp import gp_options
 from hiermod.formula.syntax import (
     Arith,
     ArithNode,
@@ -282,6 +283,8 @@ def _check_arguments(call: Call, ctx: Context) -> None:
         )
     if call.func == "C":
         _check_categorical(call, data, ctx)
+    if call.func == "gp":
+        gp_options(call, ctx.error)  # k, c, scale, by (hiermod.formula.gp)
     if call.func == "poly":
         degree = _argument(call, 1, "degree")
         if degree is not None and not is_positive_int(degree):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from hiermod.data.columns import argument, used_columns
 from hiermod.data.design import Schema, term_codings
 from hiermod.data.families import get_family
+from hiermod.formula.gp import ordinary_terms
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, format_number
 from hiermod.formula.terms import Atom, Block, Term
 from hiermod.output.codegen import (
@@ -38,6 +39,7 @@ from hiermod.output.codegen import (
     tuple_of,
 )
 from hiermod.output.source_censoring import censoring_containers
+from hiermod.output.source_gp_data import gp_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
 from hiermod.plan.ir import BlockIR, LikelihoodIR, ModelIR
 from hiermod.plan.names import identifier
@@ -386,9 +388,9 @@ class DataEmitter(_PrepareCode):
             formula = model_formula.dpars.get(predictor.dpar, model_formula.main)
             pop = predictor.population
             if pop.X is not None:
-                values[pop.X] = self.matrix(
-                    self.columns(formula.terms, formula.intercept), pop.coef_labels
-                )
+                terms = ordinary_terms(formula.terms)
+                values[pop.X] = self.matrix(self.columns(terms, formula.intercept), pop.coef_labels)
+            values |= gp_containers(self, self.numeric.operand, self.schema, predictor, formula)
             for block, syntax in zip(predictor.blocks, formula.blocks, strict=True):
                 if block.index not in values:  # blocks over one grouping share their index
                     values[block.index] = self.index(block, syntax)

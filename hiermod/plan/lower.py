@@ -39,6 +39,7 @@ from hiermod.errors import FamilyError, FormulaError, OptionError
 from hiermod.formula.functions import closest
 from hiermod.plan.censoring import censoring
 from hiermod.plan.centring import information_ratio, sigma_information_ratio
+from hiermod.plan.gp import attach_gp, lower_gps
 from hiermod.plan.ir import (
     ConstantIR,
     LikelihoodIR,
@@ -247,7 +248,8 @@ class _Lowering(PlanBuilder):
         # a category's predictor is its log-odds against the reference category: no link
         link = self.link if fd.dpar == "mu" else "identity"
         link = link if fd.dpar in ("mu", *self.categories) else self.family.dpar(fd.dpar).link
-        return PredictorIR(fd.dpar, link, population, tuple(blocks), offset, fd.dpar, store=False)
+        gps = lower_gps(self, fd, prefix, self._group_sd_scale(fd.dpar))
+        return PredictorIR(fd.dpar, link, population, tuple(blocks), offset, fd.dpar, False, gps)
 
     def constant(self, dpar: str) -> ConstantIR:
         name = self.namer.claim(dpar)
@@ -457,4 +459,5 @@ def _with_priors(predictor: PredictorIR, resolved: Mapping[str, ResolvedPrior]) 
             lkj = resolved[b.corr.name].prior
             chol, eta = replace(chol, prior=lkj), float(dict(lkj.params)["eta"])  # type: ignore[arg-type]
         blocks.append(replace(b, sd=_attach(b.sd, resolved), chol=chol, lkj_eta=eta))
-    return replace(predictor, population=population, blocks=tuple(blocks))
+    gps = tuple(attach_gp(gp, resolved) for gp in predictor.gps)
+    return replace(predictor, population=population, blocks=tuple(blocks), gps=gps)

@@ -84,6 +84,8 @@ def why_not(ir: ModelIR) -> str | None:
         return "weights() are not supported by the reduction"
     if isinstance(dict(lik.dpars)["sigma"], str):
         return "se() gives every row its own known sigma"
+    if any(p.gps for p in ir.predictors):
+        return "gp() terms are not linear in a few coefficients per cell"
     mu = ir.predictors[0]
     if mu.population.intercept is None and mu.population.X is None and not mu.blocks:
         return "the mean has no terms to reduce over"
