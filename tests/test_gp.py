@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -228,6 +231,84 @@ def hand_mcycle_sigma() -> pm.Model:
     return model
 
 
+def hand_mcycle_2d() -> pm.Model:
+    """accel ~ gp(times, x2, k=5): isotropic over two covariates, 5 x 5 basis functions in brms's
+    order (the first covariate's index fastest), PyMC's own order permuted to it."""
+    data = mcycle()
+    x = data[["times", "x2"]].to_numpy()
+    distinct = np.unique(x, axis=0)
+    dmax = np.sqrt(((distinct[:, None, :] - distinct[None, :, :]) ** 2).sum(axis=2).max())
+    z = x / dmax - (distinct / dmax).mean(axis=0)
+    half = 1.25 * np.maximum(1.0, np.ptp(distinct / dmax, axis=0))
+    eigenvalues = calc_eigenvalues(pt.as_tensor(half), [5, 5]).eval()
+    wanted = [
+        ((m1 * np.pi / (2 * half[0])) ** 2, (m2 * np.pi / (2 * half[1])) ** 2)
+        for m2 in range(1, 6)
+        for m1 in range(1, 6)
+    ]
+    order = [int(np.flatnonzero(np.isclose(eigenvalues, w).all(axis=1))[0]) for w in wanted]
+    phi = calc_eigenvectors(pt.as_tensor(z), pt.as_tensor(half), eigenvalues, [5, 5]).eval()
+    coords = {"obs": np.arange(len(data)), "gptimesx2_basis": np.arange(1, 26)}
+    with pm.Model(coords=coords) as model:
+        intercept = pm.Normal("Intercept", -20.0, 30.0)
+        sd = pm.HalfNormal("sdgp_gptimesx2", 40.0)
+        ell = pm.InverseGamma("lscale_gptimesx2", 2.0, 0.1)
+        kernel = sd**2 * pm.gp.cov.ExpQuad(2, ls=ell)
+        sqrt_psd = pt.sqrt(kernel.power_spectral_density(pt.sqrt(eigenvalues[order])))
+        weights = pm.Normal("zgp_gptimesx2", 0.0, 1.0, dims="gptimesx2_basis")
+        f = phi[:, order] @ (sqrt_psd * weights)
+        sigma = pm.Exponential("sigma", 0.05)
+        pm.Normal("accel", intercept + f, sigma, observed=data["accel"].to_numpy(), dims="obs")
+    return model
+
+
+def hand_mcycle_by() -> pm.Model:
+    """accel ~ gp(times, by=half, k=10, c=3/2): one GP per level, each scaled and centred on its
+    own rows, 0 in the other level's rows."""
+    data = mcycle()
+    x = data["times"].to_numpy()
+    coords = {
+        "obs": np.arange(len(data)),
+        "gptimeshalf_level": ["even", "odd"],
+        "gptimeshalf_basis": np.arange(1, 11),
+    }
+    with pm.Model(coords=coords) as model:
+        intercept = pm.Normal("Intercept", -20.0, 30.0)
+        sd = pm.HalfNormal("sdgp_gptimeshalf", 40.0, dims="gptimeshalf_level")
+        ell = pm.InverseGamma("lscale_gptimeshalf", 2.0, 0.1, dims="gptimeshalf_level")
+        weights = pm.Normal(
+            "zgp_gptimeshalf", 0.0, 1.0, dims=("gptimeshalf_level", "gptimeshalf_basis")
+        )
+        f = 0.0
+        for j, level in enumerate(["even", "odd"]):
+            rows = (data["half"] == level).to_numpy()
+            distinct = np.unique(x[rows])
+            dmax = distinct.max() - distinct.min()
+            z = (x / dmax - np.mean(distinct / dmax))[:, None]
+            eigenvalues = calc_eigenvalues(pt.as_tensor([1.5]), [10])
+            phi = calc_eigenvectors(pt.as_tensor(z), pt.as_tensor([1.5]), eigenvalues, [10])
+            kernel = sd[j] ** 2 * pm.gp.cov.ExpQuad(1, ls=ell[j])
+            # exp(log(psd) / 2): the square root without sqrt's infinite slope where the
+            # density underflows to 0 (pytensor folds log(exp(.)) away)
+            sqrt_psd = pt.exp(0.5 * pt.log(kernel.power_spectral_density(pt.sqrt(eigenvalues))))
+            f = f + rows * (phi @ (sqrt_psd * weights[j]))
+        sigma = pm.Exponential("sigma", 0.05)
+        pm.Normal("accel", intercept + f, sigma, observed=data["accel"].to_numpy(), dims="obs")
+    return model
+
+
+@pytest.mark.parametrize(
+    ("text", "hand"),
+    [
+        ("accel ~ gp(times, x2, k = 5)", hand_mcycle_2d),
+        ("accel ~ gp(times, by = half, k = 10, c = 3/2)", hand_mcycle_by),
+    ],
+)
+def test_same_model_two_covariates_and_by(text: str, hand: object) -> None:
+    m = hm.Model(text, mcycle(), priors=PRIORS)
+    assert_same_model(m.pymc, hand(), n_points=3, rtol=1e-8)  # type: ignore[operator]
+
+
 def test_same_model_as_pymc_hsgp() -> None:
     m = hm.Model("accel ~ gp(times, k = 20, c = 5/4)", mcycle(), priors=PRIORS)
     assert_same_model(m.pymc, hand_mcycle(), n_points=4, rtol=1e-8)
@@ -298,3 +379,34 @@ def test_exported_source_runs_and_builds_the_same_model() -> None:
     prepared = namespace["prepare"](pd.DataFrame({"times": [3.0, 30.0], "accel": [0.0, 0.0]}))  # type: ignore[operator]
     assert prepared["gptimes_phi"].shape == (2, 20)
     assert "# gp(times, k=20, c=5 / 4): a Gaussian process" in m.source()
+
+
+SOURCES = [
+    "accel ~ gp(times, k = 20, c = 5/4)",
+    "accel ~ gp(times, x2, k = 5)",
+    "accel ~ gp(times, by = half, k = 10, c = 3/2)",
+    "accel ~ x2 + gp(times, k = 6); sigma ~ gp(times, k = 4, scale = FALSE)",
+    "accel ~ gp(`times`, k = 3) + gp(x2, by = half, k = 3)",
+]
+
+
+def test_generated_sources_pass_ruff(tmp_path: Path) -> None:
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:  # pragma: no cover - ruff is a development dependency
+        pytest.skip("ruff is not installed")
+    for i, text in enumerate(SOURCES):
+        source = hm.Model(text, mcycle()).source()
+        compile(source, text, "exec")
+        (tmp_path / f"model_{i}.py").write_text(source, encoding="utf-8")
+    fmt = subprocess.run(
+        [ruff, "format", "--isolated", "--check", "--diff", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    check = subprocess.run(
+        [ruff, "check", "--isolated", "--select", "E,W,F,B,SIM", "--ignore", "E501", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr

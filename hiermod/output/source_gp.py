@@ -56,7 +56,7 @@ def gp_piece(e: Emitter, gp: GPIR, random_variable: RandomVariable) -> Piece:
         sd_col, ell_col = e.names.claim(f"{sd}_col"), e.names.claim(f"{ell}_col")
         lines += [f"        {sd_col} = {sd}[:, None]", f"        {ell_col} = {ell}[:, None]"]
         sd, ell = sd_col, ell_col
-    power = {1: f"pm.math.sqrt(np.sqrt(2.0 * np.pi) * {ell})", 2: f"np.sqrt(2.0 * np.pi) * {ell}"}
+    power = {1: f"pm.math.sqrt(np.sqrt(2.0 * np.pi) * {ell})", 2: f"(np.sqrt(2.0 * np.pi) * {ell})"}
     scale = power.get(gp.n_covariates, f"(np.sqrt(2.0 * np.pi) * {ell}) ** {gp.n_covariates / 2}")
     spd = e.names.claim(gp.zgp.name.replace("zgp_", "spd_", 1))
     lines += comment(

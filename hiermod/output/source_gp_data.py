@@ -12,7 +12,7 @@ from hiermod.errors import DataError, Span
 from hiermod.formula.gp import gp_calls, gp_options
 from hiermod.formula.syntax import ArithNode
 from hiermod.formula.terms import Formula
-from hiermod.output.codegen import Chain, Code, call, flat, list_of, literal, tuple_of
+from hiermod.output.codegen import Chain, Code, call, list_of, literal, tuple_of
 from hiermod.plan.ir import PredictorIR
 from hiermod.plan.names import identifier
 
@@ -27,6 +27,8 @@ class _Prepare(Protocol):
     def helper(self, name: str) -> str: ...
 
     def codes(self, name: str, levels: tuple[object, ...] | None = None) -> str: ...
+
+    def local(self, key: str, wanted: str, value: Code) -> str: ...
 
 
 def _error(schema: Schema) -> Callable[[str, Span | None, str | None], DataError]:
@@ -87,7 +89,8 @@ def gp_containers(
             continue
         # one GP per level of by: a row's basis is 0 in the other levels' GPs
         codes = out.codes(gp.by)
-        rows = [Chain(flat(b), (("*", f"({codes} == {j})[:, None]"),)) for j, b in enumerate(bases)]
+        names = [out.local(f"{gp.basis} {j}", f"{gp.label}_{j}", b) for j, b in enumerate(bases)]
+        rows = [Chain(name, (("*", f"({codes} == {j})[:, None]"),)) for j, name in enumerate(names)]
         values[gp.basis] = call("np.stack", list_of(rows), axis="1")
         values[gp.eigenvalues] = call("np.stack", list_of(frequencies))
     return values
