@@ -370,6 +370,21 @@ def test_predict_at_new_x_is_the_basis_at_new_x() -> None:
     np.testing.assert_allclose(linear.values[0], expected, rtol=1e-9, atol=1e-9)
 
 
+def test_summary_shows_the_gp_parameters() -> None:
+    m, idata = fitted()
+    result = m.summary(idata)  # type: ignore[arg-type]
+    table = result.gps
+    assert list(table.index) == [
+        ("gp(times, k=20, c=5 / 4)", "sdgp_gptimes"),
+        ("gp(times, k=20, c=5 / 4)", "lscale_gptimes"),
+    ]
+    post = idata.posterior  # type: ignore[attr-defined]
+    assert table.loc[("gp(times, k=20, c=5 / 4)", "sdgp_gptimes"), "mean"] == pytest.approx(
+        float(post["sdgp_gptimes"].mean())
+    )
+    assert "Gaussian processes (gp())" in result.text
+
+
 def test_exported_source_runs_and_builds_the_same_model() -> None:
     m = hm.Model("accel ~ gp(times, k = 20, c = 5/4)", mcycle(), priors=PRIORS)
     namespace: dict[str, object] = {"__name__": "exported"}
