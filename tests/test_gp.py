@@ -425,3 +425,10 @@ def test_generated_sources_pass_ruff(tmp_path: Path) -> None:
         text=True,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_graph_names_the_gp_parameters() -> None:
+    m = hm.Model("accel ~ gp(times, k = 10)", mcycle(), priors=PRIORS)
+    source = m.graph().source
+    assert "marginal sd of gp(times, k=10)" in source
+    assert "lscale_gptimes ~ inverse_gamma(2, 0.1)" in source
