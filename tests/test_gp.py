@@ -25,6 +25,7 @@ from pymc.gp.hsgp_approx import calc_eigenvalues, calc_eigenvectors
 from support import assert_same_model
 
 import hiermod as hm
+from hiermod.data.binder import apply_schema
 from hiermod.errors import DataError, FormulaError
 from hiermod.plan.gp import lscale_prior
 from hiermod.plan.suffstats import SuffStatsError
@@ -432,3 +433,26 @@ def test_graph_names_the_gp_parameters() -> None:
     source = m.graph().source
     assert "marginal sd of gp(times,<BR/>k=10)" in source  # wrapped as the graph wraps labels
     assert "lscale_gptimes ~ inverse_gamma(2, 0.1)" in source
+
+
+@pytest.mark.parametrize("text", SOURCES)
+def test_exported_prepare_gives_hiermod_arrays(text: str) -> None:
+    """The generated ``prepare`` (the basis from the written constants) reproduces hiermod's
+    arrays for every gp() form: one and two covariates, by, sigma, scale=FALSE."""
+    m = hm.Model(text, mcycle())
+    namespace: dict[str, object] = {"__name__": "exported"}
+    exec(compile(m.source(), "<exported>", "exec"), namespace)  # safe: hiermod's own text
+    prepared = namespace["prepare"](mcycle())  # type: ignore[operator]
+    for name, values in m.ir.data_values.items():
+        np.testing.assert_allclose(prepared[name], values, rtol=1e-13, atol=1e-14, err_msg=name)
+
+
+def test_new_level_of_by_is_an_error() -> None:
+    """New rows are encoded with the training schema; a level of by it lacks has no GP."""
+    by = hm.Model("accel ~ gp(times, by = half, k = 4)", mcycle())
+    new = pd.DataFrame({"times": [3.0, 4.0], "half": ["odd", "third"]})
+    with pytest.raises(DataError, match="not seen"):
+        apply_schema(by.design.schema, new, new_levels="allow")
+    known = apply_schema(by.design.schema, new.iloc[:1])
+    np.testing.assert_array_equal(known.main.gps[0].basis[0, 0], 0.0)  # odd is the second level
+    assert known.main.gps[0].basis[0, 1].any()
