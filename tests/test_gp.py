@@ -37,10 +37,12 @@ SHARED = Path(os.environ.get("HIERMOD_SHARED_DATA", Path(__file__).parents[2] / 
 
 @functools.cache
 def mcycle() -> pd.DataFrame:
-    """MASS's mcycle, with the two columns the fixture script adds (x2, half)."""
+    """MASS's mcycle, with the two columns the fixture script adds (x2, half), and times again
+    under a long name."""
     data = pd.read_csv(SHARED / "mcycle.csv")
     data["x2"] = np.round(np.sin(data["times"] / 7), 3)
     data["half"] = np.where(np.arange(1, len(data) + 1) % 2 == 0, "even", "odd")
+    data["milliseconds_since_the_impact"] = data["times"]  # long names: the layout still ruff's
     return data
 
 
@@ -403,6 +405,8 @@ SOURCES = [
     "accel ~ gp(times, by = half, k = 10, c = 3/2)",
     "accel ~ x2 + gp(times, k = 6); sigma ~ gp(times, k = 4, scale = FALSE)",
     "accel ~ gp(`times`, k = 3) + gp(x2, by = half, k = 3)",
+    "accel ~ gp(milliseconds_since_the_impact, by = half, k = 3)\n"
+    "sigma ~ gp(milliseconds_since_the_impact, x2, k = 3)",
 ]
 
 

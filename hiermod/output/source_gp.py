@@ -1,16 +1,17 @@
-"""The PyMC code of a gp() term (:class:`~hiermod.plan.ir.GPIR`), and its data in ``prepare``.
+"""The PyMC code of a gp() term (:class:`~hiermod.plan.ir.GPIR`); its data in ``prepare`` are
+written by :mod:`hiermod.output.source_gp_data`.
 
 In the model, brms's approximate GP (its ``gpa`` in Stan) written out::
 
     sdgp_gptimes = pm.HalfStudentT("sdgp_gptimes", nu=3.0, sigma=120.8)
     lscale_gptimes = pm.InverseGamma("lscale_gptimes", alpha=1.494, beta=0.05661)
     zgp_gptimes = pm.Normal("zgp_gptimes", mu=0.0, sigma=1.0, dims="gptimes_basis")
-    spd_gptimes = sdgp_gptimes * pm.math.sqrt(np.sqrt(2.0 * np.pi) * lscale_gptimes) * …
-    gp_gptimes = gptimes_phi @ (spd_gptimes * zgp_gptimes)
+    decay_gptimes = pm.math.exp(-0.25 * lscale_gptimes**2 * gptimes_lambda)
+    sqrt_spd_gptimes = sdgp_gptimes * pm.math.sqrt(np.sqrt(2.0 * np.pi) * lscale_gptimes) * decay_gptimes
+    rgp_gptimes = sqrt_spd_gptimes * zgp_gptimes
+    gp_gptimes = gptimes_phi @ rgp_gptimes
 
-(``spd_…`` is the square root of the kernel's spectral density at each basis frequency). In
-``prepare``, the basis at the rows' covariates, :func:`~hiermod.data.runtime.gp_basis`, with the
-training data's constants written as module constants.
+(``sqrt_spd_…``: the square root of the kernel's spectral density at each basis frequency).
 """
 
 from __future__ import annotations
@@ -54,27 +55,28 @@ def gp_piece(e: Emitter, gp: GPIR, random_variable: RandomVariable) -> Piece:
     if gp.by is not None:  # one GP per level: each level's parameters against its frequencies
         lines += comment("each level's sdgp and lscale against its row of frequencies", 2)
         sd_col, ell_col = e.names.claim(f"{sd}_col"), e.names.claim(f"{ell}_col")
-        lines += [f"        {sd_col} = {sd}[:, None]", f"        {ell_col} = {ell}[:, None]"]
+        lines += render(f"{sd}[:, None]", 2, f"{sd_col} = ")
+        lines += render(f"{ell}[:, None]", 2, f"{ell_col} = ")
         sd, ell = sd_col, ell_col
     power = {1: f"pm.math.sqrt(np.sqrt(2.0 * np.pi) * {ell})", 2: f"(np.sqrt(2.0 * np.pi) * {ell})"}
     scale = power.get(gp.n_covariates, f"(np.sqrt(2.0 * np.pi) * {ell}) ** {gp.n_covariates / 2}")
-    spd = e.names.claim(gp.zgp.name.replace("zgp_", "spd_", 1))
+    spd = e.names.claim(gp.zgp.name.replace("zgp_", "sqrt_spd_", 1))
     lines += comment(
-        "the square root of the kernel's spectral density at each basis function's frequency",
+        "the square root of the kernel's spectral density at each basis function's frequency, "
+        f"sdgp (sqrt(2 pi) lscale)^({gp.n_covariates}/2) exp(-lscale^2 lambda / 4), times the "
+        "standard-normal weights (brms's rgp)",
         2,
     )
-    decay = call("pm.math.exp", Chain("-0.25", (("*", f"{ell}**2"), ("*", lam))))
-    lines += render(Chain(sd, (("*", scale), ("*", render(decay, 0)[0]))), 2, f"{spd} = ")
-    weights = Chain(spd, (("*", z),))
+    decay = e.names.claim(gp.zgp.name.replace("zgp_", "decay_", 1))
+    exp = call("pm.math.exp", Chain("-0.25", (("*", f"{ell}**2"), ("*", lam))))
+    lines += render(exp, 2, f"{decay} = ")
+    lines += render(Chain(sd, (("*", scale), ("*", decay))), 2, f"{spd} = ")
+    rgp = e.names.claim(gp.zgp.name.replace("zgp_", "rgp_", 1))
+    lines += render(Chain(spd, (("*", z),)), 2, f"{rgp} = ")
     value = gp_term(e, gp)
     if gp.by is None:
-        lines += render(f"{phi} @ ({flat_chain(weights)})", 2, f"{value} = ")
+        lines += render(Chain(phi, (("@", rgp),)), 2, f"{value} = ")
     else:  # (obs, level, basis) times (level, basis), summed: 0 for the other levels' GPs
-        lines += render(
-            call(f"({phi} * ({flat_chain(weights)})).sum", "axis=(1, 2)"), 2, f"{value} = "
-        )
+        product = Chain(phi, (("*", rgp),))
+        lines += render(call("pm.math.sum", product, axis="(1, 2)"), 2, f"{value} = ")
     return Piece(lines, (value,))
-
-
-def flat_chain(chain: Chain) -> str:
-    return chain.flat()

@@ -31,6 +31,7 @@ from hiermod.data.runtime import level_labels
 from hiermod.plan.ir import GPIR, ParamSpec
 from hiermod.plan.lower_blocks import PlanBuilder
 from hiermod.plan.priors import Prior, PriorSlot, ResolvedPrior
+from hiermod.plan.scales import compact
 
 __all__ = ["attach_gp", "gp_values", "lower_gps", "lscale_prior"]
 
@@ -58,10 +59,6 @@ def lscale_prior(lower: float, upper: float) -> Prior:
         a, b = np.exp(found.x)
         return Prior("inverse_gamma", round(float(a), 6), round(float(b), 6))
     return Prior("half_normal", 0.5)
-
-
-def _vector(values: list[float]) -> float | tuple[float, ...]:
-    return values[0] if len(values) == 1 else tuple(values)
 
 
 def _lower_one(run: PlanBuilder, gp: GPDesign, prefix: str, dpar: str, sd_scale: float) -> GPIR:
@@ -100,7 +97,7 @@ def _lower_one(run: PlanBuilder, gp: GPDesign, prefix: str, dpar: str, sd_scale:
     priors = [lscale_prior(*d) for d in gp.distances]
     if len({p.dist for p in priors}) == 1:
         params = [dict(p.params) for p in priors]
-        merged = {k: _vector([float(v[k]) for v in params]) for k in params[0]}  # type: ignore[arg-type]
+        merged = {k: compact(np.array([v[k] for v in params], dtype=float)) for k in params[0]}
         default = Prior(priors[0].dist, **merged)
     else:  # pragma: no cover - some levels without a solution: brms's fallback for all
         default = Prior("half_normal", 0.5)
