@@ -37,6 +37,7 @@ CALLS = {
     "censoring_codes": (pd.Series(["none", "Right", "left", "none"], name="censored"),),
     "gp_basis": (RNG.normal(size=(6, 2)), (0.1, -0.2), 3.0, (1.25, 1.5), 3),
     "gp_eigenvalues": ((1.25, 1.5), 3),
+    "monotonic_codes": (pd.Series([5, 2, 3.0, 4], name="x"), (2, 3, 4, 5)),
 }
 
 

@@ -51,6 +51,7 @@ from hiermod.data.families import Family, get_family
 from hiermod.data.gp import gp_design
 from hiermod.data.identify import warn_unidentifiable
 from hiermod.data.levels import listing, suggestion
+from hiermod.data.monotonic import monotonic_designs
 from hiermod.data.names import named_columns
 from hiermod.data.ordinal import ordinal_response, response_levels
 from hiermod.data.responses import cbind_trials, log_rate
@@ -273,7 +274,9 @@ class _Binder:
     # -- formulas and blocks ----------------------------------------------------------------------
 
     def _formula(self, f: Formula, dpar: str, log_rate: np.ndarray | None = None) -> FormulaDesign:
-        matrix, labels, sources = self.term_columns.columns(ordinary_terms(f.terms), f.intercept)
+        mo = (f.terms, self.rows, self.columns, self.fit, self.evaluator.numeric)
+        terms, monotonic = monotonic_designs(*mo)
+        matrix, labels, sources = self.term_columns.columns(ordinary_terms(terms), f.intercept)
         levels = {n: c.levels for n, c in self.columns.items() if c.kind == "categorical"}
         read = (self.evaluator.numeric, levels, self.rows.frame.__getitem__, self.constants)
         gps = [
@@ -291,6 +294,7 @@ class _Binder:
             offset=np.sum(offsets, axis=0) if offsets else None,
             blocks=tuple(self._block(b) for b in f.blocks),
             terms=f.terms,
+            monotonic=monotonic,
             gps=tuple(gps),
         )
 

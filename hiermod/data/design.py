@@ -33,6 +33,7 @@ __all__ = [
     "Design",
     "FormulaDesign",
     "GroupingSchema",
+    "MonotonicDesign",
     "Schema",
     "TransformState",
     "term_codings",
@@ -169,6 +170,22 @@ class BlockDesign:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class MonotonicDesign:
+    """One ``mo(x)`` term: its categories 0..D (``levels``) and each row's code (:mod:`hiermod.data.monotonic`)."""
+
+    term: str  # "mo(x)" or "mo(x):z"; the categories are Schema.columns["mo(x)"]
+    column: str
+    levels: tuple[Level, ...]
+    codes: np.ndarray  # (n,) int64 in 0..D
+    covariate: np.ndarray | None = None  # (n,) z of mo(x):z, the product of the other factors
+
+    @property
+    def steps(self) -> int:
+        """D, the number of steps between the lowest and the highest category."""
+        return len(self.levels) - 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class FormulaDesign:
     """The arrays of one formula (the response's, or a distributional parameter's).
 
@@ -186,6 +203,7 @@ class FormulaDesign:
     blocks: tuple[BlockDesign, ...]
     terms: tuple[Term, ...] = field(default=())
     gps: tuple[GPDesign, ...] = ()  # gp() terms (hiermod.data.gp), not columns of X
+    monotonic: tuple[MonotonicDesign, ...] = ()  # the mo(x) terms, not in X
 
 
 @dataclass(frozen=True, slots=True, eq=False)

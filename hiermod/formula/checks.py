@@ -29,6 +29,7 @@ from hiermod.formula.functions import (
     contrast_name,
 )
 from hiermod.formula.gp import gp_options
+from hiermod.formula.monotonic import check_monotonic_call
 from hiermod.formula.syntax import (
     Arith,
     ArithNode,
@@ -285,6 +286,8 @@ def _check_arguments(call: Call, ctx: Context) -> None:
         _check_categorical(call, data, ctx)
     if call.func == "gp":
         gp_options(call, ctx.error)  # k, c, scale, by (hiermod.formula.gp)
+    if call.func == "mo":
+        check_monotonic_call(call, ctx)
     if call.func == "poly":
         degree = _argument(call, 1, "degree")
         if degree is not None and not is_positive_int(degree):

@@ -42,6 +42,7 @@ class Role(Enum):
     CATEGORICAL = "categorical"  # C(f, ref="b"): treat as categorical, choose the reference
     BASIS = "basis"  # poly(x, 2), bs(x, df=4): one column becomes several
     OFFSET = "offset"  # offset(log(n)): added to the linear predictor with coefficient 1
+    MONOTONIC = "monotonic"  # mo(x): brms's monotonic effect of an ordered predictor
     ADDITION = "addition"  # trials(n), weights(w), se(s): response-side information (brms)
     RESPONSE = "response"  # cbind(s, f): lme4's binomial response, the whole left side only
     GP = "gp"  # gp(x, k=20): brms's Gaussian process, a term with parameters of its own
@@ -104,6 +105,7 @@ _SPECS = (
         data_arguments=3,
         data_keywords=("by",),
     ),
+    FunctionSpec("mo", Role.MONOTONIC, ("x",), 1, summary="monotonic effect (brms)"),
     FunctionSpec("offset", Role.OFFSET, ("x",), 1, summary="term with coefficient fixed at 1"),
     FunctionSpec("trials", Role.ADDITION, ("x",), 1, summary="binomial number of trials"),
     FunctionSpec("weights", Role.ADDITION, ("x",), 1, summary="likelihood weights"),
@@ -190,10 +192,6 @@ FOREIGN_FUNCTIONS: dict[str, tuple[str, str]] = {
     "te": _SMOOTH,
     "ti": _SMOOTH,
     "ns": ("R's natural spline basis (splines::ns); hiermod does not have it", "use bs(x, df=4)"),
-    "mo": (
-        "brms's monotonic effect; hiermod does not support it yet",
-        "treat x as categorical: C(x)",
-    ),
     "cse": (
         "brms's category-specific effect (ordinal families); hiermod does not support it",
         "write x as an ordinary term",

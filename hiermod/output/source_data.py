@@ -20,6 +20,7 @@ from hiermod.data.columns import argument, used_columns
 from hiermod.data.design import Schema, term_codings
 from hiermod.data.families import get_family
 from hiermod.formula.gp import ordinary_terms
+from hiermod.formula.monotonic import split_monotonic
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, format_number
 from hiermod.formula.terms import Atom, Block, Term
 from hiermod.output.codegen import (
@@ -41,6 +42,7 @@ from hiermod.output.codegen import (
 from hiermod.output.source_censoring import censoring_containers
 from hiermod.output.source_gp_data import gp_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
+from hiermod.output.source_monotonic_data import monotonic_containers
 from hiermod.plan.ir import BlockIR, LikelihoodIR, ModelIR
 from hiermod.plan.names import identifier
 
@@ -388,7 +390,7 @@ class DataEmitter(_PrepareCode):
             formula = model_formula.dpars.get(predictor.dpar, model_formula.main)
             pop = predictor.population
             if pop.X is not None:
-                terms = ordinary_terms(formula.terms)
+                terms = ordinary_terms(split_monotonic(formula.terms)[0])  # not columns of X
                 values[pop.X] = self.matrix(self.columns(terms, formula.intercept), pop.coef_labels)
             values |= gp_containers(self, self.numeric.operand, self.schema, predictor, formula)
             for block, syntax in zip(predictor.blocks, formula.blocks, strict=True):
@@ -396,6 +398,7 @@ class DataEmitter(_PrepareCode):
                     values[block.index] = self.index(block, syntax)
                 if block.Z is not None:
                     values[block.Z] = self.effects(block, syntax)
+            values.update(monotonic_containers(self, predictor, formula))
             if predictor.offset is not None:
                 offsets = [self.numeric.expr(o)[0] for o in formula.offsets]
                 if predictor.dpar == "mu":  # rate(exposure): log(exposure) is an offset of mu

@@ -27,6 +27,7 @@ __all__ = [
     "DataSpec",
     "LikelihoodIR",
     "ModelIR",
+    "MonotonicIR",
     "ParamSpec",
     "PopulationIR",
     "PopulationTerm",
@@ -49,6 +50,8 @@ Role = Literal[
     "gp_sd",  # sdgp: a Gaussian process's marginal sd
     "gp_lscale",  # lscale: its length-scale
     "gp_weights",  # zgp: standard-normal weights of its basis functions
+    "monotonic_coefficient",  # bsp of mo(x): the mean change per step (plan.monotonic)
+    "monotonic_simplex",  # simo of mo(x): each step's share of the whole change
 ]
 
 Layout = Literal["single", "dense", "observed"]
@@ -180,6 +183,18 @@ class GPIR:
 
 
 @dataclass(frozen=True, slots=True)
+class MonotonicIR:
+    """brms's ``mo(x)`` of categories 0..D: ``bsp * D * sum(simo[:code])`` (:mod:`hiermod.plan.monotonic`)."""
+
+    term: str  # "mo(x)"
+    bsp: ParamSpec  # scalar: the mean change per step, D * bsp from the lowest to the highest
+    simo: ParamSpec  # simplex over the D steps, dim ``<x>_step``
+    codes: str  # data container: each row's category 0..D
+    steps: int  # D
+    covariate: str | None = None  # data container of z in mo(x):z (the effect times z)
+
+
+@dataclass(frozen=True, slots=True)
 class PredictorIR:
     """A distributional parameter computed row-wise from its formula: ``link⁻¹(eta)``."""
 
@@ -191,6 +206,7 @@ class PredictorIR:
     name: str  # the PyMC name when stored (``mu`` is not stored; ``sigma`` per row is)
     store: bool  # whether to keep it as a Deterministic with dims obs
     gps: tuple[GPIR, ...] = ()
+    monotonic: tuple[MonotonicIR, ...] = ()  # mo(x) terms
 
     def data_names(self) -> list[str]:
         """The data containers this predictor reads (design matrices, indices, offset)."""
@@ -198,6 +214,7 @@ class PredictorIR:
         for block in self.blocks:
             names += [block.index, block.Z]
         names += [name for gp in self.gps for name in (gp.basis, gp.eigenvalues)]
+        names += [n for m in self.monotonic for n in (m.codes, m.covariate) if n is not None]
         return [n for n in names if n is not None]
 
     def with_data(self, renamed: Mapping[str, str]) -> PredictorIR:
@@ -210,7 +227,13 @@ class PredictorIR:
         blocks = tuple(
             replace(b, index=renamed.get(b.index, b.index), Z=new(b.Z)) for b in self.blocks
         )
-        return replace(self, population=population, blocks=blocks, offset=new(self.offset))
+        monotonic = tuple(
+            replace(m, codes=renamed.get(m.codes, m.codes), covariate=new(m.covariate))
+            for m in self.monotonic
+        )
+        return replace(
+            self, population=population, blocks=blocks, offset=new(self.offset), monotonic=monotonic
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +380,7 @@ class ModelIR:
                 parts = (block.sd, block.chol, block.corr, block.z, block.beta, block.r)
                 out.extend(p for p in parts if p)
             out.extend(p for gp in predictor.gps for p in (gp.sdgp, gp.lscale, gp.zgp))
+            out.extend(p for m in predictor.monotonic for p in (m.bsp, m.simo))
         out.extend(c.param for c in self.constants)
         if self.likelihood.thresholds is not None:
             out.append(self.likelihood.thresholds)
