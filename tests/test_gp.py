@@ -87,6 +87,13 @@ def test_gp_in_an_interaction_is_refused() -> None:
     assert "by=f" in (info.value.hint or "")
 
 
+def test_gp_in_a_group_term_is_refused() -> None:
+    data = mcycle().assign(g=np.arange(len(mcycle())) % 3)
+    with pytest.raises(DataError, match="cannot vary by group") as info:
+        hm.Model("accel ~ (gp(times) | g)", data)
+    assert "by=g" in (info.value.hint or "")
+
+
 def test_numeric_by_is_refused() -> None:
     with pytest.raises(DataError, match="numeric by"):
         hm.Model("accel ~ gp(times, by = x2)", mcycle())

@@ -58,7 +58,7 @@ from hiermod.data.responses import cbind_trials, log_rate
 from hiermod.data.runtime import level_codes
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span, UnseenLevelError
-from hiermod.formula.gp import gp_calls, ordinary_terms
+from hiermod.formula.gp import gp_calls, ordinary_terms, refuse_in_block
 from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Atom, Block, Formula, ModelFormula, Term
 from hiermod.warnings import DataWarning, user_stacklevel
@@ -299,6 +299,7 @@ class _Binder:
         )
 
     def _block(self, block: Block) -> BlockDesign:
+        refuse_in_block(block.terms, self.rows.error)  # (gp(x) | g)
         z, labels, _ = self.term_columns.columns(block.terms, block.intercept)
         if block.intercept:
             z = np.hstack([np.ones((self.n, 1)), z])

@@ -19,7 +19,15 @@ from hiermod.errors import HiermodError, Span
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number
 from hiermod.formula.terms import Term
 
-__all__ = ["GPOptions", "gp_calls", "gp_options", "is_gp", "label_of", "ordinary_terms"]
+__all__ = [
+    "GPOptions",
+    "gp_calls",
+    "gp_options",
+    "is_gp",
+    "label_of",
+    "ordinary_terms",
+    "refuse_in_block",
+]
 
 DEFAULT_K = 20
 DEFAULT_C = 1.25
@@ -53,6 +61,17 @@ def gp_calls(terms: Iterable[Term], error: Error) -> tuple[Call, ...]:
             )
         calls.append(call)
     return tuple(calls)
+
+
+def refuse_in_block(terms: Iterable[Term], error: Error) -> None:
+    """``(gp(x) | g)`` is an error: brms has no group-level GPs (one GP per level is ``by=``)."""
+    for term in terms:
+        if is_gp(term):
+            raise error(
+                f"{term} cannot vary by group",
+                term.span,
+                "for one GP per level of g write gp(x, by=g), outside the group term",
+            )
 
 
 @dataclass(frozen=True, slots=True)
