@@ -122,7 +122,8 @@ CASES = [
     Case("y ~ <s>(x)", MEANING, "s() is a smooth term (mgcv, brms)", "bs(x, df=5)"),
     Case("y ~ x + <t2>(x, z)", MEANING, "t2() is a smooth term", "poly(x, 2)"),
     Case("y ~ <cse>(x)", MEANING, "cse() is brms's category-specific effect", "ordinary term"),
-    Case("y ~ <gp>(x)", MEANING, "gp() is brms's Gaussian process term", "bs(x, df=5)"),
+    Case("y ~ gp(x, <k=NA>)", MEANING, "brms's exact Gaussian process", "gp(x, k=20, c=5/4)"),
+    Case("y ~ gp(x, <c=0>)", MEANING, "gp() c must be a positive number"),
     Case("y ~ mo(<log(x)>)", MEANING, "mo() takes a column", "ordered=True"),
     Case(
         "y ~ <mo(x):mo(z)>", MEANING, "two monotonic effects is not supported yet", "mo(x) + mo(z)"

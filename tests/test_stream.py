@@ -84,6 +84,7 @@ def test_pandas_categoricals_keep_their_category_order(forum: pd.DataFrame) -> N
     ("formula", "kwargs", "message"),
     [
         ("y ~ poly(x1, 2) + (1 | group)", {}, "poly\\(\\) needs all rows"),
+        ("y ~ gp(x1) + (1 | group)", {}, "gp\\(\\) needs all rows"),
         ("y ~ x1 + (1 | group)", {"family": "student_t"}, "needs sufficient statistics"),
     ],
 )

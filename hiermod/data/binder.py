@@ -48,6 +48,7 @@ from hiermod.data.design import (
     term_codings,
 )
 from hiermod.data.families import Family, get_family
+from hiermod.data.gp import gp_design
 from hiermod.data.identify import warn_unidentifiable
 from hiermod.data.levels import listing, suggestion
 from hiermod.data.monotonic import monotonic_designs
@@ -57,6 +58,7 @@ from hiermod.data.responses import cbind_trials, log_rate
 from hiermod.data.runtime import level_codes
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span, UnseenLevelError
+from hiermod.formula.gp import gp_calls, ordinary_terms, refuse_in_block
 from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Atom, Block, Formula, ModelFormula, Term
 from hiermod.warnings import DataWarning, user_stacklevel
@@ -274,7 +276,13 @@ class _Binder:
     def _formula(self, f: Formula, dpar: str, log_rate: np.ndarray | None = None) -> FormulaDesign:
         mo = (f.terms, self.rows, self.columns, self.fit, self.evaluator.numeric)
         terms, monotonic = monotonic_designs(*mo)
-        matrix, labels, sources = self.term_columns.columns(terms, f.intercept)
+        matrix, labels, sources = self.term_columns.columns(ordinary_terms(terms), f.intercept)
+        levels = {n: c.levels for n, c in self.columns.items() if c.kind == "categorical"}
+        read = (self.evaluator.numeric, levels, self.rows.frame.__getitem__, self.constants)
+        gps = [
+            gp_design(c, *read, self.fit, self.rows.error)
+            for c in gp_calls(f.terms, self.rows.error)
+        ]
         offsets = [self.evaluator.numeric(o) for o in f.offsets]
         offsets += [log_rate] if log_rate is not None else []
         return FormulaDesign(
@@ -287,9 +295,11 @@ class _Binder:
             blocks=tuple(self._block(b) for b in f.blocks),
             terms=f.terms,
             monotonic=monotonic,
+            gps=tuple(gps),
         )
 
     def _block(self, block: Block) -> BlockDesign:
+        refuse_in_block(block.terms, self.rows.error)  # (gp(x) | g)
         z, labels, _ = self.term_columns.columns(block.terms, block.intercept)
         if block.intercept:
             z = np.hstack([np.ones((self.n, 1)), z])

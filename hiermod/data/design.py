@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from hiermod.data.gp import GPDesign
 from hiermod.data.runtime import cell_labels, level_labels
 from hiermod.formula.terms import Atom, Block, ModelFormula, Term
 
@@ -201,6 +202,7 @@ class FormulaDesign:
     offset: np.ndarray | None  # (n,) float64, the sum of all offset() terms
     blocks: tuple[BlockDesign, ...]
     terms: tuple[Term, ...] = field(default=())
+    gps: tuple[GPDesign, ...] = ()  # gp() terms (hiermod.data.gp), not columns of X
     monotonic: tuple[MonotonicDesign, ...] = ()  # the mo(x) terms, not in X
 
 

@@ -41,7 +41,7 @@ def data_names(node: object) -> list[Name]:
         for arg in node.args[:count]:
             out.extend(data_names(arg))
         for keyword in node.kwargs:  # the data arguments given by name: poly(x=z), trunc(lb=e)
-            if keyword.name in reading[:count]:
+            if keyword.name in (*reading[:count], *(spec.data_keywords if spec else ())):
                 out.extend(data_names(keyword.value))
     elif isinstance(node, Arith):
         out.extend(data_names(node.left) + data_names(node.right))

@@ -29,6 +29,8 @@ __all__ = [
     "cell_moments",
     "cell_positions",
     "censoring_codes",
+    "gp_basis",
+    "gp_eigenvalues",
     "known_codes",
     "level_codes",
     "level_labels",
@@ -266,6 +268,34 @@ def bspline_basis(
             powers = (x[side] - pivot)[:, None] ** np.arange(degree + 1)
             basis[side] = powers @ (derivs / factorials)
     return np.asarray(basis[:, 1:], dtype=np.float64)
+
+
+def gp_basis(
+    x: np.ndarray,
+    center: tuple[float, ...],
+    dmax: float,
+    bound: tuple[float, ...],
+    k: int,
+) -> np.ndarray:
+    """brms's basis of an approximate GP (Hilbert space, Riutort-Mayol et al. 2023): (n, k^D).
+
+    ``x`` (n, D) is scaled by the training data's largest distance ``dmax`` and centred, and on
+    [-L, L] each basis function is a product over covariates of sin(m pi (z + L) / (2 L)) / sqrt(L),
+    m = 1..k, the first covariate's m varying fastest (R's expand.grid): with k = 2 and D = 2 the
+    functions are (1, 1), (2, 1), (1, 2), (2, 2).
+    """
+    z = np.asarray(x, dtype=np.float64).reshape(len(x), -1) / dmax - np.asarray(center)
+    half = np.asarray(bound, dtype=np.float64)
+    m = np.indices((k,) * half.shape[0]).reshape(half.shape[0], -1)[::-1].T + 1.0
+    phase = (z[:, None, :] + half) * m * (np.pi / (2.0 * half))
+    return np.asarray(np.prod(np.sin(phase) / np.sqrt(half), axis=2), dtype=np.float64)
+
+
+def gp_eigenvalues(bound: tuple[float, ...], k: int) -> np.ndarray:
+    """The squared frequencies sum_d (m_d pi / (2 L_d))^2 of :func:`gp_basis`'s functions: (k^D,)."""
+    half = np.asarray(bound, dtype=np.float64)
+    m = np.indices((k,) * half.shape[0]).reshape(half.shape[0], -1)[::-1].T + 1.0
+    return np.asarray(np.sum((m * np.pi / (2.0 * half)) ** 2, axis=1), dtype=np.float64)
 
 
 # The imports a generated module needs for each function (numpy and pandas it always has).

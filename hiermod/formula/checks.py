@@ -28,6 +28,7 @@ from hiermod.formula.functions import (
     closest,
     contrast_name,
 )
+from hiermod.formula.gp import gp_options
 from hiermod.formula.monotonic import check_monotonic_call
 from hiermod.formula.syntax import (
     Arith,
@@ -283,6 +284,8 @@ def _check_arguments(call: Call, ctx: Context) -> None:
         )
     if call.func == "C":
         _check_categorical(call, data, ctx)
+    if call.func == "gp":
+        gp_options(call, ctx.error)  # k, c, scale, by (hiermod.formula.gp)
     if call.func == "mo":
         check_monotonic_call(call, ctx)
     if call.func == "poly":

@@ -45,6 +45,7 @@ class Role(Enum):
     MONOTONIC = "monotonic"  # mo(x): brms's monotonic effect of an ordered predictor
     ADDITION = "addition"  # trials(n), weights(w), se(s): response-side information (brms)
     RESPONSE = "response"  # cbind(s, f): lme4's binomial response, the whole left side only
+    GP = "gp"  # gp(x, k=20): brms's Gaussian process, a term with parameters of its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class FunctionSpec:
     keywords: tuple[str, ...] = ()
     summary: str = ""
     data_arguments: int = 1
+    data_keywords: tuple[str, ...] = ()  # keywords that name a column: gp(x, by=f)
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -93,6 +95,16 @@ _SPECS = (
     ),
     FunctionSpec("poly", Role.BASIS, ("x", "degree"), 1, ("raw",), summary="orthogonal polynomial"),
     FunctionSpec("bs", Role.BASIS, ("x",), 1, ("df", "degree"), summary="B-spline basis"),
+    FunctionSpec(
+        "gp",
+        Role.GP,
+        ("x", "x2", "x3"),
+        1,
+        ("by", "k", "c", "scale"),
+        summary="brms's Gaussian process (Hilbert-space approximation), hiermod.data.gp",
+        data_arguments=3,
+        data_keywords=("by",),
+    ),
     FunctionSpec("mo", Role.MONOTONIC, ("x",), 1, summary="monotonic effect (brms)"),
     FunctionSpec("offset", Role.OFFSET, ("x",), 1, summary="term with coefficient fixed at 1"),
     FunctionSpec("trials", Role.ADDITION, ("x",), 1, summary="binomial number of trials"),
@@ -180,10 +192,6 @@ FOREIGN_FUNCTIONS: dict[str, tuple[str, str]] = {
     "te": _SMOOTH,
     "ti": _SMOOTH,
     "ns": ("R's natural spline basis (splines::ns); hiermod does not have it", "use bs(x, df=4)"),
-    "gp": (
-        "brms's Gaussian process term; hiermod does not support it yet",
-        "for a curve use bs(x, df=5)",
-    ),
     "cse": (
         "brms's category-specific effect (ordinal families); hiermod does not support it",
         "write x as an ordinary term",

@@ -70,6 +70,7 @@ from hiermod.inference.levels import (
 from hiermod.inference.ordinal import categorical_output, category_dim, ordinal_output
 from hiermod.inference.posterior_eval import broadcast_params, evaluate, level_parameter
 from hiermod.inference.truncated_mean import truncated_mean
+from hiermod.plan.gp import gp_values
 from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, ParamSpec, PredictorIR
 from hiermod.plan.truncation import new_row_bounds
 
@@ -226,6 +227,7 @@ def rows_ir(
         if predictor.offset is not None:
             assert fd.offset is not None
             values[predictor.offset] = fd.offset
+        values |= gp_values(predictor.gps, fd)  # gp(): the basis at the new rows
         for term, md in zip(predictor.monotonic, fd.monotonic, strict=True):
             values[term.codes] = md.codes  # mo(x): the new rows' categories 0..D
             if term.covariate is not None and md.covariate is not None:  # z of mo(x):z

@@ -17,7 +17,7 @@ import html
 import textwrap
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,13 @@ from hiermod.data.design import Design
 from hiermod.inference.diagnostics import Diagnostics, diagnose, unchecked
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.intervals import DEFAULT_PROB, check_prob, interval_label, interval_names
-from hiermod.inference.summaries import correlations, family_parameters, fixef, varcorr
+from hiermod.inference.summaries import (
+    correlations,
+    family_parameters,
+    fixef,
+    gp_parameters,
+    varcorr,
+)
 from hiermod.plan.ir import BlockIR, ModelIR
 from hiermod.warnings import user_stacklevel
 
@@ -73,6 +79,7 @@ class Summary:
     dpar_links: Mapping[str, str]
     family_parameters: pd.DataFrame
     diagnostics: Diagnostics
+    gps: pd.DataFrame = field(default_factory=pd.DataFrame)  # gp(): sdgp, lscale
 
     def head(self) -> dict[str, str]:
         """The lines above the tables, by label: Formula, Family, Data, Fit."""
@@ -94,6 +101,8 @@ class Summary:
             shown.append((title, self.varcorr.drop(columns=corr)))
         if len(self.correlations):
             shown.append(("Group-level correlations:", self.correlations))
+        if len(self.gps):
+            shown.append(("Gaussian processes (gp()): marginal sd and length-scale:", self.gps))
         for dpar, table in self.dpars.items():
             link = self.dpar_links[dpar]
             title = f"Distributional parameter {dpar} ({link} link): population effects"
@@ -227,6 +236,7 @@ def summary(
         dpar_links={p.dpar: p.link for p in ir.predictors[1:]},
         family_parameters=family_parameters(ir, idata, prob=prob),
         diagnostics=diagnose(idata, unchecked(ir)),
+        gps=gp_parameters(ir, idata, prob=prob),
     )
     if printed:
         print(result.text)

@@ -42,6 +42,7 @@ __all__ = [
     "correlations",
     "family_parameters",
     "fixef",
+    "gp_parameters",
     "level_index",
     "ranef",
     "stat_names",
@@ -269,3 +270,24 @@ def family_parameters(
         return pd.DataFrame(columns=list(stat_names(prob)))
     values = np.concatenate([_as_matrix(_draws(idata, c.param.name)) for c in others], axis=2)
     return _stats(values, [c.param.name for c in others], prob)
+
+
+def gp_parameters(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+    """Each gp() term's sdgp and lscale (one row per level of ``by``), indexed by (term, parameter):
+    ``("gp(times)", "sdgp_gptimes")`` (brms's "Gaussian Process Hyperparameters")."""
+    prob = check_prob(prob)
+    check_fit(ir, idata)
+    parts = []
+    for predictor in ir.predictors:
+        for gp in predictor.gps:
+            term = gp.term if predictor.dpar == "mu" else f"{predictor.dpar}: {gp.term}"
+            for spec in (gp.sdgp, gp.lscale):
+                levels = ir.coords[spec.dims[0]] if spec.dims else ()
+                names = [f"{spec.name}[{level}]" for level in levels] or [spec.name]
+                values = _as_matrix(_draws(idata, spec.name))
+                parts.append(_stats(values, [(term, name) for name in names], prob))
+    if not parts:
+        return pd.DataFrame(columns=list(stat_names(prob)))
+    table = pd.concat(parts)
+    table.index = table.index.set_names(["term", "parameter"])
+    return table

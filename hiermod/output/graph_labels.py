@@ -151,6 +151,9 @@ def _population(predictor: PredictorIR, priors: dict[str, str]) -> dict[str, Lab
     return out
 
 
+_GP_WORDS = ("marginal sd of", "length-scale of", "basis weights of")
+
+
 def graph_labels(ir: ModelIR) -> tuple[dict[str, Label], tuple[BlockCluster, ...]]:
     """Each named variable's :class:`Label` and the clusters of the group blocks, in model order.
 
@@ -170,6 +173,11 @@ def graph_labels(ir: ModelIR) -> tuple[dict[str, Label], tuple[BlockCluster, ...
                 if spec is not None:
                     title = _block_title(spec, block)
                     labels[spec.name] = Label(title, _detail(spec, priors.get(spec.name, "")), key)
+        for gp in predictor.gps:  # gp(): "marginal sd of gp(times)", "sdgp_gptimes ~ …"
+            for spec, what in zip((gp.sdgp, gp.lscale, gp.zgp), _GP_WORDS, strict=True):
+                labels[spec.name] = Label(
+                    f"{what} {gp.term}", _detail(spec, priors.get(spec.name, ""))
+                )
         if predictor.store:
             labels[predictor.name] = Label(f"{predictor.dpar} of each row", predictor.name)
     for constant in ir.constants:

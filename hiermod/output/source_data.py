@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from hiermod.data.columns import argument, used_columns
 from hiermod.data.design import Schema, term_codings
 from hiermod.data.families import get_family
+from hiermod.formula.gp import ordinary_terms
 from hiermod.formula.monotonic import split_monotonic
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, format_number
 from hiermod.formula.terms import Atom, Block, Term
@@ -39,6 +40,7 @@ from hiermod.output.codegen import (
     tuple_of,
 )
 from hiermod.output.source_censoring import censoring_containers
+from hiermod.output.source_gp_data import gp_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
 from hiermod.output.source_monotonic_data import monotonic_containers
 from hiermod.plan.ir import BlockIR, LikelihoodIR, ModelIR
@@ -388,8 +390,9 @@ class DataEmitter(_PrepareCode):
             formula = model_formula.dpars.get(predictor.dpar, model_formula.main)
             pop = predictor.population
             if pop.X is not None:
-                terms = split_monotonic(formula.terms)[0]  # mo(x) is not a column of X
+                terms = ordinary_terms(split_monotonic(formula.terms)[0])  # not columns of X
                 values[pop.X] = self.matrix(self.columns(terms, formula.intercept), pop.coef_labels)
+            values |= gp_containers(self, self.numeric.operand, self.schema, predictor, formula)
             for block, syntax in zip(predictor.blocks, formula.blocks, strict=True):
                 if block.index not in values:  # blocks over one grouping share their index
                     values[block.index] = self.index(block, syntax)

@@ -30,6 +30,7 @@ from hiermod.output.codegen import (
 )
 from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
 from hiermod.output.source_categories import by_row, categorical_likelihood, category_response
+from hiermod.output.source_gp import gp_piece, gp_term
 from hiermod.output.source_helpers import custom_distribution, weighted_draws
 from hiermod.output.source_monotonic import monotonic_piece, monotonic_terms
 from hiermod.output.source_text import (
@@ -39,6 +40,7 @@ from hiermod.output.source_text import (
     predictor_note,
 )
 from hiermod.plan.ir import (
+    GPIR,
     BlockIR,
     ConstantIR,
     LikelihoodIR,
@@ -233,7 +235,7 @@ def _predictor(e: Emitter, predictor: PredictorIR) -> Piece:
     pop = emit_node(e, predictor.population)
     lines += pop.lines
     terms = list(pop.terms)
-    for block in (*predictor.blocks, *predictor.monotonic):
+    for block in (*predictor.blocks, *predictor.monotonic, *predictor.gps):
         piece = emit_node(e, block)
         lines += ["", *piece.lines]
         terms += piece.terms
@@ -246,6 +248,7 @@ def predictor_terms(e: Emitter, predictor: PredictorIR) -> list[Term]:
     terms: list[Term] = list(population_terms(e, predictor.population))
     for block in predictor.blocks:
         terms += block_terms(e, block)
+    terms += [gp_term(e, gp) for gp in predictor.gps]
     terms += [t for m in predictor.monotonic for t in monotonic_terms(e, m)]
     if predictor.offset is not None:
         terms.append(e.local(predictor.offset))
@@ -453,6 +456,7 @@ _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {
     PredictorIR: _predictor,
     ConstantIR: _constant,
     LikelihoodIR: _likelihood,
+    GPIR: lambda e, gp: gp_piece(e, gp, _random_variable),
     MonotonicIR: monotonic_piece,
 }
 

@@ -30,6 +30,8 @@ def _why_not(ir: ModelIR) -> str | None:
         return f"the {lik.family} family's rows cannot be merged into counts"
     if lik.weights is not None:
         return "weights() would change the counts"
+    if any(p.gps for p in ir.predictors):
+        return "rows with gp() terms are not merged into counts"
     if lik.truncated is not None:
         return "truncated rows (trunc()) are not merged into counts"
     if lik.censored is not None or lik.censoring is not None:

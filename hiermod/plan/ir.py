@@ -19,6 +19,7 @@ from hiermod.formula.terms import Block
 from hiermod.plan.priors import Prior, ResolvedPrior
 
 __all__ = [
+    "GPIR",
     "BlockIR",
     "CollapsedIR",
     "ConstantIR",
@@ -46,6 +47,9 @@ Role = Literal[
     "auxiliary",  # a constant distributional parameter: sigma, nu, alpha, phi
     "predictor",  # a distributional parameter computed from its formula (deterministic)
     "thresholds",  # an ordinal model's increasing cutpoints, in place of mu's intercept
+    "gp_sd",  # sdgp: a Gaussian process's marginal sd
+    "gp_lscale",  # lscale: its length-scale
+    "gp_weights",  # zgp: standard-normal weights of its basis functions
     "monotonic_coefficient",  # bsp of mo(x): the mean change per step (plan.monotonic)
     "monotonic_simplex",  # simo of mo(x): each step's share of the whole change
 ]
@@ -161,6 +165,24 @@ class BlockIR:
 
 
 @dataclass(frozen=True, slots=True)
+class GPIR:
+    """A gp() term, brms's approximate GP: ``basis @ (sqrt(spd(eigenvalues)) * zgp)``, with
+    ``spd`` the exponentiated-quadratic kernel's spectral density of ``sdgp`` and ``lscale``
+    (one of each per level of ``by``; hiermod.plan.gp)."""
+
+    term: str
+    label: str
+    n_covariates: int
+    k: int
+    sdgp: ParamSpec
+    lscale: ParamSpec
+    zgp: ParamSpec
+    basis: str  # data container: (obs, basis) or (obs, level, basis)
+    eigenvalues: str  # data container: (basis,) or (level, basis)
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MonotonicIR:
     """brms's ``mo(x)`` of categories 0..D: ``bsp * D * sum(simo[:code])`` (:mod:`hiermod.plan.monotonic`)."""
 
@@ -183,6 +205,7 @@ class PredictorIR:
     offset: str | None  # data container name
     name: str  # the PyMC name when stored (``mu`` is not stored; ``sigma`` per row is)
     store: bool  # whether to keep it as a Deterministic with dims obs
+    gps: tuple[GPIR, ...] = ()
     monotonic: tuple[MonotonicIR, ...] = ()  # mo(x) terms
 
     def data_names(self) -> list[str]:
@@ -190,6 +213,7 @@ class PredictorIR:
         names = [self.population.X, self.offset]
         for block in self.blocks:
             names += [block.index, block.Z]
+        names += [name for gp in self.gps for name in (gp.basis, gp.eigenvalues)]
         names += [n for m in self.monotonic for n in (m.codes, m.covariate) if n is not None]
         return [n for n in names if n is not None]
 
@@ -355,6 +379,7 @@ class ModelIR:
             for block in predictor.blocks:
                 parts = (block.sd, block.chol, block.corr, block.z, block.beta, block.r)
                 out.extend(p for p in parts if p)
+            out.extend(p for gp in predictor.gps for p in (gp.sdgp, gp.lscale, gp.zgp))
             out.extend(p for m in predictor.monotonic for p in (m.bsp, m.simo))
         out.extend(c.param for c in self.constants)
         if self.likelihood.thresholds is not None:

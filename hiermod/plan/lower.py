@@ -39,6 +39,7 @@ from hiermod.errors import FamilyError, FormulaError, OptionError, PriorError
 from hiermod.formula.functions import closest
 from hiermod.plan.censoring import censoring
 from hiermod.plan.centring import information_ratio, sigma_information_ratio
+from hiermod.plan.gp import attach_gp, lower_gps
 from hiermod.plan.ir import (
     ConstantIR,
     LikelihoodIR,
@@ -251,8 +252,9 @@ class _Lowering(PlanBuilder):
         link = self.link if fd.dpar == "mu" else "identity"
         link = link if fd.dpar in ("mu", *self.categories) else self.family.dpar(fd.dpar).link
         monotonic = lower_monotonic(self, fd, prefix, self._slope_scale(fd.dpar))
+        gps = lower_gps(self, fd, prefix, self._group_sd_scale(fd.dpar))
         return PredictorIR(
-            fd.dpar, link, population, tuple(blocks), offset, fd.dpar, False, monotonic
+            fd.dpar, link, population, tuple(blocks), offset, fd.dpar, False, gps, monotonic
         )
 
     def constant(self, dpar: str) -> ConstantIR:
@@ -479,4 +481,6 @@ def _with_priors(predictor: PredictorIR, resolved: Mapping[str, ResolvedPrior]) 
             chol, eta = replace(chol, prior=lkj), float(dict(lkj.params)["eta"])  # type: ignore[arg-type]
         blocks.append(replace(b, sd=_attach(b.sd, resolved), chol=chol, lkj_eta=eta))
     monotonic = attach_monotonic(predictor.monotonic, resolved)
-    return replace(predictor, population=population, blocks=tuple(blocks), monotonic=monotonic)
+    gps = tuple(attach_gp(gp, resolved) for gp in predictor.gps)
+    blocks_ = tuple(blocks)
+    return replace(predictor, population=population, blocks=blocks_, monotonic=monotonic, gps=gps)

@@ -84,6 +84,8 @@ def why_not(ir: ModelIR) -> str | None:
         return "weights() are not supported by the reduction"
     if isinstance(dict(lik.dpars)["sigma"], str):
         return "se() gives every row its own known sigma"
+    if any(p.gps for p in ir.predictors):
+        return "gp() terms are not linear in a few coefficients per cell"
     mu = ir.predictors[0]
     if mu.monotonic:  # each category's effect would be a feature with its own coefficient
         return "the mean's monotonic effects (mo()) are not in the sufficient statistics yet"
