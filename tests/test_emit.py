@@ -129,6 +129,7 @@ CASES = [
         data="forum",
     ),
     Case("observed_layout", "y ~ x + (1 + x | g:h)"),
+    Case("smooths", 'y ~ s(x) + s(x2, bs="cr", k=5) + (1 | g); sigma ~ s(x, bs="cc", k=6)'),
     Case("dense_forced", "y ~ x + (1 | g:h)", options={"layout": "dense"}),
     Case("nested_g_slash_c", "y ~ x + (1 + x | g/c)"),
     Case("additive_blocks", "y ~ x + (1 + x | g) + (1 | c)"),

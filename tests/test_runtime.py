@@ -35,7 +35,11 @@ CALLS = {
     "poly_basis": (X, (0.1, 0.2), (1.0, 50.0, 40.0, 30.0)),
     "bspline_basis": (np.linspace(-1, 4, 30), (1.0, 2.0), (0.0, 3.0), 3),
     "censoring_codes": (pd.Series(["none", "Right", "left", "none"], name="censored"),),
-}
+    "tprs_basis": (X, (0.1, 2.0), (-1.0, 0.0, 1.5), ((1.0, 0.5), (0.2, -1.0), (0.3, 0.1)),
+                   ((0.0, 1.0), (1.0, 0.5))),
+    "cubic_basis": (X, (-1.0, 0.0, 1.0), (((1.0, 0.0), (0.5, 1.0), (0.2, 0.0), (0.0, 1.0)),) * 2,
+                    False),
+}  # fmt: skip
 
 
 def test_every_helper_has_a_case() -> None:

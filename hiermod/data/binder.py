@@ -54,6 +54,7 @@ from hiermod.data.names import named_columns
 from hiermod.data.ordinal import ordinal_response, response_levels
 from hiermod.data.responses import cbind_trials, log_rate
 from hiermod.data.runtime import level_codes
+from hiermod.data.smooth import smooth_columns, smooth_designs
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span, UnseenLevelError
 from hiermod.formula.syntax import Call, Name
@@ -271,6 +272,7 @@ class _Binder:
     # -- formulas and blocks ----------------------------------------------------------------------
 
     def _formula(self, f: Formula, dpar: str, log_rate: np.ndarray | None = None) -> FormulaDesign:
+        smooths = smooth_designs(f, self.evaluator)  # s(x): hiermod.data.smooth
         matrix, labels, sources = self.term_columns.columns(f.terms, f.intercept)
         offsets = [self.evaluator.numeric(o) for o in f.offsets]
         offsets += [log_rate] if log_rate is not None else []
@@ -283,6 +285,7 @@ class _Binder:
             offset=np.sum(offsets, axis=0) if offsets else None,
             blocks=tuple(self._block(b) for b in f.blocks),
             terms=f.terms,
+            smooths=smooths,
         )
 
     def _block(self, block: Block) -> BlockDesign:
@@ -356,6 +359,8 @@ class _TermColumns:
     def _atom(self, atom: Atom, full: bool | None) -> tuple[np.ndarray, list[str]]:
         """One factor's columns: a numeric vector, a basis, or a categorical's indicator columns."""
         if full is None:
+            if isinstance(atom, Call) and atom.func == "s":
+                return smooth_columns(self.evaluator, atom)
             if isinstance(atom, Call) and atom.func in ("poly", "bs"):
                 basis = self.evaluator.basis(atom)
                 return basis, [f"{atom}[{j}]" for j in range(1, basis.shape[1] + 1)]

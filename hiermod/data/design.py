@@ -33,6 +33,7 @@ __all__ = [
     "FormulaDesign",
     "GroupingSchema",
     "Schema",
+    "SmoothDesign",
     "TransformState",
     "term_codings",
 ]
@@ -168,6 +169,16 @@ class BlockDesign:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class SmoothDesign:
+    """The penalised columns of one smooth ``s(x)`` (:mod:`hiermod.data.smooth`); its unpenalised
+    columns are population columns of X (``s(x)[1]``). ``Z``'s penalty is the identity."""
+
+    term: str  # the call's canonical text, "s(times)"
+    variable: str  # the column smoothed
+    Z: np.ndarray  # (n, q) float64
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class FormulaDesign:
     """The arrays of one formula (the response's, or a distributional parameter's).
 
@@ -184,6 +195,7 @@ class FormulaDesign:
     offset: np.ndarray | None  # (n,) float64, the sum of all offset() terms
     blocks: tuple[BlockDesign, ...]
     terms: tuple[Term, ...] = field(default=())
+    smooths: tuple[SmoothDesign, ...] = ()  # s(x): the penalised part of each smooth
 
 
 @dataclass(frozen=True, slots=True, eq=False)

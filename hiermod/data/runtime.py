@@ -29,10 +29,12 @@ __all__ = [
     "cell_moments",
     "cell_positions",
     "censoring_codes",
+    "cubic_basis",
     "known_codes",
     "level_codes",
     "level_labels",
     "poly_basis",
+    "tprs_basis",
     "unique_labels",
 ]
 
@@ -247,6 +249,49 @@ def bspline_basis(
             powers = (x[side] - pivot)[:, None] ** np.arange(degree + 1)
             basis[side] = powers @ (derivs / factorials)
     return np.asarray(basis[:, 1:], dtype=np.float64)
+
+
+def tprs_basis(
+    x: np.ndarray,
+    location: tuple[float, float],
+    sites: tuple[float, ...],
+    radial: tuple[tuple[float, ...], ...],
+    affine: tuple[tuple[float, ...], tuple[float, ...]],
+) -> np.ndarray:
+    """A smooth ``s(x)`` (thin-plate regression spline) in its mixed-model columns at ``x``.
+
+    ``u = (x - location[0]) / location[1]``; the columns are ``|u - sites|^3 / 12 @ radial``
+    plus ``affine[0] + u * affine[1]``: the unpenalised (linear) column first, then the
+    penalised ones, whose penalty is the identity (brms's ``Xs``, then ``Zs``).
+    """
+    u = (np.asarray(x, dtype=np.float64) - location[0]) / location[1]
+    kernel = np.abs(u[:, None] - np.asarray(sites)[None, :]) ** 3 / 12.0
+    shift, slope = np.asarray(affine[0]), np.asarray(affine[1])
+    return np.asarray(kernel @ np.asarray(radial) + shift + u[:, None] * slope)
+
+
+def cubic_basis(
+    x: np.ndarray,
+    knots: tuple[float, ...],
+    coefs: tuple[tuple[tuple[float, ...], ...], ...],
+    cyclic: bool,
+) -> np.ndarray:
+    """A smooth ``s(x, bs="cr")`` or ``"cc"`` in its mixed-model columns at ``x``.
+
+    A cubic in each interval between ``knots``: ``coefs[i][p][j]`` is the coefficient of
+    ``(x - knots[i])**(3 - p)`` of column ``j``. ``cr``: linear beyond the boundary knots (a
+    natural spline); ``cc``: x is wrapped into the period ``[knots[0], knots[-1])``.
+    """
+    t, c = np.asarray(knots), np.asarray(coefs)
+    x = np.asarray(x, dtype=np.float64)
+    if cyclic:
+        x = t[0] + np.mod(x - t[0], t[-1] - t[0])
+    inside = np.clip(x, t[0], t[-1])
+    i = np.clip(np.searchsorted(t, inside, side="right") - 1, 0, t.shape[0] - 2)
+    d, ci = (inside - t[i])[:, None], c[i]
+    value = ((ci[:, 0] * d + ci[:, 1]) * d + ci[:, 2]) * d + ci[:, 3]
+    slope = (3.0 * ci[:, 0] * d + 2.0 * ci[:, 1]) * d + ci[:, 2]
+    return np.asarray(value + (x - inside)[:, None] * slope)
 
 
 # The imports a generated module needs for each function (numpy and pandas it always has).

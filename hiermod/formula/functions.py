@@ -92,6 +92,14 @@ _SPECS = (
     ),
     FunctionSpec("poly", Role.BASIS, ("x", "degree"), 1, ("raw",), summary="orthogonal polynomial"),
     FunctionSpec("bs", Role.BASIS, ("x",), 1, ("df", "degree"), summary="B-spline basis"),
+    FunctionSpec(
+        "s",
+        Role.BASIS,
+        ("x",),
+        1,
+        ("k", "bs", "by"),
+        summary='penalised smooth (brms, mgcv): k=10, bs="tp", "cr" or "cc"',
+    ),
     FunctionSpec("offset", Role.OFFSET, ("x",), 1, summary="term with coefficient fixed at 1"),
     FunctionSpec("trials", Role.ADDITION, ("x",), 1, summary="binomial number of trials"),
     FunctionSpec("weights", Role.ADDITION, ("x",), 1, summary="likelihood weights"),
@@ -169,11 +177,10 @@ FOREIGN_RESPONSES: dict[str, str] = {
 # Terms of brms, mgcv and R that hiermod does not have (yet): (what it is, what to write instead).
 # Without this table the closest allowed name would be suggested: s(x) -> "did you mean 'se'?".
 _SMOOTH = (
-    "a smooth term (mgcv, brms); hiermod does not support smooths yet",
-    "for a curve use bs(x, df=5) or poly(x, 2)",
+    "a tensor-product smooth (mgcv, brms); hiermod does not support it yet",
+    "hiermod has smooths of one column: s(x) + s(z)",
 )
 FOREIGN_FUNCTIONS: dict[str, tuple[str, str]] = {
-    "s": _SMOOTH,
     "t2": _SMOOTH,
     "te": _SMOOTH,
     "ti": _SMOOTH,

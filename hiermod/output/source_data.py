@@ -39,6 +39,7 @@ from hiermod.output.codegen import (
 )
 from hiermod.output.source_censoring import censoring_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
+from hiermod.output.source_smooth_data import smooth_basis_code, smooth_penalised
 from hiermod.plan.ir import BlockIR, LikelihoodIR, ModelIR
 from hiermod.plan.names import identifier
 
@@ -240,6 +241,9 @@ class _NumericCode:
             return self.out.local(key, stem, f"{x}[:, None] ** np.arange(1, {k + 1})"), k
         if state is None:
             raise EmitError(f"no stored constants for {node}")
+        if node.func == "s":  # a smooth: hiermod.output.source_smooth
+            value, k = smooth_basis_code(self.out, node, x)
+            return self.out.local(key, stem, value), k
         if node.func == "poly":
             alpha, norm2 = state.get("alpha"), state.get("norm2")
             value = call(
@@ -278,7 +282,7 @@ class DataEmitter(_PrepareCode):
 
     def _atom(self, atom: Atom, full: bool | None) -> list[Column]:
         if full is None:
-            if isinstance(atom, Call) and atom.func in ("poly", "bs"):
+            if isinstance(atom, Call) and atom.func in ("poly", "bs", "s"):
                 local, k = self.numeric.basis(atom)
                 return [Column(f"{local}[:, {j}]", f"{atom}[{j + 1}]") for j in range(k)]
             return [Column(self.numeric.operand(atom), str(atom))]
@@ -394,6 +398,8 @@ class DataEmitter(_PrepareCode):
                     values[block.index] = self.index(block, syntax)
                 if block.Z is not None:
                     values[block.Z] = self.effects(block, syntax)
+            for smooth in predictor.smooths:  # s(x)'s penalised columns, after the fixed ones
+                values[smooth.Z] = smooth_penalised(self.numeric, formula, smooth.term)
             if predictor.offset is not None:
                 offsets = [self.numeric.expr(o)[0] for o in formula.offsets]
                 if predictor.dpar == "mu":  # rate(exposure): log(exposure) is an offset of mu

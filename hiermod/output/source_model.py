@@ -31,6 +31,7 @@ from hiermod.output.codegen import (
 from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
 from hiermod.output.source_categories import by_row, categorical_likelihood, category_response
 from hiermod.output.source_helpers import custom_distribution, weighted_draws
+from hiermod.output.source_smooth import smooth_piece, smooth_term
 from hiermod.output.source_text import (
     block_notes,
     constant_note,
@@ -44,6 +45,7 @@ from hiermod.plan.ir import (
     ParamSpec,
     PopulationIR,
     PredictorIR,
+    SmoothIR,
 )
 from hiermod.plan.priors import Prior
 
@@ -231,7 +233,7 @@ def _predictor(e: Emitter, predictor: PredictorIR) -> Piece:
     pop = emit_node(e, predictor.population)
     lines += pop.lines
     terms = list(pop.terms)
-    for block in predictor.blocks:
+    for block in (*predictor.blocks, *predictor.smooths):
         piece = emit_node(e, block)
         lines += ["", *piece.lines]
         terms += piece.terms
@@ -244,6 +246,7 @@ def predictor_terms(e: Emitter, predictor: PredictorIR) -> list[Term]:
     terms: list[Term] = list(population_terms(e, predictor.population))
     for block in predictor.blocks:
         terms += block_terms(e, block)
+    terms += [smooth_term(e, smooth) for smooth in predictor.smooths]
     if predictor.offset is not None:
         terms.append(e.local(predictor.offset))
     return terms
@@ -448,6 +451,7 @@ _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {
     PredictorIR: _predictor,
     ConstantIR: _constant,
     LikelihoodIR: _likelihood,
+    SmoothIR: smooth_piece,
 }
 
 

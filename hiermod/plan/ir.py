@@ -30,6 +30,7 @@ __all__ = [
     "PopulationIR",
     "PopulationTerm",
     "PredictorIR",
+    "SmoothIR",
     "SuffStatsIR",
 ]
 
@@ -45,6 +46,8 @@ Role = Literal[
     "auxiliary",  # a constant distributional parameter: sigma, nu, alpha, phi
     "predictor",  # a distributional parameter computed from its formula (deterministic)
     "thresholds",  # an ordinal model's increasing cutpoints, in place of mu's intercept
+    "smooth_sd",  # sds: the sd of a smooth's penalised coefficients
+    "smooth_offsets",  # zs: a smooth's standard-normal penalised coefficients
 ]
 
 Layout = Literal["single", "dense", "observed"]
@@ -158,6 +161,19 @@ class BlockIR:
 
 
 @dataclass(frozen=True, slots=True)
+class SmoothIR:
+    """The penalised part of a smooth ``s(x)``: ``Zs @ (sds * zs)``, ``zs ~ normal(0, 1)``
+    (brms's; its unpenalised columns are in the population part). :mod:`hiermod.plan.smooth`."""
+
+    term: str  # "s(times)"
+    bs: str  # "tp", "cr" or "cc"
+    Z: str  # data container, (obs, basis_dim)
+    basis_dim: str
+    sd: ParamSpec
+    z: ParamSpec
+
+
+@dataclass(frozen=True, slots=True)
 class PredictorIR:
     """A distributional parameter computed row-wise from its formula: ``link⁻¹(eta)``."""
 
@@ -168,10 +184,11 @@ class PredictorIR:
     offset: str | None  # data container name
     name: str  # the PyMC name when stored (``mu`` is not stored; ``sigma`` per row is)
     store: bool  # whether to keep it as a Deterministic with dims obs
+    smooths: tuple[SmoothIR, ...] = ()
 
     def data_names(self) -> list[str]:
         """The data containers this predictor reads (design matrices, indices, offset)."""
-        names = [self.population.X, self.offset]
+        names = [self.population.X, self.offset, *(s.Z for s in self.smooths)]
         for block in self.blocks:
             names += [block.index, block.Z]
         return [n for n in names if n is not None]
@@ -332,6 +349,7 @@ class ModelIR:
             for block in predictor.blocks:
                 parts = (block.sd, block.chol, block.corr, block.z, block.beta, block.r)
                 out.extend(p for p in parts if p)
+            out.extend(p for smooth in predictor.smooths for p in (smooth.sd, smooth.z))
         out.extend(c.param for c in self.constants)
         if self.likelihood.thresholds is not None:
             out.append(self.likelihood.thresholds)

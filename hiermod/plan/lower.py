@@ -72,6 +72,7 @@ from hiermod.plan.scales import (
     noise_scale,
     response_scale,
 )
+from hiermod.plan.smooth import lower_smooth
 from hiermod.plan.truncation import truncation
 
 __all__ = ["DENSE_THRESHOLD", "LowerOptions", "lower"]
@@ -247,7 +248,11 @@ class _Lowering(PlanBuilder):
         # a category's predictor is its log-odds against the reference category: no link
         link = self.link if fd.dpar == "mu" else "identity"
         link = link if fd.dpar in ("mu", *self.categories) else self.family.dpar(fd.dpar).link
-        return PredictorIR(fd.dpar, link, population, tuple(blocks), offset, fd.dpar, store=False)
+        scale = self._group_sd_scale(fd.dpar)
+        smooths = tuple(lower_smooth(self, s, prefix, fd.dpar, scale) for s in fd.smooths)
+        return PredictorIR(
+            fd.dpar, link, population, tuple(blocks), offset, fd.dpar, False, smooths
+        )
 
     def constant(self, dpar: str) -> ConstantIR:
         name = self.namer.claim(dpar)
@@ -457,4 +462,5 @@ def _with_priors(predictor: PredictorIR, resolved: Mapping[str, ResolvedPrior]) 
             lkj = resolved[b.corr.name].prior
             chol, eta = replace(chol, prior=lkj), float(dict(lkj.params)["eta"])  # type: ignore[arg-type]
         blocks.append(replace(b, sd=_attach(b.sd, resolved), chol=chol, lkj_eta=eta))
-    return replace(predictor, population=population, blocks=tuple(blocks))
+    smooths = tuple(replace(s, sd=_attach(s.sd, resolved)) for s in predictor.smooths)
+    return replace(predictor, population=population, blocks=tuple(blocks), smooths=smooths)

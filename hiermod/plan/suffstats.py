@@ -84,6 +84,8 @@ def why_not(ir: ModelIR) -> str | None:
         return "weights() are not supported by the reduction"
     if isinstance(dict(lik.dpars)["sigma"], str):
         return "se() gives every row its own known sigma"
+    if smooth := next((s.term for p in ir.predictors for s in p.smooths), None):
+        return f"{smooth} is a smooth: each row has its own basis values, no cells to merge"
     mu = ir.predictors[0]
     if mu.population.intercept is None and mu.population.X is None and not mu.blocks:
         return "the mean has no terms to reduce over"
