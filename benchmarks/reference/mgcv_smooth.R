@@ -9,7 +9,7 @@
 # benchmarks/reference/mgcv_smooth/<bs>.csv: times, the unpenalised columns Xf_1, … and the
 # penalised columns Z_1, … (brms's Xs and Zs_1_1), one row per data row; and scale.csv: each
 # basis's S.scale (mgcv's penalty rescaling, maS = norm(S) / norm(X, "I")^2) and the row-sum norm
-# of its unconstrained design. Reads ../shared/data/mcycle.csv or $HIERMOD_SHARED_DATA.
+# of its unconstrained design; and by_cr.csv (below). Reads ../shared/data/mcycle.csv or $HIERMOD_SHARED_DATA.
 suppressPackageStartupMessages(library(mgcv))
 
 here <- local({
@@ -40,4 +40,20 @@ for (bs in c("tp", "cr")) {
   )
 }
 write.csv(do.call(rbind, scales), file.path(OUT, "scale.csv"), row.names = FALSE)
+
+# s(times, by = f, bs = "cr") with a factor f (every third row "a", the others "b"): one smooth per
+# level; by_cr.csv holds f and each level's columns Xf_<level>_1, Z_<level>_1, ….
+mcycle$f <- factor(ifelse(seq_len(nrow(mcycle)) %% 3 == 0, "a", "b"))
+sms <- smoothCon(s(times, by = f, bs = "cr"), data = mcycle, absorb.cons = TRUE, diagonal.penalty = TRUE)
+out <- data.frame(times = mcycle$times, f = mcycle$f)
+for (j in seq_along(sms)) {
+  re <- smooth2random(sms[[j]], names(mcycle), type = 2)
+  level <- levels(mcycle$f)[j]
+  Xf <- as.matrix(re$Xf)
+  Z <- as.matrix(re$rand[[1]])
+  colnames(Xf) <- paste0("Xf_", level, "_", seq_len(ncol(Xf)))
+  colnames(Z) <- paste0("Z_", level, "_", seq_len(ncol(Z)))
+  out <- cbind(out, signif(Xf, 12), signif(Z, 12))
+}
+write.csv(out, file.path(OUT, "by_cr.csv"), row.names = FALSE)
 cat("mgcv", as.character(packageVersion("mgcv")), "\n")

@@ -176,6 +176,8 @@ class SmoothDesign:
     term: str  # the call's canonical text, "s(times)"
     variable: str  # the column smoothed
     Z: np.ndarray  # (n, q) float64
+    level: str = ""  # s(x, by = f): "f" and the level's text ("fa"); "" without by
+    columns: tuple[int, int] = (0, 0)  # Z's columns among every column of the call
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -34,6 +34,7 @@ __all__ = [
     "level_codes",
     "level_labels",
     "poly_basis",
+    "smooth_by",
     "tprs_basis",
     "unique_labels",
 ]
@@ -292,6 +293,19 @@ def cubic_basis(
     value = ((ci[:, 0] * d + ci[:, 1]) * d + ci[:, 2]) * d + ci[:, 3]
     slope = (3.0 * ci[:, 0] * d + 2.0 * ci[:, 1]) * d + ci[:, 2]
     return np.asarray(value + (x - inside)[:, None] * slope)
+
+
+def smooth_by(basis: np.ndarray, codes: np.ndarray, n: int, fixed: int) -> np.ndarray:
+    """``s(x, by = f)``: the smooth's columns once per level of f (``n`` levels, ``codes``),
+    zero outside the level's rows.
+
+    The unpenalised columns of every level first (level by level), then the penalised ones:
+    for levels a, b and basis [l, p1, p2]: [l·a, l·b, p1·a, p2·a, p1·b, p2·b] (·a: times the
+    indicator of f = a), as mgcv's factor ``by`` (each level's smooth has its own sd).
+    """
+    pieces = [basis[:, :fixed] * (codes == j)[:, None] for j in range(n)]
+    pieces += [basis[:, fixed:] * (codes == j)[:, None] for j in range(n)]
+    return np.hstack(pieces)
 
 
 # The imports a generated module needs for each function (numpy and pandas it always has).

@@ -30,14 +30,23 @@ from formulae.transforms import (
     ThinPlateRegressionSpline,
 )
 
+from hiermod.data.columns import column_kind, factorize
 from hiermod.data.design import SmoothDesign
-from hiermod.data.runtime import cubic_basis, tprs_basis
+from hiermod.data.runtime import cubic_basis, level_codes, smooth_by, tprs_basis
 from hiermod.data.transforms import Evaluator
 from hiermod.formula.smooths import smooth_options
 from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Block, Formula
 
-__all__ = ["MAX_KNOTS", "is_smooth", "smooth_columns", "smooth_designs", "smooth_fit"]
+__all__ = [
+    "MAX_KNOTS",
+    "is_smooth",
+    "smooth_basis",
+    "smooth_columns",
+    "smooth_designs",
+    "smooth_fit",
+    "smooth_label",
+]
 
 MAX_KNOTS = 2000  # unique values a tp basis is built from at most, as mgcv's max.knots
 
@@ -102,8 +111,9 @@ def smooth_basis(state: dict[str, Any], x: np.ndarray) -> np.ndarray:
     return cubic_basis(x, state["knots"], state["coefs"], state["bs"] == "cc")
 
 
-def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int]:
-    """The smooth's columns over the rows and how many are unpenalised (fitted once)."""
+def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[Any, ...]]:
+    """Every column of the smooth over the rows (fitted once), how many are unpenalised, and the
+    ``by`` levels (``()`` without by): with by, each level's columns (:func:`smooth_by`)."""
     key = str(call)
     data = call.args[0]
     assert isinstance(data, Name)  # formula.smooths.check_smooth
@@ -117,22 +127,67 @@ def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int]:
                 "lower k, e.g. s(x, k=5)",
             )
         try:
-            evaluator.constants[key] = smooth_fit(x, call)
+            state = smooth_fit(x, call)
         except ValueError as problem:  # formulae's own checks (a singular penalty, …)
             raise evaluator.error(f"{call}: {problem}", call.span) from None
+        by = call.keyword("by")
+        if by is not None:
+            state["by_levels"] = _by_levels(evaluator, call)
+        evaluator.constants[key] = state
     state = evaluator.constants[key]
-    return smooth_basis(state, x), int(state["fixed"])
+    basis, fixed = smooth_basis(state, x), int(state["fixed"])
+    levels = tuple(state.get("by_levels", ()))
+    if not levels:
+        return basis, fixed, ()
+    by = call.keyword("by")
+    assert by is not None
+    assert isinstance(by.value, Name)
+    codes = level_codes(evaluator.columns[by.value.name], levels)
+    if (codes < 0).any():
+        unseen = evaluator.columns[by.value.name][codes < 0].iloc[0]
+        raise evaluator.error(
+            f"{call}: {by.value} has a level not seen when the model was fitted ({unseen!r})",
+            by.span,
+            f"its levels are: {', '.join(map(str, levels))}",
+        )
+    return smooth_by(basis, codes, len(levels), fixed), fixed * len(levels), levels
+
+
+def _by_levels(evaluator: Evaluator, call: Call) -> tuple[Any, ...]:
+    by = call.keyword("by")
+    assert by is not None
+    assert isinstance(by.value, Name)
+    series = evaluator.columns[by.value.name]
+    if column_kind(series) != "categorical":
+        raise evaluator.error(
+            f"{call}: a numeric by (a varying-coefficient smooth) is not supported yet",
+            by.span,
+            f"for one smooth per level, make {by.value} categorical (strings or a pandas "
+            "Categorical)",
+        )
+    return factorize(series)[1]
 
 
 def smooth_columns(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, list[str]]:
-    """The unpenalised columns of ``s(x)`` as population columns: ``s(x)[1]`` (none for cc)."""
-    basis, fixed = _values(evaluator, call)
-    return basis[:, :fixed], [f"{call}[{j}]" for j in range(1, fixed + 1)]
+    """The unpenalised columns of ``s(x)`` as population columns (:func:`smooth_label`)."""
+    basis, fixed, levels = _values(evaluator, call)
+    per_level = fixed // max(1, len(levels))
+    return basis[:, :fixed], [smooth_label(call, j, levels, per_level) for j in range(fixed)]
+
+
+def smooth_label(call: Call, j: int, levels: tuple[Any, ...], per_level: int) -> str:
+    """Unpenalised column ``j``: ``s(x)[1]``; with by, level by level, ``s(x, by=f)[1]:f[a]``."""
+    if not levels:
+        return f"{call}[{j + 1}]"
+    by = call.keyword("by")
+    assert by is not None
+    return f"{call}[{j % per_level + 1}]:{by.value}[{levels[j // per_level]}]"
 
 
 def smooth_designs(f: Formula, evaluator: Evaluator) -> tuple[SmoothDesign, ...]:
-    """The penalised part of each smooth of ``f``; a smooth in an interaction or in a group
-    block is refused (brms writes ``s(x, by = z)`` for the one, and has no such block)."""
+    """The penalised part of each smooth of ``f`` (one per level of a by); a smooth in an
+    interaction or in a group block is refused (brms writes ``s(x, by = z)`` for the one, and
+    has no such block)."""
     for block in f.blocks:
         _refuse(evaluator, block)
     out = []
@@ -142,12 +197,26 @@ def smooth_designs(f: Formula, evaluator: Evaluator) -> tuple[SmoothDesign, ...]
             raise evaluator.error(
                 f"a smooth cannot be part of an interaction: {term}",
                 calls[0].span,
-                "s(x, by = z) is brms's varying-coefficient smooth (not supported yet)",
+                "s(x, by = f) is one smooth per level of f",
             )
         for call in calls:
             assert isinstance(call, Call)
-            basis, fixed = _values(evaluator, call)
-            out.append(SmoothDesign(str(call), str(call.args[0]), basis[:, fixed:]))
+            basis, fixed, levels = _values(evaluator, call)
+            variable = str(call.args[0])
+            if not levels:
+                out.append(
+                    SmoothDesign(str(call), variable, basis[:, fixed:], "", (fixed, basis.shape[1]))
+                )
+                continue
+            by = call.keyword("by")
+            assert by is not None
+            q = (basis.shape[1] - fixed) // len(levels)
+            for i, level in enumerate(levels):
+                span = (fixed + i * q, fixed + (i + 1) * q)
+                name = f"{by.value}{level}"
+                out.append(
+                    SmoothDesign(str(call), variable, basis[:, span[0] : span[1]], name, span)
+                )
     return tuple(out)
 
 

@@ -95,10 +95,11 @@ _SPECS = (
     FunctionSpec(
         "s",
         Role.BASIS,
-        ("x",),
+        ("x", "by"),
         1,
-        ("k", "bs", "by"),
-        summary='penalised smooth (brms, mgcv): k=10, bs="tp", "cr" or "cc"',
+        ("k", "bs"),
+        summary='penalised smooth (brms, mgcv): k=10, bs="tp", "cr" or "cc", by=f (one per level)',
+        data_arguments=2,  # s(x, by = f) reads f (s(x, z) is refused: formula.smooths)
     ),
     FunctionSpec("offset", Role.OFFSET, ("x",), 1, summary="term with coefficient fixed at 1"),
     FunctionSpec("trials", Role.ADDITION, ("x",), 1, summary="binomial number of trials"),

@@ -5,7 +5,8 @@ default thin-plate regression spline; ``"cr"``, the cubic regression spline; ``"
 cubic spline) and ``k`` its dimension before the sum-to-zero constraint, as mgcv counts it (default
 10, at least 3): ``s(x, k=10)`` gives 9 columns, one unpenalised (linear) and 8 penalised for
 ``tp`` and ``cr``, and 8 penalised for ``cc``. What brms has and hiermod does not yet is refused
-here with a message: ``s(x, z)`` (a smooth of two columns), ``s(x, by=f)``, other bases.
+here with a message: ``s(x, z)`` (a smooth of two columns), a numeric ``by``, other bases.
+``s(x, by = f)`` of a categorical ``f`` is one smooth per level of f, as mgcv's factor ``by``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def smooth_options(call: Call) -> tuple[SmoothKind, int]:
 def check_smooth(call: Call, text: str) -> None:
     """``s(x)``, ``s(x, k=5)``, ``s(x, bs="cr")``; anything else is a :class:`FormulaError`.
 
-    ``s(x, z)`` and ``s(x, by=f)`` are brms's and not hiermod's yet; ``k`` is a whole number >= 3
+    ``s(x, z)`` is brms's and not hiermod's yet; ``by`` is a column; ``k`` is a whole number >= 3
     (mgcv's smallest basis with a penalised part); ``bs`` one of :data:`BASES`.
     """
     if len(call.args) > 1:
@@ -53,12 +54,12 @@ def check_smooth(call: Call, text: str) -> None:
             "s() takes a column name", text, call.args[0].span or call.span, hint="e.g. s(x)"
         )
     by = call.keyword("by")
-    if by is not None:
+    if by is not None and not isinstance(by.value, Name):
         raise FormulaError(
-            "s(x, by = f) (one smooth per level of a factor) is not supported yet",
+            "s() by takes a categorical column: one smooth per level",
             text,
             by.span,
-            hint="fit s(x) alone, or one model per level",
+            hint="e.g. s(x, by = f), with f in the formula too: y ~ f + s(x, by = f)",
         )
     k = call.keyword("k")
     if k is not None and not (

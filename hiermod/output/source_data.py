@@ -21,6 +21,7 @@ from hiermod.data.design import Schema, term_codings
 from hiermod.data.families import get_family
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, format_number
 from hiermod.formula.terms import Atom, Block, Term
+from hiermod.output import source_smooth_data as smooth
 from hiermod.output.codegen import (
     Chain,
     Code,
@@ -39,7 +40,6 @@ from hiermod.output.codegen import (
 )
 from hiermod.output.source_censoring import censoring_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
-from hiermod.output.source_smooth_data import smooth_basis_code, smooth_penalised
 from hiermod.plan.ir import BlockIR, LikelihoodIR, ModelIR
 from hiermod.plan.names import identifier
 
@@ -242,7 +242,7 @@ class _NumericCode:
         if state is None:
             raise EmitError(f"no stored constants for {node}")
         if node.func == "s":  # a smooth: hiermod.output.source_smooth
-            value, k = smooth_basis_code(self.out, node, x)
+            value, k = smooth.basis_code(self.out, node, x)
             return self.out.local(key, stem, value), k
         if node.func == "poly":
             alpha, norm2 = state.get("alpha"), state.get("norm2")
@@ -284,7 +284,8 @@ class DataEmitter(_PrepareCode):
         if full is None:
             if isinstance(atom, Call) and atom.func in ("poly", "bs", "s"):
                 local, k = self.numeric.basis(atom)
-                return [Column(f"{local}[:, {j}]", f"{atom}[{j + 1}]") for j in range(k)]
+                labels = smooth.labels(atom, k, self.schema)  # poly(x, 2)[1], s(x)[1], …
+                return [Column(f"{local}[:, {j}]", label) for j, label in enumerate(labels)]
             return [Column(self.numeric.operand(atom), str(atom))]
         key = str(atom) if isinstance(atom, Call) else atom.name
         node = atom if isinstance(atom, Name) else argument(atom, 0, "x")
@@ -398,8 +399,7 @@ class DataEmitter(_PrepareCode):
                     values[block.index] = self.index(block, syntax)
                 if block.Z is not None:
                     values[block.Z] = self.effects(block, syntax)
-            for smooth in predictor.smooths:  # s(x)'s penalised columns, after the fixed ones
-                values[smooth.Z] = smooth_penalised(self.numeric, formula, smooth.term)
+            values.update(smooth.containers(self.numeric, formula, predictor))  # s(x)'s Zs
             if predictor.offset is not None:
                 offsets = [self.numeric.expr(o)[0] for o in formula.offsets]
                 if predictor.dpar == "mu":  # rate(exposure): log(exposure) is an offset of mu

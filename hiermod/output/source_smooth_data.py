@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from hiermod.data.smooth import is_smooth
+from hiermod.data.smooth import smooth_label as label_of
 from hiermod.formula.smooths import BASES
 from hiermod.formula.syntax import Call
 from hiermod.formula.terms import Formula
 from hiermod.output.codegen import Code, call, comment, literal
+from hiermod.plan.ir import PredictorIR
 from hiermod.plan.names import identifier
 
-__all__ = ["smooth_basis_code", "smooth_call", "smooth_penalised"]
+__all__ = ["basis_code", "containers", "labels", "smooth_call"]
 
 
 def _rows(value: Any, depth: int) -> list[str]:
@@ -52,9 +54,10 @@ def _table(out: Any, wanted: str, value: Any, note: str) -> str:
     return str(out._constants[key])
 
 
-def smooth_basis_code(out: Any, node: Call, x: str) -> tuple[Code, int]:
+def basis_code(out: Any, node: Call, x: str) -> tuple[Code, int]:
     """The call of the runtime function that evaluates ``s(x)``'s stored basis at ``x``, and its
-    number of unpenalised columns; the constants are module-level tables."""
+    number of unpenalised columns; the constants are module-level tables. With ``by = f``, the
+    basis goes through ``smooth_by`` with f's codes (its level table a constant too)."""
     assert is_smooth(node)
     state, stem = out.schema.transforms[str(node)], identifier(str(node))
     fixed, bs = int(state.get("fixed")), state.get("bs")
@@ -66,12 +69,31 @@ def smooth_basis_code(out: Any, node: Call, x: str) -> tuple[Code, int]:
         sites = _table(out, f"{stem}_SITES", state.get("sites"), f"{node}: the standardised sites")
         radial = _table(out, f"{stem}_RADIAL", state.get("radial"), f"{node}: a row per site")
         affine = _table(out, f"{stem}_AFFINE", state.get("affine"), f"{node}: 1 and u rows")
-        out.helper("tprs_basis")
-        return call("tprs_basis", x, location, sites, radial, affine), fixed
-    knots = _table(out, f"{stem}_KNOTS", state.get("knots"), f"{what}: its knots")
-    coefs = _table(out, f"{stem}_COEFS", state.get("coefs"), f"{node}: the cubic of each interval")
-    out.helper("cubic_basis")
-    return call("cubic_basis", x, knots, coefs, literal(bs == "cc")), fixed
+        basis = call(out.helper("tprs_basis"), x, location, sites, radial, affine)
+    else:
+        knots = _table(out, f"{stem}_KNOTS", state.get("knots"), f"{what}: its knots")
+        coefs = _table(
+            out, f"{stem}_COEFS", state.get("coefs"), f"{node}: the cubic of each interval"
+        )
+        basis = call(out.helper("cubic_basis"), x, knots, coefs, literal(bs == "cc"))
+    levels = tuple(dict(state.values).get("by_levels", ()))
+    by = node.keyword("by")
+    if not levels or by is None:
+        return basis, fixed
+    codes = out.codes(str(by.value), levels)
+    return call(out.helper("smooth_by"), basis, codes, str(len(levels)), str(fixed)), fixed * len(
+        levels
+    )
+
+
+def labels(node: Call, k: int, schema: Any) -> list[str]:
+    """The labels of a basis's ``k`` columns: ``poly(x, 2)[1]``; a smooth's as binding gives them
+    (``s(x, by=f)[1]:f[a]``)."""
+    if node.func != "s":
+        return [f"{node}[{j + 1}]" for j in range(k)]
+    state = schema.transforms[str(node)]
+    levels = tuple(dict(state.values).get("by_levels", ()))
+    return [label_of(node, j, levels, int(state.get("fixed"))) for j in range(k)]
 
 
 def smooth_call(formula: Formula, term: str) -> Call:
@@ -80,8 +102,12 @@ def smooth_call(formula: Formula, term: str) -> Call:
     return next(found)  # type: ignore[return-value]
 
 
-def smooth_penalised(numeric: Any, formula: Formula, term: str) -> str:
-    """The code of a smooth's penalised columns: its basis local after the unpenalised columns
-    (``numeric`` is :mod:`hiermod.output.source_data`'s ``_NumericCode``)."""
-    local, fixed = numeric.basis(smooth_call(formula, term))
-    return f"{local}[:, {fixed}:]"
+def containers(numeric: Any, formula: Formula, predictor: PredictorIR) -> dict[str, str]:
+    """The code of each smooth's penalised columns: a slice of its basis local (``numeric`` is
+    :mod:`hiermod.output.source_data`'s ``_NumericCode``)."""
+    out = {}
+    for smooth in predictor.smooths:
+        local, fixed = numeric.basis(smooth_call(formula, smooth.term))
+        start, stop = smooth.columns
+        out[smooth.Z] = f"{local}[:, {start}:{stop}]" if smooth.level else f"{local}[:, {fixed}:]"
+    return out

@@ -171,6 +171,8 @@ class SmoothIR:
     basis_dim: str
     sd: ParamSpec
     z: ParamSpec
+    columns: tuple[int, int] = (0, 0)  # Z's columns among the call's columns (one level of a by)
+    level: str = ""  # s(x, by = f): "f" and the level ("fa")
 
 
 @dataclass(frozen=True, slots=True)

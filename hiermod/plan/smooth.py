@@ -3,7 +3,8 @@
 
 Names are brms's with hiermod's distributional prefix: ``s(times)`` of the mean gives ``sds_stimes_1``
 (brms: ``sds_stimes_1``), ``zs_stimes_1`` with dim ``stimes_1_basis`` and the data ``Zs_stimes_1``;
-of sigma, ``sigma_sds_stimes_1`` (brms: ``sds_sigma_stimes_1``). The ``_1`` is brms's number of the
+of sigma, ``sigma_sds_stimes_1`` (brms: ``sds_sigma_stimes_1``); ``s(times, by = f)`` has one
+smooth per level of f: ``sds_stimesfa_1``, ``sds_stimesfb_1`` (brms: the same). The ``_1`` is brms's number of the
 smooth's by-level (one without ``by``). Two smooths of one column (``s(x) + s(x, bs="cr")``) get
 ``_`` suffixes from the namer.
 
@@ -29,7 +30,7 @@ def lower_smooth(
 ) -> SmoothIR:
     """The smooth's data, dim and parameters, with the prior slot of its sd."""
     bs = str(run.design.schema.transforms[sd.term].get("bs"))
-    stem = f"s{identifier(sd.variable)}_1"
+    stem = f"s{identifier(sd.variable + sd.level)}_1"  # s(times, by = f), level a: stimesfa_1
     q = sd.Z.shape[1]
     basis_dim = run.add_dim(f"{prefix}{stem}_basis", tuple(str(j) for j in range(1, q + 1)))
     z_data = run.add_data(
@@ -53,4 +54,4 @@ def lower_smooth(
     zs = ParamSpec(
         z_name, (basis_dim,), (q,), "smooth_offsets", dpar, sd.term, Prior("normal", 0.0, 1.0)
     )
-    return SmoothIR(sd.term, bs, z_data, basis_dim, sds, zs)
+    return SmoothIR(sd.term, bs, z_data, basis_dim, sds, zs, sd.columns, sd.level)
