@@ -411,3 +411,15 @@ def test_mcycle_curve_and_sds_agree_with_brms() -> None:
     ):
         ratio = float(post[ours].mean()) / 0.9013 / brms.loc[theirs, "mean"]
         assert abs(ratio - 1.0) <= 0.25, (ours, ratio)
+
+
+def test_summary_has_a_row_per_smooth_sd() -> None:
+    from hiermod.inference.summaries import smooth_sds
+
+    m = hm.Model("y ~ s(x) + s(x2, bs='cr'); sigma ~ s(x)", data=frame())
+    fit = _posterior(m)
+    table = smooth_sds(m.ir, fit)
+    assert list(table.index) == ["sds_sx_1", "sds_sx2_1", "sigma_sds_sx_1"]
+    draws = fit["posterior"]["sds_sx2_1"].to_numpy()
+    np.testing.assert_allclose(table.loc["sds_sx2_1", "mean"], draws.mean())
+    assert "Smooth terms" in m.summary(fit).text

@@ -17,7 +17,7 @@ import html
 import textwrap
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,13 @@ from hiermod.data.design import Design
 from hiermod.inference.diagnostics import Diagnostics, diagnose, unchecked
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.intervals import DEFAULT_PROB, check_prob, interval_label, interval_names
-from hiermod.inference.summaries import correlations, family_parameters, fixef, varcorr
+from hiermod.inference.summaries import (
+    correlations,
+    family_parameters,
+    fixef,
+    smooth_sds,
+    varcorr,
+)
 from hiermod.plan.ir import BlockIR, ModelIR
 from hiermod.warnings import user_stacklevel
 
@@ -73,6 +79,7 @@ class Summary:
     dpar_links: Mapping[str, str]
     family_parameters: pd.DataFrame
     diagnostics: Diagnostics
+    smooths: pd.DataFrame = field(default_factory=pd.DataFrame)  # sds_… of each s(x)
 
     def head(self) -> dict[str, str]:
         """The lines above the tables, by label: Formula, Family, Data, Fit."""
@@ -88,6 +95,10 @@ class Summary:
                 self.fixef,
             )
         ]
+        if len(self.smooths):
+            shown.append(
+                ("Smooth terms (sd of each smooth's penalised coefficients):", self.smooths)
+            )
         if len(self.varcorr):
             corr = [c for c in self.varcorr.columns if str(c).startswith("corr[")]
             title = "Group-level standard deviations and residual sd:"
@@ -227,6 +238,7 @@ def summary(
         dpar_links={p.dpar: p.link for p in ir.predictors[1:]},
         family_parameters=family_parameters(ir, idata, prob=prob),
         diagnostics=diagnose(idata, unchecked(ir)),
+        smooths=smooth_sds(ir, idata, prob=prob),
     )
     if printed:
         print(result.text)

@@ -266,3 +266,14 @@ def family_parameters(
         return pd.DataFrame(columns=list(stat_names(prob)))
     values = np.concatenate([_as_matrix(_draws(idata, c.param.name)) for c in others], axis=2)
     return _stats(values, [c.param.name for c in others], prob)
+
+
+def smooth_sds(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+    """The sd of each smooth's penalised coefficients (brms's ``sds_…``), one row each."""
+    prob = check_prob(prob)
+    check_fit(ir, idata)
+    names = [smooth.sd.name for predictor in ir.predictors for smooth in predictor.smooths]
+    if not names:
+        return pd.DataFrame(columns=list(stat_names(prob)))
+    values = np.concatenate([_as_matrix(_draws(idata, name)) for name in names], axis=2)
+    return _stats(values, names, prob)
