@@ -60,7 +60,7 @@ _RESERVED = (
     "df", "data", "coords", "model", "rows", "args", "parser", "idata", "var_names",
 )  # fmt: skip
 
-_SUMMARY_ROLES = ("intercept", "coefficients", "group_sd", "group_corr", "auxiliary")
+_SUMMARY_ROLES = ("intercept", "coefficients", "group_sd", "group_corr", "smooth_sd", "auxiliary")
 
 
 def _labels(values: tuple[object, ...]) -> Seq:
