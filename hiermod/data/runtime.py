@@ -266,9 +266,14 @@ def tprs_basis(
     penalised ones, whose penalty is the identity (brms's ``Xs``, then ``Zs``).
     """
     u = (np.asarray(x, dtype=np.float64) - location[0]) / location[1]
-    kernel = np.abs(u[:, None] - np.asarray(sites)[None, :]) ** 3 / 12.0
+    at, weights = np.asarray(sites), np.asarray(radial)
     shift, slope = np.asarray(affine[0]), np.asarray(affine[1])
-    return np.asarray(kernel @ np.asarray(radial) + shift + u[:, None] * slope)
+    out = np.empty((u.shape[0], weights.shape[1]))
+    for start in range(0, u.shape[0], 8192):  # the kernel a block of rows at a time
+        part = u[start : start + 8192]
+        kernel = np.abs(part[:, None] - at[None, :]) ** 3 / 12.0
+        out[start : start + 8192] = kernel @ weights + shift + part[:, None] * slope
+    return out
 
 
 def cubic_basis(
