@@ -12,12 +12,14 @@ def _free_by_value_name(model: pm.Model) -> dict[str, object]:
     return {model.rvs_to_values[rv].name: rv for rv in model.free_RVs}
 
 
-def random_points(model: pm.Model, n_points: int, seed: int) -> list[dict[str, np.ndarray]]:
+def random_points(
+    model: pm.Model, n_points: int, seed: int, scale: float = 0.7
+) -> list[dict[str, np.ndarray]]:
     """Points in the unconstrained (value-variable) space with moderate random values."""
     rng = np.random.default_rng(seed)
     initial = model.initial_point()
     return [
-        {name: rng.normal(0.0, 0.7, size=np.shape(value)) for name, value in initial.items()}
+        {name: rng.normal(0.0, scale, size=np.shape(value)) for name, value in initial.items()}
         for _ in range(n_points)
     ]
 
@@ -30,6 +32,7 @@ def assert_same_model(
     rtol: float = 1e-8,
     seed: int = 1,
     check_dims: bool = True,
+    scale: float = 0.7,
 ) -> None:
     """Same free variables (names, shapes, dims and coords) and the same logp and gradient.
 
@@ -52,7 +55,7 @@ def assert_same_model(
     logp_theirs = hand.compile_logp(**fast)
     dlogp_ours = compiled.compile_dlogp(vars=[ours[n] for n in names], **fast)
     dlogp_theirs = hand.compile_dlogp(vars=[theirs[n] for n in names], **fast)
-    for point in random_points(compiled, n_points, seed):
+    for point in random_points(compiled, n_points, seed, scale):
         a, b = logp_ours(point), logp_theirs(point)
         assert np.isfinite(a), f"logp is {a} at a random point"
         np.testing.assert_allclose(a, b, rtol=rtol, err_msg="logp differs")

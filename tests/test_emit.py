@@ -163,6 +163,12 @@ CASES = [
         options={"link": "probit"},
     ),
     Case("collapsed_binomial", "succ | trials(n) ~ flag + (1 | g:c)", "binomial"),
+    # brms's monotonic effects mo(): row-wise, merged into counts, sigma's in the cell sums
+    Case("monotonic", "y ~ x + mo(k) + mo(k):z + (1 | g)\nsigma ~ mo(k)"),
+    Case("collapsed_monotonic", "count ~ mo(k) + f + (1 | g)", "poisson"),
+    Case(
+        "suffstats_sigma_monotonic", "y ~ f + (1 | g)\nsigma ~ mo(k)", options={"suffstats": True}
+    ),
     Case("weights", "y | weights(w) ~ x + (1 | g)"),
     Case("known_se", "y | se(s) ~ 1 + (1 | g)"),
     Case(

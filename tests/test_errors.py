@@ -123,7 +123,11 @@ CASES = [
     Case("y ~ x + <t2>(x, z)", MEANING, "t2() is a tensor-product smooth", "s(x) + s(z)"),
     Case("y ~ <cse>(x)", MEANING, "cse() is brms's category-specific effect", "ordinary term"),
     Case("y ~ <gp>(x)", MEANING, "gp() is brms's Gaussian process term", "bs(x, df=5)"),
-    Case("y ~ <mo>(x)", MEANING, "mo() is brms's monotonic effect", "C(x)"),
+    Case("y ~ mo(<log(x)>)", MEANING, "mo() takes a column", "ordered=True"),
+    Case(
+        "y ~ <mo(x):mo(z)>", MEANING, "two monotonic effects is not supported yet", "mo(x) + mo(z)"
+    ),
+    Case("y ~ (<mo(x)> | g)", MEANING, "mo(x) cannot vary by group", "mo(x) + (1 | g)"),
     Case("y ~ <factor>(g)", MEANING, "factor() is R's conversion to a categorical", "C(g)"),
     Case("y ~ (1 | <gr>(g))", MEANING, "gr() is brms's grouping", "(1 | g)"),
     Case("<prop>(y, n) ~ x", MEANING, "unknown function 'prop'", "y | trials(n)"),

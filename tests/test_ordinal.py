@@ -84,9 +84,18 @@ def _cdf(x: pt.TensorVariable, link: str) -> pt.TensorVariable:
     }[link](x)
 
 
-def _probabilities(family: str, link: str, eta: pt.TensorVariable, tau: pt.TensorVariable):
-    """Category probabilities multiplied out from their definitions (rows × K)."""
+def _probabilities(
+    family: str,
+    link: str,
+    eta: pt.TensorVariable,
+    tau: pt.TensorVariable,
+    disc: pt.TensorVariable | None = None,
+):
+    """Category probabilities multiplied out from their definitions (rows × K); ``disc`` is
+    brms's discrimination per row (1 when None): every tau - eta is multiplied by it."""
     x = tau[None, :] - eta[:, None]
+    if disc is not None:
+        x = disc[:, None] * x
     if family == "cumulative":
         # P(y = k) = P(y <= k) - P(y <= k - 1), or P(y > k - 1) - P(y > k) where both are small
         # (the difference of two numbers near 1 would lose its digits)

@@ -35,6 +35,7 @@ CALLS = {
     "poly_basis": (X, (0.1, 0.2), (1.0, 50.0, 40.0, 30.0)),
     "bspline_basis": (np.linspace(-1, 4, 30), (1.0, 2.0), (0.0, 3.0), 3),
     "censoring_codes": (pd.Series(["none", "Right", "left", "none"], name="censored"),),
+    "monotonic_codes": (pd.Series([5, 2, 3.0, 4], name="x"), (2, 3, 4, 5)),
     "tprs_basis": (X, (0.1, 2.0), (-1.0, 0.0, 1.5), ((1.0, 0.5), (0.2, -1.0), (0.3, 0.1)),
                    ((0.0, 1.0), (1.0, 0.5))),
     "cubic_basis": (X, (-1.0, 0.0, 1.0), (((1.0, 0.0), (0.5, 1.0), (0.2, 0.0), (0.0, 1.0)),) * 2,

@@ -50,6 +50,7 @@ from hiermod.data.design import (
 from hiermod.data.families import Family, get_family
 from hiermod.data.identify import warn_unidentifiable
 from hiermod.data.levels import listing, suggestion
+from hiermod.data.monotonic import monotonic_designs
 from hiermod.data.names import named_columns
 from hiermod.data.ordinal import ordinal_response, response_levels
 from hiermod.data.responses import cbind_trials, log_rate
@@ -273,7 +274,9 @@ class _Binder:
 
     def _formula(self, f: Formula, dpar: str, log_rate: np.ndarray | None = None) -> FormulaDesign:
         smooths = smooth_designs(f, self.evaluator)  # s(x): hiermod.data.smooth
-        matrix, labels, sources = self.term_columns.columns(f.terms, f.intercept)
+        mo = (f.terms, self.rows, self.columns, self.fit, self.evaluator.numeric)
+        terms, monotonic = monotonic_designs(*mo)
+        matrix, labels, sources = self.term_columns.columns(terms, f.intercept)
         offsets = [self.evaluator.numeric(o) for o in f.offsets]
         offsets += [log_rate] if log_rate is not None else []
         return FormulaDesign(
@@ -286,6 +289,7 @@ class _Binder:
             blocks=tuple(self._block(b) for b in f.blocks),
             terms=f.terms,
             smooths=smooths,
+            monotonic=monotonic,
         )
 
     def _block(self, block: Block) -> BlockDesign:

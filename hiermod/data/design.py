@@ -32,6 +32,7 @@ __all__ = [
     "Design",
     "FormulaDesign",
     "GroupingSchema",
+    "MonotonicDesign",
     "Schema",
     "SmoothDesign",
     "TransformState",
@@ -181,6 +182,22 @@ class SmoothDesign:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class MonotonicDesign:
+    """One ``mo(x)`` term: its categories 0..D (``levels``) and each row's code (:mod:`hiermod.data.monotonic`)."""
+
+    term: str  # "mo(x)" or "mo(x):z"; the categories are Schema.columns["mo(x)"]
+    column: str
+    levels: tuple[Level, ...]
+    codes: np.ndarray  # (n,) int64 in 0..D
+    covariate: np.ndarray | None = None  # (n,) z of mo(x):z, the product of the other factors
+
+    @property
+    def steps(self) -> int:
+        """D, the number of steps between the lowest and the highest category."""
+        return len(self.levels) - 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class FormulaDesign:
     """The arrays of one formula (the response's, or a distributional parameter's).
 
@@ -198,6 +215,7 @@ class FormulaDesign:
     blocks: tuple[BlockDesign, ...]
     terms: tuple[Term, ...] = field(default=())
     smooths: tuple[SmoothDesign, ...] = ()  # s(x): the penalised part of each smooth
+    monotonic: tuple[MonotonicDesign, ...] = ()  # the mo(x) terms, not in X
 
 
 @dataclass(frozen=True, slots=True, eq=False)

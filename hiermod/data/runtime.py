@@ -33,6 +33,7 @@ __all__ = [
     "known_codes",
     "level_codes",
     "level_labels",
+    "monotonic_codes",
     "poly_basis",
     "smooth_by",
     "tprs_basis",
@@ -68,6 +69,24 @@ def known_codes(values: pd.Series, levels: tuple[object, ...]) -> np.ndarray:
     if (codes < 0).any():
         unseen = pd.unique(values[codes < 0])[:5].tolist()
         raise ValueError(f"{values.name!r} has levels unseen in training: {unseen}")
+    return codes
+
+
+def monotonic_codes(values: pd.Series, levels: tuple[object, ...]) -> np.ndarray:
+    """brms's ``mo(x)`` codes: each row's category 0..D among the ``levels`` of the training data.
+
+    ``levels`` are an ordered categorical's categories (all of them, used or not), or every
+    integer from the training minimum to the maximum: integers (2, 3, 5) have levels
+    (2, 3, 4, 5), so 2 is 0 and 5 is 3 steps up, the unobserved 4 a step of its own. A value
+    outside them (6, 3.5, a new category) is an error naming it.
+    """
+    codes = level_codes(values, levels)
+    if (codes < 0).any():
+        unseen = pd.unique(values[codes < 0])[:5].tolist()
+        raise ValueError(
+            f"mo({values.name}) has categories not in the training data's {levels[0]!r} to "
+            f"{levels[-1]!r}: {unseen}"
+        )
     return codes
 
 
@@ -321,6 +340,7 @@ IMPORTS: dict[str, tuple[str, ...]] = {
 # The other functions of this module that each one calls (emitted with it, before it).
 NEEDS: dict[str, tuple[str, ...]] = {
     "known_codes": ("level_codes",),
+    "monotonic_codes": ("level_codes",),
     "cell_index": ("cell_positions",),
     "cell_labels": ("level_labels",),
     "level_labels": ("unique_labels",),

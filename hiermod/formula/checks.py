@@ -28,6 +28,7 @@ from hiermod.formula.functions import (
     closest,
     contrast_name,
 )
+from hiermod.formula.monotonic import check_monotonic_call
 from hiermod.formula.smooths import check_smooth
 from hiermod.formula.syntax import (
     Arith,
@@ -285,6 +286,8 @@ def _check_arguments(call: Call, ctx: Context) -> None:
         )
     if call.func == "C":
         _check_categorical(call, data, ctx)
+    if call.func == "mo":
+        check_monotonic_call(call, ctx)
     if call.func == "poly":
         degree = _argument(call, 1, "degree")
         if degree is not None and not is_positive_int(degree):

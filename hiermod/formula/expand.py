@@ -28,6 +28,7 @@ from dataclasses import replace
 from hiermod.formula.algebra import INTERCEPT, Expansion
 from hiermod.formula.checks import Context, check_calls, check_literals
 from hiermod.formula.functions import FUNCTIONS, Role
+from hiermod.formula.monotonic import check_monotonic
 from hiermod.formula.response_checks import check_response
 from hiermod.formula.syntax import (
     BinaryOp,
@@ -228,6 +229,7 @@ def _expand_formula(
     intercept, items = expand_sum(syntax.rhs, ctx, implicit_intercept=True, strict=strict)
     if syntax.lhs is not None and not distributional:
         _check_response_not_predictor(syntax.lhs.value, items, ctx)
+    check_monotonic(items, ctx)  # mo(x) alone: no interaction, no group block (yet)
 
     population: list[Term] = []
     offsets: list[Call] = []

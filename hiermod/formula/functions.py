@@ -42,6 +42,7 @@ class Role(Enum):
     CATEGORICAL = "categorical"  # C(f, ref="b"): treat as categorical, choose the reference
     BASIS = "basis"  # poly(x, 2), bs(x, df=4): one column becomes several
     OFFSET = "offset"  # offset(log(n)): added to the linear predictor with coefficient 1
+    MONOTONIC = "monotonic"  # mo(x): brms's monotonic effect of an ordered predictor
     ADDITION = "addition"  # trials(n), weights(w), se(s): response-side information (brms)
     RESPONSE = "response"  # cbind(s, f): lme4's binomial response, the whole left side only
 
@@ -101,6 +102,7 @@ _SPECS = (
         summary='penalised smooth (brms, mgcv): k=10, bs="tp", "cr" or "cc", by=f (one per level)',
         data_arguments=2,  # s(x, by = f) reads f (s(x, z) is refused: formula.smooths)
     ),
+    FunctionSpec("mo", Role.MONOTONIC, ("x",), 1, summary="monotonic effect (brms)"),
     FunctionSpec("offset", Role.OFFSET, ("x",), 1, summary="term with coefficient fixed at 1"),
     FunctionSpec("trials", Role.ADDITION, ("x",), 1, summary="binomial number of trials"),
     FunctionSpec("weights", Role.ADDITION, ("x",), 1, summary="likelihood weights"),
@@ -189,10 +191,6 @@ FOREIGN_FUNCTIONS: dict[str, tuple[str, str]] = {
     "gp": (
         "brms's Gaussian process term; hiermod does not support it yet",
         "for a curve use bs(x, df=5)",
-    ),
-    "mo": (
-        "brms's monotonic effect; hiermod does not support it yet",
-        "treat x as categorical: C(x)",
     ),
     "cse": (
         "brms's category-specific effect (ordinal families); hiermod does not support it",

@@ -228,6 +228,10 @@ def rows_ir(
         if predictor.offset is not None:
             assert fd.offset is not None
             values[predictor.offset] = fd.offset
+        for term, md in zip(predictor.monotonic, fd.monotonic, strict=True):
+            values[term.codes] = md.codes  # mo(x): the new rows' categories 0..D
+            if term.covariate is not None and md.covariate is not None:  # z of mo(x):z
+                values[term.covariate] = md.covariate
         blocks = tuple(_resized_block(b, coords) for b in predictor.blocks)
         link = "identity" if linear and predictor.dpar == "mu" else predictor.link
         predictors[predictor.dpar] = replace(predictor, link=link, blocks=blocks, store=True)

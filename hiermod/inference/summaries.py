@@ -131,6 +131,9 @@ def fixef(
     if pop.coefficients is not None:
         parts.append(_as_matrix(_draws(idata, pop.coefficients.name)))
         labels += list(pop.coef_labels)
+    for term in _predictor(ir, dpar).monotonic:  # brms's bsp_mox, its row "mox": here "mo(x)"
+        parts.append(_as_matrix(_draws(idata, term.bsp.name)))
+        labels.append(term.term)
     if not parts:
         return pd.DataFrame(columns=list(stat_names(prob)))
     table = _stats(np.concatenate(parts, axis=2), labels, prob)

@@ -102,17 +102,19 @@ class ModelView:
 
     @cached_property
     def _coded(self) -> dict[str, ColumnSchema]:
-        """The categorical coding of each column: its own, or that of the first ``C()`` reading it
-        (``C(year)`` makes the numbers of ``year`` levels, with reference its first)."""
+        """The categorical coding of each column: its own, or that of the first ``C()`` or ``mo()``
+        reading it (``C(year)`` makes the numbers of ``year`` levels, with reference its first)."""
         coded = {n: c for n, c in self.schema.columns.items() if c.kind == "categorical"}
         for formula in self.schema.formula.formulas:
             atoms = [a for t in formula.terms for a in t.factors]
             atoms += [a for b in formula.blocks for t in b.terms for a in t.factors]
             for atom in atoms:
-                if isinstance(atom, Call) and atom.func == "C" and isinstance(atom.args[0], Name):
-                    column = self.schema.columns.get(str(atom))
-                    if column is not None:
-                        coded.setdefault(atom.args[0].name, column)
+                # mo(k) too: integers 1..4 are its categories, not numbers to average
+                if not (isinstance(atom, Call) and atom.func in ("C", "mo") and atom.args):
+                    continue
+                column, first = self.schema.columns.get(str(atom)), atom.args[0]
+                if column is not None and isinstance(first, Name):
+                    coded.setdefault(first.name, column)
         return coded
 
     def check(self, name: str) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "normal_lcdf",
     "ordinal_log_ccdf",
     "ordinal_log_cdf",
+    "ordinal_steps",
     "shifted_lognormal_dist",
     "skew_normal_logp",
     "skew_normal_random",
@@ -46,10 +47,10 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "exgaussian_logp": ("normal_lcdf",),
     "ordinal_log_cdf": ("normal_lcdf",),
     "ordinal_log_ccdf": ("ordinal_log_cdf",),
-    "cumulative_log_probs": ("ordinal_log_cdf",),
-    "sratio_log_probs": ("ordinal_log_cdf", "ordinal_log_ccdf"),
-    "cratio_log_probs": ("ordinal_log_cdf", "ordinal_log_ccdf"),
-    "acat_log_probs": ("ordinal_log_cdf", "ordinal_log_ccdf"),
+    "cumulative_log_probs": ("ordinal_steps", "ordinal_log_cdf"),
+    "sratio_log_probs": ("ordinal_steps", "ordinal_log_cdf", "ordinal_log_ccdf"),
+    "cratio_log_probs": ("ordinal_steps", "ordinal_log_cdf", "ordinal_log_ccdf"),
+    "acat_log_probs": ("ordinal_steps", "ordinal_log_cdf", "ordinal_log_ccdf"),
 }
 
 
@@ -162,13 +163,23 @@ def ordinal_log_ccdf(x, link):
     return -pt.exp(x) if link == "cloglog" else ordinal_log_cdf(-x, link)
 
 
-def cumulative_log_probs(eta, thresholds, link):
-    """brms's cumulative: P(y <= k) = F(thresholds[k] - eta), so log P(y = k) is
-    log(F(tau_k - eta) - F(tau_{k-1} - eta)) with tau_0 = -inf, tau_K = +inf. Rows by categories.
-
-    E.g. logit, thresholds (-1, 1), eta 0: P = (0.269, 0.462, 0.269).
-    """
+def ordinal_steps(eta, thresholds, disc):
+    """disc (tau_k - eta) for every row and threshold (rows by thresholds): what the inverse link
+    F of every ordinal family is applied to. ``disc`` is brms's discrimination, one value per row,
+    or None where it is 1 (not modelled)."""
     x = thresholds[None, :] - eta[:, None]
+    return x if disc is None else disc[:, None] * x
+
+
+def cumulative_log_probs(eta, thresholds, link, disc=None):
+    """brms's cumulative: P(y <= k) = F(disc (thresholds[k] - eta)), so log P(y = k) is
+    log(F(tau_k - eta) - F(tau_{k-1} - eta)) with tau_0 = -inf, tau_K = +inf (disc 1). Rows by
+    categories.
+
+    E.g. logit, thresholds (-1, 1), eta 0: P = (0.269, 0.462, 0.269); with disc 2,
+    P = (0.119, 0.762, 0.119).
+    """
+    x = ordinal_steps(eta, thresholds, disc)
     if link == "cloglog":  # through 1 - F(x) = exp(-e^x), exact in both tails: S_{k-1} - S_k
         above = -pt.exp(x)  # log P(y > k)
         upper = pt.concatenate([pt.zeros_like(above[:, :1]), above], axis=1)
@@ -180,27 +191,28 @@ def cumulative_log_probs(eta, thresholds, link):
     return pm.math.logdiffexp(upper, lower)
 
 
-def sratio_log_probs(eta, thresholds, link):
-    """brms's sratio (stopping ratio): P(y = k | y >= k) = F(tau_k - eta); P(y = K) is the rest."""
-    x = thresholds[None, :] - eta[:, None]
+def sratio_log_probs(eta, thresholds, link, disc=None):
+    """brms's sratio (stopping ratio): P(y = k | y >= k) = F(disc (tau_k - eta)); P(y = K) is the
+    rest."""
+    x = ordinal_steps(eta, thresholds, disc)
     stop, go = ordinal_log_cdf(x, link), ordinal_log_ccdf(x, link)
     passed = pt.concatenate([pt.zeros_like(go[:, :1]), pt.cumsum(go, axis=1)], axis=1)
     return passed + pt.concatenate([stop, pt.zeros_like(stop[:, :1])], axis=1)
 
 
-def cratio_log_probs(eta, thresholds, link):
-    """brms's cratio (continuation ratio): P(y > k | y >= k) = F(eta - tau_k)."""
-    x = eta[:, None] - thresholds[None, :]
+def cratio_log_probs(eta, thresholds, link, disc=None):
+    """brms's cratio (continuation ratio): P(y > k | y >= k) = F(disc (eta - tau_k))."""
+    x = -ordinal_steps(eta, thresholds, disc)
     go, stop = ordinal_log_cdf(x, link), ordinal_log_ccdf(x, link)
     passed = pt.concatenate([pt.zeros_like(go[:, :1]), pt.cumsum(go, axis=1)], axis=1)
     return passed + pt.concatenate([stop, pt.zeros_like(stop[:, :1])], axis=1)
 
 
-def acat_log_probs(eta, thresholds, link):
+def acat_log_probs(eta, thresholds, link, disc=None):
     """brms's acat (adjacent category): P(y = k) is proportional to
-    prod_{j<k} F(eta - tau_j) prod_{j>=k} (1 - F(eta - tau_j)); for logit, to
-    exp(sum_{j<k} (eta - tau_j))."""
-    x = eta[:, None] - thresholds[None, :]
+    prod_{j<k} F(x_j) prod_{j>=k} (1 - F(x_j)) with x_j = disc (eta - tau_j); for logit, to
+    exp(sum_{j<k} x_j)."""
+    x = -ordinal_steps(eta, thresholds, disc)
     up, down = ordinal_log_cdf(x, link), ordinal_log_ccdf(x, link)
     zero = pt.zeros_like(up[:, :1])
     ups = pt.concatenate([zero, pt.cumsum(up, axis=1)], axis=1)

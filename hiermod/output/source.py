@@ -60,7 +60,16 @@ _RESERVED = (
     "df", "data", "coords", "model", "rows", "args", "parser", "idata", "var_names",
 )  # fmt: skip
 
-_SUMMARY_ROLES = ("intercept", "coefficients", "group_sd", "group_corr", "smooth_sd", "auxiliary")
+_SUMMARY_ROLES = (
+    "intercept",
+    "coefficients",
+    "group_sd",
+    "group_corr",
+    "smooth_sd",
+    "auxiliary",
+    "monotonic_coefficient",
+    "monotonic_simplex",
+)
 
 
 def _labels(values: tuple[object, ...]) -> Seq:

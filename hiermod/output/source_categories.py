@@ -39,8 +39,6 @@ _WHAT = {
 def categorical_likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     """The stacked log-odds and the response over their softmax (see the module docstring)."""
     family = get_family(lik.family)
-    if lik.weights is not None and family.name != "categorical":
-        raise EmitError(f"weights() are not supported with the {family.name} family yet")
     sources = dict(lik.dpars)
     predictors = [p for n, p in lik.dpars if n.startswith("mu") and isinstance(p, PredictorIR)]
     observed = Subscript("data", literal(lik.observed))
@@ -74,13 +72,24 @@ def categorical_likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     if family.name == "multinomial":
         if lik.trials is None:  # pragma: no cover - the binder sets them (the row sums)
             raise EmitError("a multinomial likelihood needs its trials")
-        response = call("pm.Multinomial", literal(lik.name), n=e.local(lik.trials), p=p, **where)
+        params: dict[str, Code] = {"n": e.local(lik.trials), "p": p}
     else:
         phi, source = e.values["phi"], sources["phi"]
         # phi ~ x gives one precision per row: a column, to scale that row's probabilities
         scale = f"{phi}[:, None]" if isinstance(source, PredictorIR) and by_row(source) else phi
-        response = call("pm.Dirichlet", literal(lik.name), a=f"{scale} * {p}", **where)
-    return Piece(lines + render(response, e.indent))
+        params = {"a": f"{scale} * {p}"}
+    distribution = family.distribution  # "Multinomial", "Dirichlet"
+    if lik.weights is None:
+        response = call(f"pm.{distribution}", literal(lik.name), **params, **where)
+        return Piece(lines + render(response, e.indent))
+    # weights(): a row's log-likelihood (of its whole vector of counts or shares) times its weight
+    e.weighted = (distribution, tuple(params), False)
+    lines += comment("weights(): each row's log-likelihood is multiplied by its weight", e.indent)
+    weighted = call(
+        "pm.CustomDist", literal(lik.name), *params.values(), e.local(lik.weights),
+        logp="weighted_logp", dist="weighted_dist", ndim_supp=literal(1), **where,
+    )  # fmt: skip
+    return Piece(lines + render(weighted, e.indent))
 
 
 def category_response(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from hiermod.data.columns import argument, used_columns
 from hiermod.data.design import Schema, term_codings
 from hiermod.data.families import get_family
+from hiermod.formula.monotonic import split_monotonic
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, format_number
 from hiermod.formula.terms import Atom, Block, Term
 from hiermod.output import source_smooth_data as smooth
@@ -40,6 +41,7 @@ from hiermod.output.codegen import (
 )
 from hiermod.output.source_censoring import censoring_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
+from hiermod.output.source_monotonic_data import monotonic_containers
 from hiermod.plan.ir import BlockIR, LikelihoodIR, ModelIR
 from hiermod.plan.names import identifier
 
@@ -391,14 +393,14 @@ class DataEmitter(_PrepareCode):
             formula = model_formula.dpars.get(predictor.dpar, model_formula.main)
             pop = predictor.population
             if pop.X is not None:
-                values[pop.X] = self.matrix(
-                    self.columns(formula.terms, formula.intercept), pop.coef_labels
-                )
+                terms = split_monotonic(formula.terms)[0]  # mo(x) is not a column of X
+                values[pop.X] = self.matrix(self.columns(terms, formula.intercept), pop.coef_labels)
             for block, syntax in zip(predictor.blocks, formula.blocks, strict=True):
                 if block.index not in values:  # blocks over one grouping share their index
                     values[block.index] = self.index(block, syntax)
                 if block.Z is not None:
                     values[block.Z] = self.effects(block, syntax)
+            values.update(monotonic_containers(self, predictor, formula))
             values.update(smooth.containers(self.numeric, formula, predictor))  # s(x)'s Zs
             if predictor.offset is not None:
                 offsets = [self.numeric.expr(o)[0] for o in formula.offsets]

@@ -31,6 +31,7 @@ from hiermod.output.codegen import (
 from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
 from hiermod.output.source_categories import by_row, categorical_likelihood, category_response
 from hiermod.output.source_helpers import custom_distribution, weighted_draws
+from hiermod.output.source_monotonic import monotonic_piece, monotonic_terms
 from hiermod.output.source_smooth import smooth_piece, smooth_term
 from hiermod.output.source_text import (
     block_notes,
@@ -42,6 +43,7 @@ from hiermod.plan.ir import (
     BlockIR,
     ConstantIR,
     LikelihoodIR,
+    MonotonicIR,
     ParamSpec,
     PopulationIR,
     PredictorIR,
@@ -233,7 +235,7 @@ def _predictor(e: Emitter, predictor: PredictorIR) -> Piece:
     pop = emit_node(e, predictor.population)
     lines += pop.lines
     terms = list(pop.terms)
-    for block in (*predictor.blocks, *predictor.smooths):
+    for block in (*predictor.blocks, *predictor.monotonic, *predictor.smooths):
         piece = emit_node(e, block)
         lines += ["", *piece.lines]
         terms += piece.terms
@@ -246,6 +248,7 @@ def predictor_terms(e: Emitter, predictor: PredictorIR) -> list[Term]:
     terms: list[Term] = list(population_terms(e, predictor.population))
     for block in predictor.blocks:
         terms += block_terms(e, block)
+    terms += [t for m in predictor.monotonic for t in monotonic_terms(e, m)]
     terms += [smooth_term(e, smooth) for smooth in predictor.smooths]
     if predictor.offset is not None:
         terms.append(e.local(predictor.offset))
@@ -263,16 +266,17 @@ def predictor_value(e: Emitter, predictor: PredictorIR, suffix: str = "") -> lis
         # one value per row: y ~ 1 stores its mu over obs (Intercept + zeros), y ~ 0 is zeros
         observed = Subscript("data", literal(e.ir.likelihood.observed))
         terms += [render(call("pm.math.zeros_like", observed, dtype=literal("float64")), 0)[0]]
-    stem = predictor.dpar if predictor.link == "identity" else f"{predictor.link}_{predictor.dpar}"
+    link = predictor.link
+    stem = predictor.dpar if link == "identity" else f"{link}_{predictor.dpar}"
     if predictor.dpar == "mu" and get_family(e.ir.likelihood.family).ordinal:
-        stem = "eta"  # the latent scale the thresholds cut, not a link of a mean
+        stem, link = "eta", "identity"  # the latent scale the thresholds cut, not a link of a mean
     eta = e.names.claim(stem + suffix)
     lines = render(Chain(terms[0], tuple(("+", t) for t in terms[1:])), e.indent, f"{eta} = ")
     e.values[f"eta {predictor.dpar}"] = eta
     if predictor.dpar != "mu" or predictor.store:
-        value = e.names.claim(predictor.dpar + suffix) if predictor.link != "identity" else eta
+        value = e.names.claim(predictor.dpar + suffix) if link != "identity" else eta
         if value != eta:
-            lines += render(INVERSE_LINK[predictor.link].format(eta), e.indent, f"{value} = ")
+            lines += render(INVERSE_LINK[link].format(eta), e.indent, f"{value} = ")
         e.values[predictor.dpar] = value
         if predictor.store:
             det = call("pm.Deterministic", literal(predictor.name), value, dims=literal("obs"))
@@ -435,7 +439,8 @@ def _ordinal_likelihood(e: Emitter, lik: LikelihoodIR, stem: str) -> Piece:
         lines += _random_variable(e, thresholds)
     log_p = e.names.claim("log_p")
     eta, cut = e.values["eta mu"], e.local(thresholds.name)
-    probs = call(f"{stem}_log_probs", eta, cut, link=literal(lik.link))
+    disc = {"disc": e.values["disc"]} if "disc" in e.values else {}  # brms's, when modelled
+    probs = call(f"{stem}_log_probs", eta, cut, link=literal(lik.link), **disc)
     lines += comment(f"Likelihood: {stem} with {lik.link} link, one category per row (dim obs)", 2)
     lines += render(probs, e.indent, f"{log_p} = ")
     where: dict[str, Code] = {
@@ -451,6 +456,7 @@ _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {
     PredictorIR: _predictor,
     ConstantIR: _constant,
     LikelihoodIR: _likelihood,
+    MonotonicIR: monotonic_piece,
     SmoothIR: smooth_piece,
 }
 

@@ -26,6 +26,7 @@ __all__ = [
     "DataSpec",
     "LikelihoodIR",
     "ModelIR",
+    "MonotonicIR",
     "ParamSpec",
     "PopulationIR",
     "PopulationTerm",
@@ -46,6 +47,8 @@ Role = Literal[
     "auxiliary",  # a constant distributional parameter: sigma, nu, alpha, phi
     "predictor",  # a distributional parameter computed from its formula (deterministic)
     "thresholds",  # an ordinal model's increasing cutpoints, in place of mu's intercept
+    "monotonic_coefficient",  # bsp of mo(x): the mean change per step (plan.monotonic)
+    "monotonic_simplex",  # simo of mo(x): each step's share of the whole change
     "smooth_sd",  # sds: the sd of a smooth's penalised coefficients
     "smooth_offsets",  # zs: a smooth's standard-normal penalised coefficients
 ]
@@ -161,6 +164,18 @@ class BlockIR:
 
 
 @dataclass(frozen=True, slots=True)
+class MonotonicIR:
+    """brms's ``mo(x)`` of categories 0..D: ``bsp * D * sum(simo[:code])`` (:mod:`hiermod.plan.monotonic`)."""
+
+    term: str  # "mo(x)"
+    bsp: ParamSpec  # scalar: the mean change per step, D * bsp from the lowest to the highest
+    simo: ParamSpec  # simplex over the D steps, dim ``<x>_step``
+    codes: str  # data container: each row's category 0..D
+    steps: int  # D
+    covariate: str | None = None  # data container of z in mo(x):z (the effect times z)
+
+
+@dataclass(frozen=True, slots=True)
 class SmoothIR:
     """The penalised part of a smooth ``s(x)``: ``Zs @ (sds * zs)``, ``zs ~ normal(0, 1)``
     (brms's; its unpenalised columns are in the population part). :mod:`hiermod.plan.smooth`."""
@@ -186,6 +201,7 @@ class PredictorIR:
     offset: str | None  # data container name
     name: str  # the PyMC name when stored (``mu`` is not stored; ``sigma`` per row is)
     store: bool  # whether to keep it as a Deterministic with dims obs
+    monotonic: tuple[MonotonicIR, ...] = ()  # mo(x) terms
     smooths: tuple[SmoothIR, ...] = ()
 
     def data_names(self) -> list[str]:
@@ -193,6 +209,7 @@ class PredictorIR:
         names = [self.population.X, self.offset, *(s.Z for s in self.smooths)]
         for block in self.blocks:
             names += [block.index, block.Z]
+        names += [n for m in self.monotonic for n in (m.codes, m.covariate) if n is not None]
         return [n for n in names if n is not None]
 
     def with_data(self, renamed: Mapping[str, str]) -> PredictorIR:
@@ -205,7 +222,13 @@ class PredictorIR:
         blocks = tuple(
             replace(b, index=renamed.get(b.index, b.index), Z=new(b.Z)) for b in self.blocks
         )
-        return replace(self, population=population, blocks=blocks, offset=new(self.offset))
+        monotonic = tuple(
+            replace(m, codes=renamed.get(m.codes, m.codes), covariate=new(m.covariate))
+            for m in self.monotonic
+        )
+        return replace(
+            self, population=population, blocks=blocks, offset=new(self.offset), monotonic=monotonic
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +374,7 @@ class ModelIR:
             for block in predictor.blocks:
                 parts = (block.sd, block.chol, block.corr, block.z, block.beta, block.r)
                 out.extend(p for p in parts if p)
+            out.extend(p for m in predictor.monotonic for p in (m.bsp, m.simo))
             out.extend(p for smooth in predictor.smooths for p in (smooth.sd, smooth.z))
         out.extend(c.param for c in self.constants)
         if self.likelihood.thresholds is not None:

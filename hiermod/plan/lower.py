@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,7 +35,7 @@ import numpy as np
 from hiermod.data.categories import category_dpars
 from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
-from hiermod.errors import FamilyError, FormulaError, OptionError
+from hiermod.errors import FamilyError, FormulaError, OptionError, PriorError
 from hiermod.formula.functions import closest
 from hiermod.plan.censoring import censoring
 from hiermod.plan.centring import information_ratio, sigma_information_ratio
@@ -57,6 +57,7 @@ from hiermod.plan.lower_blocks import (
     layout_for,
     lower_block,
 )
+from hiermod.plan.monotonic import attach_monotonic, lower_monotonic
 from hiermod.plan.names import identifier
 from hiermod.plan.priors import (
     Prior,
@@ -180,6 +181,8 @@ class _Lowering(PlanBuilder):
             return Prior("student_t", 3.0, 0.0, 2.5)
         if dpar == "sigma" and self.noise is not None:
             return Prior("normal", float(np.log(self.noise)), 1.5)
+        if self.family.dpar(dpar).intercept_prior is not None:  # disc: brms's normal(0, 1)
+            return parse_prior(str(self.family.dpar(dpar).intercept_prior))
         if self.family.dpar(dpar).link == "logit":  # a probability such as zi: brms's default
             return Prior("logistic", 0.0, 1.0)
         return Prior("normal", 0.0, 2.5)
@@ -248,10 +251,11 @@ class _Lowering(PlanBuilder):
         # a category's predictor is its log-odds against the reference category: no link
         link = self.link if fd.dpar == "mu" else "identity"
         link = link if fd.dpar in ("mu", *self.categories) else self.family.dpar(fd.dpar).link
+        monotonic = lower_monotonic(self, fd, prefix, self._slope_scale(fd.dpar))
         scale = self._group_sd_scale(fd.dpar)
         smooths = tuple(lower_smooth(self, s, prefix, fd.dpar, scale) for s in fd.smooths)
         return PredictorIR(
-            fd.dpar, link, population, tuple(blocks), offset, fd.dpar, False, smooths
+            fd.dpar, link, population, tuple(blocks), offset, fd.dpar, False, monotonic, smooths
         )
 
     def constant(self, dpar: str) -> ConstantIR:
@@ -338,6 +342,8 @@ def lower(
         found = next((p for p in predictors if p.dpar == dpar), None)
         if found is not None:
             dpars.append((dpar, found))
+        elif family.dpar(dpar).fixed is not None:  # brms's disc: 1 unless modelled, no prior
+            continue
         elif dpar == "sigma" and design.se is not None:
             se_name = run.add_data("se", design.se, ("obs",), "se", "known standard errors, se()")
             dpars.append((dpar, se_name))
@@ -368,6 +374,7 @@ def lower(
     # Defaults to 4 significant digits: the same prior for any purpose, and readable in the
     # priors table and the generated source.
     slots = [_default_for(slot, options.kept_priors or {}) for slot in run.slots]
+    _check_fixed_priors(family, formula.dpars, options.priors or {})
     resolved = resolve_priors(slots, options.priors)
     predictors = [_with_priors(p, resolved) for p in predictors]
     constants = [ConstantIR(c.dpar, _attach(c.param, resolved)) for c in constants]
@@ -418,6 +425,18 @@ def _check_grouping_keys(option: str, choice: object, used: set[str], design: De
     )
 
 
+def _check_fixed_priors(family: Family, dpars: Iterable[str], priors: Mapping[str, object]) -> None:
+    """A prior for a parameter that is a number here (an ordinal ``disc`` without a formula)."""
+    for d in family.auxiliary_params:
+        if d.fixed is not None and d.name not in dpars and d.name in priors:
+            raise PriorError(
+                f"{d.name} is {d.fixed:g} in the {family.name} family unless a formula models it, "
+                "so it takes no prior",
+                hint=f"model it: {d.name} ~ 1 + …; its priors are then {d.name}_Intercept, "
+                f"{d.name}_b, …",
+            )
+
+
 def _default_for(slot: PriorSlot, kept: Mapping[str, Prior]) -> PriorSlot:
     """The slot with its default prior: the one kept from the model's first data when it still
     fits the slot (``b`` of 2 coefficients keeps ``normal(0, [48.9, 2.1])`` only while ``b`` has 2),
@@ -462,5 +481,8 @@ def _with_priors(predictor: PredictorIR, resolved: Mapping[str, ResolvedPrior]) 
             lkj = resolved[b.corr.name].prior
             chol, eta = replace(chol, prior=lkj), float(dict(lkj.params)["eta"])  # type: ignore[arg-type]
         blocks.append(replace(b, sd=_attach(b.sd, resolved), chol=chol, lkj_eta=eta))
+    monotonic = attach_monotonic(predictor.monotonic, resolved)
     smooths = tuple(replace(s, sd=_attach(s.sd, resolved)) for s in predictor.smooths)
-    return replace(predictor, population=population, blocks=tuple(blocks), smooths=smooths)
+    return replace(
+        predictor, population=population, blocks=tuple(blocks), monotonic=monotonic, smooths=smooths
+    )

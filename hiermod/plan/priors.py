@@ -86,6 +86,7 @@ DISTRIBUTIONS: dict[str, _DistSpec] = {
     "weibull": _DistSpec("Weibull", ("alpha", "beta"), "positive"),
     "beta": _DistSpec("Beta", ("alpha", "beta"), "unit"),
     "lkj": _DistSpec("LKJ", ("eta",), "correlation"),
+    "dirichlet": _DistSpec("Dirichlet", ("a",), "simplex"),  # simo of mo(x)
 }
 _ALIASES = {
     "gaussian": "normal",
@@ -231,6 +232,7 @@ _POSITIVE = {
     "eta",
     "b",
     "s",
+    "a",
 }
 
 
@@ -462,3 +464,9 @@ def _check_support(slot: PriorSlot, chosen: ResolvedPrior) -> None:
         raise PriorError(f"{slot.name} is a correlation matrix: its prior is lkj(eta)")
     if slot.support == "real" and support == "correlation":
         raise PriorError(f"lkj() is only for correlation matrices, not {slot.name}")
+    if (slot.support == "simplex") != (support == "simplex"):
+        raise PriorError(
+            f"{slot.name} is a simplex: its prior is dirichlet(a)"
+            if slot.support == "simplex"
+            else f"dirichlet() is only for the simplex of mo() (simo_…), not {slot.name}"
+        )

@@ -87,6 +87,8 @@ def why_not(ir: ModelIR) -> str | None:
     if smooth := next((s.term for p in ir.predictors for s in p.smooths), None):
         return f"{smooth} is a smooth: each row has its own basis values, no cells to merge"
     mu = ir.predictors[0]
+    if mu.monotonic:  # each category's effect would be a feature with its own coefficient
+        return "the mean's monotonic effects (mo()) are not in the sufficient statistics yet"
     if mu.population.intercept is None and mu.population.X is None and not mu.blocks:
         return "the mean has no terms to reduce over"
     return None

@@ -63,6 +63,13 @@ def get_family(name: str | Family) -> Family:
     return family
 
 
+def _parameter(d: Dpar) -> str:
+    """``zi (logit)``, ``sigma``, ``disc (1 unless modelled)``: a parameter for the table."""
+    if d.fixed is not None:
+        return f"{d.name} ({d.fixed:g} unless modelled)"
+    return f"{d.name} ({d.link})" if d.link != "log" else d.name
+
+
 def families() -> pd.DataFrame:
     """Every family, one row each: its parameters (with their links), links of ``mu``, response,
     the PyMC distribution (or hiermod's, where PyMC has none), brms's name and other spellings.
@@ -74,8 +81,7 @@ def families() -> pd.DataFrame:
     rows = []
     for f in FAMILIES.values():
         parameters = ["mu<category> per category after the first" if f.per_category else "mu",
-                      *(f"{d.name} ({d.link})" if d.link != "log" else d.name
-                        for d in f.auxiliary_params)]  # fmt: skip
+                      *(_parameter(d) for d in f.auxiliary_params)]  # fmt: skip
         rows.append(
             {
                 "family": f.name,

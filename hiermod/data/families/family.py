@@ -57,12 +57,18 @@ class Dpar:
         link: the scale its formula is linear on, brms's: ``"log"`` for a positive parameter,
             ``"logit"`` for a probability (``zi``, ``hu``), ``"identity"`` for a real one (the
             skew-normal ``alpha``).
+        fixed: without a formula the parameter is this number, not estimated: brms's ``disc`` of
+            the ordinal families is 1 unless ``disc ~ …`` models it (on the log scale).
+        intercept_prior: the default prior of its formula's intercept (on the link scale), when
+            it is not hiermod's rule for the link (``disc``: brms's normal(0, 1)).
     """
 
     name: str
     meaning: str
     prior: str | None = "gamma(2, 0.1)"
     link: DparLink = "log"
+    fixed: float | None = None
+    intercept_prior: str | None = None
 
     @property
     def support(self) -> str:

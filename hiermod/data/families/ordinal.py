@@ -13,18 +13,32 @@ make the linear predictor eta. F is the inverse link (logit, probit, cloglog or 
 
 A larger eta moves probability to higher categories in all four. The log probabilities are
 computed by :mod:`hiermod.output.distributions` (``cumulative_log_probs`` …) and the response is a
-``pm.Categorical`` over them. brms's ``disc`` (a discrimination, fixed at 1 by default) is not a
-parameter here yet.
+``pm.Categorical`` over them.
+
+brms's discrimination ``disc`` multiplies every difference of threshold and eta:
+P(y <= k) = F(disc (tau_k - eta)) for ``cumulative``, and likewise in the other three. It is 1
+unless a formula models it, ``disc ~ x + (1 | g)``, on the log scale with brms's normal(0, 1) prior
+on that formula's intercept (the intercept is identified only through that prior: scaling disc
+by c and the thresholds and eta by 1/c gives the same probabilities, as in brms). Example: logit,
+thresholds (-1, 1), eta 0 and disc 2 give P = (0.119, 0.762, 0.119) instead of (0.269, 0.462,
+0.269): a larger disc makes the categories sharper.
 """
 
 from __future__ import annotations
 
-from hiermod.data.families.family import Family
+from hiermod.data.families.family import Dpar, Family
 
 __all__ = ["ORDINAL"]
 
 _LINKS = ("logit", "probit", "cloglog", "cauchit")
 _HINT = "ratings as whole numbers (1, 2, …) or an ordered pandas categorical"
+_DISC = Dpar(
+    "disc",
+    "the discrimination (1 unless modelled)",
+    prior=None,
+    fixed=1.0,
+    intercept_prior="normal(0, 1)",
+)
 
 
 def _ordinal(name: str, brms: str) -> Family:
@@ -34,6 +48,7 @@ def _ordinal(name: str, brms: str) -> Family:
         "ordinal",
         name,  # the stem of <name>_log_probs in hiermod.output.distributions
         (),  # no parameter templates: the emitter's ordinal likelihood passes eta and thresholds
+        (_DISC,),
         custom=True,
         brms=brms,
         hint=_HINT,
