@@ -119,8 +119,8 @@ CASES = [
     Case("y ~ <lgo>(x)", MEANING, "unknown function 'lgo'", "did you mean 'log'?"),
     Case("y ~ <centre>(x)", MEANING, "unknown function 'centre'", "did you mean 'center'?"),
     # Terms of brms and mgcv say what they are instead of suggesting the nearest name (s -> se).
-    Case("y ~ <s>(x)", MEANING, "s() is a smooth term (mgcv, brms)", "bs(x, df=5)"),
-    Case("y ~ x + <t2>(x, z)", MEANING, "t2() is a smooth term", "poly(x, 2)"),
+    Case("y ~ s(x, <k=2>)", MEANING, "s() k must be a whole number of at least 3", "k=10"),
+    Case("y ~ x + <t2>(x, z)", MEANING, "t2() is a tensor-product smooth", "s(x) + s(z)"),
     Case("y ~ <cse>(x)", MEANING, "cse() is brms's category-specific effect", "ordinary term"),
     Case("y ~ gp(x, <k=NA>)", MEANING, "brms's exact Gaussian process", "gp(x, k=20, c=5/4)"),
     Case("y ~ gp(x, <c=0>)", MEANING, "gp() c must be a positive number"),

@@ -38,7 +38,12 @@ CALLS = {
     "gp_basis": (RNG.normal(size=(6, 2)), (0.1, -0.2), 3.0, (1.25, 1.5), 3),
     "gp_eigenvalues": ((1.25, 1.5), 3),
     "monotonic_codes": (pd.Series([5, 2, 3.0, 4], name="x"), (2, 3, 4, 5)),
-}
+    "tprs_basis": (X, (0.1, 2.0), (-1.0, 0.0, 1.5), ((1.0, 0.5), (0.2, -1.0), (0.3, 0.1)),
+                   ((0.0, 1.0), (1.0, 0.5))),
+    "cubic_basis": (X, (-1.0, 0.0, 1.0), (((1.0, 0.0), (0.5, 1.0), (0.2, 0.0), (0.0, 1.0)),) * 2,
+                    False),
+    "smooth_by": (RNG.normal(size=(4, 3)), np.array([1, 0, 1, 2]), 3, 1),
+}  # fmt: skip
 
 
 def test_every_helper_has_a_case() -> None:

@@ -56,6 +56,7 @@ from hiermod.data.names import named_columns
 from hiermod.data.ordinal import ordinal_response, response_levels
 from hiermod.data.responses import cbind_trials, log_rate
 from hiermod.data.runtime import level_codes
+from hiermod.data.smooth import smooth_columns, smooth_designs
 from hiermod.data.transforms import Constants, Evaluator
 from hiermod.errors import DataError, Span, UnseenLevelError
 from hiermod.formula.gp import gp_calls, ordinary_terms, refuse_in_block
@@ -271,18 +272,15 @@ class _Binder:
             raise error(problem.message, value.span, problem.hint) from None
         return y, stored, additions
 
-    # -- formulas and blocks ----------------------------------------------------------------------
-
     def _formula(self, f: Formula, dpar: str, log_rate: np.ndarray | None = None) -> FormulaDesign:
+        smooths = smooth_designs(f, self.evaluator)  # s(x): hiermod.data.smooth
         mo = (f.terms, self.rows, self.columns, self.fit, self.evaluator.numeric)
         terms, monotonic = monotonic_designs(*mo)
         matrix, labels, sources = self.term_columns.columns(ordinary_terms(terms), f.intercept)
         levels = {n: c.levels for n, c in self.columns.items() if c.kind == "categorical"}
         read = (self.evaluator.numeric, levels, self.rows.frame.__getitem__, self.constants)
-        gps = [
-            gp_design(c, *read, self.fit, self.rows.error)
-            for c in gp_calls(f.terms, self.rows.error)
-        ]
+        error = self.rows.error
+        gps = tuple(gp_design(c, *read, self.fit, error) for c in gp_calls(f.terms, error))
         offsets = [self.evaluator.numeric(o) for o in f.offsets]
         offsets += [log_rate] if log_rate is not None else []
         return FormulaDesign(
@@ -294,8 +292,9 @@ class _Binder:
             offset=np.sum(offsets, axis=0) if offsets else None,
             blocks=tuple(self._block(b) for b in f.blocks),
             terms=f.terms,
+            smooths=smooths,
             monotonic=monotonic,
-            gps=tuple(gps),
+            gps=gps,
         )
 
     def _block(self, block: Block) -> BlockDesign:
@@ -370,6 +369,8 @@ class _TermColumns:
     def _atom(self, atom: Atom, full: bool | None) -> tuple[np.ndarray, list[str]]:
         """One factor's columns: a numeric vector, a basis, or a categorical's indicator columns."""
         if full is None:
+            if isinstance(atom, Call) and atom.func == "s":
+                return smooth_columns(self.evaluator, atom)
             if isinstance(atom, Call) and atom.func in ("poly", "bs"):
                 basis = self.evaluator.basis(atom)
                 return basis, [f"{atom}[{j}]" for j in range(1, basis.shape[1] + 1)]

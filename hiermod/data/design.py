@@ -35,6 +35,7 @@ __all__ = [
     "GroupingSchema",
     "MonotonicDesign",
     "Schema",
+    "SmoothDesign",
     "TransformState",
     "term_codings",
 ]
@@ -170,6 +171,18 @@ class BlockDesign:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class SmoothDesign:
+    """The penalised columns of one smooth ``s(x)`` (:mod:`hiermod.data.smooth`); its unpenalised
+    columns are population columns of X (``s(x)[1]``). ``Z``'s penalty is the identity."""
+
+    term: str  # the call's canonical text, "s(times)"
+    variable: str  # the column smoothed
+    Z: np.ndarray  # (n, q) float64
+    level: str = ""  # s(x, by = f): "f" and the level's text ("fa"); "" without by
+    columns: tuple[int, int] = (0, 0)  # Z's columns among every column of the call
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class MonotonicDesign:
     """One ``mo(x)`` term: its categories 0..D (``levels``) and each row's code (:mod:`hiermod.data.monotonic`)."""
 
@@ -203,6 +216,7 @@ class FormulaDesign:
     blocks: tuple[BlockDesign, ...]
     terms: tuple[Term, ...] = field(default=())
     gps: tuple[GPDesign, ...] = ()  # gp() terms (hiermod.data.gp), not columns of X
+    smooths: tuple[SmoothDesign, ...] = ()  # s(x): the penalised part of each smooth
     monotonic: tuple[MonotonicDesign, ...] = ()  # the mo(x) terms, not in X
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "cell_moments",
     "cell_positions",
     "censoring_codes",
+    "cubic_basis",
     "gp_basis",
     "gp_eigenvalues",
     "known_codes",
@@ -36,6 +37,8 @@ __all__ = [
     "level_labels",
     "monotonic_codes",
     "poly_basis",
+    "smooth_by",
+    "tprs_basis",
     "unique_labels",
 ]
 
@@ -296,6 +299,67 @@ def gp_eigenvalues(bound: tuple[float, ...], k: int) -> np.ndarray:
     half = np.asarray(bound, dtype=np.float64)
     m = np.indices((k,) * half.shape[0]).reshape(half.shape[0], -1)[::-1].T + 1.0
     return np.asarray(np.sum((m * np.pi / (2.0 * half)) ** 2, axis=1), dtype=np.float64)
+
+
+def tprs_basis(
+    x: np.ndarray,
+    location: tuple[float, float],
+    sites: tuple[float, ...],
+    radial: tuple[tuple[float, ...], ...],
+    affine: tuple[tuple[float, ...], tuple[float, ...]],
+) -> np.ndarray:
+    """A smooth ``s(x)`` (thin-plate regression spline) in its mixed-model columns at ``x``.
+
+    ``u = (x - location[0]) / location[1]``; the columns are ``|u - sites|^3 / 12 @ radial``
+    plus ``affine[0] + u * affine[1]``: the unpenalised (linear) column first, then the
+    penalised ones, whose penalty is the identity (brms's ``Xs``, then ``Zs``).
+    """
+    u = (np.asarray(x, dtype=np.float64) - location[0]) / location[1]
+    at, weights = np.asarray(sites), np.asarray(radial)
+    shift, slope = np.asarray(affine[0]), np.asarray(affine[1])
+    out = np.empty((u.shape[0], weights.shape[1]))
+    for start in range(0, u.shape[0], 8192):  # the kernel a block of rows at a time
+        part = u[start : start + 8192]
+        kernel = np.abs(part[:, None] - at[None, :]) ** 3 / 12.0
+        out[start : start + 8192] = kernel @ weights + shift + part[:, None] * slope
+    return out
+
+
+def cubic_basis(
+    x: np.ndarray,
+    knots: tuple[float, ...],
+    coefs: tuple[tuple[tuple[float, ...], ...], ...],
+    cyclic: bool,
+) -> np.ndarray:
+    """A smooth ``s(x, bs="cr")`` or ``"cc"`` in its mixed-model columns at ``x``.
+
+    A cubic in each interval between ``knots``: ``coefs[i][p][j]`` is the coefficient of
+    ``(x - knots[i])**(3 - p)`` of column ``j``. ``cr``: linear beyond the boundary knots (a
+    natural spline); ``cc``: x is wrapped into the period ``[knots[0], knots[-1])``.
+    """
+    t, c = np.asarray(knots), np.asarray(coefs)
+    x = np.asarray(x, dtype=np.float64)
+    if cyclic:
+        x = t[0] + np.mod(x - t[0], t[-1] - t[0])
+    inside = np.clip(x, t[0], t[-1])
+    i = np.clip(np.searchsorted(t, inside, side="right") - 1, 0, t.shape[0] - 2)
+    d, ci = (inside - t[i])[:, None], c[i]
+    value = ((ci[:, 0] * d + ci[:, 1]) * d + ci[:, 2]) * d + ci[:, 3]
+    slope = (3.0 * ci[:, 0] * d + 2.0 * ci[:, 1]) * d + ci[:, 2]
+    return np.asarray(value + (x - inside)[:, None] * slope)
+
+
+def smooth_by(basis: np.ndarray, codes: np.ndarray, n: int, fixed: int) -> np.ndarray:
+    """``s(x, by = f)``: the smooth's columns once per level of f (``n`` levels, ``codes``),
+    zero outside the level's rows.
+
+    The unpenalised columns of every level first (level by level), then the penalised ones:
+    for levels a, b and basis [l, p1, p2]: [l·a, l·b, p1·a, p2·a, p1·b, p2·b] (·a: times the
+    indicator of f = a), as mgcv's factor ``by`` (each level's smooth has its own sd).
+    """
+    pieces = [basis[:, :fixed] * (codes == j)[:, None] for j in range(n)]
+    pieces += [basis[:, fixed:] * (codes == j)[:, None] for j in range(n)]
+    return np.hstack(pieces)
 
 
 # The imports a generated module needs for each function (numpy and pandas it always has).

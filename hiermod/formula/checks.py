@@ -30,6 +30,7 @@ from hiermod.formula.functions import (
 )
 from hiermod.formula.gp import gp_options
 from hiermod.formula.monotonic import check_monotonic_call
+from hiermod.formula.smooths import check_smooth
 from hiermod.formula.syntax import (
     Arith,
     ArithNode,
@@ -196,6 +197,8 @@ def check_calls(node: object, ctx: Context, *, response_side: bool = False) -> N
                 call.span,
                 f"apply {call.func}() last, e.g. {call.func}(log(x)) rather than log({call.func}(x))",
             )
+        if call.func == "s":  # its options: hiermod.formula.smooths
+            check_smooth(call, ctx.text)
         _check_signature(call, spec.parameters, spec.positional, spec.required, ctx)
         _check_arguments(call, ctx)
 
@@ -298,7 +301,7 @@ def _check_arguments(call: Call, ctx: Context) -> None:
             if kw is not None and not is_positive_int(kw.value):
                 raise ctx.error(f"bs() {param} must be a positive whole number", kw.span)
     for kw in call.kwargs:
-        if call.func != "C" and isinstance(kw.value, String):
+        if call.func not in ("C", "s") and isinstance(kw.value, String):
             raise ctx.error(f"{call.func}() {kw.name} takes a number, not a string", kw.span)
 
 

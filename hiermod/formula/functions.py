@@ -105,6 +105,15 @@ _SPECS = (
         data_arguments=3,
         data_keywords=("by",),
     ),
+    FunctionSpec(
+        "s",
+        Role.BASIS,
+        ("x", "by"),
+        1,
+        ("k", "bs"),
+        summary='penalised smooth (brms, mgcv): k=10, bs="tp", "cr" or "cc", by=f (one per level)',
+        data_arguments=2,  # s(x, by = f) reads f (s(x, z) is refused: formula.smooths)
+    ),
     FunctionSpec("mo", Role.MONOTONIC, ("x",), 1, summary="monotonic effect (brms)"),
     FunctionSpec("offset", Role.OFFSET, ("x",), 1, summary="term with coefficient fixed at 1"),
     FunctionSpec("trials", Role.ADDITION, ("x",), 1, summary="binomial number of trials"),
@@ -183,11 +192,10 @@ FOREIGN_RESPONSES: dict[str, str] = {
 # Terms of brms, mgcv and R that hiermod does not have (yet): (what it is, what to write instead).
 # Without this table the closest allowed name would be suggested: s(x) -> "did you mean 'se'?".
 _SMOOTH = (
-    "a smooth term (mgcv, brms); hiermod does not support smooths yet",
-    "for a curve use bs(x, df=5) or poly(x, 2)",
+    "a tensor-product smooth (mgcv, brms); hiermod does not support it yet",
+    "hiermod has smooths of one column: s(x) + s(z)",
 )
 FOREIGN_FUNCTIONS: dict[str, tuple[str, str]] = {
-    "s": _SMOOTH,
     "t2": _SMOOTH,
     "te": _SMOOTH,
     "ti": _SMOOTH,

@@ -224,6 +224,8 @@ def rows_ir(
             values[block.index] = _flat_index(block, bd, coords)
             if block.Z is not None:
                 values[block.Z] = np.asfortranarray(bd.Z) if block.term_dim else bd.Z[:, 0]
+        for smooth, sd in zip(predictor.smooths, fd.smooths, strict=True):  # s(x)'s Zs
+            values[smooth.Z] = np.asfortranarray(sd.Z)
         if predictor.offset is not None:
             assert fd.offset is not None
             values[predictor.offset] = fd.offset

@@ -33,6 +33,7 @@ from hiermod.inference.summaries import (
     family_parameters,
     fixef,
     gp_parameters,
+    smooth_sds,
     varcorr,
 )
 from hiermod.plan.ir import BlockIR, ModelIR
@@ -80,6 +81,7 @@ class Summary:
     family_parameters: pd.DataFrame
     diagnostics: Diagnostics
     gps: pd.DataFrame = field(default_factory=pd.DataFrame)  # gp(): sdgp, lscale
+    smooths: pd.DataFrame = field(default_factory=pd.DataFrame)  # sds_… of each s(x)
 
     def head(self) -> dict[str, str]:
         """The lines above the tables, by label: Formula, Family, Data, Fit."""
@@ -95,6 +97,10 @@ class Summary:
                 self.fixef,
             )
         ]
+        if len(self.smooths):
+            shown.append(
+                ("Smooth terms (sd of each smooth's penalised coefficients):", self.smooths)
+            )
         if len(self.varcorr):
             corr = [c for c in self.varcorr.columns if str(c).startswith("corr[")]
             title = "Group-level standard deviations and residual sd:"
@@ -237,6 +243,7 @@ def summary(
         family_parameters=family_parameters(ir, idata, prob=prob),
         diagnostics=diagnose(idata, unchecked(ir)),
         gps=gp_parameters(ir, idata, prob=prob),
+        smooths=smooth_sds(ir, idata, prob=prob),
     )
     if printed:
         print(result.text)

@@ -291,3 +291,14 @@ def gp_parameters(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB
     table = pd.concat(parts)
     table.index = table.index.set_names(["term", "parameter"])
     return table
+
+
+def smooth_sds(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+    """The sd of each smooth's penalised coefficients (brms's ``sds_…``), one row each."""
+    prob = check_prob(prob)
+    check_fit(ir, idata)
+    names = [smooth.sd.name for predictor in ir.predictors for smooth in predictor.smooths]
+    if not names:
+        return pd.DataFrame(columns=list(stat_names(prob)))
+    values = np.concatenate([_as_matrix(_draws(idata, name)) for name in names], axis=2)
+    return _stats(values, names, prob)

@@ -65,6 +65,7 @@ _SUMMARY_ROLES = (
     "coefficients",
     "group_sd",
     "group_corr",
+    "smooth_sd",
     "auxiliary",
     "monotonic_coefficient",
     "monotonic_simplex",

@@ -23,6 +23,7 @@ from hiermod.formula.gp import ordinary_terms
 from hiermod.formula.monotonic import split_monotonic
 from hiermod.formula.syntax import Arith, ArithNode, Call, Name, Number, UnaryMinus, format_number
 from hiermod.formula.terms import Atom, Block, Term
+from hiermod.output import source_smooth_data as smooth
 from hiermod.output.codegen import (
     Chain,
     Code,
@@ -39,11 +40,11 @@ from hiermod.output.codegen import (
     render,
     tuple_of,
 )
-from hiermod.output.source_censoring import censoring_containers
+from hiermod.output.source_censoring import additions, response_bounds
 from hiermod.output.source_gp_data import gp_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
 from hiermod.output.source_monotonic_data import monotonic_containers
-from hiermod.plan.ir import BlockIR, LikelihoodIR, ModelIR
+from hiermod.plan.ir import BlockIR, ModelIR
 from hiermod.plan.names import identifier
 
 __all__ = ["DataEmitter"]
@@ -244,6 +245,9 @@ class _NumericCode:
             return self.out.local(key, stem, f"{x}[:, None] ** np.arange(1, {k + 1})"), k
         if state is None:
             raise EmitError(f"no stored constants for {node}")
+        if node.func == "s":  # a smooth: hiermod.output.source_smooth
+            value, k = smooth.basis_code(self.out, node, x)
+            return self.out.local(key, stem, value), k
         if node.func == "poly":
             alpha, norm2 = state.get("alpha"), state.get("norm2")
             value = call(
@@ -282,9 +286,10 @@ class DataEmitter(_PrepareCode):
 
     def _atom(self, atom: Atom, full: bool | None) -> list[Column]:
         if full is None:
-            if isinstance(atom, Call) and atom.func in ("poly", "bs"):
+            if isinstance(atom, Call) and atom.func in ("poly", "bs", "s"):
                 local, k = self.numeric.basis(atom)
-                return [Column(f"{local}[:, {j}]", f"{atom}[{j + 1}]") for j in range(k)]
+                labels = smooth.labels(atom, k, self.schema)  # poly(x, 2)[1], s(x)[1], …
+                return [Column(f"{local}[:, {j}]", label) for j, label in enumerate(labels)]
             return [Column(self.numeric.operand(atom), str(atom))]
         key = str(atom) if isinstance(atom, Call) else atom.name
         node = atom if isinstance(atom, Name) else argument(atom, 0, "x")
@@ -399,6 +404,7 @@ class DataEmitter(_PrepareCode):
                 if block.Z is not None:
                     values[block.Z] = self.effects(block, syntax)
             values.update(monotonic_containers(self, predictor, formula))
+            values.update(smooth.containers(self.numeric, formula, predictor))  # s(x)'s Zs
             if predictor.offset is not None:
                 offsets = [self.numeric.expr(o)[0] for o in formula.offsets]
                 if predictor.dpar == "mu":  # rate(exposure): log(exposure) is an offset of mu
@@ -412,8 +418,7 @@ class DataEmitter(_PrepareCode):
         assert response is not None
         counts = response.value
         if isinstance(counts, Call) and counts.func == "cbind" and lik.trials is not None:
-            # lme4's cbind(successes, failures), a multinomial's cbind(a, b, c): the trials are
-            # their sum
+            # lme4's cbind(successes, failures), a multinomial's cbind(a, b, c): trials = the sum
             total = " + ".join(self.numeric.operand(a) for a in counts.args)
             values[lik.trials] = f"({total}).astype(np.int64)"
         for addition in response.additions:
@@ -426,7 +431,7 @@ class DataEmitter(_PrepareCode):
                 elif addition.func == "trials":
                     code = f"{code if code.isidentifier() else f'({code})'}.astype(np.int64)"
                 values[name] = code
-        values.update(_response_bounds(self, lik, values[lik.observed]))
+        values.update(response_bounds(self, lik, values[lik.observed]))
         missing = [d.name for d in ir.data if d.name not in values]
         if missing:  # pragma: no cover - a container kind the emitter does not know
             raise EmitError(f"no code for the data containers {missing}")
@@ -465,33 +470,6 @@ class DataEmitter(_PrepareCode):
         return [*helper_sources(self.helpers), self.complete_rows]
 
 
-def _additions(schema: Schema, func: str) -> list[Call]:
-    response = schema.formula.response
-    return [a for a in (response.additions if response else ()) if a.func == func]
-
-
 def _rates(schema: Schema) -> list[ArithNode]:
     """The exposures of ``rate(e)`` (log(e) is an offset of mu)."""
-    return [a.args[0] for a in _additions(schema, "rate")]
-
-
-def _response_bounds(emitter: DataEmitter, lik: LikelihoodIR, observed: Code) -> dict[str, Code]:
-    """The containers of ``trunc()``'s column bounds and of ``cens()``
-    (:func:`~hiermod.output.source_censoring.censoring_containers`)."""
-    values: dict[str, Code] = {}
-    if lik.truncated is not None:
-        (trunc,) = _additions(emitter.schema, "trunc")
-        for i, (side, bound) in enumerate(zip(("lb", "ub"), lik.truncated, strict=True)):
-            node = argument(trunc, i, side)
-            if isinstance(bound, str) and node is not None:  # a column: one bound per row
-                values[bound] = emitter.numeric.expr(node)[0]
-    if lik.censored is None and lik.censoring is None:
-        return values
-    if lik.censoring is not None and not _additions(emitter.schema, "cens"):
-        # trunc() with weights(): the coded likelihood with every row observed (code 0)
-        name, bounds = lik.censoring
-        zeros = call("np.zeros", call("len", "df"), dtype="np.int64")
-        return values | {name: zeros, bounds: observed}
-    (cens,) = _additions(emitter.schema, "cens")
-    codes = call(emitter.helper("censoring_codes"), Subscript("df", literal(str(cens.args[0]))))
-    return values | censoring_containers(lik, cens, codes, observed, emitter.numeric.expr)
+    return [a.args[0] for a in additions(schema, "rate")]

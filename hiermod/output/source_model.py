@@ -33,6 +33,7 @@ from hiermod.output.source_categories import by_row, categorical_likelihood, cat
 from hiermod.output.source_gp import gp_piece, gp_term
 from hiermod.output.source_helpers import custom_distribution, weighted_draws
 from hiermod.output.source_monotonic import monotonic_piece, monotonic_terms
+from hiermod.output.source_smooth import smooth_piece, smooth_term
 from hiermod.output.source_text import (
     block_notes,
     constant_note,
@@ -48,6 +49,7 @@ from hiermod.plan.ir import (
     ParamSpec,
     PopulationIR,
     PredictorIR,
+    SmoothIR,
 )
 from hiermod.plan.priors import Prior
 
@@ -235,7 +237,7 @@ def _predictor(e: Emitter, predictor: PredictorIR) -> Piece:
     pop = emit_node(e, predictor.population)
     lines += pop.lines
     terms = list(pop.terms)
-    for block in (*predictor.blocks, *predictor.monotonic, *predictor.gps):
+    for block in (*predictor.blocks, *predictor.monotonic, *predictor.gps, *predictor.smooths):
         piece = emit_node(e, block)
         lines += ["", *piece.lines]
         terms += piece.terms
@@ -250,6 +252,7 @@ def predictor_terms(e: Emitter, predictor: PredictorIR) -> list[Term]:
         terms += block_terms(e, block)
     terms += [gp_term(e, gp) for gp in predictor.gps]
     terms += [t for m in predictor.monotonic for t in monotonic_terms(e, m)]
+    terms += [smooth_term(e, smooth) for smooth in predictor.smooths]
     if predictor.offset is not None:
         terms.append(e.local(predictor.offset))
     return terms
@@ -458,6 +461,7 @@ _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {
     LikelihoodIR: _likelihood,
     GPIR: lambda e, gp: gp_piece(e, gp, _random_variable),
     MonotonicIR: monotonic_piece,
+    SmoothIR: smooth_piece,
 }
 
 

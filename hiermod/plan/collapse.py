@@ -36,6 +36,8 @@ def _why_not(ir: ModelIR) -> str | None:
         return "truncated rows (trunc()) are not merged into counts"
     if lik.censored is not None or lik.censoring is not None:
         return "censored rows (cens()) cannot be merged into counts"
+    if smooth := next((s.term for p in ir.predictors for s in p.smooths), None):
+        return f"{smooth} is a smooth: each row has its own basis values, no cells to merge"
     if lik.family == "poisson" and lik.link != "log":
         # The merged log-likelihood k log mu - n mu is undefined where a cell's rate is 0 or
         # below, which only the log link excludes.

@@ -32,6 +32,7 @@ __all__ = [
     "PopulationIR",
     "PopulationTerm",
     "PredictorIR",
+    "SmoothIR",
     "SuffStatsIR",
 ]
 
@@ -52,6 +53,8 @@ Role = Literal[
     "gp_weights",  # zgp: standard-normal weights of its basis functions
     "monotonic_coefficient",  # bsp of mo(x): the mean change per step (plan.monotonic)
     "monotonic_simplex",  # simo of mo(x): each step's share of the whole change
+    "smooth_sd",  # sds: the sd of a smooth's penalised coefficients
+    "smooth_offsets",  # zs: a smooth's standard-normal penalised coefficients
 ]
 
 Layout = Literal["single", "dense", "observed"]
@@ -195,6 +198,21 @@ class MonotonicIR:
 
 
 @dataclass(frozen=True, slots=True)
+class SmoothIR:
+    """The penalised part of a smooth ``s(x)``: ``Zs @ (sds * zs)``, ``zs ~ normal(0, 1)``
+    (brms's; its unpenalised columns are in the population part). :mod:`hiermod.plan.smooth`."""
+
+    term: str  # "s(times)"
+    bs: str  # "tp", "cr" or "cc"
+    Z: str  # data container, (obs, basis_dim)
+    basis_dim: str
+    sd: ParamSpec
+    z: ParamSpec
+    columns: tuple[int, int] = (0, 0)  # Z's columns among the call's columns (one level of a by)
+    level: str = ""  # s(x, by = f): "f" and the level ("fa")
+
+
+@dataclass(frozen=True, slots=True)
 class PredictorIR:
     """A distributional parameter computed row-wise from its formula: ``link⁻¹(eta)``."""
 
@@ -207,10 +225,11 @@ class PredictorIR:
     store: bool  # whether to keep it as a Deterministic with dims obs
     gps: tuple[GPIR, ...] = ()
     monotonic: tuple[MonotonicIR, ...] = ()  # mo(x) terms
+    smooths: tuple[SmoothIR, ...] = ()
 
     def data_names(self) -> list[str]:
         """The data containers this predictor reads (design matrices, indices, offset)."""
-        names = [self.population.X, self.offset]
+        names = [self.population.X, self.offset, *(s.Z for s in self.smooths)]
         for block in self.blocks:
             names += [block.index, block.Z]
         names += [name for gp in self.gps for name in (gp.basis, gp.eigenvalues)]
@@ -381,6 +400,7 @@ class ModelIR:
                 out.extend(p for p in parts if p)
             out.extend(p for gp in predictor.gps for p in (gp.sdgp, gp.lscale, gp.zgp))
             out.extend(p for m in predictor.monotonic for p in (m.bsp, m.simo))
+            out.extend(p for smooth in predictor.smooths for p in (smooth.sd, smooth.z))
         out.extend(c.param for c in self.constants)
         if self.likelihood.thresholds is not None:
             out.append(self.likelihood.thresholds)

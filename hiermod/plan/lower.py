@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,11 +35,11 @@ import numpy as np
 from hiermod.data.categories import category_dpars
 from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
-from hiermod.errors import FamilyError, FormulaError, OptionError, PriorError
+from hiermod.errors import FamilyError, FormulaError, OptionError
 from hiermod.formula.functions import closest
 from hiermod.plan.censoring import censoring
 from hiermod.plan.centring import information_ratio, sigma_information_ratio
-from hiermod.plan.gp import attach_gp, lower_gps
+from hiermod.plan.gp import attach_gp
 from hiermod.plan.ir import (
     ConstantIR,
     LikelihoodIR,
@@ -58,12 +58,13 @@ from hiermod.plan.lower_blocks import (
     layout_for,
     lower_block,
 )
-from hiermod.plan.monotonic import attach_monotonic, lower_monotonic
+from hiermod.plan.monotonic import attach_monotonic
 from hiermod.plan.names import identifier
 from hiermod.plan.priors import (
     Prior,
     PriorSlot,
     ResolvedPrior,
+    check_fixed_priors,
     parse_prior,
     resolve_priors,
 )
@@ -74,6 +75,7 @@ from hiermod.plan.scales import (
     noise_scale,
     response_scale,
 )
+from hiermod.plan.special_terms import lower_special_terms
 from hiermod.plan.truncation import truncation
 
 __all__ = ["DENSE_THRESHOLD", "LowerOptions", "lower"]
@@ -234,10 +236,10 @@ class _Lowering(PlanBuilder):
         for position in sorted(centred, key=lambda p: fd.blocks[p].grouping.n_cells):
             means_of[position] = block_means(fd.blocks[position], fd, population, absorbed)
         blocks = []
+        scale = self._group_sd_scale(fd.dpar)
         for position, (bd, centring) in enumerate(zip(fd.blocks, centrings, strict=True)):
             means = means_of.get(position, ())
             layout = layout_for(bd, self.options.layout, self.used_layout_keys)
-            scale = self._group_sd_scale(fd.dpar)
             blocks.append(
                 lower_block(
                     self, bd, prefix, fd.dpar, taken, position, layout, centring, means, scale
@@ -251,10 +253,9 @@ class _Lowering(PlanBuilder):
         # a category's predictor is its log-odds against the reference category: no link
         link = self.link if fd.dpar == "mu" else "identity"
         link = link if fd.dpar in ("mu", *self.categories) else self.family.dpar(fd.dpar).link
-        monotonic = lower_monotonic(self, fd, prefix, self._slope_scale(fd.dpar))
-        gps = lower_gps(self, fd, prefix, self._group_sd_scale(fd.dpar))
+        special = lower_special_terms(self, fd, prefix, self._slope_scale(fd.dpar), scale)
         return PredictorIR(
-            fd.dpar, link, population, tuple(blocks), offset, fd.dpar, False, gps, monotonic
+            fd.dpar, link, population, tuple(blocks), offset, fd.dpar, False, *special
         )
 
     def constant(self, dpar: str) -> ConstantIR:
@@ -373,7 +374,7 @@ def lower(
     # Defaults to 4 significant digits: the same prior for any purpose, and readable in the
     # priors table and the generated source.
     slots = [_default_for(slot, options.kept_priors or {}) for slot in run.slots]
-    _check_fixed_priors(family, formula.dpars, options.priors or {})
+    check_fixed_priors(family, formula.dpars, options.priors or {})
     resolved = resolve_priors(slots, options.priors)
     predictors = [_with_priors(p, resolved) for p in predictors]
     constants = [ConstantIR(c.dpar, _attach(c.param, resolved)) for c in constants]
@@ -424,18 +425,6 @@ def _check_grouping_keys(option: str, choice: object, used: set[str], design: De
     )
 
 
-def _check_fixed_priors(family: Family, dpars: Iterable[str], priors: Mapping[str, object]) -> None:
-    """A prior for a parameter that is a number here (an ordinal ``disc`` without a formula)."""
-    for d in family.auxiliary_params:
-        if d.fixed is not None and d.name not in dpars and d.name in priors:
-            raise PriorError(
-                f"{d.name} is {d.fixed:g} in the {family.name} family unless a formula models it, "
-                "so it takes no prior",
-                hint=f"model it: {d.name} ~ 1 + …; its priors are then {d.name}_Intercept, "
-                f"{d.name}_b, …",
-            )
-
-
 def _default_for(slot: PriorSlot, kept: Mapping[str, Prior]) -> PriorSlot:
     """The slot with its default prior: the one kept from the model's first data when it still
     fits the slot (``b`` of 2 coefficients keeps ``normal(0, [48.9, 2.1])`` only while ``b`` has 2),
@@ -482,5 +471,12 @@ def _with_priors(predictor: PredictorIR, resolved: Mapping[str, ResolvedPrior]) 
         blocks.append(replace(b, sd=_attach(b.sd, resolved), chol=chol, lkj_eta=eta))
     monotonic = attach_monotonic(predictor.monotonic, resolved)
     gps = tuple(attach_gp(gp, resolved) for gp in predictor.gps)
-    blocks_ = tuple(blocks)
-    return replace(predictor, population=population, blocks=blocks_, monotonic=monotonic, gps=gps)
+    smooths = tuple(replace(s, sd=_attach(s.sd, resolved)) for s in predictor.smooths)
+    return replace(
+        predictor,
+        population=population,
+        blocks=tuple(blocks),
+        monotonic=monotonic,
+        gps=gps,
+        smooths=smooths,
+    )

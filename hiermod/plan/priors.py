@@ -46,17 +46,25 @@ A key that matches nothing is a :class:`~hiermod.errors.PriorError` naming the c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from hiermod.data.families import Family
 from hiermod.errors import ArgumentError, FormulaSyntaxError, PriorError, Span
 from hiermod.formula.functions import closest
 from hiermod.formula.syntax import Arith, Call, Name, Number, UnaryMinus
 
-__all__ = ["DISTRIBUTIONS", "Prior", "PriorSlot", "parse_prior", "resolve_priors"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "Prior",
+    "PriorSlot",
+    "check_fixed_priors",
+    "parse_prior",
+    "resolve_priors",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,3 +478,15 @@ def _check_support(slot: PriorSlot, chosen: ResolvedPrior) -> None:
             if slot.support == "simplex"
             else f"dirichlet() is only for the simplex of mo() (simo_…), not {slot.name}"
         )
+
+
+def check_fixed_priors(family: Family, dpars: Iterable[str], priors: Mapping[str, object]) -> None:
+    """A prior for a parameter that is a number here (an ordinal ``disc`` without a formula)."""
+    for d in family.auxiliary_params:
+        if d.fixed is not None and d.name not in dpars and d.name in priors:
+            raise PriorError(
+                f"{d.name} is {d.fixed:g} in the {family.name} family unless a formula models it, "
+                "so it takes no prior",
+                hint=f"model it: {d.name} ~ 1 + …; its priors are then {d.name}_Intercept, "
+                f"{d.name}_b, …",
+            )

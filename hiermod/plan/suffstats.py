@@ -86,6 +86,8 @@ def why_not(ir: ModelIR) -> str | None:
         return "se() gives every row its own known sigma"
     if any(p.gps for p in ir.predictors):
         return "gp() terms are not linear in a few coefficients per cell"
+    if smooth := next((s.term for p in ir.predictors for s in p.smooths), None):
+        return f"{smooth} is a smooth: each row has its own basis values, no cells to merge"
     mu = ir.predictors[0]
     if mu.monotonic:  # each category's effect would be a feature with its own coefficient
         return "the mean's monotonic effects (mo()) are not in the sufficient statistics yet"

@@ -1,0 +1,231 @@
+"""Smooths ``s(x)`` in brms's mixed-model form: the basis fitted once, its constants in the schema.
+
+brms passes ``s(x)`` through ``mgcv::smoothCon(absorb.cons = TRUE, diagonal.penalty = TRUE)`` and
+``smooth2random``: the columns the penalty leaves free (``Xf``, the linear column of ``tp`` and
+``cr``; none for ``cc``) become population columns, the others (``Zs``) get standard-normal
+coefficients times one sd, ``sds``. formulae's splines (``ThinPlateRegressionSpline``,
+``NaturalCubicSpline``, ``CyclicCubicSpline``) give the same bases, and their ``to_random()`` the
+same split with an identity penalty; this module fits them once on the training column and keeps
+only what evaluates them again (:func:`~hiermod.data.runtime.tprs_basis`,
+:func:`~hiermod.data.runtime.cubic_basis`), so new data and the exported source need no formulae.
+
+The penalty's scale is mgcv's: ``smoothCon``'s default ``scale.penalty`` divides the penalty ``S``
+by ``norm(S) / norm(X, "I")^2`` (1-norm of S over the squared row-sum norm of the unconstrained
+design X) before the constraint is absorbed, so the penalised columns are formulae's times the
+square root of that ratio; without it ``sds`` would mean another thing than brms's ``sds`` (for
+mcycle's ``s(times, bs = "cr")`` the columns are 0.437 times formulae's). The ratio is computed on
+formulae's unconstrained basis: for ``cr`` and ``cc`` that is mgcv's (cardinal splines on the same
+knots); for ``tp`` mgcv's basis is another rotation and scaling of the same space, and the ratio
+differs (mcycle: mgcv's columns are 0.90 times hiermod's), see docs/terms.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from formulae.transforms import (
+    CyclicCubicSpline,
+    NaturalCubicSpline,
+    ThinPlateRegressionSpline,
+)
+
+from hiermod.data.columns import column_kind, factorize
+from hiermod.data.design import SmoothDesign
+from hiermod.data.runtime import cubic_basis, level_codes, smooth_by, tprs_basis
+from hiermod.data.transforms import Evaluator
+from hiermod.formula.smooths import smooth_options
+from hiermod.formula.syntax import Call, Name
+from hiermod.formula.terms import Block, Formula
+
+__all__ = [
+    "MAX_KNOTS",
+    "is_smooth",
+    "smooth_basis",
+    "smooth_columns",
+    "smooth_designs",
+    "smooth_fit",
+    "smooth_label",
+]
+
+MAX_KNOTS = 2000  # unique values a tp basis is built from at most, as mgcv's max.knots
+
+
+def is_smooth(atom: object) -> bool:
+    return isinstance(atom, Call) and atom.func == "s"
+
+
+def _tolist(values: np.ndarray) -> Any:
+    """Nested tuples of floats (a schema constant, written as a literal in the source)."""
+    if values.ndim == 0:
+        return float(values)
+    return tuple(_tolist(v) for v in values)
+
+
+def _penalty_scale(basis: np.ndarray, penalty: np.ndarray) -> float:
+    """mgcv's ``maS = norm(S) / norm(X, "I")^2`` of an unconstrained basis and its penalty."""
+    return float(np.abs(penalty).sum(axis=0).max() / np.abs(basis).sum(axis=1).max() ** 2)
+
+
+def smooth_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
+    """The constants of ``call`` on the training column ``x``: the runtime function's arguments,
+    the number of unpenalised columns first (``fixed``) and mgcv's penalty scale."""
+    kind, k = smooth_options(call)
+    if kind == "tp":
+        spline, raw = ThinPlateRegressionSpline(), ThinPlateRegressionSpline()
+        spline(x, df=k - 1, max_knots=MAX_KNOTS)
+        raw_basis = raw(x, df=k, center=False, max_knots=MAX_KNOTS)
+    elif kind == "cr":
+        spline, raw = NaturalCubicSpline(), NaturalCubicSpline()
+        spline(x, df=k - 1)
+        raw_basis = raw(x, df=k, center=False)
+    else:  # mgcv's cc: the cycle is the data's range, k knots, the two ends one
+        lower, period = float(np.min(x)), float(np.ptp(x))
+        spline, raw = CyclicCubicSpline(), CyclicCubicSpline()
+        spline(x, period=period, df=k - 2, lower_bound=lower)
+        raw_basis = raw(x, period=period, df=k - 1, lower_bound=lower, center=False)
+    fixed = spline.null_space_dimension
+    scale = _penalty_scale(raw_basis, raw.penalty_matrix)
+    # to_random(B) = B @ T; T from the identity, then the centring constraint in front of it.
+    # Private state of formulae 0.9 (its eval's pieces): centring matrix, sites, radial map.
+    width = spline.penalty_matrix.shape[0]
+    transform = spline._centering_matrix @ spline.to_random(np.eye(width))
+    transform[:, fixed:] *= np.sqrt(scale)
+    state: dict[str, Any] = {"bs": kind, "fixed": fixed, "penalty_scale": scale}
+    if kind == "tp":
+        state["location"] = (float(spline._shift), float(spline._scale))
+        state["sites"] = _tolist(spline.sites)
+        state["radial"] = _tolist(spline._radial_map @ transform[:-2])
+        state["affine"] = (_tolist(transform[-2]), _tolist(transform[-1]))
+        return state
+    ppoly = spline._spline  # scipy's CubicSpline of the cardinal basis: c[power, interval, column]
+    state["knots"] = _tolist(np.asarray(ppoly.x))
+    state["coefs"] = _tolist(np.einsum("pmk,kq->mpq", ppoly.c, transform))
+    return state
+
+
+def smooth_basis(state: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """Every column of the smooth at ``x``: the unpenalised ones first."""
+    if state["bs"] == "tp":
+        return tprs_basis(x, state["location"], state["sites"], state["radial"], state["affine"])
+    return cubic_basis(x, state["knots"], state["coefs"], state["bs"] == "cc")
+
+
+def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[Any, ...]]:
+    """Every column of the smooth over the rows (fitted once), how many are unpenalised, and the
+    ``by`` levels (``()`` without by): with by, each level's columns (:func:`smooth_by`)."""
+    key = str(call)
+    data = call.args[0]
+    assert isinstance(data, Name)  # formula.smooths.check_smooth
+    x = evaluator.numeric(data)
+    if evaluator.fit and key not in evaluator.constants:
+        if np.unique(x).shape[0] < smooth_options(call)[1]:
+            raise evaluator.error(
+                f"{call} needs at least k = {smooth_options(call)[1]} distinct values of "
+                f"{data} ({np.unique(x).shape[0]} found)",
+                call.span,
+                "lower k, e.g. s(x, k=5)",
+            )
+        try:
+            state = smooth_fit(x, call)
+        except ValueError as problem:  # formulae's own checks (a singular penalty, …)
+            raise evaluator.error(f"{call}: {problem}", call.span) from None
+        by = call.keyword("by")
+        if by is not None:
+            state["by_levels"] = _by_levels(evaluator, call)
+        evaluator.constants[key] = state
+    state = evaluator.constants[key]
+    basis, fixed = smooth_basis(state, x), int(state["fixed"])
+    levels = tuple(state.get("by_levels", ()))
+    if not levels:
+        return basis, fixed, ()
+    by = call.keyword("by")
+    assert by is not None
+    assert isinstance(by.value, Name)
+    codes = level_codes(evaluator.columns[by.value.name], levels)
+    if (codes < 0).any():
+        unseen = evaluator.columns[by.value.name][codes < 0].iloc[0]
+        raise evaluator.error(
+            f"{call}: {by.value} has a level not seen when the model was fitted ({unseen!r})",
+            by.span,
+            f"its levels are: {', '.join(map(str, levels))}",
+        )
+    return smooth_by(basis, codes, len(levels), fixed), fixed * len(levels), levels
+
+
+def _by_levels(evaluator: Evaluator, call: Call) -> tuple[Any, ...]:
+    by = call.keyword("by")
+    assert by is not None
+    assert isinstance(by.value, Name)
+    series = evaluator.columns[by.value.name]
+    if column_kind(series) != "categorical":
+        raise evaluator.error(
+            f"{call}: a numeric by (a varying-coefficient smooth) is not supported yet",
+            by.span,
+            f"for one smooth per level, make {by.value} categorical (strings or a pandas "
+            "Categorical)",
+        )
+    return factorize(series)[1]
+
+
+def smooth_columns(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, list[str]]:
+    """The unpenalised columns of ``s(x)`` as population columns (:func:`smooth_label`)."""
+    basis, fixed, levels = _values(evaluator, call)
+    per_level = fixed // max(1, len(levels))
+    return basis[:, :fixed], [smooth_label(call, j, levels, per_level) for j in range(fixed)]
+
+
+def smooth_label(call: Call, j: int, levels: tuple[Any, ...], per_level: int) -> str:
+    """Unpenalised column ``j``: ``s(x)[1]``; with by, level by level, ``s(x, by=f)[1]:f[a]``."""
+    if not levels:
+        return f"{call}[{j + 1}]"
+    by = call.keyword("by")
+    assert by is not None
+    return f"{call}[{j % per_level + 1}]:{by.value}[{levels[j // per_level]}]"
+
+
+def smooth_designs(f: Formula, evaluator: Evaluator) -> tuple[SmoothDesign, ...]:
+    """The penalised part of each smooth of ``f`` (one per level of a by); a smooth in an
+    interaction or in a group block is refused (brms writes ``s(x, by = z)`` for the one, and
+    has no such block)."""
+    for block in f.blocks:
+        _refuse(evaluator, block)
+    out = []
+    for term in f.terms:
+        calls = [a for a in term.factors if is_smooth(a)]
+        if calls and len(term.factors) > 1:
+            raise evaluator.error(
+                f"a smooth cannot be part of an interaction: {term}",
+                calls[0].span,
+                "s(x, by = f) is one smooth per level of f",
+            )
+        for call in calls:
+            assert isinstance(call, Call)
+            basis, fixed, levels = _values(evaluator, call)
+            variable = str(call.args[0])
+            if not levels:
+                out.append(
+                    SmoothDesign(str(call), variable, basis[:, fixed:], "", (fixed, basis.shape[1]))
+                )
+                continue
+            by = call.keyword("by")
+            assert by is not None
+            q = (basis.shape[1] - fixed) // len(levels)
+            for i, level in enumerate(levels):
+                span = (fixed + i * q, fixed + (i + 1) * q)
+                name = f"{by.value}{level}"
+                out.append(
+                    SmoothDesign(str(call), variable, basis[:, span[0] : span[1]], name, span)
+                )
+    return tuple(out)
+
+
+def _refuse(evaluator: Evaluator, block: Block) -> None:
+    for term in block.terms:
+        for atom in term.factors:
+            if isinstance(atom, Call) and atom.func == "s":
+                raise evaluator.error(
+                    "a smooth cannot be a group-level term",
+                    atom.span,
+                    "write the smooth outside the block: y ~ s(x) + (1 | g)",
+                )
