@@ -28,6 +28,7 @@ from dataclasses import replace
 from hiermod.formula.algebra import INTERCEPT, Expansion
 from hiermod.formula.checks import Context, check_calls, check_literals
 from hiermod.formula.functions import FUNCTIONS, Role
+from hiermod.formula.gr import unwrap_gr
 from hiermod.formula.monotonic import check_monotonic
 from hiermod.formula.response_checks import check_response
 from hiermod.formula.syntax import (
@@ -224,9 +225,10 @@ def _expand_formula(
         for part in (syntax.lhs.value, *syntax.lhs.additions):
             check_literals(part, ctx)
         check_response(syntax.lhs, ctx, distributional=distributional)
-    check_literals(syntax.rhs, ctx)
-    check_calls(syntax.rhs, ctx)
-    intercept, items = expand_sum(syntax.rhs, ctx, implicit_intercept=True, strict=strict)
+    rhs = unwrap_gr(syntax.rhs, ctx)  # brms's (e | gr(g, cor = FALSE)) is (e || g)
+    check_literals(rhs, ctx)
+    check_calls(rhs, ctx)
+    intercept, items = expand_sum(rhs, ctx, implicit_intercept=True, strict=strict)
     if syntax.lhs is not None and not distributional:
         _check_response_not_predictor(syntax.lhs.value, items, ctx)
     check_monotonic(items, ctx)  # mo(x) alone: no interaction, no group block (yet)

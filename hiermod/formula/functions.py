@@ -218,8 +218,8 @@ FOREIGN_FUNCTIONS: dict[str, tuple[str, str]] = {
         "use one grouping per group term: (1 | g)",
     ),
     "gr": (
-        "brms's grouping with options; hiermod writes the grouping as is",
-        "(1 | gr(g)) is (1 | g)",
+        "brms's grouping with options; it stands alone after '|'",
+        "(1 + x | gr(g)) is (1 + x | g), and (1 + x | gr(g, cor = FALSE)) is (1 + x || g)",
     ),
     "factor": (
         "R's conversion to a categorical",
