@@ -7,7 +7,13 @@ each in a fresh process so that its peak memory is its own:
 - ``stream``: one process, the Parquet files read in batches (``chunksize`` rows);
 - ``dask-threads``: ``dd.read_parquet`` with the threaded scheduler;
 - ``dask-processes``: the same on a ``LocalCluster`` of 2 worker processes (1 thread each); the
-  workers' peak memory is reported beside the client's, and the cluster's start-up apart.
+  workers' peak memory is reported beside the client's, and the cluster's start-up apart;
+- ``in-memory``: ``pd.read_parquet`` of every file and ``hm.Model`` on the whole frame (where it
+  fits), the model a streamed one must equal;
+- ``duckdb`` and ``polars``: the folder read by DuckDB (``read_parquet('…/*.parquet')``) or Polars
+  (``pl.scan_parquet``) into the same one-process reduce (``hiermod.data.sources``);
+- ``spark``: ``spark.read.parquet`` on a ``local[2]`` session (``mapInPandas`` + ``treeAggregate``);
+  the session's start-up apart.
 
 Usage::
 
@@ -31,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 FORMULA = "y ~ x1 + x2 + (1 + x1 | group:color)\nsigma ~ (1 | group:color)"
-MODES = ("stream", "dask-threads", "dask-processes")
+MODES = ("in-memory", "stream", "duckdb", "polars", "dask-threads", "dask-processes", "spark")
 
 
 def generate(folder: Path, rows: int, partition_rows: int, seed: int = 0) -> int:
@@ -74,6 +80,41 @@ def run(mode: str, folder: Path, chunksize: int) -> dict[str, object]:
 
         start = time.perf_counter()
         model = hm.stream_model(FORMULA, chunks)
+    elif mode == "in-memory":
+        import pandas as pd
+
+        start = time.perf_counter()
+        frame = pd.concat([pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))])
+        model = hm.Model(FORMULA, frame.reset_index(drop=True), centered=False)
+        model.pymc  # noqa: B018 - the reduced model built, as stream_model builds it
+    elif mode in ("duckdb", "polars"):
+        if mode == "duckdb":
+            import duckdb
+
+            source: object = duckdb.sql(f"select * from read_parquet('{folder}/*.parquet')")
+        else:
+            import polars as pl
+
+            source = pl.scan_parquet(str(folder / "*.parquet"))
+        start = time.perf_counter()
+        model = hm.stream_model(FORMULA, source, chunksize=chunksize)
+    elif mode == "spark":
+        import os
+
+        from pyspark.sql import SparkSession
+
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+        began = time.perf_counter()
+        spark = (
+            SparkSession.builder.master("local[2]")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+        result["cluster_start_s"] = round(time.perf_counter() - began, 2)
+        start = time.perf_counter()
+        model = hm.stream_model(FORMULA, spark.read.parquet(str(folder)))
+        spark.stop()
     else:
         import dask
         import dask.dataframe as dd

@@ -25,6 +25,7 @@ from hiermod.data.engines import reduce_dask  # noqa: E402
 from hiermod.data.partial import ScanSpec, ScanState, scan_partition  # noqa: E402
 from hiermod.data.stream import StreamError  # noqa: E402
 from hiermod.datasets import forum_scenario  # noqa: E402
+from hiermod.warnings import DataWarning  # noqa: E402
 from tests.support import assert_same_model  # noqa: E402
 
 FORUM = "y ~ center(x1) + scale(x2) + (1 + x1 | group:color) + (1 | color)\nsigma ~ (1 | group)"
@@ -157,6 +158,42 @@ def test_without_dask_other_sources_keep_their_errors() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == [
         "data must be a pandas DataFrame, not list",
-        "a streamed model reads a CSV or Parquet path, a function returning DataFrames or a "
-        "dask.dataframe.DataFrame, not int",
+        "a streamed model reads a CSV or Parquet path, a Parquet folder or glob, a function "
+        "returning DataFrames, a dask.dataframe.DataFrame, a DuckDB relation or a Polars frame, "
+        "not int",
     ]
+
+
+def _numbers_in_objects() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    k = pd.Series([i % 3 for i in range(60)], dtype=object)  # numbers in an object column
+    mixed = pd.Series([*(str(i % 4) for i in range(59)), "n/a"], dtype=object)
+    return pd.DataFrame(
+        {"y": rng.normal(size=60), "g": [f"g{i % 4}" for i in range(60)], "k": k, "m": mixed}
+    )
+
+
+@pytest.mark.parametrize(
+    ("formula", "column", "shown"),
+    [("y ~ k + (1 | g)", "k", "'0', '1', '2'"), ("y ~ m + (1 | g)", "m", "'0', '1', '2'")],
+)
+def test_numbers_dask_turned_into_text_are_named(formula: str, column: str, shown: str) -> None:
+    # With dataframe.convert-string (Dask's default) the object column arrives as text: the
+    # pandas model reads k as numbers (with a warning) and refuses m (numbers and "n/a"); here
+    # each becomes categories, which the warning says, naming the column and how to convert it.
+    frame = dd.from_pandas(_numbers_in_objects(), npartitions=3)
+    assert pd.api.types.is_string_dtype(frame.dtypes[column])
+    with dask.config.set(scheduler="sync"), pytest.warns(DataWarning) as caught:
+        hm.stream_model(formula, frame)
+    (message,) = [str(w.message) for w in caught]
+    assert f"column {column!r} of the Dask DataFrame is text" in message
+    assert f"({shown})" in message
+    assert "convert-string" in message
+    assert f"dd.to_numeric(ddf[{column!r}])" in message
+
+
+def test_text_read_as_levels_or_made_categorical_is_not_warned_about() -> None:
+    frame = dd.from_pandas(_numbers_in_objects(), npartitions=3)
+    with dask.config.set(scheduler="sync"):
+        hm.stream_model("y ~ 1 + (1 | k)", frame)  # a grouping: levels whatever they look like
+        hm.stream_model("y ~ k + (1 | g)", frame.assign(k=frame["k"].astype("category")))

@@ -15,6 +15,7 @@ nothing is ever pulled into memory instead.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,7 +25,15 @@ import pandas as pd
 from hiermod.data.binder import apply_schema
 from hiermod.data.columns import used_columns
 from hiermod.data.design import Design, Schema
-from hiermod.data.engines import is_dask_frame, reduce_dask, reduce_local
+from hiermod.data.engines import (
+    is_dask_frame,
+    is_spark_frame,
+    numbers_as_text,
+    reduce_dask,
+    reduce_local,
+    reduce_spark,
+    spark_columns,
+)
 from hiermod.data.families import Family
 from hiermod.data.moments import DesignMoments
 from hiermod.data.partial import ScanSpec, ScanState, StreamError, scan_partition
@@ -42,6 +51,7 @@ from hiermod.plan.suffstats import (
     suffstats_ir,
     why_not,
 )
+from hiermod.warnings import DataWarning, user_stacklevel
 
 __all__ = ["ReduceSpec", "ReducedState", "reduce_partition", "refusal", "stream_stages"]
 
@@ -123,6 +133,8 @@ def _run[S, T](
     merge: Callable[[T, T], T] = type(empty).merge  # type: ignore[attr-defined]
     if is_dask_frame(source):
         return reduce_dask(source, mapper, spec, merge, empty)
+    if is_spark_frame(source):
+        return reduce_spark(source, mapper, spec, merge, empty)
     return reduce_local(read_chunks(source, chunksize), mapper, spec, merge, empty)
 
 
@@ -141,8 +153,14 @@ def stream_stages(
         frame: Any = source
         used = used_columns(formula, frame.columns, True)  # a missing one: the scan's error
         source = frame[[c for c in frame.columns if c in used]]
+    elif is_spark_frame(source):
+        frame = source
+        used = used_columns(formula, frame.columns, True)
+        source = spark_columns(frame, [c for c in frame.columns if c in used])
     source = engine_source(source, formula, chunksize)  # DuckDB, Polars, a Parquet folder or glob
     scan = _run(source, chunksize, scan_partition, ScanSpec.of(formula), ScanState())
+    if is_dask_frame(source):
+        _warn_numbers_as_text(formula, source, scan)
     schema = finish_scan(formula, scan, family, na_action)
     assert scan.prototype is not None  # finish_scan raises for a source without complete rows
     # The model is checked on the prototype's rows before the second pass reads any row.
@@ -158,3 +176,20 @@ def stream_stages(
     plan = reduction_plan(ir)
     reduction = suffstats_ir(ir, plan, reduced.stats, reduced.n_rows, rows=False)
     return replace(design, schema=schema), replace(ir, suffstats=reduction)
+
+
+def _warn_numbers_as_text(formula: ModelFormula, frame: Any, scan: ScanState) -> None:
+    """A DataWarning for each text column of a Dask frame, read for its values, whose levels look
+    like numbers (:func:`hiermod.data.engines.numbers_as_text`): it becomes categories."""
+    values = used_columns(formula, frame.columns, True, values=True)
+    for name, examples in numbers_as_text(scan.levels, dict(frame.dtypes), values).items():
+        shown = ", ".join(repr(v) for v in examples)
+        warnings.warn(
+            f"column {name!r} of the Dask DataFrame is text, and its values look like numbers "
+            f"({shown}): it is read as categories. Dask turns object columns into text by default "
+            "(its dataframe.convert-string option); for numbers convert it first: "
+            f"ddf[{name!r}] = dd.to_numeric(ddf[{name!r}]), or for categories make it one: "
+            f"ddf[{name!r}].astype('category')",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
