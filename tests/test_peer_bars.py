@@ -22,8 +22,9 @@ through that translation. A block with one effect has no correlation to speak of
 and ``(0 + x | id)`` compare equal (lme4: "leaves superfluous '||' alone").
 
 glmmTMB's ``us(e | g)`` is ``(e | g)`` and ``diag(e | g)`` is ``(e || g)`` (reformulas' splitForm
-and noSpecials tests read them so); its other covariance structures, mgcv's ``s()`` and lme4's
-``dummy()`` are refused with a located error (``REFUSED``).
+and noSpecials tests read them so); mgcv's ``s(x)`` is a smooth beside the bars (``SMOOTHS``); its
+other covariance structures, ``s()`` of an expression and lme4's ``dummy()`` are refused with a
+located error (``REFUSED``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from test_peer_formulas import (
 
 import hiermod as hm
 from hiermod.errors import FormulaError, FormulaSyntaxError
+from hiermod.formula.syntax import Call
 from hiermod.formula.terms import Block
 
 RF = "bbolker/reformulas"
@@ -416,7 +418,7 @@ class Refused(NamedTuple):
 
 
 BARE_BAR = "a bar outside parentheses: write (1 | g) (lme4's nobars tolerates it)"
-SMOOTH = "mgcv/brms smooth s(): not in hiermod's allow-list"
+SMOOTH = 's() of an expression, or an mgcv basis hiermod lacks (bs = "gp")'
 COVARIANCE = "a glmmTMB covariance structure hiermod does not have (only us() and diag())"
 SPECIAL_ARGS = "extra arguments of a covariance special"
 TWO_INTERCEPTS = "two blocks with an intercept for one grouping (lme4 fits it, unidentified)"
@@ -426,14 +428,10 @@ REFUSED = [
     Refused("y~1|g", BARE_BAR, NOBAR, 5),
     Refused("y~1||g", BARE_BAR, NOBAR, 7),
     Refused("~x+y+(f|g)+cs(1|g)", COVARIANCE, NOBAR, 26),
-    Refused("~s(stuff) + a + b", SMOOTH, NOSPECIAL, 9),
-    Refused('cbind(b1, 20-b1) ~ s(x, bs = "tp")', SMOOTH, NOSPECIAL, 10),
-    Refused("~ 1 + s(x) + (f|g) + diag(x|y)", SMOOTH, NOSPECIAL, 12),
     Refused("~us(f|g, extra_arg)", SPECIAL_ARGS, NOSPECIAL, 14),
     Refused("s(log(d), k = 4)", SMOOTH, RF_UTILS, 16),
     Refused("s(log(d+1))", SMOOTH, RF_UTILS, 17),
     Refused("us(x|f, n=2)", SPECIAL_ARGS, RF_UTILS, 18),
-    Refused('~ s(x, bs = "tp")', SMOOTH, RF_UTILS, 39),
     Refused('y ~ a + log(b) + s(x, bs = "tp") + s(y, bs = "gp")', SMOOTH, RF_UTILS, 40),
     Refused(
         "Reaction ~ cs(Days) + (1|Subject)", "cs() is not an allow-listed function", RF_UTILS, 68
@@ -441,7 +439,6 @@ REFUSED = [
     Refused("Reaction ~ cs(1|Days) + (1|Subject)", COVARIANCE, RF_UTILS, 73),
     Refused("Reaction ~ cs(1+x|Days) + (1|Subject)", COVARIANCE, RF_UTILS, 78),
     Refused("Reaction ~ cs(1+x||Days) + (1|Subject)", COVARIANCE, RF_UTILS, 83),
-    Refused('~1+s(x, bs = "tp")', SMOOTH, RF_UTILS, 88),
     Refused("y ~ ((x || id)) + (x2|id)", TWO_INTERCEPTS, DOUBLEVERT, 39),
     Refused("y ~ (1 | id) + (0 + x | id) + (x2|id)", TWO_INTERCEPTS, DOUBLEVERT, 40),
     Refused(
@@ -453,8 +450,6 @@ REFUSED = [
     Refused("~x+y+(f|g)+cs(1|g)", COVARIANCE, SPLITFORM, 51),
     Refused("~x+y+(f|g)+cs(1|g)+cs(a|b,stuff)", COVARIANCE, SPLITFORM, 55),
     Refused("~1+rr(f|g,n=2)", COVARIANCE, SPLITFORM, 57),
-    Refused("~ (1|x) + (a + b || y) + s(a, k=4)", SMOOTH, SUB_SPECIALS, 30),
-    Refused("Reaction ~ s(Days) + (1 + Subject)", SMOOTH, SUB_SPECIALS, 31),
     Refused(
         "mpg ~ 1 + (1|gear) + (factor(cyl)|gear) + (1 + hp | carb)",
         "factor() is not allow-listed (write C(cyl)); and two intercepts for gear",
@@ -572,6 +567,27 @@ def test_unsupported_group_terms_are_located_errors(case: Refused) -> None:
     with pytest.raises((FormulaError, FormulaSyntaxError)) as info:
         read_formula(case.formula)
     assert_located_error(info.value)
+
+
+# mgcv/brms s() beside group terms: hiermod reads the smooth (issue 15) and the bars as lme4 does.
+SMOOTHS = [
+    ("~s(stuff) + a + b", (), NOSPECIAL, 9),
+    ('cbind(b1, 20-b1) ~ s(x, bs = "tp")', (), NOSPECIAL, 10),
+    ("~ 1 + s(x) + (f|g) + diag(x|y)", ("1 + f | g", "1 + x || y"), NOSPECIAL, 12),
+    ('~ s(x, bs = "tp")', (), RF_UTILS, 39),
+    ('~1+s(x, bs = "tp")', (), RF_UTILS, 88),
+    ("~ (1|x) + (a + b || y) + s(a, k=4)", ("1 | x", "1 + a + b || y"), SUB_SPECIALS, 30),
+    ("Reaction ~ s(Days) + (1 + Subject)", (), SUB_SPECIALS, 31),
+]
+
+
+@pytest.mark.parametrize(("formula", "blocks", "source", "line"), SMOOTHS)
+def test_smooths_beside_group_terms(
+    formula: str, blocks: tuple[str, ...], source: str, line: int
+) -> None:
+    main = read_formula(formula).main
+    assert any(isinstance(f, Call) and f.func == "s" for t in main.terms for f in t.factors)
+    assert Counter(our_block(b) for b in main.blocks) == Counter(expected_block(b) for b in blocks)
 
 
 @pytest.mark.parametrize(

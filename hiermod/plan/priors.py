@@ -48,14 +48,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hiermod.data.families import Family
 from hiermod.errors import ArgumentError, FormulaSyntaxError, PriorError, Span
 from hiermod.formula.functions import closest
 from hiermod.formula.syntax import Arith, Call, Name, Number, UnaryMinus
+
+if TYPE_CHECKING:  # the family table imports PyTensor: not at import (hiermod's CLI parser)
+    from hiermod.data.families import Family
 
 __all__ = [
     "DISTRIBUTIONS",
