@@ -57,6 +57,7 @@ CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "zero_inflated_negbinomial": (COUNTS, "zero_inflated_negbinomial", {}),
     "zero_inflated_binomial": (TRIALS, "zero_inflated_binomial", {}),
+    "zero_inflated_beta_binomial": (TRIALS, "zero_inflated_beta_binomial", {"zi": "~ mined"}),
     "hurdle_poisson": (COUNTS, "hurdle_poisson", {"hu": "~ spp"}),
     "hurdle_negbinomial": (COUNTS, "hurdle_negbinomial", {}),
 }
@@ -117,8 +118,6 @@ def test_auto_declines_without_a_saving() -> None:
         ("count | trunc(ub=40) ~ spp", "zero_inflated_poisson", r"truncated rows \(trunc\(\)\)"),
         ("count ~ spp + gp(x, k=5)", "negativebinomial", "gp()"),
         ("count ~ spp", "gamma", "the gamma family has no Gaussian sufficient statistics"),
-        # its Mixture graph's logp reads a shape of its DiracDelta: not merged yet
-        (TRIALS, "zero_inflated_beta_binomial", "zero_inflated_beta_binomial family has no"),
     ],
 )
 def test_refusals_say_why(formula: str, family: str, reason: str) -> None:
@@ -126,6 +125,18 @@ def test_refusals_say_why(formula: str, family: str, reason: str) -> None:
     assert hm.Model(formula, data, family=family).ir.merged is None
     with pytest.raises(SuffStatsError, match=reason.replace("()", r"\(\)")):
         hm.Model(formula, data, family=family, suffstats=True)
+
+
+def test_custom_family_draws_are_rows() -> None:
+    # hiermod's own mixture (zero_inflated_beta_binomial_dist), indexed by each row's cell
+    model = hm.Model(TRIALS, _frame(), family="zero_inflated_beta_binomial")
+    assert model.ir.merged is not None
+    fast = {"mode": "FAST_COMPILE"}  # Numba has no BetaBinomial sampler (object mode warns)
+    with model.pymc:
+        prior = pm.sample_prior_predictive(draws=3, random_seed=1, compile_kwargs=fast)
+    draws = prior.prior_predictive["succ"].values
+    assert draws.shape == (1, 3, N)
+    assert np.all(draws <= _frame().trials.to_numpy())
 
 
 def test_draws_are_rows() -> None:

@@ -55,12 +55,25 @@ def _logp_and_dist(ir: ModelIR) -> list[str]:
         "    of cell c has the response value[cell_first[c]] and cell c's parameters, so the same",
         '    term, counted cell_n[c] times."""',
         *render(call("pm.logp", at_cells, "value[cell_first]"), 1, "terms = "),
+        *_resolved_shapes(family.custom),
         "    return pt.sum(cell_n * terms)",
         "",
         "",
         f"def merged_dist({args}, row_cell, cell_first, cell_n, size):",
         '    """The same rows to draw from: each row with its cell\'s parameters."""',
         *render(at_rows, 1, "return "),
+    ]
+
+
+def _resolved_shapes(custom: bool) -> list[str]:
+    """A hiermod mixture (zero_inflated_beta_binomial_dist) broadcasts its weights to the shape
+    of a component, a random variable: PyMC's own logp rewrites that shape away in the model, a
+    CustomDist's logp must do it itself (else PyMC finds a random variable in the logp graph)."""
+    if not custom:
+        return []
+    return [
+        "    # the shapes of the distribution's components, from its parameters",
+        '    terms = pm.pytensorf.rewrite_graph(terms, include=("ShapeOpt", "canonicalize"))',
     ]
 
 

@@ -112,6 +112,7 @@ COUNTS: tuple[Family, ...] = (
         (_PHI, ZI),
         custom=True,
         mean=_zero_inflated_binomial_kind_mean,
+        reductions=("merge",),
         brms="zero_inflated_beta_binomial",
         hint=_TRIALS,
     ),
