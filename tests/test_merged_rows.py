@@ -117,6 +117,7 @@ def test_auto_declines_without_a_saving() -> None:
     [
         ("count | trunc(ub=40) ~ spp", "zero_inflated_poisson", r"truncated rows \(trunc\(\)\)"),
         ("count ~ spp + gp(x, k=5)", "negativebinomial", "gp()"),
+        ("count ~ spp + s(x)", "zero_inflated_poisson", r"s\(x\) is a smooth"),
         ("count ~ spp", "gamma", "the gamma family has no Gaussian sufficient statistics"),
     ],
 )

@@ -53,7 +53,7 @@ def _logp_and_dist(ir: ModelIR) -> list[str]:
         f"def merged_logp(value, {args}, row_cell, cell_first, cell_n):",
         '    """The rows\' log-likelihood through their cells of identical rows (exact): every row',
         "    of cell c has the response value[cell_first[c]] and cell c's parameters, so the same",
-        '    term, counted cell_n[c] times."""',
+        '    term, counted cell_n[c] times (its rows, times their weight with weights())."""',
         *render(call("pm.logp", at_cells, "value[cell_first]"), 1, "terms = "),
         *_resolved_shapes(family.custom),
         "    return pt.sum(cell_n * terms)",
@@ -72,7 +72,8 @@ def _resolved_shapes(custom: bool) -> list[str]:
     if not custom:
         return []
     return [
-        "    # the shapes of the distribution's components, from its parameters",
+        "    # its mixture weights read a component's shape (a random variable): rewritten to the",
+        "    # parameters' shape, else PyMC finds a random variable in the logp graph",
         '    terms = pm.pytensorf.rewrite_graph(terms, include=("ShapeOpt", "canonicalize"))',
     ]
 

@@ -38,6 +38,8 @@ def _why_not(ir: ModelIR) -> str | None:
         return "censored rows (cens()) are not merged"
     if any(p.gps for p in ir.predictors):
         return "rows with gp() terms are not merged"
+    if smooth := next((s.term for p in ir.predictors for s in p.smooths), None):
+        return f"{smooth} is a smooth: each row has its own basis values, no cells to merge"
     if any(p.monotonic for p in ir.predictors):
         return "rows with mo() terms are not merged yet"
     if any(isinstance(source, str) for _, source in lik.dpars):
