@@ -373,7 +373,7 @@ class MergedIR:
 
     cell_dim: str
     predictors: tuple[PredictorIR, ...]  # reading cell-level copies of their data
-    n: str  # data: rows per cell
+    n: str  # data: rows per cell (their summed weights with weights(), part of the key)
     first: str  # data: each cell's first row
     data: tuple[DataSpec, ...]
     reason: str
