@@ -42,6 +42,7 @@ from hiermod.plan.collapse import plan_collapse
 from hiermod.plan.ir import ModelIR
 from hiermod.plan.lower import LowerOptions, lower
 from hiermod.plan.lower_blocks import Centring
+from hiermod.plan.merge import plan_merge
 from hiermod.plan.options import check_model_options, check_stream_options
 from hiermod.plan.overview import describe_table, overview_html, overview_text, priors_table
 from hiermod.plan.priors import Prior
@@ -342,6 +343,9 @@ class Model(_Fitting):
         if "collapse" in self.family.reductions:
             collapsed = plan_collapse(rows_ir, y, self.design.trials, suffstats)
             self.ir = replace(rows_ir, collapsed=collapsed)
+        elif "merge" in self.family.reductions:
+            merged = plan_merge(rows_ir, y, self.design.trials, suffstats)
+            self.ir = replace(rows_ir, merged=merged)
         else:
             self.ir = replace(rows_ir, suffstats=plan_suffstats(rows_ir, y, suffstats))
 

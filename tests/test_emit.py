@@ -163,6 +163,13 @@ CASES = [
         options={"link": "probit"},
     ),
     Case("collapsed_binomial", "succ | trials(n) ~ flag + (1 | g:c)", "binomial"),
+    # Other discrete families: identical rows (predictors, response, trials) merged into cells
+    Case(
+        "merged_negbinomial",
+        "count ~ f + flag + (1 | g)\nalpha ~ f",
+        "negativebinomial",
+        options={"suffstats": True},
+    ),
     # brms's monotonic effects mo(): row-wise, merged into counts, sigma's in the cell sums
     Case("monotonic", "y ~ x + mo(k) + mo(k):z + (1 | g)\nsigma ~ mo(k)"),
     Case("collapsed_monotonic", "count ~ mo(k) + f + (1 | g)", "poisson"),
@@ -218,7 +225,7 @@ def test_emitted_source_builds_the_same_model(case: Case) -> None:
     model, source = compiled(case.id)
     data = FRAMES[case.data]()
     module = run_source(source)
-    reducible = model.ir.suffstats is not None or model.ir.collapsed is not None
+    reducible = model.ir.reducible
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # complete_rows: the same dropped rows
         built: pm.Model = module["build_model"](data)
@@ -246,8 +253,8 @@ def test_cases_cover_both_reductions_and_the_row_wise_form() -> None:
     forms = set()
     for case in CASES:
         ir = compiled(case.id)[0].ir
-        forms.add("suffstats" if ir.suffstats else "collapsed" if ir.collapsed else "rows")
-    assert forms == {"suffstats", "collapsed", "rows"}
+        forms.add(next((k for k in ("suffstats", "collapsed", "merged") if getattr(ir, k)), "rows"))
+    assert forms == {"suffstats", "collapsed", "merged", "rows"}
 
 
 def test_prepare_drops_missing_rows_with_a_warning() -> None:

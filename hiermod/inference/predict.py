@@ -265,6 +265,7 @@ def rows_ir(
         data_values=values,
         suffstats=None,
         collapsed=None,
+        merged=None,
     )
 
 

@@ -189,7 +189,7 @@ def graph_labels(ir: ModelIR) -> tuple[dict[str, Label], tuple[BlockCluster, ...
         labels[spec.name] = Label(
             "thresholds (cutpoints)", _detail(spec, priors.get(spec.name, ""))
         )
-    reduced = ir.suffstats.data if ir.suffstats else ir.collapsed.data if ir.collapsed else ()
+    reduced = next((r.data for r in (ir.suffstats, ir.collapsed, ir.merged) if r), ())
     for data in (*ir.data, *reduced):
         labels.setdefault(data.name, Label(_data_title(data, ir), data.name))
     lik = ir.likelihood

@@ -28,6 +28,7 @@ from hiermod.output.codegen import (
     literal,
     render,
 )
+from hiermod.output.source_merged import merged_cells, merged_likelihood
 from hiermod.output.source_model import INVERSE_LINK, Emitter, effect, predictor_value
 from hiermod.plan.ir import (
     CollapsedIR,
@@ -90,6 +91,8 @@ def likelihood_names(ir: ModelIR) -> tuple[str, ...]:
 def cell_data_function(e: Emitter) -> list[str]:
     """The generated ``cell_data(data)``: the cells of the prepared rows, and their data."""
     ir = e.ir
+    if ir.merged is not None:
+        return merged_cells(e, ir, ir.merged)
     if ir.suffstats is not None:
         return _suffstats_cells(e, ir, ir.suffstats)
     assert ir.collapsed is not None
@@ -184,6 +187,8 @@ def _collapsed_cells(e: Emitter, ir: ModelIR, cl: CollapsedIR) -> list[str]:
 def reduced_likelihood(e: Emitter) -> list[str]:
     """The reduced likelihood's statements (at ``e.indent``), after the parameters."""
     ir = e.ir
+    if ir.merged is not None:
+        return merged_likelihood(e, ir, ir.merged)
     if ir.suffstats is not None:
         return _gaussian(e, ir, ir.suffstats)
     assert ir.collapsed is not None

@@ -133,6 +133,8 @@ def reduction_notes(ir: ModelIR) -> list[str]:
         how, reason = "through per-cell sufficient statistics", ir.suffstats.reason
     elif ir.collapsed is not None:
         how, reason = "with rows of identical predictors merged", ir.collapsed.reason
+    elif ir.merged is not None:
+        how, reason = "with identical rows merged", ir.merged.reason
     else:
         return []
     return [f"(hiermod's own model evaluates this likelihood {how}, the same posterior: {reason}.)"]

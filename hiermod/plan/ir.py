@@ -26,6 +26,7 @@ __all__ = [
     "Contribution",
     "DataSpec",
     "LikelihoodIR",
+    "MergedIR",
     "ModelIR",
     "MonotonicIR",
     "ParamSpec",
@@ -365,6 +366,24 @@ class CollapsedIR:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class MergedIR:
+    """Rows with identical predictors (of every distributional parameter), response and trials
+    merged into one cell counted ``n`` times: their log-likelihood terms are equal, so
+    ``sum_i log p(y_i) = sum_c n_c log p(y_c | the cell's parameters)`` exactly (any family)."""
+
+    cell_dim: str
+    predictors: tuple[PredictorIR, ...]  # reading cell-level copies of their data
+    n: str  # data: rows per cell (their summed weights with weights(), part of the key)
+    first: str  # data: each cell's first row
+    data: tuple[DataSpec, ...]
+    reason: str
+    n_rows: int
+    coords: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    row_cell: str = "row_cell"  # data: each row's cell
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class ModelIR:
     """The whole plan. ``data_values`` holds the arrays (kept out of the plan's identity)."""
 
@@ -378,11 +397,12 @@ class ModelIR:
     priors: tuple[ResolvedPrior, ...] = ()
     suffstats: SuffStatsIR | None = None
     collapsed: CollapsedIR | None = None
+    merged: MergedIR | None = None
 
     @property
     def reducible(self) -> bool:
         """Whether the likelihood is evaluated through cells (sufficient statistics or counts)."""
-        return self.suffstats is not None or self.collapsed is not None
+        return any(r is not None for r in (self.suffstats, self.collapsed, self.merged))
 
     @property
     def streamed(self) -> bool:

@@ -80,6 +80,7 @@ CLASSIC: tuple[Family, ...] = (
         (("mu", "{mu}"), ("alpha", "{alpha}")),
         (Dpar("alpha", "the NegativeBinomial overdispersion"),),
         aliases=("negbinomial", "negative_binomial", "nb"),
+        reductions=("merge",),
         brms="negbinomial (shape)",
         hint=_REAL,
     ),

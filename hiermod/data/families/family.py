@@ -37,7 +37,7 @@ ResponseKind = Literal[
     "count_matrix",  # counts of K categories, a column each: cbind(a, b, c) (multinomial)
     "simplex",  # shares of K categories, a column each, adding up to 1 per row (Dirichlet)
 ]
-Reduction = Literal["suffstats", "collapse"]
+Reduction = Literal["suffstats", "collapse", "merge"]  # merge: hiermod.plan.merge
 DparLink = Literal["log", "logit", "identity"]
 
 # What each link of an auxiliary parameter makes it: a prior without a formula must have this
@@ -105,7 +105,8 @@ class Family:
             are set on this scale of the response (``"y"``, or ``"log y"`` for the lognormal); ``None``
             for families whose default priors are on the unit scale of the link.
         reductions: the likelihood reductions :mod:`hiermod.plan` may apply (per-cell sufficient
-            statistics for the Gaussian, merged counts for Poisson and binomial rows).
+            statistics for the Gaussian, merged counts for Poisson and binomial rows, identical
+            rows counted once with their number for the other discrete families).
         custom: ``distribution`` names functions of :mod:`hiermod.output.distributions`, not a
             PyMC class.
         mean: E[y] from the distributional parameters, when PyMC's ``mean()`` of the distribution
