@@ -157,9 +157,7 @@ def reduce_spark[S, T](
     shared = frame.sparkSession.sparkContext.broadcast(spec)
 
     def partition_state(chunks: Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
-        state, part_spec = empty, shared.value
-        for chunk in chunks:
-            state = merge(state, mapper(part_spec, chunk))
+        state = reduce_local(chunks, mapper, shared.value, merge, empty)
         yield pd.DataFrame({"state": [pickle.dumps(state)]})
 
     def add(total: T, pickled: bytes) -> T:

@@ -31,7 +31,7 @@ from hiermod.data.columns import used_columns
 from hiermod.data.partial import StreamError
 from hiermod.formula.terms import ModelFormula
 
-__all__ = ["engine_source"]
+__all__ = ["engine_source", "formula_columns"]
 
 Chunks = Callable[[], Iterable[pd.DataFrame]]
 
@@ -41,18 +41,19 @@ def engine_source(source: Any, formula: ModelFormula, chunksize: int) -> Any:
     relation, a Polars frame or a Parquet folder or glob; any other source unchanged."""
     module = type(source).__module__.split(".")[0]
     if module == "duckdb" and hasattr(source, "columns"):
-        return _duckdb(source, _wanted(formula, source.columns), chunksize)
+        return _duckdb(source, formula_columns(formula, source.columns), chunksize)
     if module == "polars" and type(source).__name__ in ("LazyFrame", "DataFrame"):
         frame = source.lazy()
-        return _polars(frame, _wanted(formula, frame.collect_schema().names()), chunksize)
+        return _polars(frame, formula_columns(formula, frame.collect_schema().names()), chunksize)
     if isinstance(source, str | Path) and _is_dataset(source):
         return _parquet_dataset(source, formula, chunksize)
     return source
 
 
-def _wanted(formula: ModelFormula, present: list[str]) -> list[str]:
+def formula_columns(formula: ModelFormula, present: list[str]) -> list[str]:
     """The source's columns the formula reads, in the source's order (a column it lacks is left
-    to the scan, whose error names it and suggests the closest)."""
+    to the scan, whose error names it and suggests the closest). Every engine reads only these:
+    DuckDB, Polars and Parquet here, Dask and Spark in :func:`hiermod.plan.reduce.stream_stages`."""
     used = used_columns(formula, present, True)
     return [name for name in present if name in used]
 
@@ -102,7 +103,7 @@ def _parquet_dataset(path: str | Path, formula: ModelFormula, chunksize: int) ->
         if not files:
             raise StreamError(f"no file matches {str(path)!r}")
     dataset = ds.dataset(files, format="parquet")
-    columns = _wanted(formula, dataset.schema.names)
+    columns = formula_columns(formula, dataset.schema.names)
 
     def chunks() -> Iterator[pd.DataFrame]:
         for batch in dataset.to_batches(columns=columns, batch_size=chunksize):

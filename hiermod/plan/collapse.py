@@ -13,6 +13,8 @@ row distinct, and then nothing is gained. Weights are not supported (they would 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 from scipy.special import gammaln
 
@@ -21,7 +23,7 @@ from hiermod.data.runtime import cell_codes
 from hiermod.plan.ir import CollapsedIR, ModelIR
 from hiermod.plan.suffstats import CellData, wanted
 
-__all__ = ["plan_collapse"]
+__all__ = ["identical_row_cells", "plan_collapse"]
 
 
 def _why_not(ir: ModelIR) -> str | None:
@@ -45,6 +47,28 @@ def _why_not(ir: ModelIR) -> str | None:
     return None
 
 
+def identical_row_cells(
+    values: Mapping[str, np.ndarray],
+    names: Iterable[str],
+    extra: list[np.ndarray],
+    n_rows: int,
+    mode: bool | str,
+) -> tuple[np.ndarray, int, np.ndarray] | None:
+    """Each row's cell of identical values of the containers ``names`` (a matrix's columns each)
+    and the ``extra`` row arrays: the cell codes, their number and each cell's first row; ``None``
+    when ``mode`` is ``"auto"`` and fewer than half of the rows would merge (collapsed counts
+    and merged rows share this rule)."""
+    columns: list[np.ndarray] = []
+    for name in names:
+        array = values[name]
+        columns.extend(array.T if array.ndim == 2 else [array])
+    cell = cell_codes([*columns, *extra], n_rows)
+    n_cells = int(cell.max()) + 1 if n_rows else 0
+    if mode == "auto" and n_cells > n_rows // 2:
+        return None
+    return cell, n_cells, np.unique(cell, return_index=True)[1]
+
+
 def plan_collapse(
     ir: ModelIR, y: np.ndarray, trials: np.ndarray | None, mode: bool | str = "auto"
 ) -> CollapsedIR | None:
@@ -58,15 +82,10 @@ def plan_collapse(
     mu = ir.predictors[0]
     values = ir.data_values
     n_rows = int(y.shape[0])
-    columns: list[np.ndarray] = []
-    for name in mu.data_names():
-        array = values[name]
-        columns.extend(array.T if array.ndim == 2 else [array])
-    cell = cell_codes(list(columns), n_rows)
-    n_cells = int(cell.max()) + 1 if n_rows else 0
-    if mode == "auto" and n_cells > n_rows // 2:
+    found = identical_row_cells(values, mu.data_names(), [], n_rows, mode)
+    if found is None:
         return None
-    first = np.unique(cell, return_index=True)[1]
+    cell, n_cells, first = found
 
     family = ir.likelihood.family
     k = np.bincount(cell, weights=y, minlength=n_cells)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from hiermod.data.families import get_family
-from hiermod.data.runtime import cell_codes
+from hiermod.plan.collapse import identical_row_cells
 from hiermod.plan.ir import MergedIR, ModelIR
 from hiermod.plan.suffstats import CellData, wanted
 
@@ -64,19 +64,14 @@ def plan_merge(
         return None
     values = ir.data_values
     n_rows = int(y.shape[0])
-    columns: list[np.ndarray] = []
-    for name in merge_keys(ir):
-        array = values[name]
-        columns.extend(array.T if array.ndim == 2 else [array])
-    columns += [y] if trials is None else [y, np.broadcast_to(trials, y.shape)]
-    weights = ir.data_values[ir.likelihood.weights] if ir.likelihood.weights else None
+    extra = [y] if trials is None else [y, np.broadcast_to(trials, y.shape)]
+    weights = values[ir.likelihood.weights] if ir.likelihood.weights else None
     if weights is not None:  # weights(): a cell's rows share their weight too
-        columns.append(weights)
-    cell = cell_codes(columns, n_rows)
-    n_cells = int(cell.max()) + 1 if n_rows else 0
-    if mode == "auto" and n_cells > n_rows // 2:
+        extra.append(weights)
+    found = identical_row_cells(values, merge_keys(ir), extra, n_rows, mode)
+    if found is None:
         return None
-    first = np.unique(cell, return_index=True)[1]
+    cell, n_cells, first = found
     cells = CellData(ir)
     specs = {d.name: d for d in ir.data}
     renamed = {name: cells.copy_of(specs[name], values[name][first]) for name in merge_keys(ir)}

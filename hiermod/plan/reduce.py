@@ -37,7 +37,7 @@ from hiermod.data.engines import (
 from hiermod.data.families import Family
 from hiermod.data.moments import DesignMoments
 from hiermod.data.partial import ScanSpec, ScanState, StreamError, scan_partition
-from hiermod.data.sources import engine_source
+from hiermod.data.sources import engine_source, formula_columns
 from hiermod.data.stream import Source, complete_rows, finish_scan, read_chunks
 from hiermod.errors import DataError
 from hiermod.formula.terms import ModelFormula
@@ -151,12 +151,10 @@ def stream_stages(
     of a few rows under the whole source's schema, and the IR with the reduced likelihood."""
     if is_dask_frame(source):  # only the columns the formula reads travel (or are read)
         frame: Any = source
-        used = used_columns(formula, frame.columns, True)  # a missing one: the scan's error
-        source = frame[[c for c in frame.columns if c in used]]
+        source = frame[formula_columns(formula, list(frame.columns))]
     elif is_spark_frame(source):
         frame = source
-        used = used_columns(formula, frame.columns, True)
-        source = spark_columns(frame, [c for c in frame.columns if c in used])
+        source = spark_columns(frame, formula_columns(formula, list(frame.columns)))
     source = engine_source(source, formula, chunksize)  # DuckDB, Polars, a Parquet folder or glob
     scan = _run(source, chunksize, scan_partition, ScanSpec.of(formula), ScanState())
     if is_dask_frame(source):
