@@ -320,6 +320,23 @@ def test_source_writes_one_lkj_and_each_blocks_columns() -> None:
     assert_same_model(built, hand_gaussian())
 
 
+def test_joined_blocks_are_non_centred_dense_and_rebuilt_from_a_fit() -> None:
+    """centered=True gives way (one z for the union); a dense grouping interaction joins as a
+    single grouping does; Model.from_idata rebuilds the same source from the stored formula."""
+    from fit_support import prior_fit
+
+    text = "y ~ x + (1 + x | p | g:h); sigma ~ (1 | p | g:h)"
+    model = hm.Model(text, frame(), priors=GAUSS, layout="dense", centered=True)
+    shapes = {v.name: tuple(v.shape.eval()) for v in model.pymc.free_RVs}
+    assert shapes["z_g__h_id_p"] == (len(GROUPS), 3, 3)
+    assert shapes["chol_g__h_id_p"] == (6,)
+    assert not any(name.startswith(("beta_", "sigma_beta_")) for name in shapes)
+    idata = prior_fit(model, draws=5)
+    again = hm.Model.from_idata(idata, frame())
+    assert str(again.formula) == str(model.formula)
+    assert again.source() == model.source()
+
+
 def test_sd_priors_of_different_kinds_cannot_share_a_covariance() -> None:
     priors = GAUSS | {"sigma_sd": "exponential(2)"}
     model = hm.Model("y ~ x + (1 + x | p | g); sigma ~ (1 | p | g)", frame(), priors=priors)
