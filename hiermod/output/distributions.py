@@ -166,9 +166,9 @@ def ordinal_log_ccdf(x, link):
 def ordinal_steps(eta, thresholds, disc):
     """disc (tau_k - eta) for every row and threshold (rows by thresholds): what the inverse link
     F of every ordinal family is applied to. ``disc`` is brms's discrimination, one value per row,
-    or None where it is 1 (not modelled)."""
+    or one number (``disc ~ 1``), or None where it is 1 (not modelled)."""
     x = thresholds[None, :] - eta[:, None]
-    return x if disc is None else disc[:, None] * x
+    return x if disc is None else pt.as_tensor(disc)[..., None] * x
 
 
 def cumulative_log_probs(eta, thresholds, link, disc=None):

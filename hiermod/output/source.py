@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from hiermod.data.design import Design
+from hiermod.data.families import get_family
 from hiermod.data.runtime import level_labels
 from hiermod.output.codegen import (
     Code,
@@ -46,7 +47,13 @@ from hiermod.output.source_helpers import (
     likelihood_sources,
     weighted_source,
 )
-from hiermod.output.source_model import Emitter, dims_code, emit_node, predictor_value
+from hiermod.output.source_model import (
+    Emitter,
+    dims_code,
+    emit_node,
+    ordinal_thresholds,
+    predictor_value,
+)
 from hiermod.plan.ir import ConstantIR, ModelIR
 
 __all__ = ["emit_source"]
@@ -184,6 +191,8 @@ def _build_model(e: Emitter) -> list[str]:
     for _, source in ir.likelihood.dpars:
         if isinstance(source, ConstantIR):
             parameters += ["", *emit_node(e, source).lines]
+    if ir.merged is not None and get_family(ir.likelihood.family).ordinal:
+        parameters += ["", *ordinal_thresholds(e, ir.likelihood)]  # read by both likelihoods
     if not ir.reducible:
         body = [*_containers(e, 2), *parameters, "", *_row_likelihood(e)]
     elif ir.streamed:

@@ -16,11 +16,17 @@ from __future__ import annotations
 
 from hiermod.data.families import get_family
 from hiermod.output.codegen import Code, Subscript, call, comment, list_of, literal, render
+from hiermod.output.source_merged_categories import category_logp_and_dist, merged_categories
 from hiermod.output.source_model import INVERSE_LINK, Emitter, predictor_value
 from hiermod.plan.ir import MergedIR, ModelIR
 from hiermod.plan.merge import merge_keys
 
 __all__ = ["merged_cells", "merged_likelihood"]
+
+
+def _categories(family: str) -> bool:
+    """The response is a category (ordinal, categorical) or a count per category (multinomial)."""
+    return get_family(family).ordinal or get_family(family).per_category
 
 
 def _data(name: str, j: int | None = None) -> Subscript:
@@ -88,7 +94,10 @@ def merged_cells(e: Emitter, ir: ModelIR, merged: MergedIR) -> list[str]:
         else:
             columns.append(_data(name))
     lik = ir.likelihood
-    columns += [_data(n) for n in (lik.observed, lik.trials, lik.weights) if n is not None]
+    width = len(specs[lik.observed].dims) > 1  # multinomial: a count per category
+    response = range(len(ir.coords[specs[lik.observed].dims[-1]])) if width else [None]
+    columns += [_data(lik.observed, j) for j in response]
+    columns += [_data(n) for n in (lik.trials, lik.weights) if n is not None]
     # rows per cell; with weights() (part of the key: a cell's rows share it) their summed weights
     weights = {} if lik.weights is None else {"weights": _data(lik.weights)}
     counts = call("np.bincount", "cell", **weights, minlength="len(first)")
@@ -109,6 +118,8 @@ def merged_cells(e: Emitter, ir: ModelIR, merged: MergedIR) -> list[str]:
     copies = {c: o for p, q in zip(ir.predictors, merged.predictors, strict=True)
               for c, o in zip(q.data_names(), p.data_names(), strict=True)}  # fmt: skip
     lines += [f"        {literal(c)}: data[{literal(o)}][first]," for c, o in copies.items()]
+    if _categories(lik.family):  # ordinal, categorical, multinomial
+        return [*lines, "    }", "", "", *category_logp_and_dist(ir)]
     return [*lines, "    }", "", "", *_logp_and_dist(ir)]
 
 
@@ -128,6 +139,11 @@ def merged_likelihood(e: Emitter, ir: ModelIR, merged: MergedIR) -> list[str]:
     names = [n for p in merged.predictors for n in p.data_names()]
     for name in dict.fromkeys(names):
         lines += render(_data(name), indent, f"{e.local(name)} = ")
+    if _categories(lik.family):  # the cells' (cell, category) probabilities
+        lines += merged_categories(e, ir, merged)
+        e.values.clear()
+        e.values.update(saved)
+        return lines
     for predictor in merged.predictors:
         lines += predictor_value(e, predictor, suffix="_cell")
     eta = e.values["eta mu"]

@@ -29,11 +29,13 @@ from hiermod.output.codegen import (
     tuple_of,
 )
 from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
-from hiermod.output.source_categories import by_row, categorical_likelihood, category_response
+from hiermod.output.source_categories import by_row, categorical_likelihood
 from hiermod.output.source_gp import gp_piece, gp_term
 from hiermod.output.source_helpers import custom_distribution, weighted_draws
 from hiermod.output.source_joint import joint_lines
 from hiermod.output.source_monotonic import monotonic_piece, monotonic_terms
+from hiermod.output.source_ordinal import ordinal_likelihood
+from hiermod.output.source_ordinal import ordinal_thresholds as _ordinal_thresholds
 from hiermod.output.source_smooth import smooth_piece, smooth_term
 from hiermod.output.source_text import (
     block_notes,
@@ -61,6 +63,7 @@ __all__ = [
     "dims_code",
     "effect",
     "emit_node",
+    "ordinal_thresholds",
     "population_terms",
     "predictor_terms",
     "predictor_value",
@@ -304,7 +307,7 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     lines: list[str] = []
     family = get_family(lik.family)  # its distribution and parameters: hiermod.data.families
     if family.ordinal:
-        return _ordinal_likelihood(e, lik, family.distribution)
+        return ordinal_likelihood(e, lik, _random_variable)
     if family.per_category:
         return categorical_likelihood(e, lik)
     dist = family.distribution
@@ -416,44 +419,9 @@ def _likelihood(e: Emitter, lik: LikelihoodIR) -> Piece:
     return Piece(lines + render(custom, indent))
 
 
-def _ordinal_likelihood(e: Emitter, lik: LikelihoodIR, stem: str) -> Piece:
-    """Thresholds (ordered for cumulative, in place of mu's intercept), the log probability of each category per
-    row (:mod:`hiermod.output.distributions`), and the response as a categorical over them."""
-    thresholds = lik.thresholds
-    if thresholds is None:  # pragma: no cover - lower makes them for every ordinal family
-        raise EmitError("an ordinal likelihood needs its thresholds")
-    e.custom = stem
-    count = thresholds.shape[0]
-    if stem == "cumulative":  # P(y <= k) must grow with k; the conditional kinds need no order
-        lines = comment(
-            f"Thresholds: {count} increasing cutpoints between the {count + 1} categories of "
-            f"{lik.name}, in place of mu's intercept (an ordered transform keeps them "
-            "increasing).",
-            2,
-        )
-        start = call("np.linspace", literal(-1.0), literal(1.0), literal(count))
-        lines += _random_variable(
-            e, thresholds, transform="pm.distributions.transforms.ordered", initval=start
-        )
-    else:
-        lines = comment(
-            f"Thresholds: {count} cutpoints between the {count + 1} categories of {lik.name}, "
-            f"in place of mu's intercept (in {stem} each is a conditional step of its own, so they "
-            "need not increase, as in brms).",
-            2,
-        )
-        lines += _random_variable(e, thresholds)
-    log_p = e.names.claim("log_p")
-    eta, cut = e.values["eta mu"], e.local(thresholds.name)
-    disc = {"disc": e.values["disc"]} if "disc" in e.values else {}  # brms's, when modelled
-    probs = call(f"{stem}_log_probs", eta, cut, link=literal(lik.link), **disc)
-    lines += comment(f"Likelihood: {stem} with {lik.link} link, one category per row (dim obs)", 2)
-    lines += render(probs, e.indent, f"{log_p} = ")
-    where: dict[str, Code] = {
-        "observed": Subscript("data", literal(lik.observed)),
-        "dims": literal("obs"),
-    }
-    return Piece(lines + category_response(e, lik, log_p, where))
+def ordinal_thresholds(e: Emitter, lik: LikelihoodIR) -> list[str]:
+    """The ordinal thresholds' random variable (:func:`hiermod.output.source_ordinal.ordinal_thresholds`)."""
+    return _ordinal_thresholds(e, lik, _random_variable)
 
 
 _EMITTERS: dict[type, Callable[[Emitter, Any], Piece]] = {

@@ -7,6 +7,9 @@ term. So the rows merge into cells of identical rows, and
 ``sum_i log p(y_i) = sum_c n_c log p(y_c | the cell's parameters)`` exactly (:class:`MergedIR`).
 Example: the salamanders counts (0..36, mostly 0) with ``count ~ spp * mined`` and
 ``zi ~ spp * mined``: 644 rows, 14 design rows, merge into 91 cells of (design row, count).
+The families of categories merge alike: the ordinal families (with ``disc ~ …``), ``categorical``
+(``muc ~ …``) and ``multinomial``, whose response in the key is the category, or the vector of
+counts (a column each) and its trials.
 
 Used with ``suffstats="auto"`` when it merges at least half of the rows (as
 :mod:`hiermod.plan.collapse`); ``True`` forces it (an error says why when it is not valid),
@@ -64,7 +67,9 @@ def plan_merge(
         return None
     values = ir.data_values
     n_rows = int(y.shape[0])
-    extra = [y] if trials is None else [y, np.broadcast_to(trials, y.shape)]
+    extra = list(y.T) if y.ndim == 2 else [y]  # multinomial: the count of every category
+    if trials is not None:
+        extra.append(np.broadcast_to(trials, (n_rows,)))
     weights = values[ir.likelihood.weights] if ir.likelihood.weights else None
     if weights is not None:  # weights(): a cell's rows share their weight too
         extra.append(weights)

@@ -72,6 +72,8 @@ def wanted(mode: bool | str, reason: str | None, refusal: str) -> bool:
 def why_not(ir: ModelIR) -> str | None:
     """Why the reduction does not apply to ``ir``, or ``None`` when it does."""
     lik = ir.likelihood
+    if get_family(lik.family).response == "simplex":  # merged rows need identical responses
+        return f"the {lik.family} family's shares are continuous: rows are not identical to merge"
     if "suffstats" not in get_family(lik.family).reductions:
         return f"the {lik.family} family has no Gaussian sufficient statistics"
     if lik.link != "identity":

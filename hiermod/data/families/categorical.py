@@ -29,6 +29,7 @@ CATEGORICAL: tuple[Family, ...] = (
         "Categorical",
         (),  # no templates: the emitter stacks the K - 1 log-odds (source_model, categorical)
         aliases=("multinomial_logit",),
+        reductions=("merge",),  # identical rows merge into cells (hiermod.plan.merge)
         brms="categorical",
         hint="categories as strings, integers or a pandas categorical (the first is the reference)",
     ),
@@ -38,6 +39,7 @@ CATEGORICAL: tuple[Family, ...] = (
         "count_matrix",
         "Multinomial",
         (),
+        reductions=("merge",),  # the same counts and trials: the same term
         brms="multinomial",
         hint="counts of each category in a column of its own: cbind(a, b, c) ~ …",
     ),

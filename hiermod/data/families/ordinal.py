@@ -50,6 +50,7 @@ def _ordinal(name: str, brms: str) -> Family:
         (),  # no parameter templates: the emitter's ordinal likelihood passes eta and thresholds
         (_DISC,),
         custom=True,
+        reductions=("merge",),  # identical rows merge into cells (hiermod.plan.merge)
         brms=brms,
         hint=_HINT,
     )
