@@ -244,21 +244,6 @@ class MultivariateModel:
             fitted: xr.DataTree = pm.sample(**sample)
         return fitted
 
-    def rescor_summary(self, idata: Any) -> pd.DataFrame:
-        """brms's ``rescor(y1,y2)`` rows: posterior mean, sd and 95% interval of each correlation."""
-        draws = idata.posterior["rescor"]
-        flat = draws.stack(sample=("chain", "draw")).transpose("response_pair", "sample").to_numpy()
-        labels = rescor_labels(self.responses)
-        return pd.DataFrame(
-            {
-                "mean": flat.mean(axis=1),
-                "sd": flat.std(axis=1, ddof=1),
-                "lower_95": np.quantile(flat, 0.025, axis=1),
-                "upper_95": np.quantile(flat, 0.975, axis=1),
-            },
-            index=pd.Index([f"rescor__{label}" for label in labels], name="parameter"),
-        )
-
     def predict(
         self,
         idata: Any,
@@ -281,3 +266,53 @@ class MultivariateModel:
             kind=kind,
             random_seed=random_seed,
         )
+
+    def fixef(self, idata: Any) -> pd.DataFrame:
+        """The population-level coefficients of every response, brms's ``fixef`` rows
+        (``y1_Intercept``, ``y1_x``, ``sigma_y1_x``): posterior mean, sd and 95% interval."""
+        rows: dict[str, np.ndarray] = {}
+        posterior = idata["posterior"]
+        for response, model in self.models.items():
+            for predictor in model.ir.predictors:
+                pop = predictor.population
+                prefix = response if predictor.dpar == "mu" else f"{predictor.dpar}_{response}"
+                if pop.intercept is not None:
+                    name = self.tagged(pop.intercept.name, response)
+                    rows[f"{prefix}_Intercept"] = _flat(posterior[name])
+                if pop.coefficients is not None:
+                    draws = posterior[self.tagged(pop.coefficients.name, response)]
+                    dim = draws.dims[-1]
+                    for label in draws[dim].values:
+                        rows[f"{prefix}_{label}"] = _flat(draws.sel({dim: label}))
+        return _summary(rows)
+
+    def rescor_summary(self, idata: Any) -> pd.DataFrame:
+        """brms's ``rescor__y1__y2`` rows: posterior mean, sd and 95% interval of each correlation."""
+        draws = idata["posterior"]["rescor"]
+        labels = rescor_labels(self.responses)
+        return _summary(
+            {f"rescor__{k}": _flat(draws.isel(response_pair=i)) for i, k in enumerate(labels)}
+        )
+
+    def graph(self, format: str | None = None) -> Any:
+        """The model's graph (PyMC's ModelGraph of :attr:`pymc`, a plate per set of dims):
+        ``format`` as ``Model.graph``; the plan's words per node are not shown yet."""
+        from hiermod.output.graph import Graph, graph_parts
+
+        return Graph(graph_parts(self.pymc, name=str(self.formula))).to(format)
+
+
+def _flat(draws: xr.DataArray) -> np.ndarray:
+    return np.asarray(draws.stack(sample=("chain", "draw")).to_numpy()).reshape(-1)
+
+
+def _summary(rows: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "mean": [v.mean() for v in rows.values()],
+            "sd": [v.std(ddof=1) for v in rows.values()],
+            "lower_95": [np.quantile(v, 0.025) for v in rows.values()],
+            "upper_95": [np.quantile(v, 0.975) for v in rows.values()],
+        },
+        index=pd.Index(list(rows), name="parameter"),
+    )

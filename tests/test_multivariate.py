@@ -260,3 +260,21 @@ def test_the_residual_correlation_is_recovered() -> None:
     n = draws.shape[1]
     rhat = np.sqrt(((n - 1) / n * within + between / n) / within)
     assert rhat < 1.05
+
+
+def test_fixef_rows_per_response_rescor_rows_and_the_graph() -> None:
+    data = _data()
+    m = hm.Model("mvbind(y1, y2) ~ x; mu_y2 ~ z; sigma_y1 ~ x", data)
+    with m.pymc:
+        prior = pm.sample_prior_predictive(draws=40, random_seed=4)["prior"].to_dataset()
+    fit = xr.DataTree.from_dict({"posterior": prior})
+    table = m.fixef(fit)
+    expected = ["y1_Intercept", "y1_x", "sigma_y1_Intercept", "sigma_y1_x", "y2_Intercept", "y2_z"]
+    assert list(table.index) == expected
+    assert table.loc["y2_z", "mean"] == pytest.approx(float(prior["y2_b"].mean()))
+    rescor = m.rescor_summary(fit)
+    assert list(rescor.index) == ["rescor__y1__y2"]
+    assert rescor.iloc[0]["mean"] == pytest.approx(float(prior["rescor"].mean()))
+    dot = m.graph("dot")
+    for name in ("Lrescor", "sigma_y1_b", "y2_b", "Y"):
+        assert name in dot
