@@ -278,3 +278,37 @@ def test_fixef_rows_per_response_rescor_rows_and_the_graph() -> None:
     dot = m.graph("dot")
     for name in ("Lrescor", "sigma_y1_b", "y2_b", "Y"):
         assert name in dot
+
+
+def test_a_sigma_formula_with_rescor_equals_the_bivariate_normal_density() -> None:
+    """sigma_y1 ~ x with residual correlation: one Cholesky factor per row. The hand-written model
+    adds the bivariate normal density written out (pm.Potential), not an MvNormal."""
+    data = _data()
+    priors = {**PRIORS, "sigma_y1_Intercept": "normal(0, 1)", "sigma_y1_b": "normal(0, 0.5)"}
+    priors.pop("sigma_y1")
+    m = hm.Model(FORMULA + "\nsigma_y1 ~ x", data, priors=priors, centered=False)
+    levels = sorted(data["g"].unique())
+    g = np.searchsorted(levels, data["g"])
+    x, z = data["x"].to_numpy(), data["z"].to_numpy()
+    with pm.Model() as hand:
+        mus = []
+        for r, column, (loc, scale, b_scale, sd_scale) in (
+            ("y1", x, (0, 5, 2, 1)),
+            ("y2", z, (1, 4, 3, 2)),
+        ):
+            intercept = pm.Normal(f"{r}_Intercept", loc, scale)
+            b = pm.Normal(f"{r}_b", 0, b_scale, shape=1)
+            sd = pm.HalfNormal(f"{r}_sd_g", sd_scale)
+            effects = pm.Normal(f"{r}_z_g", 0, 1, shape=len(levels)) * sd
+            mus.append(intercept + column * b[0] + effects[g])
+        log_sigma1 = (
+            pm.Normal("sigma_y1_Intercept", 0, 1) + x * pm.Normal("sigma_y1_b", 0, 0.5, shape=1)[0]
+        )
+        s1, s2 = pt.exp(log_sigma1), pm.Exponential("sigma_y2", 2.0)
+        rho = pm.LKJCorr("Lrescor", n=2, eta=1.0)[1, 0]
+        r1 = (data["y1"].to_numpy() - mus[0]) / s1
+        r2 = (data["y2"].to_numpy() - mus[1]) / s2
+        quad = (r1**2 - 2 * rho * r1 * r2 + r2**2) / (1 - rho**2)
+        density = -np.log(2 * np.pi) - pt.log(s1) - pt.log(s2) - 0.5 * pt.log(1 - rho**2)
+        pm.Potential("Y", pt.sum(density - 0.5 * quad))
+    assert_same_model(m.pymc, hand, check_dims=False)
