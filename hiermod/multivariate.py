@@ -270,21 +270,7 @@ class MultivariateModel:
     def fixef(self, idata: Any) -> pd.DataFrame:
         """The population-level coefficients of every response, brms's ``fixef`` rows
         (``y1_Intercept``, ``y1_x``, ``sigma_y1_x``): posterior mean, sd and 95% interval."""
-        rows: dict[str, np.ndarray] = {}
-        posterior = idata["posterior"]
-        for response, model in self.models.items():
-            for predictor in model.ir.predictors:
-                pop = predictor.population
-                prefix = response if predictor.dpar == "mu" else f"{predictor.dpar}_{response}"
-                if pop.intercept is not None:
-                    name = self.tagged(pop.intercept.name, response)
-                    rows[f"{prefix}_Intercept"] = _flat(posterior[name])
-                if pop.coefficients is not None:
-                    draws = posterior[self.tagged(pop.coefficients.name, response)]
-                    dim = draws.dims[-1]
-                    for label in draws[dim].values:
-                        rows[f"{prefix}_{label}"] = _flat(draws.sel({dim: label}))
-        return _summary(rows)
+        return _fixef(self.models, idata["posterior"])
 
     def rescor_summary(self, idata: Any) -> pd.DataFrame:
         """brms's ``rescor__y1__y2`` rows: posterior mean, sd and 95% interval of each correlation."""
@@ -300,6 +286,24 @@ class MultivariateModel:
         from hiermod.output.graph import Graph, graph_parts
 
         return Graph(graph_parts(self.pymc, name=str(self.formula))).to(format)
+
+
+def _fixef(models: Mapping[str, Any], posterior: Any) -> pd.DataFrame:
+    """brms's fixef rows of every response's population-level parameters."""
+    rows: dict[str, np.ndarray] = {}
+    for response, model in models.items():
+        names = model_names(model.ir, response)
+        for predictor in model.ir.predictors:
+            pop = predictor.population
+            prefix = response if predictor.dpar == "mu" else f"{predictor.dpar}_{response}"
+            if pop.intercept is not None:
+                rows[f"{prefix}_Intercept"] = _flat(posterior[names[pop.intercept.name]])
+            if pop.coefficients is not None:
+                draws = posterior[names[pop.coefficients.name]]
+                dim = draws.dims[-1]
+                for label in draws[dim].values:
+                    rows[f"{prefix}_{label}"] = _flat(draws.sel({dim: label}))
+    return _summary(rows)
 
 
 def _flat(draws: xr.DataArray) -> np.ndarray:

@@ -5,6 +5,7 @@ correlation), predictions against NumPy, the exported source, and a recovery of 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,10 @@ from hiermod.formula.multivariate import split_responses
 from hiermod.formula.parser import parse_syntax
 from hiermod.multivariate import MultivariateModel
 from hiermod.output.module import load_module
+from hiermod.output.source_multivariate import rescor_labels
 from hiermod.warnings import DataWarning
+
+REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference" / "mvbind_brms"
 
 PARSE = [
     # text, each response's formula, the canonical text
@@ -312,3 +316,20 @@ def test_a_sigma_formula_with_rescor_equals_the_bivariate_normal_density() -> No
         density = -np.log(2 * np.pi) - pt.log(s1) - pt.log(s2) - 0.5 * pt.log(1 - rho**2)
         pm.Potential("Y", pt.sum(density - 0.5 * quad))
     assert_same_model(m.pymc, hand, check_dims=False)
+
+
+def test_brms_names_of_the_residual_correlation() -> None:
+    """brms's Stan code (benchmarks/reference/mvbind_stancode.R) has Lrescor (an LKJ Cholesky
+    factor), sigma_<response> and rescor from Rescor[j, k], j < k: hiermod's names and order."""
+    stan = (REFERENCE / "make_stancode.stan").read_text()
+    assert "cholesky_factor_corr[nresp] Lrescor;" in stan
+    assert "lkj_corr_cholesky_lpdf(Lrescor | 1)" in stan
+    assert re.search(r"real<lower=0> sigma_y1;", stan)
+    assert "rescor[choose(k - 1, 2) + j] = Rescor[j, k];" in stan
+    m = hm.Model("mvbind(y1, y2) ~ x + (1 | g)", _data())
+    names = set(m.pymc.named_vars)
+    assert {"Lrescor", "rescor", "sigma_y1", "sigma_y2"} <= names
+    # brms's order for three responses: (k = 2: j = 1), (k = 3: j = 1, 2)
+    order = [(j, k) for k in range(3) for j in range(k)]
+    labels = [f"{'abc'[j]}__{'abc'[k]}" for j, k in order]
+    assert list(rescor_labels(("a", "b", "c"))) == labels

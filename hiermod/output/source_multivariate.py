@@ -25,10 +25,11 @@ without it each response keeps its own likelihood.
 from __future__ import annotations
 
 import ast
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from hiermod.output.codegen import comment_text, docstring_text, literal
+from hiermod.output.codegen import comment_text, docstring_text, list_of, literal, render
 from hiermod.plan.ir import ModelIR
 
 __all__ = ["ResponsePart", "compose_source", "model_names", "rescor_labels", "tag"]
@@ -326,7 +327,6 @@ def _prepare(parts: list[ResponsePart], rescor: bool) -> list[str]:
 
 
 def _main(var_names: list[str]) -> list[str]:
-    names = ", ".join(literal(v) for v in var_names)
     return [
         "def main() -> None:",
         '    """Fit the model to a CSV file and print a summary of its parameters."""',
@@ -341,7 +341,7 @@ def _main(var_names: list[str]) -> list[str]:
         "        idata = pm.sample(",
         "            draws=args.draws, tune=args.tune, chains=args.chains, random_seed=args.seed",
         "        )",
-        f"    var_names = [{names}]",
+        *render(list_of(literal(v) for v in var_names), 1, "var_names = "),
         "    print(pm.stats.summary(idata, var_names=var_names).to_string())",
         "",
         "",
@@ -383,7 +383,12 @@ def compose_source(
         "",
         f"    {docstring_text(formula)}",
         "",
-        f"Responses: {families}; residual correlation (rescor): {'yes' if rescor else 'no'}.",
+        *textwrap.wrap(
+            f"Responses: {families}; residual correlation (rescor): {'yes' if rescor else 'no'}.",
+            95,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ),
         f"Compiled from {n_rows} rows. Each response's part is its own model, its names tagged by",
         "the response (b -> y1_b, sigma -> sigma_y1). ``prepare(df)`` encodes a DataFrame as the",
         "training data was encoded and ``build_model(df)`` returns the PyMC model.",
@@ -457,6 +462,8 @@ def compose_source(
         ]
     if rescor:
         build += _rescor_lines(parts, bodies, eta)[1:]
+    while build[-1] == "":
+        build.pop()
     build.append("    return model")
     var_names = [v for p in parts for v in _var_names(p, modules[p.response])]
     var_names += ["rescor"] if rescor else []
