@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import types
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +21,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from hiermod.data.columns import kept_rows
 from hiermod.data.sources import formula_columns
 from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
 from hiermod.formula.multivariate import MultivariateFormula, split_responses
@@ -36,43 +36,25 @@ from hiermod.output.source_multivariate import (
     rescor_labels,
 )
 from hiermod.plan.priors import Prior
-from hiermod.warnings import DataWarning
 
 __all__ = ["MultivariateModel"]
 
 
-def _complete(data: pd.DataFrame, formula: MultivariateFormula) -> pd.DataFrame:
-    """The rows with a value in every column of every response's formula (DataWarning with counts)."""
+def _complete(data: pd.DataFrame, formula: MultivariateFormula, na_action: str) -> pd.DataFrame:
+    """The rows with a value in every column of every response's formula, so that the responses
+    share their rows: the univariate rule (``kept_rows``: one DataWarning counting the rows missing
+    each column, or a DataError with ``na_action="raise"``), over all responses' columns at once."""
     present = [str(c) for c in data.columns]
-    used: list[str] = []
-    for f in formula.formulas:
-        used += [c for c in formula_columns(f, present) if c not in used]
     missing = [r for r in formula.responses if r not in present]
     if missing:
         raise DataError(
             f"the response column {missing[0]!r} is not in the data "
             f"(columns: {', '.join(present[:12])})"
         )
-    frame = data[used]
-    numbers = frame.select_dtypes("number").to_numpy(dtype=float, na_value=np.nan)
-    bad = pd.Series(False, index=frame.index)
-    if numbers.size:
-        bad |= ~np.isfinite(numbers).all(axis=1)
-    others = frame.select_dtypes(exclude="number")
-    if others.shape[1]:
-        bad |= others.isna().any(axis=1)
-    if bad.any():
-        counts = ", ".join(
-            f"{int(pd.to_numeric(frame[r], errors='coerce').isna().sum())} in {r}"
-            for r in formula.responses
-        )
-        warnings.warn(
-            f"dropped {int(bad.sum())} of {len(data)} rows with a missing value ({counts}, the "
-            "others in predictors): a row is kept only when every response has a value",
-            DataWarning,
-            stacklevel=4,
-        )
-    return data.loc[~bad.to_numpy()]
+    used: list[str] = []
+    for f in formula.formulas:
+        used += [c for c in formula_columns(f, present) if c not in used]
+    return data.iloc[kept_rows(data, used, na_action)]
 
 
 def _per_response(value: Any, responses: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -124,7 +106,7 @@ class MultivariateModel:
                 hint="drop rescor= : the default is rescor=True for gaussian responses only",
             )
         self.rescor = gaussian if rescor is None else bool(rescor)
-        self.data = _complete(data, self.formula)
+        self.data = _complete(data, self.formula, str(options.get("na_action", "drop")))
         self.models: dict[str, Any] = {}  # hm.Model per response (given as univariate=)
         for response in responses:
             own = self._priors(priors or {}, response)

@@ -158,12 +158,16 @@ def test_a_response_missing_from_the_data() -> None:
 def test_rows_missing_a_response_are_dropped_with_counts() -> None:
     data = _data()
     data.loc[[0, 1], "y1"] = np.nan
-    data.loc[[1, 2], "y2"] = np.nan
+    data.loc[[2, 3], "y2"] = np.nan
     data.loc[5, "x"] = np.nan
-    with pytest.warns(DataWarning, match=r"dropped 4 of 80 rows .*2 in y1, 2 in y2"):
+    with pytest.warns(
+        DataWarning, match=r"dropped 5 of 80 rows .*'x' \(1 row\), 'y1' \(2 rows\), 'y2' \(2 rows\)"
+    ):
         m = hm.Model("mvbind(y1, y2) ~ x", data)
-    assert len(m.data) == 76
-    assert m.pymc["Y"].eval().shape == (76, 2)  # type: ignore[attr-defined]
+    assert len(m.data) == 75
+    assert m.pymc["Y"].eval().shape == (75, 2)  # type: ignore[attr-defined]
+    with pytest.raises(DataError, match="missing values"):
+        hm.Model("mvbind(y1, y2) ~ x", data, na_action="raise")
 
 
 def test_priors_by_response_and_an_unknown_key() -> None:
