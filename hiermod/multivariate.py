@@ -35,7 +35,7 @@ from hiermod.output.source_multivariate import (
     model_names,
     rescor_labels,
 )
-from hiermod.plan.priors import Prior
+from hiermod.plan.priors import Prior, parse_prior
 
 __all__ = ["MultivariateModel"]
 
@@ -55,6 +55,20 @@ def _complete(data: pd.DataFrame, formula: MultivariateFormula, na_action: str) 
     for f in formula.formulas:
         used += [c for c in formula_columns(f, present) if c not in used]
     return data.iloc[kept_rows(data, used, na_action)]
+
+
+def _rescor_eta(prior: Prior | str | None, rescor: bool) -> float:
+    """The LKJ shape of the residual correlation: brms's ``prior(lkj(2), class = rescor)`` is
+    ``priors={"rescor": "lkj(2)"}``; brms's default is lkj(1)."""
+    if prior is None:
+        return 1.0
+    if not rescor:
+        raise OptionError("a prior for rescor needs residual correlation (rescor=True)")
+    parsed = parse_prior(prior)
+    eta = dict(parsed.params).get("eta")
+    if parsed.dist != "lkj" or not isinstance(eta, float) or not eta > 0:
+        raise OptionError(f"the prior of rescor is lkj(eta) with eta > 0, not {parsed}")
+    return eta
 
 
 def _per_response(value: Any, responses: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -106,6 +120,9 @@ class MultivariateModel:
                 hint="drop rescor= : the default is rescor=True for gaussian responses only",
             )
         self.rescor = gaussian if rescor is None else bool(rescor)
+        given = dict(priors or {})
+        self.rescor_eta = _rescor_eta(given.pop("rescor", None), self.rescor)
+        priors = given
         self.data = _complete(data, self.formula, str(options.get("na_action", "drop")))
         self.models: dict[str, Any] = {}  # hm.Model per response (given as univariate=)
         for response in responses:
@@ -148,7 +165,13 @@ class MultivariateModel:
     @functools.cache  # noqa: B019 - one source per model, kept as long as the model
     def source(self) -> str:
         """The PyMC source of the model: a runnable module (``prepare``, ``build_model``, ``main``)."""
-        return compose_source(self._parts(), str(self.formula), len(self.data), rescor=self.rescor)
+        return compose_source(
+            self._parts(),
+            str(self.formula),
+            len(self.data),
+            rescor=self.rescor,
+            eta=self.rescor_eta,
+        )
 
     @functools.cached_property
     def _module(self) -> types.ModuleType:
@@ -208,7 +231,7 @@ class MultivariateModel:
                     {
                         tables[0].columns[0]: ["Lrescor"],
                         "response": ["all"],
-                        "prior": ["lkj_corr_cholesky(1)"],
+                        "prior": [f"lkj_corr_cholesky({self.rescor_eta:g})"],
                     }
                 )
             )

@@ -179,6 +179,11 @@ def test_priors_by_response_and_an_unknown_key() -> None:
     assert "normal(0, 7)" not in str(rows.loc["y1_b"].to_dict())
     with pytest.raises(OptionError, match="names no response"):
         hm.Model(FORMULA, _data(), priors={"b": "normal(0, 1)"})
+    lkj = hm.Model(FORMULA, _data(), priors={"rescor": "lkj(3)"})  # brms: class = rescor
+    assert 'pm.LKJCorr("Lrescor", n=2, eta=3.0)' in lkj.source()
+    assert "lkj_corr_cholesky(3)" in lkj.priors.to_string()
+    with pytest.raises(OptionError, match="lkj"):
+        hm.Model(FORMULA, _data(), priors={"rescor": "normal(0, 1)"})
 
 
 def test_describe_tags_names_and_dims_by_response() -> None:
