@@ -57,6 +57,8 @@ def test_parse_and_round_trip(text: str, each: list[str], canonical: str) -> Non
     assert [str(f) for f in formula.formulas] == each
     assert str(formula) == canonical
     assert split_responses(parse_syntax(str(formula))) == formula
+    assert hm.parse(text) == formula
+    assert formula.tree().count("response  ") == len(each)
 
 
 FORMULA_ERRORS = [

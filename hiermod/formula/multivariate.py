@@ -57,6 +57,13 @@ class MultivariateFormula:
             lines += [f"{dpar}_{response} ~ {_rhs(f)}" for dpar, f in formula.dpars.items()]
         return "; ".join(lines)
 
+    def tree(self) -> str:
+        """Each response's term tree (:meth:`ModelFormula.tree`) under its name."""
+        parts = [
+            f"response  {r}\n{f.tree()}" for r, f in zip(self.responses, self.formulas, strict=True)
+        ]
+        return "\n".join(parts)
+
     def of(self, response: str) -> ModelFormula:
         """The formula of one response."""
         return self.formulas[self.responses.index(response)]
