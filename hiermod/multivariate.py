@@ -57,6 +57,23 @@ def _complete(data: pd.DataFrame, formula: MultivariateFormula, na_action: str) 
     return data.iloc[kept_rows(data, used, na_action)]
 
 
+def _rescor_rows(k: int, eta: float) -> pd.DataFrame:
+    """``describe()``'s rows of the residual correlation: Lrescor and rescor."""
+    return pd.DataFrame(
+        {
+            "parameter": ["Lrescor", "rescor"],
+            "response": ["all", "all"],
+            "dims": ["", "response_pair"],
+            "shape": [(k, k), (k * (k - 1) // 2,)],
+            "role": ["residual_cholesky", "residual_corr"],
+            "dpar": ["", ""],
+            "free": [True, False],
+            "term": ["rescor", "rescor"],
+            "prior": [f"lkj_corr_cholesky({eta:g})", ""],
+        }
+    )
+
+
 def _rescor_eta(prior: Prior | str | None, rescor: bool) -> float:
     """The LKJ shape of the residual correlation: brms's ``prior(lkj(2), class = rescor)`` is
     ``priors={"rescor": "lkj(2)"}``; brms's default is lkj(1)."""
@@ -201,17 +218,7 @@ class MultivariateModel:
             table.insert(1, "response", response)
             tables.append(table)
         if self.rescor:
-            k = len(self.responses)
-            tables.append(
-                pd.DataFrame(
-                    {
-                        "parameter": ["Lrescor", "rescor"],
-                        "response": ["all", "all"],
-                        "dims": ["", "response_pair"],
-                        "shape": [(k, k), (k * (k - 1) // 2,)],
-                    }
-                )
-            )
+            tables.append(_rescor_rows(len(self.responses), self.rescor_eta))
         out: pd.DataFrame = pd.concat(tables, ignore_index=True).set_index("parameter")
         return out
 

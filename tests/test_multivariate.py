@@ -193,6 +193,8 @@ def test_describe_tags_names_and_dims_by_response() -> None:
     assert table.loc["y1_b", "dims"] == "y1_coef"
     assert table.loc["y2_b", "response"] == "y2"
     assert table.loc["rescor", "dims"] == "response_pair"
+    assert table.loc["Lrescor", "prior"] == "lkj_corr_cholesky(1)"
+    assert not table.isna().any().any()
 
 
 def _one_point(m: MultivariateModel, draws: int, seed: int = 3) -> xr.DataTree:
