@@ -346,3 +346,28 @@ def test_brms_names_of_the_residual_correlation() -> None:
     order = [(j, k) for k in range(3) for j in range(k)]
     labels = [f"{'abc'[j]}__{'abc'[k]}" for j, k in order]
     assert list(rescor_labels(("a", "b", "c"))) == labels
+
+
+def test_three_responses_equal_a_hand_written_mvnormal() -> None:
+    data = _data()
+    data["y3"] = data["y1"] - data["y2"] + np.random.default_rng(5).normal(size=len(data))
+    priors = {
+        f"{r}_{k}": v
+        for r in ("y1", "y2", "y3")
+        for k, v in (("Intercept", "normal(0, 3)"), ("b", "normal(0, 1)"))
+    }
+    priors |= {f"sigma_{r}": "exponential(1)" for r in ("y1", "y2", "y3")} | {"rescor": "lkj(2)"}
+    m = hm.Model("mvbind(y1, y2, y3) ~ x", data, priors=priors)
+    assert tuple(m.pymc.coords["response_pair"]) == ("y1__y2", "y1__y3", "y2__y3")
+    x = data["x"].to_numpy()
+    with pm.Model() as hand:
+        mus, sigmas = [], []
+        for r in ("y1", "y2", "y3"):
+            intercept = pm.Normal(f"{r}_Intercept", 0, 3)
+            b = pm.Normal(f"{r}_b", 0, 1, shape=1)
+            mus.append(intercept + x * b[0])
+            sigmas.append(pm.Exponential(f"sigma_{r}", 1.0))
+        chol = pt.stack(sigmas)[:, None] * pm.LKJCorr("Lrescor", n=3, eta=2.0)
+        observed = data[["y1", "y2", "y3"]].to_numpy()
+        pm.MvNormal("Y", mu=pt.stack(mus, axis=1), chol=chol, observed=observed)
+    assert_same_model(m.pymc, hand, check_dims=False)
