@@ -24,6 +24,7 @@ from hiermod.errors import (
     StorageError,
 )
 from hiermod.formula.expand import expand
+from hiermod.formula.multivariate import MultivariateFormula, is_multivariate, split_responses
 from hiermod.formula.parser import parse_syntax
 from hiermod.formula.terms import Block, Formula, ModelFormula, Term
 from hiermod.plan.priors import Prior
@@ -62,11 +63,12 @@ __all__ = [
 ]
 
 
-def parse(text: str | ModelFormula) -> ModelFormula:
+def parse(text: str | ModelFormula) -> ModelFormula | MultivariateFormula:
     """Parse formula text into the canonical, fully expanded :class:`ModelFormula`.
 
     Several formulas may be given in one text, separated by ``;`` or line breaks; the first is the
-    response's, the others are for distributional parameters (``sigma ~ …``).
+    response's, the others are for distributional parameters (``sigma ~ …``). ``mvbind(y1, y2) ~ …``
+    gives a :class:`~hiermod.formula.multivariate.MultivariateFormula`: one formula per response.
 
     Raises:
         FormulaSyntaxError: the text is not in the formula language (caret under the problem).
@@ -78,7 +80,8 @@ def parse(text: str | ModelFormula) -> ModelFormula:
     """
     if isinstance(text, ModelFormula):
         return text
-    return expand(parse_syntax(text))
+    tree = parse_syntax(text)
+    return split_responses(tree) if is_multivariate(tree) else expand(tree)
 
 
 def __getattr__(name: str) -> Any:

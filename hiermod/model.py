@@ -32,11 +32,13 @@ from hiermod.data.families import Family, get_family
 from hiermod.data.stream import Source
 from hiermod.errors import FormulaError, HiermodError
 from hiermod.formula.expand import expand
+from hiermod.formula.multivariate import is_multivariate
 from hiermod.formula.parser import parse_syntax
 from hiermod.formula.terms import ModelFormula
 from hiermod.inference.summary_methods import SummaryMethods
 from hiermod.interpret.checks import ModelChecks
 from hiermod.interpret.methods import EffectsMethods
+from hiermod.multivariate import MultivariateModel
 from hiermod.output.module import build, load_module
 from hiermod.plan.collapse import plan_collapse
 from hiermod.plan.ir import ModelIR
@@ -297,6 +299,14 @@ class Model(_Fitting):
         >>> m.describe()                                              # doctest: +SKIP
     """
 
+    def __new__(cls, formula: str | ModelFormula | None = None, *args: Any, **kwargs: Any) -> Any:
+        """``mvbind(y1, y2) ~ …`` makes a :class:`~hiermod.multivariate.MultivariateModel`."""
+        if isinstance(formula, str) and formula.lstrip().startswith("mvbind"):
+            tree = parse_syntax(formula)
+            if is_multivariate(tree):
+                return MultivariateModel(formula, *args, univariate=cls, **kwargs)
+        return super().__new__(cls)
+
     def __init__(
         self,
         formula: str | ModelFormula,
@@ -371,7 +381,7 @@ class Model(_Fitting):
         ir: ModelIR,
     ) -> Model:
         """A model from already computed stages, without the rows (used by :func:`stream_model`)."""
-        model = cls.__new__(cls)
+        model: Model = cls.__new__(cls)
         model.formula, model.family, model.link = formula, family, options.link
         model.data, model.design, model.options, model.ir = None, design, options, ir
         return model

@@ -54,6 +54,7 @@ def _layer(module: str) -> tuple[int, str]:
         return 1 + STAGES.index(parts[1]), f"stage {parts[1]}"
     above = {
         "hiermod.updating": "Model.update's rules",
+        "hiermod.multivariate": "the multivariate model (composes univariate models)",
         "hiermod.model": "the composing model",
         "hiermod": "hiermod's __init__",
     }

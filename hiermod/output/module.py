@@ -113,3 +113,12 @@ def _has_scan(model: pm.Model) -> bool:
             inputs += node.op.inner_outputs
         stack += [v.owner for v in inputs if v.owner is not None]
     return False
+
+
+def build_rows(module: types.ModuleType, data: object) -> pm.Model:
+    """``module.build_model(data)`` for a module with one form of the likelihood (a multivariate
+    model's), looking BLAS up quietly as :func:`build` does."""
+    model: pm.Model = module.build_model(data)
+    if _has_scan(model):
+        _look_up_blas_quietly()
+    return model

@@ -1,0 +1,334 @@
+"""Multivariate models: several responses, ``mvbind(y1, y2) ~ x + (1 | g)`` (brms's semantics).
+
+``hm.Model`` hands a formula whose response is ``mvbind(…)`` to :class:`MultivariateModel`. Each
+response is compiled as the univariate :class:`~hiermod.model.Model` it is (its family, default
+priors and names), on the rows where every response and predictor has a value; the PyMC model is the
+module :func:`~hiermod.output.source_multivariate.compose_source` writes from the responses'
+sources, with the responses' names tagged (``y1_b``, ``sigma_y1``). Gaussian responses get brms's
+residual correlation by default (``rescor=True``: one ``MvNormal`` with ``Lrescor``); otherwise, or
+with ``rescor=False``, each response keeps its own likelihood.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from hiermod.data.columns import kept_rows
+from hiermod.data.sources import formula_columns
+from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
+from hiermod.formula.multivariate import MultivariateFormula, split_responses
+from hiermod.formula.parser import parse_syntax
+from hiermod.inference.fit import sampling_mode
+from hiermod.inference.predict_multivariate import predict_multivariate
+from hiermod.output.module import build_rows, load_module
+from hiermod.output.source_multivariate import (
+    ResponsePart,
+    compose_source,
+    model_names,
+    rescor_labels,
+)
+from hiermod.plan.priors import Prior, parse_prior
+
+__all__ = ["MultivariateModel"]
+
+
+def _complete(data: pd.DataFrame, formula: MultivariateFormula, na_action: str) -> pd.DataFrame:
+    """The rows with a value in every column of every response's formula, so that the responses
+    share their rows: the univariate rule (``kept_rows``: one DataWarning counting the rows missing
+    each column, or a DataError with ``na_action="raise"``), over all responses' columns at once."""
+    present = [str(c) for c in data.columns]
+    missing = [r for r in formula.responses if r not in present]
+    if missing:
+        raise DataError(
+            f"the response column {missing[0]!r} is not in the data "
+            f"(columns: {', '.join(present[:12])})"
+        )
+    used: list[str] = []
+    for f in formula.formulas:
+        used += [c for c in formula_columns(f, present) if c not in used]
+    return data.iloc[kept_rows(data, used, na_action)]
+
+
+def _rescor_rows(k: int, eta: float) -> pd.DataFrame:
+    """``describe()``'s rows of the residual correlation: Lrescor and rescor."""
+    return pd.DataFrame(
+        {
+            "parameter": ["Lrescor", "rescor"],
+            "response": ["all", "all"],
+            "dims": ["", "response_pair"],
+            "shape": [(k, k), (k * (k - 1) // 2,)],
+            "role": ["residual_cholesky", "residual_corr"],
+            "dpar": ["", ""],
+            "free": [True, False],
+            "term": ["rescor", "rescor"],
+            "prior": [f"lkj_corr_cholesky({eta:g})", ""],
+        }
+    )
+
+
+def _rescor_eta(prior: Prior | str | None, rescor: bool) -> float:
+    """The LKJ shape of the residual correlation: brms's ``prior(lkj(2), class = rescor)`` is
+    ``priors={"rescor": "lkj(2)"}``; brms's default is lkj(1)."""
+    if prior is None:
+        return 1.0
+    if not rescor:
+        raise OptionError("a prior for rescor needs residual correlation (rescor=True)")
+    parsed = parse_prior(prior)
+    eta = dict(parsed.params).get("eta")
+    if parsed.dist != "lkj" or not isinstance(eta, float) or not eta > 0:
+        raise OptionError(f"the prior of rescor is lkj(eta) with eta > 0, not {parsed}")
+    return eta
+
+
+def _per_response(value: Any, responses: tuple[str, ...], what: str) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in responses]
+        if unknown:
+            raise ArgumentError(
+                f"{what} names {unknown[0]!r}, which is no response ({', '.join(responses)})"
+            )
+        return {r: value.get(r, "gaussian" if what == "family" else None) for r in responses}
+    return dict.fromkeys(responses, value)
+
+
+def _untag(key: str, response: str) -> str | None:
+    """``y1_b`` → ``b``, ``sigma_y1`` → ``sigma``, ``sigma_y1_b`` → ``sigma_b``; None when ``key``
+    is no name of ``response``."""
+    if key.startswith(f"{response}_"):
+        return key[len(response) + 1 :]
+    if key.endswith(f"_{response}"):
+        return key[: -len(response) - 1]
+    if f"_{response}_" in key:
+        return key.replace(f"_{response}_", "_", 1)
+    return None
+
+
+class MultivariateModel:
+    """A model of several responses (see the module docstring and docs/terms.md)."""
+
+    def __init__(
+        self,
+        formula: str,
+        data: pd.DataFrame,
+        *,
+        family: str | Mapping[str, str] = "gaussian",
+        rescor: bool | None = None,
+        priors: Mapping[str, Prior | str] | None = None,
+        univariate: Any = None,
+        **options: Any,
+    ) -> None:
+        self.formula = split_responses(parse_syntax(formula))
+        responses = self.formula.responses
+        families = _per_response(family, responses, "family")
+        gaussian = all(str(getattr(f, "name", f)) == "gaussian" for f in families.values())
+        if rescor and not gaussian:
+            others = [f"{r} ({getattr(f, 'name', f)})" for r, f in families.items()]
+            raise FamilyError(
+                "rescor=True (residual correlation) needs every response gaussian, not "
+                + ", ".join(others),
+                hint="drop rescor= : the default is rescor=True for gaussian responses only",
+            )
+        self.rescor = gaussian if rescor is None else bool(rescor)
+        given = dict(priors or {})
+        self.rescor_eta = _rescor_eta(given.pop("rescor", None), self.rescor)
+        priors = given
+        self.data = _complete(data, self.formula, str(options.get("na_action", "drop")))
+        self.models: dict[str, Any] = {}  # hm.Model per response (given as univariate=)
+        for response in responses:
+            own = self._priors(priors or {}, response)
+            self.models[response] = univariate(
+                self.formula.of(response),
+                self.data,
+                family=families[response],
+                priors=own,
+                suffstats=False,
+                **options,
+            )
+
+    def _priors(self, priors: Mapping[str, Prior | str], response: str) -> dict[str, Any]:
+        """The priors of one response, given under the tagged names (``y1_b``, ``sigma_y1``,
+        ``sigma_y1_Intercept``), passed to its model untagged (``b``, ``sigma``, …)."""
+        out: dict[str, Any] = {}
+        for key, prior in priors.items():
+            owners = [r for r in self.responses if _untag(key, r) is not None]
+            if not owners:
+                first = self.responses[0]
+                raise OptionError(
+                    f"the prior {key!r} names no response: write the tagged name, e.g. "
+                    f"{first}_b, {first}_Intercept or sigma_{first}"
+                )
+            if response == max(owners, key=len):
+                out[str(_untag(key, response))] = prior
+        return out
+
+    @property
+    def responses(self) -> tuple[str, ...]:
+        return self.formula.responses
+
+    def _parts(self) -> list[ResponsePart]:
+        return [
+            ResponsePart(r, f"{m.family.name}, {m.link} link", m.ir, m.source())
+            for r, m in self.models.items()
+        ]
+
+    @functools.cache  # noqa: B019 - one source per model, kept as long as the model
+    def source(self) -> str:
+        """The PyMC source of the model: a runnable module (``prepare``, ``build_model``, ``main``)."""
+        return compose_source(
+            self._parts(),
+            str(self.formula),
+            len(self.data),
+            rescor=self.rescor,
+            eta=self.rescor_eta,
+        )
+
+    @functools.cached_property
+    def _module(self) -> types.ModuleType:
+        return load_module(self.source(), "hiermod_multivariate_model")
+
+    @functools.cached_property
+    def pymc(self) -> pm.Model:
+        """The PyMC model: the module :meth:`source` prints, run on the training rows."""
+        return build_rows(self._module, self.data)
+
+    # -- inspection ----------------------------------------------------------------------------
+
+    def tagged(self, name: str, response: str) -> str:
+        """The name in the multivariate model of a response's parameter or dim (``b`` → ``y1_b``)."""
+        return model_names(self.models[response].ir, response).get(name, name)
+
+    def describe(self) -> pd.DataFrame:
+        """One row per model variable, as ``Model.describe``, with the response of each."""
+        tables = []
+        for response, model in self.models.items():
+            table = model.describe().reset_index()
+            table["parameter"] = [self.tagged(n, response) for n in table["parameter"]]
+            table["dims"] = [
+                ", ".join(self.tagged(d, response) for d in str(dims).split(", ") if d)
+                for dims in table["dims"]
+            ]
+            table.insert(1, "response", response)
+            tables.append(table)
+        if self.rescor:
+            tables.append(_rescor_rows(len(self.responses), self.rescor_eta))
+        out: pd.DataFrame = pd.concat(tables, ignore_index=True).set_index("parameter")
+        return out
+
+    @property
+    def priors(self) -> pd.DataFrame:
+        """The priors by class, per response (``Model.priors``), and the residual correlation's."""
+        tables = []
+        for response, model in self.models.items():
+            table = model.priors.reset_index()
+            first = table.columns[0]
+            table[first] = [self.tagged(str(n), response) for n in table[first]]
+            table.insert(1, "response", response)
+            tables.append(table)
+        if self.rescor:
+            tables.append(
+                pd.DataFrame(
+                    {
+                        tables[0].columns[0]: ["Lrescor"],
+                        "response": ["all"],
+                        "prior": [f"lkj_corr_cholesky({self.rescor_eta:g})"],
+                    }
+                )
+            )
+        combined: pd.DataFrame = pd.concat(tables, ignore_index=True)
+        return combined
+
+    # -- fitting and after ---------------------------------------------------------------------
+
+    def fit(self, **sample: Any) -> xr.DataTree:
+        """NUTS through ``pm.sample`` compiled with Numba as ``Model.fit`` (keywords passed on:
+        draws, tune, chains, random_seed, …)."""
+        sample.setdefault("compile_kwargs", {"mode": sampling_mode()})
+        sample.setdefault("progressbar", False)
+        with self.pymc:
+            fitted: xr.DataTree = pm.sample(**sample)
+        return fitted
+
+    def predict(
+        self,
+        idata: Any,
+        data: pd.DataFrame | None = None,
+        *,
+        kind: str = "mean",
+        random_seed: int | None = None,
+    ) -> xr.DataArray:
+        """Predictions at ``data`` (the training rows by default), dims (chain, draw, obs, response):
+        ``kind="mean"`` each response's expected value, ``kind="response"`` draws of the responses
+        (correlated as the residual correlation says)."""
+        new = self.data if data is None else data
+        return predict_multivariate(
+            self._module,
+            idata,
+            new,
+            self.data,
+            self.responses,
+            rescor=self.rescor,
+            kind=kind,
+            random_seed=random_seed,
+        )
+
+    def fixef(self, idata: Any) -> pd.DataFrame:
+        """The population-level coefficients of every response, brms's ``fixef`` rows
+        (``y1_Intercept``, ``y1_x``, ``sigma_y1_x``): posterior mean, sd and 95% interval."""
+        return _fixef(self.models, idata["posterior"])
+
+    def rescor_summary(self, idata: Any) -> pd.DataFrame:
+        """brms's ``rescor__y1__y2`` rows: posterior mean, sd and 95% interval of each correlation."""
+        draws = idata["posterior"]["rescor"]
+        labels = rescor_labels(self.responses)
+        return _summary(
+            {f"rescor__{k}": _flat(draws.isel(response_pair=i)) for i, k in enumerate(labels)}
+        )
+
+    def graph(self, format: str | None = None) -> Any:
+        """The model's graph (PyMC's ModelGraph of :attr:`pymc`, a plate per set of dims):
+        ``format`` as ``Model.graph``; the plan's words per node are not shown yet."""
+        from hiermod.output.graph import Graph, graph_parts
+
+        return Graph(graph_parts(self.pymc, name=str(self.formula))).to(format)
+
+
+def _fixef(models: Mapping[str, Any], posterior: Any) -> pd.DataFrame:
+    """brms's fixef rows of every response's population-level parameters."""
+    rows: dict[str, np.ndarray] = {}
+    for response, model in models.items():
+        names = model_names(model.ir, response)
+        for predictor in model.ir.predictors:
+            pop = predictor.population
+            prefix = response if predictor.dpar == "mu" else f"{predictor.dpar}_{response}"
+            if pop.intercept is not None:
+                rows[f"{prefix}_Intercept"] = _flat(posterior[names[pop.intercept.name]])
+            if pop.coefficients is not None:
+                draws = posterior[names[pop.coefficients.name]]
+                dim = draws.dims[-1]
+                for label in draws[dim].values:
+                    rows[f"{prefix}_{label}"] = _flat(draws.sel({dim: label}))
+    return _summary(rows)
+
+
+def _flat(draws: xr.DataArray) -> np.ndarray:
+    return np.asarray(draws.stack(sample=("chain", "draw")).to_numpy()).reshape(-1)
+
+
+def _summary(rows: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "mean": [v.mean() for v in rows.values()],
+            "sd": [v.std(ddof=1) for v in rows.values()],
+            "lower_95": [np.quantile(v, 0.025) for v in rows.values()],
+            "upper_95": [np.quantile(v, 0.975) for v in rows.values()],
+        },
+        index=pd.Index(list(rows), name="parameter"),
+    )

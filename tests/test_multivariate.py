@@ -1,0 +1,373 @@
+"""Multivariate responses (brms's ``mvbind``; docs/terms.md, "Multivariate responses"): the
+spelling and its errors, the PyMC model against hand-written ones (with and without residual
+correlation), predictions against NumPy, the exported source, and a recovery of the correlation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+import pytest
+import xarray as xr
+from support import assert_same_model
+
+import hiermod as hm
+from hiermod.errors import DataError, FamilyError, FormulaError, OptionError
+from hiermod.formula.multivariate import split_responses
+from hiermod.formula.parser import parse_syntax
+from hiermod.multivariate import MultivariateModel
+from hiermod.output.module import load_module
+from hiermod.output.source_multivariate import rescor_labels
+from hiermod.warnings import DataWarning
+
+REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference" / "mvbind_brms"
+
+PARSE = [
+    # text, each response's formula, the canonical text
+    (
+        "mvbind(y1, y2) ~ x + (1 | g)",
+        ["y1 ~ 1 + x + (1 | g)", "y2 ~ 1 + x + (1 | g)"],
+        "mvbind(y1, y2) ~ 1 + x + (1 | g)",
+    ),
+    (
+        "mvbind(y1, y2) ~ x\nmu_y2 ~ z + (1 | g)",
+        ["y1 ~ 1 + x", "y2 ~ 1 + z + (1 | g)"],
+        "mvbind(y1, y2) ~ 1 + x; mu_y2 ~ 1 + z + (1 | g)",
+    ),
+    (
+        "mvbind(a, b, c) ~ x; sigma_b ~ g; sigma_a ~ x",
+        ["a ~ 1 + x; sigma ~ 1 + x", "b ~ 1 + x; sigma ~ 1 + g", "c ~ 1 + x"],
+        "mvbind(a, b, c) ~ 1 + x; sigma_a ~ 1 + x; sigma_b ~ 1 + g",
+    ),
+    (  # the longest response that fits owns the name: sigma_y_1 is y_1's, not 1's
+        "mvbind(y_1, y) ~ x; sigma_y_1 ~ x",
+        ["y_1 ~ 1 + x; sigma ~ 1 + x", "y ~ 1 + x"],
+        "mvbind(y_1, y) ~ 1 + x; sigma_y_1 ~ 1 + x",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "each", "canonical"), PARSE)
+def test_parse_and_round_trip(text: str, each: list[str], canonical: str) -> None:
+    formula = split_responses(parse_syntax(text))
+    assert [str(f) for f in formula.formulas] == each
+    assert str(formula) == canonical
+    assert split_responses(parse_syntax(str(formula))) == formula
+    assert hm.parse(text) == formula
+    assert formula.tree().count("response  ") == len(each)
+
+
+FORMULA_ERRORS = [
+    ("mvbind(y1) ~ x", "at least two responses", "^^^^^^^^^^"),
+    ("mvbind(y1, y1) ~ x", "names the column 'y1' twice", "^^"),
+    ("mvbind(y1, log(y2)) ~ x", "takes column names, not log(y2)", "^^^^^^^"),
+    ("mvbind(y1, y2) ~ x; sigma ~ x", "a later formula names its response", "^^^^^"),
+    ("mvbind(y1, y2) ~ x; mu_y2 ~ z; mu_y2 ~ x", "two formulas for mu_y2", "^^^^^"),
+    ("mvbind(y1, y2) | weights(w) ~ x", "addition terms", "^^^^^^^^^^"),
+]
+
+
+@pytest.mark.parametrize(("text", "message", "caret"), FORMULA_ERRORS)
+def test_formula_errors(text: str, message: str, caret: str) -> None:
+    with pytest.raises(FormulaError, match=re.escape(message)) as error:
+        split_responses(parse_syntax(text))
+    assert caret in str(error.value)
+
+
+def _data(n: int = 80, seed: int = 1, rho: float = 0.5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 5, n)
+    x, z = rng.normal(size=n), rng.normal(size=n)
+    effects = rng.normal(0, 0.5, (5, 2))
+    noise = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=n)
+    y1 = 1 + 0.5 * x + effects[g, 0] + noise[:, 0]
+    y2 = -1 + 0.3 * z + effects[g, 1] + 0.7 * noise[:, 1]
+    counts = rng.poisson(np.exp(0.2 + 0.3 * x))
+    frame = {"x": x, "z": z, "g": [f"g{k}" for k in g], "y1": y1, "y2": y2, "n": counts}
+    return pd.DataFrame(frame)
+
+
+PRIORS = {
+    "y1_Intercept": "normal(0, 5)",
+    "y1_b": "normal(0, 2)",
+    "y1_sd_g": "half_normal(1)",
+    "sigma_y1": "exponential(1)",
+    "y2_Intercept": "normal(1, 4)",
+    "y2_b": "normal(0, 3)",
+    "y2_sd_g": "half_normal(2)",
+    "sigma_y2": "exponential(2)",
+}
+
+
+def _hand_written(data: pd.DataFrame, *, rescor: bool) -> pm.Model:
+    """The model of mvbind(y1, y2) ~ x + (1 | g), mu_y2 ~ z + (1 | g) with PRIORS, by hand."""
+    levels = sorted(data["g"].unique())
+    g = np.searchsorted(levels, data["g"])
+    columns = {"y1": data["x"].to_numpy(), "y2": data["z"].to_numpy()}
+    priors = {"y1": (0, 5, 2, 1, 1), "y2": (1, 4, 3, 2, 2)}
+    with pm.Model() as model:
+        mus, sigmas = [], []
+        for r in ("y1", "y2"):
+            loc, scale, b_scale, sd_scale, rate = priors[r]
+            intercept = pm.Normal(f"{r}_Intercept", loc, scale)
+            b = pm.Normal(f"{r}_b", 0, b_scale, shape=1)
+            sd = pm.HalfNormal(f"{r}_sd_g", sd_scale)
+            z = pm.Normal(f"{r}_z_g", 0, 1, shape=len(levels))
+            mus.append(intercept + columns[r] * b[0] + (z * sd)[g])
+            sigmas.append(pm.Exponential(f"sigma_{r}", rate))
+        observed = data[["y1", "y2"]].to_numpy()
+        if rescor:
+            chol_corr = pm.LKJCorr("Lrescor", n=2, eta=1.0)
+            chol = pt.stack(sigmas)[:, None] * chol_corr
+            pm.MvNormal("Y", mu=pt.stack(mus, axis=1), chol=chol, observed=observed)
+        else:
+            for k, r in enumerate(("y1", "y2")):
+                pm.Normal(r, mus[k], sigmas[k], observed=observed[:, k])
+    return model
+
+
+FORMULA = "mvbind(y1, y2) ~ x + (1 | g)\nmu_y2 ~ z + (1 | g)"
+
+
+@pytest.mark.parametrize("rescor", [True, False])
+def test_logp_and_gradient_equal_a_hand_written_model(rescor: bool) -> None:
+    data = _data()
+    m = hm.Model(FORMULA, data, priors=PRIORS, rescor=rescor, centered=False)
+    assert isinstance(m, MultivariateModel)
+    assert_same_model(m.pymc, _hand_written(data, rescor=rescor), check_dims=False)
+
+
+def test_rescor_needs_gaussian_responses() -> None:
+    data = _data()
+    with pytest.raises(FamilyError, match=re.escape("n (poisson)")):
+        hm.Model("mvbind(y1, n) ~ x", data, family={"n": "poisson"}, rescor=True)
+    mixed = hm.Model("mvbind(y1, n) ~ x", data, family={"n": "poisson"})
+    assert not mixed.rescor  # brms: rescor only for gaussian responses
+    assert "Lrescor" not in mixed.pymc.named_vars
+    assert {v.name for v in mixed.pymc.observed_RVs} == {"y1", "n"}
+    assert hm.Model("mvbind(y1, y2) ~ x", data).rescor  # brms's default for gaussian ones
+
+
+def test_a_response_missing_from_the_data() -> None:
+    with pytest.raises(DataError, match="'y3' is not in the data"):
+        hm.Model("mvbind(y1, y3) ~ x", _data())
+
+
+def test_rows_missing_a_response_are_dropped_with_counts() -> None:
+    data = _data()
+    data.loc[[0, 1], "y1"] = np.nan
+    data.loc[[2, 3], "y2"] = np.nan
+    data.loc[5, "x"] = np.nan
+    with pytest.warns(
+        DataWarning, match=r"dropped 5 of 80 rows .*'x' \(1 row\), 'y1' \(2 rows\), 'y2' \(2 rows\)"
+    ):
+        m = hm.Model("mvbind(y1, y2) ~ x", data)
+    assert len(m.data) == 75
+    assert m.pymc["Y"].eval().shape == (75, 2)  # type: ignore[attr-defined]
+    with pytest.raises(DataError, match="missing values"):
+        hm.Model("mvbind(y1, y2) ~ x", data, na_action="raise")
+
+
+def test_priors_by_response_and_an_unknown_key() -> None:
+    m = hm.Model(FORMULA, _data(), priors={"y2_b": "normal(0, 7)", "sigma_y1": "exponential(3)"})
+    table = m.priors
+    rows = table.set_index(table.columns[0])
+    assert "normal(0, 7)" in str(rows.loc["y2_b"].to_dict())
+    assert "exponential(3)" in str(rows.loc["sigma_y1"].to_dict())
+    assert "normal(0, 7)" not in str(rows.loc["y1_b"].to_dict())
+    with pytest.raises(OptionError, match="names no response"):
+        hm.Model(FORMULA, _data(), priors={"b": "normal(0, 1)"})
+    lkj = hm.Model(FORMULA, _data(), priors={"rescor": "lkj(3)"})  # brms: class = rescor
+    assert 'pm.LKJCorr("Lrescor", n=2, eta=3.0)' in lkj.source()
+    assert "lkj_corr_cholesky(3)" in lkj.priors.to_string()
+    with pytest.raises(OptionError, match="lkj"):
+        hm.Model(FORMULA, _data(), priors={"rescor": "normal(0, 1)"})
+
+
+def test_describe_tags_names_and_dims_by_response() -> None:
+    table = hm.Model(FORMULA, _data()).describe()
+    assert table.loc["y1_b", "dims"] == "y1_coef"
+    assert table.loc["y2_b", "response"] == "y2"
+    assert table.loc["rescor", "dims"] == "response_pair"
+    assert table.loc["Lrescor", "prior"] == "lkj_corr_cholesky(1)"
+    assert not table.isna().any().any()
+
+
+def _one_point(m: MultivariateModel, draws: int, seed: int = 3) -> xr.DataTree:
+    """A 'posterior' of ``draws`` copies of one prior draw (the oracle then knows the truth)."""
+    with m.pymc:
+        prior = pm.sample_prior_predictive(draws=1, random_seed=seed)["prior"].to_dataset()
+    copies = prior.isel(draw=[0] * draws).assign_coords(draw=np.arange(draws))
+    return xr.DataTree.from_dict({"posterior": copies})
+
+
+def _oracle_mean(post: xr.Dataset, new: pd.DataFrame, levels: list[str]) -> np.ndarray:
+    g = np.searchsorted(levels, new["g"])
+    out = []
+    for r, column in (("y1", "x"), ("y2", "z")):
+        intercept = post[f"{r}_Intercept"].to_numpy()[..., None]
+        b = post[f"{r}_b"].to_numpy()[..., 0, None]
+        effects = post[f"{r}_r_g"].to_numpy()[..., g]
+        out.append(intercept + b * new[column].to_numpy() + effects)
+    return np.stack(out, axis=-1)
+
+
+@pytest.mark.parametrize("rescor", [True, False])
+def test_predictions_at_new_rows_equal_numpy(rescor: bool) -> None:
+    data = _data()
+    m = hm.Model(FORMULA, data, priors=PRIORS, rescor=rescor)
+    with m.pymc:
+        prior = pm.sample_prior_predictive(draws=30, random_seed=2)["prior"].to_dataset()
+    fit = xr.DataTree.from_dict({"posterior": prior})
+    new = pd.DataFrame({"x": [0.0, 1.5, -2.0], "z": [1.0, 0.0, 0.5], "g": ["g3", "g0", "g3"]})
+    mean = m.predict(fit, new, kind="mean")
+    assert mean.dims == ("chain", "draw", "obs", "response")
+    assert list(mean["response"].values) == ["y1", "y2"]
+    levels = sorted(data["g"].unique())
+    np.testing.assert_allclose(mean.to_numpy(), _oracle_mean(prior, new, levels), rtol=1e-10)
+
+
+def test_response_draws_respect_the_residual_correlation() -> None:
+    data = _data()
+    m = hm.Model(FORMULA, data, priors=PRIORS)
+    fit = _one_point(m, draws=4000)
+    point = fit["posterior"].to_dataset().isel(chain=0, draw=0)
+    new = pd.DataFrame({"x": [0.0, 1.0], "z": [0.5, -1.0], "g": ["g1", "g2"]})
+    draws = m.predict(fit, new, kind="response", random_seed=5).to_numpy()[0]  # (draw, obs, resp)
+    mean = m.predict(fit, new, kind="mean").to_numpy()[0]
+    residuals = (draws - mean).reshape(-1, 2)
+    sigma = np.array([float(point["sigma_y1"]), float(point["sigma_y2"])])
+    rho = float(point["rescor"][0])
+    cov = np.outer(sigma, sigma) * np.array([[1, rho], [rho, 1]])
+    # the empirical covariance of 8000 draws: within 5 standard errors of each entry
+    se = np.sqrt((cov**2 + np.outer(np.diag(cov), np.diag(cov))) / len(residuals))
+    assert np.all(np.abs(np.cov(residuals.T) - cov) < 5 * se)
+
+
+def test_exported_source_round_trip() -> None:
+    data = _data()
+    m = hm.Model(FORMULA, data, priors=PRIORS)
+    source = m.source()
+    compile(source, "model.py", "exec")
+    standalone = load_module(source, "exported").build_model(data)
+    assert sorted(standalone.named_vars) == sorted(m.pymc.named_vars)
+    point = m.pymc.initial_point()
+    fast = {"mode": "FAST_COMPILE"}
+    ours = m.pymc.compile_logp(**fast)(point)
+    assert standalone.compile_logp(**fast)(point) == pytest.approx(ours, rel=1e-12)
+    assert "Lrescor = pm.LKJCorr(" in source
+    assert "pm.MvNormal(" in source
+
+
+@pytest.mark.slow
+def test_the_residual_correlation_is_recovered() -> None:
+    data = _data(n=500, seed=11, rho=0.5)
+    m = hm.Model("mvbind(y1, y2) ~ x + z + (1 | g)", data)
+    fit = m.fit(draws=500, tune=500, chains=2, random_seed=3)
+    summary = m.rescor_summary(fit)
+    row = summary.loc["rescor__y1__y2"]
+    assert abs(row["mean"] - 0.5) < 3 * row["sd"], summary
+    draws = fit["posterior"]["rescor"].to_numpy()[..., 0]
+    within = draws.var(axis=1, ddof=1).mean()
+    between = draws.mean(axis=1).var(ddof=1) * draws.shape[1]
+    n = draws.shape[1]
+    rhat = np.sqrt(((n - 1) / n * within + between / n) / within)
+    assert rhat < 1.05
+
+
+def test_fixef_rows_per_response_rescor_rows_and_the_graph() -> None:
+    data = _data()
+    m = hm.Model("mvbind(y1, y2) ~ x; mu_y2 ~ z; sigma_y1 ~ x", data)
+    with m.pymc:
+        prior = pm.sample_prior_predictive(draws=40, random_seed=4)["prior"].to_dataset()
+    fit = xr.DataTree.from_dict({"posterior": prior})
+    table = m.fixef(fit)
+    expected = ["y1_Intercept", "y1_x", "sigma_y1_Intercept", "sigma_y1_x", "y2_Intercept", "y2_z"]
+    assert list(table.index) == expected
+    assert table.loc["y2_z", "mean"] == pytest.approx(float(prior["y2_b"].mean()))
+    rescor = m.rescor_summary(fit)
+    assert list(rescor.index) == ["rescor__y1__y2"]
+    assert rescor.iloc[0]["mean"] == pytest.approx(float(prior["rescor"].mean()))
+    dot = m.graph("dot")
+    for name in ("Lrescor", "sigma_y1_b", "y2_b", "Y"):
+        assert name in dot
+
+
+def test_a_sigma_formula_with_rescor_equals_the_bivariate_normal_density() -> None:
+    """sigma_y1 ~ x with residual correlation: one Cholesky factor per row. The hand-written model
+    adds the bivariate normal density written out (pm.Potential), not an MvNormal."""
+    data = _data()
+    priors = {**PRIORS, "sigma_y1_Intercept": "normal(0, 1)", "sigma_y1_b": "normal(0, 0.5)"}
+    priors.pop("sigma_y1")
+    m = hm.Model(FORMULA + "\nsigma_y1 ~ x", data, priors=priors, centered=False)
+    levels = sorted(data["g"].unique())
+    g = np.searchsorted(levels, data["g"])
+    x, z = data["x"].to_numpy(), data["z"].to_numpy()
+    with pm.Model() as hand:
+        mus = []
+        for r, column, (loc, scale, b_scale, sd_scale) in (
+            ("y1", x, (0, 5, 2, 1)),
+            ("y2", z, (1, 4, 3, 2)),
+        ):
+            intercept = pm.Normal(f"{r}_Intercept", loc, scale)
+            b = pm.Normal(f"{r}_b", 0, b_scale, shape=1)
+            sd = pm.HalfNormal(f"{r}_sd_g", sd_scale)
+            effects = pm.Normal(f"{r}_z_g", 0, 1, shape=len(levels)) * sd
+            mus.append(intercept + column * b[0] + effects[g])
+        log_sigma1 = (
+            pm.Normal("sigma_y1_Intercept", 0, 1) + x * pm.Normal("sigma_y1_b", 0, 0.5, shape=1)[0]
+        )
+        s1, s2 = pt.exp(log_sigma1), pm.Exponential("sigma_y2", 2.0)
+        rho = pm.LKJCorr("Lrescor", n=2, eta=1.0)[1, 0]
+        r1 = (data["y1"].to_numpy() - mus[0]) / s1
+        r2 = (data["y2"].to_numpy() - mus[1]) / s2
+        quad = (r1**2 - 2 * rho * r1 * r2 + r2**2) / (1 - rho**2)
+        density = -np.log(2 * np.pi) - pt.log(s1) - pt.log(s2) - 0.5 * pt.log(1 - rho**2)
+        pm.Potential("Y", pt.sum(density - 0.5 * quad))
+    assert_same_model(m.pymc, hand, check_dims=False)
+
+
+def test_brms_names_of_the_residual_correlation() -> None:
+    """brms's Stan code (benchmarks/reference/mvbind_stancode.R) has Lrescor (an LKJ Cholesky
+    factor), sigma_<response> and rescor from Rescor[j, k], j < k: hiermod's names and order."""
+    stan = (REFERENCE / "make_stancode.stan").read_text()
+    assert "cholesky_factor_corr[nresp] Lrescor;" in stan
+    assert "lkj_corr_cholesky_lpdf(Lrescor | 1)" in stan
+    assert re.search(r"real<lower=0> sigma_y1;", stan)
+    assert "rescor[choose(k - 1, 2) + j] = Rescor[j, k];" in stan
+    m = hm.Model("mvbind(y1, y2) ~ x + (1 | g)", _data())
+    names = set(m.pymc.named_vars)
+    assert {"Lrescor", "rescor", "sigma_y1", "sigma_y2"} <= names
+    # brms's order for three responses: (k = 2: j = 1), (k = 3: j = 1, 2)
+    order = [(j, k) for k in range(3) for j in range(k)]
+    labels = [f"{'abc'[j]}__{'abc'[k]}" for j, k in order]
+    assert list(rescor_labels(("a", "b", "c"))) == labels
+
+
+def test_three_responses_equal_a_hand_written_mvnormal() -> None:
+    data = _data()
+    data["y3"] = data["y1"] - data["y2"] + np.random.default_rng(5).normal(size=len(data))
+    priors = {
+        f"{r}_{k}": v
+        for r in ("y1", "y2", "y3")
+        for k, v in (("Intercept", "normal(0, 3)"), ("b", "normal(0, 1)"))
+    }
+    priors |= {f"sigma_{r}": "exponential(1)" for r in ("y1", "y2", "y3")} | {"rescor": "lkj(2)"}
+    m = hm.Model("mvbind(y1, y2, y3) ~ x", data, priors=priors)
+    assert tuple(m.pymc.coords["response_pair"]) == ("y1__y2", "y1__y3", "y2__y3")
+    x = data["x"].to_numpy()
+    with pm.Model() as hand:
+        mus, sigmas = [], []
+        for r in ("y1", "y2", "y3"):
+            intercept = pm.Normal(f"{r}_Intercept", 0, 3)
+            b = pm.Normal(f"{r}_b", 0, 1, shape=1)
+            mus.append(intercept + x * b[0])
+            sigmas.append(pm.Exponential(f"sigma_{r}", 1.0))
+        chol = pt.stack(sigmas)[:, None] * pm.LKJCorr("Lrescor", n=3, eta=2.0)
+        observed = data[["y1", "y2", "y3"]].to_numpy()
+        pm.MvNormal("Y", mu=pt.stack(mus, axis=1), chol=chol, observed=observed)
+    assert_same_model(m.pymc, hand, check_dims=False)
