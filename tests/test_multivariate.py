@@ -68,7 +68,28 @@ FORMULA_ERRORS = [
     ("mvbind(y1, y2) ~ x; sigma ~ x", "a later formula names its response", "^^^^^"),
     ("mvbind(y1, y2) ~ x; mu_y2 ~ z; mu_y2 ~ x", "two formulas for mu_y2", "^^^^^"),
     ("mvbind(y1, y2) | weights(w) ~ x", "addition terms", "^^^^^^^^^^"),
+    # brms correlates the responses' effects of g: refused, not dropped
+    (
+        "mvbind(y1, y2) ~ x + (1 | p | g)",
+        "the ID p joins blocks of the responses y1 and y2",
+        "^^^^^^^^^^^",
+    ),
+    (
+        "mvbind(y1, y2) ~ x; mu_y2 ~ z + (1 | 2 | g); sigma_y1 ~ (1 | 2 | g)",
+        "the ID 2 joins blocks of the responses y1 and y2",
+        "^^^^^^^^^^^",
+    ),
 ]
+
+
+def test_an_id_within_one_response_joins_its_formulas() -> None:
+    """``(1 | q | g)`` in y2's mu and sigma: one LKJ over both, as in a univariate model."""
+    formula = split_responses(
+        parse_syntax("mvbind(y1, y2) ~ x; sigma_y2 ~ (1 | q | g); mu_y2 ~ z + (1 | q | g)")
+    )
+    assert [b.block_id for b in formula.of("y2").main.blocks] == ["q"]
+    assert [b.block_id for b in formula.of("y2").dpars["sigma"].blocks] == ["q"]
+    assert formula.of("y1").main.blocks == ()
 
 
 @pytest.mark.parametrize(("text", "message", "caret"), FORMULA_ERRORS)

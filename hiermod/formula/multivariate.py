@@ -155,4 +155,28 @@ def split_responses(tree: SyntaxTree, *, strict: bool = True) -> MultivariateFor
         own = FormulaSyntax(lhs, main.rhs, span=main.span)
         sub = SyntaxTree((own, *dpars[name.name]), text=tree.text)
         formulas.append(expand(sub, strict=strict))
+    _one_response_per_id(responses, formulas, ctx)
     return MultivariateFormula(responses, tuple(formulas), text=tree.text)
+
+
+def _one_response_per_id(
+    responses: tuple[str, ...], formulas: list[ModelFormula], ctx: Context
+) -> None:
+    """brms's ``mvbind(y1, y2) ~ x + (1 | p | g)`` correlates y1's and y2's effects of g; each
+    response is compiled on its own here, so an ID shared by two responses is refused rather than
+    dropped. An ID within one response (its mu and sigma) joins as in a univariate model."""
+    owners: dict[str, str] = {}
+    for response, formula in zip(responses, formulas, strict=True):
+        for part in (formula.main, *formula.dpars.values()):
+            for block in part.blocks:
+                if block.block_id is None:
+                    continue
+                owner = owners.setdefault(block.block_id, response)
+                if owner != response:
+                    raise ctx.error(
+                        f"the ID {block.block_id} joins blocks of the responses {owner} and "
+                        f"{response}: correlations across responses are not supported yet",
+                        block.span,
+                        "give each response its own ID, or drop the ID (each response's effects "
+                        "of the grouping are then independent of the other's)",
+                    )
