@@ -119,12 +119,14 @@ def test_formula_round_trips(text: str, canonical: str) -> None:
 
 
 REFUSED = [
-    ("y ~ s(x, x2)", "more than one column"),
+    ("y ~ s(x, x2, g)", "more than two columns"),
+    ('y ~ s(x, x2, bs = "cc")', "thin-plate spline"),
     ("y ~ s(x, by = log(x2))", "categorical column"),
     ("y ~ s(x, k = 2)", "at least 3"),
     ('y ~ s(x, bs = "ps")', "bs must be one of"),
     ("y ~ t2(x, x2)", "tensor-product smooth"),
-    ("y ~ te(x, x2)", "tensor-product smooth"),
+    ("y ~ te(x, x2)", "brms cannot fit either"),
+    ("y ~ ti(x, x2)", "brms cannot fit either"),
     ("y ~ s(log(x))", "column name"),
     ("y ~ s(x, k = 4.5)", "whole number"),
 ]

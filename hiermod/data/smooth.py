@@ -29,7 +29,7 @@ from hiermod.data.design import SmoothDesign
 from hiermod.data.runtime import cubic_basis, level_codes, smooth_by, tprs_basis
 from hiermod.data.tprs import MAX_KNOTS, tprs_fit
 from hiermod.data.transforms import Evaluator
-from hiermod.formula.smooths import smooth_options
+from hiermod.formula.smooths import smooth_options, smooth_variables
 from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Block, Formula
 
@@ -107,7 +107,7 @@ def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[An
     """Every column of the smooth over the rows (fitted once), how many are unpenalised, and the
     ``by`` levels (``()`` without by): with by, each level's columns (:func:`smooth_by`)."""
     key = str(call)
-    variables = tuple(a for a in call.args if isinstance(a, Name))  # one or two columns
+    variables = smooth_variables(call)  # formula.smooths.check_smooth: one or two columns
     columns = [evaluator.numeric(v) for v in variables]
     x = columns[0] if len(columns) == 1 else np.column_stack(columns)
     if evaluator.fit and key not in evaluator.constants:
@@ -196,7 +196,7 @@ def smooth_designs(f: Formula, evaluator: Evaluator) -> tuple[SmoothDesign, ...]
         for call in calls:
             assert isinstance(call, Call)
             basis, fixed, levels = _values(evaluator, call)
-            variable = "".join(str(a) for a in call.args)  # s(x, z): brms's sxz_1
+            variable = "".join(map(str, smooth_variables(call)))  # s(x, z): brms's sxz_1
             if not levels:
                 out.append(
                     SmoothDesign(str(call), variable, basis[:, fixed:], "", (fixed, basis.shape[1]))
