@@ -153,6 +153,10 @@ CASES = [
     Case("binomial_trials", "succ | trials(n) ~ x + (1 + x | g)", "binomial"),
     Case("binomial_cloglog", "succ | trials(n) ~ x", "binomial", options={"link": "cloglog"}),
     Case("distributional_sigma", "y ~ x + (1 | g)\nsigma ~ x + (1 | g)"),
+    # brms's block IDs: one correlation across formulas (mu's and sigma's blocks of g; of c)
+    Case("block_ids", "y ~ x + (1 + x | p | g) + (1 | 2 | c)\nsigma ~ (1 | p | g) + (1 | 2 | c)"),
+    Case("block_ids_cells", "y ~ x + (1 | p | g:h)\nsigma ~ x + (1 | p | g:h)"),
+    Case("block_ids_dense", "y ~ x + (1 + x | p | g:c)\nsigma ~ (1 | p | g:c)"),
     # Discrete predictors only: rows merge into counts (a reduced likelihood per family and link).
     Case("collapsed_poisson", "count ~ f + flag + (1 | g)", "poisson"),
     Case("collapsed_bernoulli", "outcome ~ f + (1 | g)", "bernoulli"),

@@ -149,7 +149,7 @@ FORMULAS: list[tuple[str, type, tuple[str, ...]]] = [
     ("y ~ x | g", FormulaSyntaxError, ("unexpected '|'",)),
     ("y ~ (1 | )", FormulaSyntaxError, ("unexpected ')'",)),
     ("y ~ (|g)", FormulaSyntaxError, ("unexpected '|'",)),
-    ("y ~ (1 | g | f)", FormulaSyntaxError, ("unexpected '|'",)),
+    ("y ~ (1 | g | f | g)", FormulaSyntaxError, ("unexpected '|'", "one ID at most")),
     ("y ~ (x + z)^x", FormulaSyntaxError, ("unexpected name 'x'",)),
     ("y ~ (x + z)^-1", FormulaSyntaxError, ("unexpected '-'",)),
     ("y ~ x:2", FormulaError, ("the number 2 cannot be part of an interaction",)),

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from hiermod.formula.algebra import INTERCEPT, Expansion
+from hiermod.formula.block_ids import block_id, check_ids, merge_same_id
 from hiermod.formula.checks import Context, check_calls, check_literals
 from hiermod.formula.functions import FUNCTIONS, Role
 from hiermod.formula.gr import unwrap_gr
@@ -125,6 +126,7 @@ def expand_block(group: GroupTerm, ctx: Context, *, strict: bool = True) -> list
             "a grouping must name columns", group.grouping.span, "e.g. (1 | g) or (1 | g1:g2)"
         )
     blocks: list[Block] = []
+    the_id = block_id(group, ctx)
     for grouping in groupings:
         assert isinstance(grouping, Term)
         for factor in grouping.factors:
@@ -134,7 +136,16 @@ def expand_block(group: GroupTerm, ctx: Context, *, strict: bool = True) -> list
                     factor.span,
                     "make the grouping column first; functions are not allowed after '|'",
                 )
-        blocks.append(Block(effects.intercept, terms, grouping, group.correlated, span=group.span))
+        blocks.append(
+            Block(
+                effects.intercept,
+                terms,
+                grouping,
+                group.correlated,
+                span=group.span,
+                block_id=the_id,
+            )
+        )
     return blocks
 
 
@@ -249,6 +260,7 @@ def _expand_formula(
         replace(b, terms=canonical_order(b.terms)) for b in items if isinstance(b, Block)
     ]
     check_blocks(ordered_blocks, ctx)
+    ordered_blocks = merge_same_id(ordered_blocks)  # (1 | p | g) + (0 + x | p | g): one block
     return Formula(
         response=syntax.lhs,
         intercept=intercept,
@@ -286,4 +298,5 @@ def expand(tree: SyntaxTree, *, strict: bool = True) -> ModelFormula:
                 )
             seen.add(name)
         formulas.append(formula)
+    check_ids(formulas, ctx)
     return ModelFormula(tuple(formulas), text=tree.text, syntax=tree)

@@ -1,9 +1,10 @@
 """brms's ``gr()`` grouping: ``(1 + x | gr(g))`` is ``(1 + x | g)``; ``gr(g, cor = FALSE)`` is
-``(1 + x || g)`` (one block, independent effects). ``gr()`` takes one column (a call's arguments
+``(1 + x || g)`` (one block, independent effects); ``gr(g, id = p)`` is brms's ``(1 + x | p | g)``
+(:mod:`hiermod.formula.block_ids`). ``gr()`` takes one column (a call's arguments
 cannot hold ``:``): the cells of two columns are ``(1 | g1:g2)``.
 
 brms's other options are refused, each with a message: ``by = f`` (a separate sd and correlation
-per level of ``f``), ``id`` (brms's ``(1 | p | g)``: correlations across formulas), ``cov`` (a known
+per level of ``f``), ``cov`` (a known
 covariance between levels) and ``dist = "student"``. ``gr()`` stands alone after ``|``;
 anywhere else it is an error (``checks.check_calls`` keeps the word for that case).
 
@@ -17,13 +18,12 @@ from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
 from hiermod.formula.checks import Context
-from hiermod.formula.syntax import Call, GroupTerm, Keyword, Name
+from hiermod.formula.syntax import Call, GroupTerm, Keyword, Name, Number
 
 __all__ = ["unwrap_gr"]
 
 _NOT_YET = {
     "by": "a separate sd and correlation per level of by is not supported yet",
-    "id": "correlations across formulas (brms's id, or (1 | p | g)) are not supported yet",
     "cov": "a known covariance between the levels is not supported",
     "dist": "group effects other than normal are not supported",
 }
@@ -61,17 +61,29 @@ def _group(group: GroupTerm, ctx: Context) -> GroupTerm:
     if not isinstance(grouping, Name):
         raise ctx.error("gr() takes a grouping column", grouping.span, "gr(g)")
     correlated = group.correlated
+    block_id = group.block_id
     for keyword in call.kwargs:
+        if keyword.name == "id":  # brms's gr(g, id = p) is (… | p | g)
+            if block_id is not None:
+                raise ctx.error("the block has two IDs", keyword.span, "write (e | gr(g, id = p))")
+            if not isinstance(keyword.value, Name | Number):
+                raise ctx.error(
+                    "the ID of a group term is a name or a whole number",
+                    keyword.value.span or keyword.span,
+                    "gr(g, id = p)",
+                )
+            block_id = keyword.value
+            continue
         if keyword.name in _NOT_YET:
             raise ctx.error(f"gr(…, {keyword.name} = …): {_NOT_YET[keyword.name]}", keyword.span)
         if keyword.name != "cor":
             raise ctx.error(
                 f"gr() has no argument {keyword.name!r}",
                 keyword.span,
-                "gr(g) or gr(g, cor = FALSE)",
+                "gr(g), gr(g, cor = FALSE) or gr(g, id = p)",
             )
         correlated = correlated and _logical(keyword, ctx)
-    return replace(group, grouping=grouping, correlated=correlated)
+    return replace(group, grouping=grouping, correlated=correlated, block_id=block_id)
 
 
 def _logical(keyword: Keyword, ctx: Context) -> bool:

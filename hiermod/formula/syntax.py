@@ -270,13 +270,15 @@ class GroupTerm:
     grouping: FormulaNode
     correlated: bool = True
     structure: str | None = None
+    block_id: FormulaNode | None = None  # brms's ID: (1 + x | p | g)
     span: Span | None = _span()
 
     def __str__(self) -> str:
         if self.structure is not None:
             return f"{self.structure}({self.terms} | {self.grouping})"
         bar = "|" if self.correlated else "||"
-        return f"({self.terms} {bar} {self.grouping})"
+        block_id = f" {self.block_id} |" if self.block_id is not None else ""
+        return f"({self.terms} {bar}{block_id} {self.grouping})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -262,10 +262,10 @@ def _unexpected_token(text: str, token: Token, lex: Lexer) -> FormulaSyntaxError
         and last_type not in ("BAR", "DBAR")
         and _inside_bar(text, open_parens, pos)
     ):
-        # brms's (1 + x | p | g): effects of g that share one correlation across formulas.
+        # brms's (1 + x | p | g) has one ID between the bars, no more
         hint = (
-            "(e | ID | g) is brms's term for effects correlated across formulas (the ID names "
-            "the set); hiermod does not support it yet: write (e | g)"
+            "a group term is (e | g), or (e | ID | g) for effects correlated across formulas "
+            "(brms's ID names the set); it has one ID at most"
         )
     elif on_response_side and token.type in ("SLASH", "STAR", "PLUS", "MINUS", "COLON", "POW"):
         hint = (

@@ -96,10 +96,12 @@ class Block:
     grouping: Term
     correlated: bool = True
     span: Span | None = field(default=None, compare=False, repr=False)
+    block_id: str | None = None  # brms's ID, (1 + x | p | g): one correlation across formulas
 
     def __str__(self) -> str:
         bar = "|" if self.correlated else "||"
-        return f"({_sum_text(self.intercept, self.terms)} {bar} {self.grouping})"
+        block_id = f" {self.block_id} |" if self.block_id is not None else ""
+        return f"({_sum_text(self.intercept, self.terms)} {bar}{block_id} {self.grouping})"
 
     @property
     def factors(self) -> tuple[str, ...]:
@@ -118,6 +120,7 @@ class Block:
             and set(self.terms) == set(other.terms)
             and self.grouping == other.grouping
             and self.correlated == other.correlated
+            and self.block_id == other.block_id
         )
 
 

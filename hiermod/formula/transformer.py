@@ -149,6 +149,12 @@ class ToNodes(Transformer_NonRecursive[Token, SyntaxTree]):
         _lpar, terms, bar, grouping, _rpar = children
         return GroupTerm(terms, grouping, correlated=bar.type == "BAR", span=_span(meta))
 
+    def group_id(self, meta: Any, children: list[Any]) -> GroupTerm:
+        # brms's (1 + x | p | g): the blocks of g with ID p share one correlation matrix
+        _lpar, terms, bar, block_id, _bar, grouping, _rpar = children
+        correlated = bar.type == "BAR"
+        return GroupTerm(terms, grouping, correlated, block_id=block_id, span=_span(meta))
+
     def covariance_group(self, meta: Any, children: list[Any]) -> GroupTerm:
         # glmmTMB's spellings: us(x | g) is (x | g), diag(x | g) is (x || g). The other structures
         # (ar1, cs, ...) are kept by name, and expand() says that they are not supported.

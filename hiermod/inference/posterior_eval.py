@@ -35,10 +35,11 @@ __all__ = ["broadcast_params", "evaluate", "level_parameter", "posterior_draws",
 Tensor = Any  # a PyTensor variable
 
 
-def level_parameter(block: BlockIR) -> ParamSpec:
+def level_parameter(block: BlockIR) -> ParamSpec | None:
     """The block's free variable with one entry per level: ``z`` (non-centred), ``beta`` (centred on
-    population parameters) or ``r`` itself (centred, no population parameter)."""
-    return next(p for p in (block.z, block.beta, block.r) if p is not None and p.free)
+    population parameters) or ``r`` itself (centred, no population parameter); ``None`` for a
+    member of a block ID other than the first (its effects are the first's ``z``'s columns)."""
+    return next((p for p in (block.z, block.beta, block.r) if p is not None and p.free), None)
 
 
 def posterior_draws(posterior: xr.Dataset, name: str) -> xr.DataArray:
@@ -83,6 +84,8 @@ def evaluate(
             spliced[effects] = pt.zeros(block.r.shape, dtype=effects.dtype)
             continue
         spec = level_parameter(block)
+        if spec is None:
+            continue
         trained = old[spec.name].shape
         if spec.shape == trained:
             continue

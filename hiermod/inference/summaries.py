@@ -150,6 +150,13 @@ def _term_label(predictor: PredictorIR, term: str) -> str:
     return term if predictor.dpar == "mu" else f"{predictor.dpar}_{term}"
 
 
+def _pair_terms(predictor: PredictorIR, block: BlockIR) -> list[str]:
+    """The terms ``block.corr`` pairs: its own, or the union of a block ID's (``sigma_Intercept``)."""
+    if block.joint is not None:
+        return list(block.joint.term_labels)
+    return [_term_label(predictor, t) for t in block.term_labels]
+
+
 def _grouping(block: BlockIR) -> str:
     return str(block.block.grouping)
 
@@ -168,8 +175,9 @@ def varcorr(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB) -> p
         if block.corr is not None and block.corr.name in read_group(idata):
             # lme4's layout: the lower triangle, row (group, later term), column corr[earlier]
             means = _draws(idata, block.corr.name).mean(axis=(0, 1))
+            paired = _pair_terms(predictor, block)
             for (i, j), mean in zip(block.corr_pairs, means, strict=True):
-                corr_columns.setdefault(f"corr[{terms[i]}]", {})[(group, terms[j])] = float(mean)
+                corr_columns.setdefault(f"corr[{paired[i]}]", {})[(group, paired[j])] = float(mean)
     for constant in ir.constants:
         if constant.dpar == "sigma":
             values = _as_matrix(_draws(idata, constant.param.name))
@@ -191,7 +199,7 @@ def correlations(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB)
         if block.corr is None or block.corr.name not in read_group(idata):
             continue
         group = _grouping(block)
-        terms = [_term_label(predictor, t) for t in block.term_labels]
+        terms = _pair_terms(predictor, block)
         pairs = block.corr_pairs
         table = _stats(_draws(idata, block.corr.name), [str(k) for k in range(len(pairs))], prob)
         table.index = pd.MultiIndex.from_tuples(

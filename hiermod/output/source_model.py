@@ -32,6 +32,7 @@ from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
 from hiermod.output.source_categories import by_row, categorical_likelihood, category_response
 from hiermod.output.source_gp import gp_piece, gp_term
 from hiermod.output.source_helpers import custom_distribution, weighted_draws
+from hiermod.output.source_joint import joint_lines
 from hiermod.output.source_monotonic import monotonic_piece, monotonic_terms
 from hiermod.output.source_smooth import smooth_piece, smooth_term
 from hiermod.output.source_text import (
@@ -114,7 +115,9 @@ def _block(e: Emitter, block: BlockIR) -> Piece:
     assert e.predictor is not None
     lines = [line for note in block_notes(block, e.predictor) for line in comment(note, 2)]
     r = e.local(block.r.name)
-    if block.correlated:
+    if block.joint is not None:  # brms's (1 | p | g) across formulas
+        lines += joint_lines(e, block, _random_variable)
+    elif block.correlated:
         assert block.chol is not None
         assert block.corr is not None
         assert block.sd.prior is not None

@@ -63,6 +63,14 @@ def block_notes(block: BlockIR, predictor: PredictorIR) -> list[str]:
         notes.append(f"Dense layout, r has dims ({dims}): {block.layout_reason}.")
     elif block.layout == "observed":
         notes.append(f"Observed-cells layout, r has dims ({dims}): {block.layout_reason}.")
+    if block.joint is not None:
+        joint = block.joint
+        notes.append(
+            f"ID {joint.block_id}: one LKJ({block.lkj_eta:g}) correlation over the effects of "
+            f"every block of ID {joint.block_id} ({', '.join(joint.term_labels)}), "
+            f"non-centred, r_{joint.stem} = z @ chol.T; this block's effects are its columns."
+        )
+        return notes
     if block.correlated:
         kind = f"Correlated effects, LKJ({block.lkj_eta:g}) prior on their correlation"
         spread, product = "chol", "z @ chol.T"

@@ -25,6 +25,7 @@ __all__ = [
     "ConstantIR",
     "Contribution",
     "DataSpec",
+    "JointIR",
     "LikelihoodIR",
     "MergedIR",
     "ModelIR",
@@ -112,6 +113,24 @@ class PopulationTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class JointIR:
+    """brms's block ID ``(1 + x | p | g)`` across formulas: one LKJ correlation over the union of
+    the member blocks' effects (``term_labels``: ``Intercept``, ``x``, ``sigma_Intercept``), with
+    one standard-normal ``z`` over (levels, union) and ``r = z @ chol.T``; each member block's ``sd``
+    and ``r`` are its columns of the union (:mod:`hiermod.plan.block_ids`). The first member holds
+    ``chol``, ``corr`` and ``z`` in its own fields."""
+
+    block_id: str
+    stem: str  # g_id_p
+    term_dim: str
+    term_labels: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.term_labels)
+
+
+@dataclass(frozen=True, slots=True)
 class BlockIR:
     """One group block: non-centred, ``r = z @ chol.T`` (correlated) or ``r = z * sd``; or centred.
 
@@ -148,10 +167,17 @@ class BlockIR:
     centered_reason: str = ""
     beta: ParamSpec | None = None  # centred on the population: the free level coefficients
     means: tuple[PopulationTerm | None, ...] = ()  # per term, what beta is centred on
+    joint: JointIR | None = None  # a block ID shared across formulas (brms's (1 | p | g))
+    joint_columns: tuple[int, ...] = ()  # this block's terms among the joint's
 
     @property
     def size(self) -> int:
         return len(self.term_labels)
+
+    @property
+    def joint_owner(self) -> bool:
+        """Whether this member of a joint holds its correlation and ``z`` (the first member)."""
+        return self.joint is not None and self.z is not None
 
     @property
     def corr_pairs(self) -> tuple[tuple[int, int], ...]:
@@ -160,7 +186,8 @@ class BlockIR:
         The upper triangle row by row, as ``np.triu_indices(k, 1)``: for terms (Intercept, x, z)
         the pairs (Intercept, x), (Intercept, z), (x, z). The diagonal is not stored: it is 1.
         """
-        rows, cols = np.triu_indices(self.size, 1)
+        size = self.joint.size if self.joint is not None else self.size  # over the union
+        rows, cols = np.triu_indices(size, 1)
         return tuple(zip(rows.tolist(), cols.tolist(), strict=True))
 
     @property

@@ -37,6 +37,7 @@ from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
 from hiermod.data.families import Family
 from hiermod.errors import FamilyError, FormulaError, OptionError
 from hiermod.formula.functions import closest
+from hiermod.plan.block_ids import join_blocks
 from hiermod.plan.censoring import censoring
 from hiermod.plan.centring import information_ratio, sigma_information_ratio
 from hiermod.plan.gp import attach_gp
@@ -333,6 +334,7 @@ def lower(
 
     # A categorical model has no mu: its categories' copies of mu's formula take its place.
     predictors = [run.predictor(fd) for fd in design.formulas[int(family.per_category) :]]
+    predictors = join_blocks(run, predictors)  # brms's (1 | p | g) in two formulas
     thresholds = run.thresholds(y_name, design.formulas[0]) if family.ordinal else None
     dpars: list[tuple[str, PredictorIR | ConstantIR | str]] = [
         (p.dpar, p) for p in predictors if p.dpar in ("mu", *run.categories)
