@@ -303,25 +303,33 @@ def gp_eigenvalues(bound: tuple[float, ...], k: int) -> np.ndarray:
 
 def tprs_basis(
     x: np.ndarray,
-    location: tuple[float, float],
-    sites: tuple[float, ...],
+    shift: tuple[float, ...],
+    sites: tuple[tuple[float, ...], ...],
     radial: tuple[tuple[float, ...], ...],
-    affine: tuple[tuple[float, ...], tuple[float, ...]],
+    poly: tuple[tuple[float, ...], ...],
 ) -> np.ndarray:
-    """A smooth ``s(x)`` (thin-plate regression spline) in its mixed-model columns at ``x``.
+    """A thin-plate smooth ``s(x)`` or ``s(x, z)`` in its mixed-model columns at ``x`` ((n,) or
+    (n, d) for d = 1, 2 covariates), mgcv's basis (Wood 2003) after brms's reparameterisation.
 
-    ``u = (x - location[0]) / location[1]``; the columns are ``|u - sites|^3 / 12 @ radial``
-    plus ``affine[0] + u * affine[1]``: the unpenalised (linear) column first, then the
-    penalised ones, whose penalty is the identity (brms's ``Xs``, then ``Zs``).
+    ``u = x - shift``; the columns are ``eta(|u - site|) @ radial + [1, u_1, .., u_d] @ poly``
+    with the thin-plate kernel of a second-order penalty, ``eta(r) = r^3 / 12`` in one dimension
+    and ``r^2 log(r) / (8 pi)`` in two: the unpenalised columns first (d of them), then the
+    penalised ones, whose penalty is the identity on mgcv's scale (brms's ``Xs``, then ``Zs``).
     """
-    u = (np.asarray(x, dtype=np.float64) - location[0]) / location[1]
-    at, weights = np.asarray(sites), np.asarray(radial)
-    shift, slope = np.asarray(affine[0]), np.asarray(affine[1])
+    at = np.asarray(sites, dtype=np.float64)
+    u = np.asarray(x, dtype=np.float64).reshape(len(x), -1) - np.asarray(shift)
+    weights, affine = np.asarray(radial), np.asarray(poly)
     out = np.empty((u.shape[0], weights.shape[1]))
-    for start in range(0, u.shape[0], 8192):  # the kernel a block of rows at a time
-        part = u[start : start + 8192]
-        kernel = np.abs(part[:, None] - at[None, :]) ** 3 / 12.0
-        out[start : start + 8192] = kernel @ weights + shift + part[:, None] * slope
+    for start in range(0, u.shape[0], 4096):  # the kernel a block of rows at a time
+        part = u[start : start + 4096]
+        r = np.sqrt(((part[:, None, :] - at[None, :, :]) ** 2).sum(axis=2))
+        if at.shape[1] == 1:
+            kernel = r**3 / 12.0
+        else:
+            kernel = np.where(r > 0.0, r**2 * np.log(np.where(r > 0.0, r, 1.0)), 0.0)
+            kernel /= 8.0 * np.pi
+        polynomial = np.column_stack([np.ones(part.shape[0]), part])
+        out[start : start + 4096] = kernel @ weights + polynomial @ affine
     return out
 
 

@@ -3,20 +3,18 @@
 brms passes ``s(x)`` through ``mgcv::smoothCon(absorb.cons = TRUE, diagonal.penalty = TRUE)`` and
 ``smooth2random``: the columns the penalty leaves free (``Xf``, the linear column of ``tp`` and
 ``cr``; none for ``cc``) become population columns, the others (``Zs``) get standard-normal
-coefficients times one sd, ``sds``. formulae's splines (``ThinPlateRegressionSpline``,
-``NaturalCubicSpline``, ``CyclicCubicSpline``) give the same bases, and their ``to_random()`` the
-same split with an identity penalty; this module fits them once on the training column and keeps
-only what evaluates them again (:func:`~hiermod.data.runtime.tprs_basis`,
+coefficients times one sd, ``sds``. This module fits the basis once on the training column and
+keeps only what evaluates it again (:func:`~hiermod.data.runtime.tprs_basis`,
 :func:`~hiermod.data.runtime.cubic_basis`), so new data and the exported source need no formulae.
 
-The penalty's scale is mgcv's: ``smoothCon``'s default ``scale.penalty`` divides the penalty ``S``
-by ``norm(S) / norm(X, "I")^2`` (1-norm of S over the squared row-sum norm of the unconstrained
-design X) before the constraint is absorbed, so the penalised columns are formulae's times the
-square root of that ratio; without it ``sds`` would mean another thing than brms's ``sds`` (for
-mcycle's ``s(times, bs = "cr")`` the columns are 0.437 times formulae's). The ratio is computed on
-formulae's unconstrained basis: for ``cr`` and ``cc`` that is mgcv's (cardinal splines on the same
-knots); for ``tp`` mgcv's basis is another rotation and scaling of the same space, and the ratio
-differs (mcycle: mgcv's columns are 0.90 times hiermod's), see docs/terms.md.
+``tp`` is mgcv's own construction, step by step (:mod:`hiermod.data.tprs`): brms's ``sds`` is a
+scale on mgcv's parameterisation of the thin-plate basis, and formulae's is another rotation and
+scaling of the same space. ``cr`` and ``cc`` are formulae's splines (``NaturalCubicSpline``,
+``CyclicCubicSpline``: cardinal splines on mgcv's knots) and their ``to_random()`` split with an
+identity penalty, on mgcv's scale: ``smoothCon``'s default ``scale.penalty`` divides the penalty
+``S`` by ``norm(S) / norm(X, "I")^2`` (1-norm of S over the squared row-sum norm of the
+unconstrained design X) before the constraint is absorbed, so the penalised columns are
+formulae's times the square root of that ratio (for mcycle's ``s(times, bs = "cr")``, 0.437).
 """
 
 from __future__ import annotations
@@ -24,17 +22,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from formulae.transforms import (
-    CyclicCubicSpline,
-    NaturalCubicSpline,
-    ThinPlateRegressionSpline,
-)
+from formulae.transforms import CyclicCubicSpline, NaturalCubicSpline
 
 from hiermod.data.columns import column_kind, factorize
 from hiermod.data.design import SmoothDesign
 from hiermod.data.runtime import cubic_basis, level_codes, smooth_by, tprs_basis
+from hiermod.data.tprs import MAX_KNOTS, tprs_fit
 from hiermod.data.transforms import Evaluator
-from hiermod.formula.smooths import smooth_options
+from hiermod.formula.smooths import smooth_options, smooth_variables
 from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Block, Formula
 
@@ -47,8 +42,6 @@ __all__ = [
     "smooth_fit",
     "smooth_label",
 ]
-
-MAX_KNOTS = 2000  # unique values a tp basis is built from at most, as mgcv's max.knots
 
 
 def is_smooth(atom: object) -> bool:
@@ -67,15 +60,20 @@ def _penalty_scale(basis: np.ndarray, penalty: np.ndarray) -> float:
     return float(np.abs(penalty).sum(axis=0).max() / np.abs(basis).sum(axis=1).max() ** 2)
 
 
+_TABLES = ("shift", "sites", "radial", "poly")
+
+
 def smooth_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
     """The constants of ``call`` on the training column ``x``: the runtime function's arguments,
     the number of unpenalised columns first (``fixed``) and mgcv's penalty scale."""
     kind, k = smooth_options(call)
-    if kind == "tp":
-        spline, raw = ThinPlateRegressionSpline(), ThinPlateRegressionSpline()
-        spline(x, df=k - 1, max_knots=MAX_KNOTS)
-        raw_basis = raw(x, df=k, center=False, max_knots=MAX_KNOTS)
-    elif kind == "cr":
+    if kind == "tp":  # mgcv's own construction (hiermod.data.tprs)
+        fitted = tprs_fit(x, k)
+        return {
+            key: _tolist(np.asarray(value)) if key in _TABLES else value
+            for key, value in fitted.items()
+        }
+    if kind == "cr":
         spline, raw = NaturalCubicSpline(), NaturalCubicSpline()
         spline(x, df=k - 1)
         raw_basis = raw(x, df=k, center=False)
@@ -92,12 +90,6 @@ def smooth_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
     transform = spline._centering_matrix @ spline.to_random(np.eye(width))
     transform[:, fixed:] *= np.sqrt(scale)
     state: dict[str, Any] = {"bs": kind, "fixed": fixed, "penalty_scale": scale}
-    if kind == "tp":
-        state["location"] = (float(spline._shift), float(spline._scale))
-        state["sites"] = _tolist(spline.sites)
-        state["radial"] = _tolist(spline._radial_map @ transform[:-2])
-        state["affine"] = (_tolist(transform[-2]), _tolist(transform[-1]))
-        return state
     ppoly = spline._spline  # scipy's CubicSpline of the cardinal basis: c[power, interval, column]
     state["knots"] = _tolist(np.asarray(ppoly.x))
     state["coefs"] = _tolist(np.einsum("pmk,kq->mpq", ppoly.c, transform))
@@ -107,7 +99,7 @@ def smooth_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
 def smooth_basis(state: dict[str, Any], x: np.ndarray) -> np.ndarray:
     """Every column of the smooth at ``x``: the unpenalised ones first."""
     if state["bs"] == "tp":
-        return tprs_basis(x, state["location"], state["sites"], state["radial"], state["affine"])
+        return tprs_basis(x, state["shift"], state["sites"], state["radial"], state["poly"])
     return cubic_basis(x, state["knots"], state["coefs"], state["bs"] == "cc")
 
 
@@ -115,14 +107,16 @@ def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[An
     """Every column of the smooth over the rows (fitted once), how many are unpenalised, and the
     ``by`` levels (``()`` without by): with by, each level's columns (:func:`smooth_by`)."""
     key = str(call)
-    data = call.args[0]
-    assert isinstance(data, Name)  # formula.smooths.check_smooth
-    x = evaluator.numeric(data)
+    variables = smooth_variables(call)  # formula.smooths.check_smooth: one or two columns
+    columns = [evaluator.numeric(v) for v in variables]
+    x = columns[0] if len(columns) == 1 else np.column_stack(columns)
     if evaluator.fit and key not in evaluator.constants:
-        if np.unique(x).shape[0] < smooth_options(call)[1]:
+        distinct = np.unique(x, axis=0).shape[0]
+        if distinct < smooth_options(call)[1]:
+            what = " and ".join(map(str, variables))
             raise evaluator.error(
                 f"{call} needs at least k = {smooth_options(call)[1]} distinct values of "
-                f"{data} ({np.unique(x).shape[0]} found)",
+                f"{what} ({distinct} found)",
                 call.span,
                 "lower k, e.g. s(x, k=5)",
             )
@@ -202,7 +196,7 @@ def smooth_designs(f: Formula, evaluator: Evaluator) -> tuple[SmoothDesign, ...]
         for call in calls:
             assert isinstance(call, Call)
             basis, fixed, levels = _values(evaluator, call)
-            variable = str(call.args[0])
+            variable = "".join(map(str, smooth_variables(call)))  # s(x, z): brms's sxz_1
             if not levels:
                 out.append(
                     SmoothDesign(str(call), variable, basis[:, fixed:], "", (fixed, basis.shape[1]))

@@ -108,11 +108,13 @@ _SPECS = (
     FunctionSpec(
         "s",
         Role.BASIS,
-        ("x", "by"),
+        ("x", "z"),
         1,
-        ("k", "bs"),
-        summary='penalised smooth (brms, mgcv): k=10, bs="tp", "cr" or "cc", by=f (one per level)',
-        data_arguments=2,  # s(x, by = f) reads f (s(x, z) is refused: formula.smooths)
+        ("by", "k", "bs"),
+        summary='penalised smooth (brms, mgcv): k=10, bs="tp", "cr" or "cc", by=f (one per level); '
+        "s(x, z): the two-dimensional thin-plate spline, k=30",
+        data_arguments=2,  # s(x, z) reads both columns, s(x, by = f) f
+        data_keywords=("by",),
     ),
     FunctionSpec("mo", Role.MONOTONIC, ("x",), 1, summary="monotonic effect (brms)"),
     FunctionSpec("offset", Role.OFFSET, ("x",), 1, summary="term with coefficient fixed at 1"),
@@ -193,12 +195,18 @@ FOREIGN_RESPONSES: dict[str, str] = {
 # Without this table the closest allowed name would be suggested: s(x) -> "did you mean 'se'?".
 _SMOOTH = (
     "a tensor-product smooth (mgcv, brms); hiermod does not support it yet",
-    "hiermod has smooths of one column: s(x) + s(z)",
+    "s(x, z) is the two-dimensional thin-plate smooth; or s(x) + s(z)",
+)
+# brms 2.18 itself refuses te() and ti() ("not yet implemented in brms. Consider using 't2'"):
+# mgcv's te/ti penalties do not split into brms's mixed-model form
+_TE = (
+    "mgcv's tensor-product smooth, which brms cannot fit either (brms has t2(), not te()/ti())",
+    "s(x, z) is the two-dimensional thin-plate smooth; or s(x) + s(z)",
 )
 FOREIGN_FUNCTIONS: dict[str, tuple[str, str]] = {
     "t2": _SMOOTH,
-    "te": _SMOOTH,
-    "ti": _SMOOTH,
+    "te": _TE,
+    "ti": _TE,
     "ns": ("R's natural spline basis (splines::ns); hiermod does not have it", "use bs(x, df=4)"),
     "cse": (
         "brms's category-specific effect (ordinal families); hiermod does not support it",

@@ -245,7 +245,9 @@ class _NumericCode:
             return self.out.local(key, stem, f"{x}[:, None] ** np.arange(1, {k + 1})"), k
         if state is None:
             raise EmitError(f"no stored constants for {node}")
-        if node.func == "s":  # a smooth: hiermod.output.source_smooth
+        if node.func == "s":  # a smooth: hiermod.output.source_smooth; s(x, z) two columns
+            if len(node.args) > 1:
+                x = f"np.column_stack([{', '.join(self.operand(a) for a in node.args)}])"
             value, k = smooth.basis_code(self.out, node, x)
             return self.out.local(key, stem, value), k
         if node.func == "poly":

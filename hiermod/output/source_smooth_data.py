@@ -63,13 +63,11 @@ def basis_code(out: Any, node: Call, x: str) -> tuple[Code, int]:
     fixed, bs = int(state.get("fixed")), state.get("bs")
     what = f"{node}: the {BASES[bs]} fitted on the training data"
     if bs == "tp":
-        location = _table(
-            out, f"{stem}_LOCATION", state.get("location"), f"{what}: x's shift and scale"
-        )
-        sites = _table(out, f"{stem}_SITES", state.get("sites"), f"{node}: the standardised sites")
+        shift = _table(out, f"{stem}_SHIFT", state.get("shift"), f"{what}: the covariates' means")
+        sites = _table(out, f"{stem}_SITES", state.get("sites"), f"{node}: the centred sites")
         radial = _table(out, f"{stem}_RADIAL", state.get("radial"), f"{node}: a row per site")
-        affine = _table(out, f"{stem}_AFFINE", state.get("affine"), f"{node}: 1 and u rows")
-        basis = call(out.helper("tprs_basis"), x, location, sites, radial, affine)
+        poly = _table(out, f"{stem}_POLY", state.get("poly"), f"{node}: rows 1, x, ..")
+        basis = call(out.helper("tprs_basis"), x, shift, sites, radial, poly)
     else:
         knots = _table(out, f"{stem}_KNOTS", state.get("knots"), f"{what}: its knots")
         coefs = _table(
