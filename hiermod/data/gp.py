@@ -1,6 +1,7 @@
 """brms's Gaussian process terms ``gp(x)``, ``gp(x, k=20, c=5/4)``, ``gp(x1, x2)``, ``gp(x, by=f)``.
 
-hiermod's gp() is brms's Hilbert-space approximate GP (brms's ``k=``/``c=``): each GP is
+This module makes brms's Hilbert-space approximate GP (brms's ``k=``/``c=``; the exact GP's
+arrays are :mod:`hiermod.data.gp_exact`'s, and which of the two a gp() is, is decided here): each GP is
 ``basis @ (sqrt(spd) * zgp)``, where the basis depends on the data only and the spectral density
 ``spd`` of the exponentiated-quadratic kernel on ``sdgp`` and ``lscale``. The data rules, as
 brms's ``.data_gp`` (2.18), fitted once on the training rows and stored in the schema:
