@@ -10,8 +10,11 @@ BIN    := $(VENV)/bin
 venv:
 	@PYTHON='$(PYTHON)' sh tools/venv $(VENV) test
 
+# Bambi in an environment of its own (its formulae<0.7 excludes hiermod's formulae>=0.9):
+# benchmarks/interpreters.py runs Bambi's workers with it.
 venv-bench:
 	@PYTHON='$(PYTHON)' sh tools/venv $(VENV) test,bench
+	@PYTHON='$(PYTHON)' sh tools/venv benchmarks/.venv-bambi benchmarks/bambi-requirements.txt
 
 demo: venv
 	$(BIN)/hiermod demo

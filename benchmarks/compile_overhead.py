@@ -20,8 +20,9 @@ For each case of benchmarks/workflow_cases.py chosen (default sleepstudy, radon,
 Each measurement is repeated (``--repeats``, default 3) in its own process, and the minimum kept:
 the machine is shared, so read the numbers as ratios within one run.
 
-Run: ``.venv/bin/python benchmarks/compile_overhead.py`` (``make venv-bench`` installs Bambi; about
-10 minutes on 2 cores), ``--cases sleepstudy --tools hiermod --repeats 1`` for a quick look,
+Run: ``.venv/bin/python benchmarks/compile_overhead.py`` (``make venv-bench`` installs Bambi, in an
+environment of its own: ``benchmarks/interpreters.py``; about 10 minutes on 2 cores),
+``--cases sleepstudy --tools hiermod --repeats 1`` for a quick look,
 ``--json out.json`` keeps the raw numbers. It prints the tables (Markdown).
 """
 
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from interpreters import has_tool, python_for
 from markers import measured_on
 from peers import THREAD_VARIABLES, fmt
 from workflow_cases import CACHE, CASES, load
@@ -300,7 +302,7 @@ def run(spec: dict[str, Any], compiledir: Path) -> dict[str, Any]:
     )
     env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1"), "PYTENSOR_FLAGS": flags}
     done = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(spec)],
+        [python_for(spec["tool"]), __file__, "--worker", json.dumps(spec)],
         capture_output=True,
         text=True,
         env=env,
@@ -381,7 +383,7 @@ def main() -> None:
         print(json.dumps(worker(json.loads(args.worker))))
         return
     tools = args.tools.split(",")
-    if "bambi" in tools and importlib.util.find_spec("bambi") is None:
+    if "bambi" in tools and not has_tool("bambi"):
         print("Bambi is not installed (make venv-bench): hiermod only", file=sys.stderr)
         tools.remove("bambi")
     results: dict[str, dict[str, dict[str, Any]]] = {}

@@ -32,7 +32,6 @@ import resource
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import timeit
@@ -47,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from interpreters import python_for, tool_versions
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -533,7 +533,7 @@ def run_job(
     with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
         out, log = Path(tmp) / "result.json", Path(tmp) / "log.txt"
         spec = json.dumps(asdict(job))
-        command = [sys.executable, __file__, "--worker", spec, "--out", str(out)]
+        command = [python_for(job.tool), __file__, "--worker", spec, "--out", str(out)]
 
         def limit_memory() -> None:
             resource.setrlimit(resource.RLIMIT_AS, (mem_limit, mem_limit))
@@ -627,11 +627,12 @@ def machine() -> dict[str, str]:
     import psutil
 
     versions = {}
-    for package in ("pymc", "pytensor", "bambi", "nutpie", "numpy", "numba", "hiermod"):
+    for package in ("pymc", "pytensor", "nutpie", "numpy", "numba", "hiermod"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
+    versions["bambi"] = tool_versions("bambi", ("bambi",))["bambi"]  # its own environment
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -766,7 +767,9 @@ def write_report(
         f"- hiermod modes measured: {', '.join(run['modes'])}. " + run["modes_note"],
         "",
         "Reproduce: `make bench` (everything), or a quick run without the 1M rows and the samplers: "
-        "`.venv/bin/python benchmarks/peers.py --sizes 1k,100k --skip-sampling`.",
+        "`.venv/bin/python benchmarks/peers.py --sizes 1k,100k --skip-sampling`. "
+        "Bambi runs in an environment of its own, `benchmarks/.venv-bambi` (`make venv-bench`): "
+        "Bambi 0.21 requires formulae < 0.7 and hiermod formulae ≥ 0.9; both have the same PyMC.",
         "",
         "## What is measured",
         "",

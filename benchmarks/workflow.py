@@ -26,7 +26,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from interpreters import python_for
 from markers import measured_on, replace_between
 from peers import THREAD_VARIABLES, fmt, machine, md
 from workflow_cases import CACHE, CASES, Case, load
@@ -93,7 +93,14 @@ def run_job(job: Job, timeout: float, env: dict[str, str], logs: Path) -> Result
     log = logs / f"{job.case}-{job.tool}-{job.phase}.log"
     with tempfile.TemporaryDirectory(prefix="workflow-") as tmp:
         out = Path(tmp) / "result.json"
-        command = [sys.executable, __file__, "--worker", json.dumps(asdict(job)), "--out", str(out)]
+        command = [
+            python_for(job.tool),
+            __file__,
+            "--worker",
+            json.dumps(asdict(job)),
+            "--out",
+            str(out),
+        ]
 
         def limit_memory() -> None:
             resource.setrlimit(resource.RLIMIT_AS, (MEM_LIMIT, MEM_LIMIT))
