@@ -121,7 +121,7 @@ CASES = [
     Case("y ~ s(x, <k=2>)", MEANING, "s() k must be a whole number of at least 3", "k=10"),
     Case("y ~ x + <t2>(x, z)", MEANING, "t2() is a tensor-product smooth", "s(x) + s(z)"),
     Case("y ~ <cse>(x)", MEANING, "cse() is brms's category-specific effect", "ordinary term"),
-    Case("y ~ gp(x, <k=NA>)", MEANING, "brms's exact Gaussian process", "gp(x, k=20, c=5/4)"),
+    Case("y ~ gp(x, <k=0>)", MEANING, "gp() k must be a whole number of basis functions"),
     Case("y ~ gp(x, <c=0>)", MEANING, "gp() c must be a positive number"),
     Case("y ~ mo(<log(x)>)", MEANING, "mo() takes a column", "ordered=True"),
     Case(

@@ -60,6 +60,11 @@ FITS <- list(
     # brms's approximate GP (Hilbert space, k basis functions, boundary factor c), as hiermod's default
     formula = bf(accel ~ gp(times, k = 20, c = 5 / 4)),
     text = "accel ~ gp(times, k = 20, c = 5/4)"
+  ),
+  gp_exact = list(
+    # brms's exact GP (its default without k): hiermod's gp(times) on mcycle's 94 distinct times
+    formula = bf(accel ~ gp(times)),
+    text = "accel ~ gp(times)"
   )
 )
 

@@ -1,6 +1,7 @@
 """brms's Gaussian process terms ``gp(x)``, ``gp(x, k=20, c=5/4)``, ``gp(x1, x2)``, ``gp(x, by=f)``.
 
-hiermod's gp() is brms's Hilbert-space approximate GP (brms's ``k=``/``c=``): each GP is
+This module makes brms's Hilbert-space approximate GP (brms's ``k=``/``c=``; the exact GP's
+arrays are :mod:`hiermod.data.gp_exact`'s, and which of the two a gp() is, is decided here): each GP is
 ``basis @ (sqrt(spd) * zgp)``, where the basis depends on the data only and the spectral density
 ``spd`` of the exponentiated-quadratic kernel on ``sdgp`` and ``lscale``. The data rules, as
 brms's ``.data_gp`` (2.18), fitted once on the training rows and stored in the schema:
@@ -17,23 +18,27 @@ The smallest and largest distance between the scaled distinct rows (each level's
 the default prior of ``lscale`` (:mod:`hiermod.plan.gp`). The basis itself is
 :func:`~hiermod.data.runtime.gp_basis`, which the generated module carries.
 
-Defaults that differ from brms, and why: brms's ``gp(x)`` without ``k`` is the exact GP; hiermod's
-is the approximation with ``k=20`` and ``c=5/4``, the values brms's documentation suggests, because
-the exact GP needs the training points to predict at new x. ``gp(x, k=NA)`` says so.
+``gp(x, k=NA)`` is brms's exact GP (:mod:`hiermod.data.gp_exact`). ``gp(x)`` without ``k`` is
+brms's exact GP too when its GPs have at most :data:`~hiermod.data.gp_exact.EXACT_LIMIT` distinct
+points in all; above, it is the approximation with ``k=20`` and ``c=5/4`` (the values brms's
+documentation suggests) and a :class:`~hiermod.warnings.DataWarning` that says so.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from hiermod.data.gp_exact import EXACT_LIMIT, ExactArrays, exact_arrays, exact_constants
 from hiermod.data.runtime import gp_basis, gp_eigenvalues, level_codes
 from hiermod.errors import DataError, Span
-from hiermod.formula.gp import GPOptions, gp_options, label_of
+from hiermod.formula.gp import DEFAULT_K, GPOptions, gp_options, label_of
 from hiermod.formula.syntax import ArithNode, Call
+from hiermod.warnings import DataWarning, user_stacklevel
 
 __all__ = ["GPDesign", "gp_design"]
 
@@ -46,7 +51,8 @@ class GPDesign:
 
     ``basis`` is (n, k^D), or (n, levels, k^D) with ``by`` (0 where a row is in another level);
     ``eigenvalues`` the squared frequencies, (k^D,) or (levels, k^D); ``distances`` each GP's
-    (smallest, largest) distance between distinct scaled training rows.
+    (smallest, largest) distance between distinct scaled training rows. The exact GP (``k`` None)
+    has ``exact`` instead, and empty ``basis`` and ``eigenvalues``.
     """
 
     call: Call
@@ -54,10 +60,11 @@ class GPDesign:
     covariates: tuple[str, ...]
     by: str | None
     levels: tuple[Any, ...]  # by's levels, in code order; () without by
-    k: int
+    k: int | None  # None: the exact GP
     basis: np.ndarray
     eigenvalues: np.ndarray
     distances: tuple[tuple[float, float], ...]
+    exact: ExactArrays | None = None
 
 
 def _distances(z: np.ndarray) -> tuple[float, float]:
@@ -70,13 +77,17 @@ def _distances(z: np.ndarray) -> tuple[float, float]:
     return float(np.sqrt(squared[squared > 0].min())), float(np.sqrt(squared.max()))
 
 
-def _fit(x: np.ndarray, options: GPOptions, call: Call, error: Error) -> dict[str, Any]:
+def _fit(
+    x: np.ndarray, options: GPOptions, call: Call, error: Error, exact: bool
+) -> dict[str, Any]:
     """One GP's constants from its training rows ``x`` (n, D), as brms's ``.data_gp``."""
     distinct = np.unique(x, axis=0)
     if distinct.shape[0] < 2:
         raise error(f"{call} needs at least two distinct values of its covariates", call.span, None)
     dmax = _distances(distinct)[1] if options.scale else 1.0
     z = distinct / dmax
+    if exact:
+        return {**exact_constants(z, float(dmax)), "distances": _distances(z)}
     center = z.mean(axis=0)
     spread = np.maximum(1.0, z.max(axis=0) - z.min(axis=0))
     lower, upper = _distances(z)
@@ -86,6 +97,21 @@ def _fit(x: np.ndarray, options: GPOptions, call: Call, error: Error) -> dict[st
         "bound": tuple(float(options.c * r) for r in spread),
         "distances": (lower, upper),
     }
+
+
+def _choose_k(options: GPOptions, points: int, call: Call) -> int | None:
+    """``k``, or None for the exact GP: k=NA, or no k and at most EXACT_LIMIT distinct points."""
+    if options.given or points <= EXACT_LIMIT:
+        return options.k
+    warnings.warn(
+        f"{call}: the data have {points} distinct covariate points (more than {EXACT_LIMIT}), so "
+        f"hiermod uses brms's Hilbert-space approximation with k={DEFAULT_K} basis functions "
+        f"per covariate instead of the exact GP; write gp(..., k=NA) for the exact GP (its cost "
+        f"grows as the cube of the points) or gp(..., k={DEFAULT_K}) to choose the approximation",
+        DataWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return DEFAULT_K
 
 
 def gp_design(
@@ -116,12 +142,24 @@ def gp_design(
             raise error(f"{call}: {options.by} has levels not seen in training", call.span, None)
     key = str(call)
     if fit:
-        fitted = [_fit(x[codes == j], options, call, error) for j in range(max(1, len(levels)))]
-        constants[key] = {
-            "k": options.k,
-            **{name: tuple(f[name] for f in fitted) for name in fitted[0]},
-        }
+        parts = [x[codes == j] for j in range(max(1, len(levels)))]
+        k = _choose_k(options, sum(len(np.unique(p, axis=0)) for p in parts), call)
+        fitted = [_fit(p, options, call, error, k is None) for p in parts]
+        constants[key] = {"k": k, **{name: tuple(f[name] for f in fitted) for name in fitted[0]}}
     state = constants[key]
+    if state["k"] is None:
+        return GPDesign(
+            call=call,
+            label=label_of(call, options),
+            covariates=tuple(str(c) for c in options.covariates),
+            by=options.by,
+            levels=levels,
+            k=None,
+            basis=np.zeros((x.shape[0], 0)),
+            eigenvalues=np.zeros(0),
+            distances=tuple((float(a), float(b)) for a, b in state["distances"]),
+            exact=exact_arrays(x, codes, state),
+        )
     bases, eigen = [], []
     for j in range(max(1, len(levels))):
         center, dmax, bound = state["center"][j], state["dmax"][j], state["bound"][j]

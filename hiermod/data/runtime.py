@@ -32,6 +32,8 @@ __all__ = [
     "cubic_basis",
     "gp_basis",
     "gp_eigenvalues",
+    "gp_points",
+    "gp_sq_distances",
     "known_codes",
     "level_codes",
     "level_labels",
@@ -299,6 +301,42 @@ def gp_eigenvalues(bound: tuple[float, ...], k: int) -> np.ndarray:
     half = np.asarray(bound, dtype=np.float64)
     m = np.indices((k,) * half.shape[0]).reshape(half.shape[0], -1)[::-1].T + 1.0
     return np.asarray(np.sum((m * np.pi / (2.0 * half)) ** 2, axis=1), dtype=np.float64)
+
+
+def gp_points(
+    x: np.ndarray,
+    codes: np.ndarray,
+    points: tuple[tuple[tuple[float, ...], ...], ...],
+    dmax: tuple[float, ...],
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Where each row of an exact GP is: (index, new points per GP).
+
+    ``x`` (n, D) are the rows' covariates, ``codes`` each row's GP (its level of ``by``, else 0),
+    ``points[j]`` GP j's distinct training points scaled by its ``dmax[j]`` (brms's ``Xgp``). The
+    GP's values are held in one vector: every GP's training points in order, then every GP's new
+    points (the rows' scaled points that are not training points, sorted, distinct); ``index`` is
+    each row's position in it, so rows with one value share one value of the GP.
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    sizes = [len(p) for p in points]
+    start, index, new = sum(sizes), np.zeros(len(x), dtype=np.int64), []
+    for j, known in enumerate(points):
+        rows = np.flatnonzero(codes == j)
+        z = x[rows] / dmax[j]
+        where = {tuple(p): i + sum(sizes[:j]) for i, p in enumerate(known)}
+        found = np.array([where.get(tuple(r), -1) for r in z.tolist()], dtype=np.int64)
+        novel = np.unique(z[found < 0], axis=0).reshape(-1, z.shape[1])
+        extra = {tuple(p): i + start for i, p in enumerate(novel.tolist())}
+        found[found < 0] = [extra[tuple(r)] for r in z[found < 0].tolist()]
+        index[rows], start = found, start + len(novel)
+        new.append(novel)
+    return index, tuple(new)
+
+
+def gp_sq_distances(a: object, b: object) -> np.ndarray:
+    """The squared Euclidean distances between the rows of ``a`` (n, D) and ``b`` (m, D): (n, m)."""
+    left, right = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.asarray(np.sum((left[:, None, :] - right[None, :, :]) ** 2, axis=2))
 
 
 def tprs_basis(

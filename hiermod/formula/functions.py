@@ -101,7 +101,7 @@ _SPECS = (
         ("x", "x2", "x3"),
         1,
         ("by", "k", "c", "scale"),
-        summary="brms's Gaussian process (Hilbert-space approximation), hiermod.data.gp",
+        summary="brms's Gaussian process (exact or Hilbert-space approximation), hiermod.data.gp",
         data_arguments=3,
         data_keywords=("by",),
     ),

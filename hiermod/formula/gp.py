@@ -4,10 +4,12 @@
 Gaussian process term. A gp() term stays a term of the formula (``str()`` prints it back); its
 basis is made by :mod:`hiermod.data.gp` and its parameters by :mod:`hiermod.plan.gp`.
 
-hiermod's gp() is always brms's Hilbert-space approximation: ``k`` (default 20) basis functions
-per covariate on [-L, L], ``L = c * range`` of the scaled covariates (``c`` default 5/4). brms's own
-default, ``k=NA``, is the exact GP, which hiermod refuses with a pointed message (it needs every
-training point to predict at new x).
+``gp(x, k=NA)`` is brms's exact GP (:mod:`hiermod.data.gp_exact`); ``gp(x, k=20, c=5/4)`` brms's
+Hilbert-space approximation: ``k`` basis functions per covariate on [-L, L], ``L = c * range`` of
+the scaled covariates (``c`` default 5/4). ``gp(x)`` without ``k`` is the exact GP when the data
+have few distinct covariate points, else the approximation with ``k = 20`` and a warning
+(the rule: :func:`hiermod.data.gp.gp_design`); ``GPOptions.k`` is then ``None`` and
+``GPOptions.given`` false.
 """
 
 from __future__ import annotations
@@ -78,9 +80,10 @@ def refuse_in_block(terms: Iterable[Term], error: Error) -> None:
 class GPOptions:
     covariates: tuple[ArithNode, ...]
     by: str | None
-    k: int
+    k: int | None  # None: the exact GP (k=NA), or the default rule when not ``given``
     c: float
     scale: bool
+    given: bool = True  # k written in the call (k=NA or a number)
 
 
 def _number(node: ArithNode) -> float | None:
@@ -96,22 +99,22 @@ def _number(node: ArithNode) -> float | None:
 
 
 def gp_options(call: Call, error: Error) -> GPOptions:
-    """The options of a gp() call, checked: ``k`` a whole number >= 1 (``NA``, brms's exact GP,
-    is refused), ``c`` a number > 0, ``scale`` TRUE/FALSE, ``by`` a column."""
+    """The options of a gp() call, checked: ``k`` a whole number >= 1 or ``NA`` (brms's exact
+    GP), ``c`` a number > 0, ``scale`` TRUE/FALSE, ``by`` a column."""
     options = {kw.name: kw for kw in call.kwargs}
-    k, c, scale, by = DEFAULT_K, DEFAULT_C, True, None
+    k: int | None = None
+    c, scale, by = DEFAULT_C, True, None
     if "k" in options:
         kw = options["k"]
-        if isinstance(kw.value, Name) and kw.value.name == "NA":
-            raise error(
-                "gp(…, k=NA) is brms's exact Gaussian process, which hiermod does not support yet",
-                kw.span,
-                "use the Hilbert-space approximation: gp(x, k=20, c=5/4) (the default)",
-            )
-        value = _number(kw.value)
-        if value is None or value < 1 or not value.is_integer():
-            raise error("gp() k must be a whole number of basis functions, >= 1", kw.span, None)
-        k = int(value)
+        if not (isinstance(kw.value, Name) and kw.value.name == "NA"):
+            value = _number(kw.value)
+            if value is None or value < 1 or not value.is_integer():
+                raise error(
+                    "gp() k must be a whole number of basis functions, >= 1, or NA (the exact GP)",
+                    kw.span,
+                    None,
+                )
+            k = int(value)
     if "c" in options:
         value = _number(options["c"].value)
         if value is None or not value > 0:
@@ -128,7 +131,7 @@ def gp_options(call: Call, error: Error) -> GPOptions:
             raise error("gp() by must be a column (a factor)", options["by"].span, None)
         by = node.name
     covariates = call.args or tuple(kw.value for kw in call.kwargs if kw.name == "x")
-    return GPOptions(tuple(covariates), by, k, c, scale)
+    return GPOptions(tuple(covariates), by, k, c, scale, "k" in options)
 
 
 def label_of(call: Call, options: GPOptions) -> str:

@@ -60,6 +60,7 @@ def evaluate(
     random_seed: int | None,
     left_out: frozenset[str] = frozenset(),
     truncate: tuple[float | np.ndarray | None, float | np.ndarray | None] | None = None,
+    gp_draws: bool = False,
 ) -> list[np.ndarray]:
     """``outputs`` of ``model`` for every posterior draw, in one vectorised, compiled call.
 
@@ -71,7 +72,9 @@ def evaluate(
     the population-level terms alone for that grouping, as brms's ``re_formula = NA``.
     ``truncate``: the (lower, upper) bounds of ``trunc()`` (numbers or one per row, ``None`` for no
     bound) that a response drawn among the outputs is truncated to, after its vectorisation (a
-    truncated variable cannot be vectorised itself).
+    truncated variable cannot be vectorised itself). An exact GP's values at new points
+    (``GPIR.conditional``, :mod:`hiermod.output.source_gp_exact`) are drawn from their conditional
+    distribution given each draw (``gp_draws``), or are its mean (``K*' K^-1 f``).
     """
     check_fit(ir, idata)  # another model's fit: say so, not a NumPy shape error
     posterior = read_group(idata)
@@ -97,6 +100,11 @@ def evaluate(
         new_levels = rv_on(rv, broadcast_params(rv))  # see broadcast_params
         spliced[rv] = pt.set_subtensor(new_levels[tuple(slice(0, k) for k in trained)], hole)
         holes.append(hole)
+    for name in (n for p in new.predictors for gp in p.gps for n in gp.conditional):
+        if name in model.named_vars:  # an exact GP at new points: drawn per draw, or its mean
+            rv = model[name]
+            mu, cov = rv.owner.op.dist_params(rv.owner)
+            spliced[rv] = rv_on(rv, [mu, cov]) if gp_draws else mu
     free = [rv for rv in model.free_RVs if rv not in spliced]
     for rv in free:
         posterior_draws(posterior, rv.name)

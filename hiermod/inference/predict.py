@@ -401,7 +401,8 @@ def predict(
         *values, centre = evaluate(ir, new, model, params, idata, random_seed, left_out)
         value = truncated_mean(response, values, centre, *bounds)
     else:
-        (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out, bounds)
+        draws = kind == "response"  # an exact GP at new x: drawn, else its conditional mean
+        (value,) = evaluate(ir, new, model, [output], idata, random_seed, left_out, bounds, draws)
     coords = _coords(idata, obs)
     dims: tuple[str, ...] = ("chain", "draw", "obs")
     if category_dim(family, kind):  # named and labelled after the categories

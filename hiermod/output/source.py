@@ -132,7 +132,8 @@ def _containers(e: Emitter, indent: int) -> list[str]:
         if spec.name == e.ir.likelihood.observed:
             continue
         value = Subscript("data", literal(spec.name))
-        container = call("pm.Data", literal(spec.name), value, dims=dims_code(spec.dims))
+        dims = dims_code(spec.dims) if spec.dims else "None"  # an exact GP's distances
+        container = call("pm.Data", literal(spec.name), value, dims=dims)
         lines += render(container, indent, f"{e.local(spec.name)} = ")
     return lines
 

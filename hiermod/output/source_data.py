@@ -108,7 +108,7 @@ class _PrepareCode:
 
     def constant(self, wanted: str, value: Code, note: str = "") -> str:
         """A module-level constant (one per distinct name and value), with a comment line."""
-        key = (wanted, render(value, 0)[0])
+        key = (wanted, "\n".join(render(value, 0)))  # the whole value: a long one spans lines
         if key not in self._constants:
             name = self.names.claim(wanted.upper())
             self._constants[key] = name

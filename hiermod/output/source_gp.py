@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from hiermod.output.codegen import Chain, call, comment, render
 from hiermod.output.emitter import Emitter, Piece
+from hiermod.output.source_gp_exact import exact_piece
 from hiermod.plan.ir import GPIR, ParamSpec
 
 __all__ = ["gp_piece", "gp_term"]
@@ -47,6 +48,8 @@ def _note(gp: GPIR) -> str:
 
 def gp_piece(e: Emitter, gp: GPIR, random_variable: RandomVariable) -> Piece:
     """The GP's parameters and its values per row."""
+    if gp.k is None:
+        return exact_piece(e, gp, random_variable)
     lines = comment(_note(gp), 2)
     for spec in (gp.sdgp, gp.lscale, gp.zgp):
         lines += random_variable(e, spec)

@@ -13,7 +13,7 @@ from hiermod.formula.gp import gp_calls, gp_options
 from hiermod.formula.syntax import ArithNode
 from hiermod.formula.terms import Formula
 from hiermod.output.codegen import Chain, Code, call, list_of, literal, tuple_of
-from hiermod.plan.ir import PredictorIR
+from hiermod.plan.ir import GPIR, PredictorIR
 from hiermod.plan.names import identifier
 
 __all__ = ["gp_containers"]
@@ -48,6 +48,35 @@ def _table(values: tuple[Any, ...]) -> Code:
     )
 
 
+def _exact(out: _Prepare, gp: GPIR, x: Code, stem: str, state: Any) -> dict[str, Code]:
+    """An exact GP's index and squared distances (:func:`~hiermod.data.runtime.gp_points`)."""
+    points = out.constant(
+        f"{stem}_POINTS",
+        tuple_of(
+            tuple_of(tuple_of(literal(float(v)) for v in p) for p in level)
+            for level in state.get("points")
+        ),
+        f"{gp.term}: the distinct training points, scaled by their largest distance (per GP)",
+    )
+    dmax = out.constant(
+        f"{stem}_DMAX", _table(state.get("dmax")), "the training points' largest distance"
+    )
+    codes = out.codes(gp.by) if gp.by is not None else "np.zeros(len(df), dtype=np.int64)"
+    found = out.local(
+        f"{gp.index} points",
+        f"{gp.label}_points",
+        call(out.helper("gp_points"), x, codes, points, dmax),
+    )
+    distances = out.helper("gp_sq_distances")
+    values: dict[str, Code] = {gp.index: f"{found}[0]"}
+    for j in range(len(gp.sizes)):
+        train, new = f"{points}[{j}]", f"{found}[1][{j}]"
+        values[gp.sqdist[j]] = call(distances, train, train)
+        values[gp.cross[j]] = call(distances, new, train)
+        values[gp.newsq[j]] = call(distances, new, new)
+    return values
+
+
 def gp_containers(
     out: _Prepare,
     numeric: Callable[[ArithNode], str],
@@ -68,6 +97,9 @@ def gp_containers(
         stem = identifier(gp.label).upper()
         args = [numeric(c) for c in options.covariates]
         x: Code = args[0] if len(args) == 1 else call("np.column_stack", list_of(args))
+        if gp.k is None:
+            values |= _exact(out, gp, x, stem, state)
+            continue
         notes = {
             "dmax": f"{gp.term}: the training data's largest distance between points (one per GP)",
             "center": "the mean of the scaled distinct points, per covariate",

@@ -2,7 +2,8 @@
 
 Per GP (one per level of ``by``), as brms names them: ``sdgp_<label>`` the GP's marginal sd,
 ``lscale_<label>`` its length-scale (on the scaled covariates) and ``zgp_<label>`` the
-standard-normal weights of the basis functions (dim ``<label>_basis``). A distributional
+standard-normal weights of the basis functions (dim ``<label>_basis``), or of the exact GP's
+training points (dim ``<label>_point``, :mod:`hiermod.plan.gp_exact`). A distributional
 parameter's GP is prefixed like its other parameters: ``sigma_sdgp_gptimes``.
 
 Default priors, brms's rules:
@@ -28,6 +29,7 @@ from scipy import optimize, stats
 from hiermod.data.design import FormulaDesign
 from hiermod.data.gp import GPDesign
 from hiermod.data.runtime import level_labels
+from hiermod.plan.gp_exact import exact_values, lower_exact
 from hiermod.plan.ir import GPIR, ParamSpec
 from hiermod.plan.lower_blocks import PlanBuilder
 from hiermod.plan.priors import Prior, PriorSlot, ResolvedPrior
@@ -64,7 +66,6 @@ def lscale_prior(lower: float, upper: float) -> Prior:
 def _lower_one(run: PlanBuilder, gp: GPDesign, prefix: str, dpar: str, sd_scale: float) -> GPIR:
     stem = f"{prefix}{gp.label}"
     term = str(gp.call)
-    basis_dim = run.add_dim(f"{stem}_basis", tuple(range(1, gp.basis.shape[-1] + 1)))
     level_dim: tuple[str, ...] = ()
     level_labels_: tuple[object, ...] = ()
     if gp.by is not None:
@@ -75,15 +76,6 @@ def _lower_one(run: PlanBuilder, gp: GPDesign, prefix: str, dpar: str, sd_scale:
     zname = run.namer.claim(f"{prefix}zgp_{gp.label}")
     sdgp = ParamSpec(names["sdgp"], level_dim, shape, "gp_sd", dpar, term)
     lscale = ParamSpec(names["lscale"], level_dim, shape, "gp_lscale", dpar, term)
-    zgp = ParamSpec(
-        zname,
-        (*level_dim, basis_dim),
-        (*shape, gp.basis.shape[-1]),
-        "gp_weights",
-        dpar,
-        term,
-        prior=Prior("normal", 0.0, 1.0),
-    )
     labels = tuple(str(label) for label in level_labels_)
     run.slots.append(
         PriorSlot(
@@ -103,6 +95,18 @@ def _lower_one(run: PlanBuilder, gp: GPDesign, prefix: str, dpar: str, sd_scale:
         default = Prior("half_normal", 0.5)
     run.slots.append(
         PriorSlot(lscale.name, (lscale.name, f"{prefix}lscale"), default, "positive", labels)
+    )
+    if gp.exact is not None:
+        return lower_exact(run, gp, stem, sdgp, lscale, zname, labels)
+    basis_dim = run.add_dim(f"{stem}_basis", tuple(range(1, gp.basis.shape[-1] + 1)))
+    zgp = ParamSpec(
+        zname,
+        (*level_dim, basis_dim),
+        (*shape, gp.basis.shape[-1]),
+        "gp_weights",
+        dpar,
+        term,
+        prior=Prior("normal", 0.0, 1.0),
     )
     dims = ("obs", *level_dim, basis_dim)
     basis = run.add_data(f"{stem}_phi", gp.basis, dims, "gp_basis", f"basis functions of {term}")
@@ -133,5 +137,8 @@ def gp_values(gps: tuple[GPIR, ...], fd: FormulaDesign) -> dict[str, np.ndarray]
     """The data containers of a formula's GPs from its design (new rows for predictions)."""
     out: dict[str, np.ndarray] = {}
     for gp, design in zip(gps, fd.gps, strict=True):
-        out[gp.basis], out[gp.eigenvalues] = design.basis, design.eigenvalues
+        if design.exact is not None:
+            out |= exact_values(gp, design.exact)
+        else:
+            out[gp.basis], out[gp.eigenvalues] = design.basis, design.eigenvalues
     return out

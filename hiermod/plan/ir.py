@@ -199,18 +199,32 @@ class BlockIR:
 class GPIR:
     """A gp() term, brms's approximate GP: ``basis @ (sqrt(spd(eigenvalues)) * zgp)``, with
     ``spd`` the exponentiated-quadratic kernel's spectral density of ``sdgp`` and ``lscale``
-    (one of each per level of ``by``; hiermod.plan.gp)."""
+    (one of each per level of ``by``; hiermod.plan.gp); or brms's exact GP (``k`` None):
+    ``chol(sdgp^2 exp(-sqdist / (2 lscale^2))) @ zgp`` over the distinct training points, read
+    by ``index`` (hiermod.plan.gp_exact)."""
 
     term: str
     label: str
     n_covariates: int
-    k: int
+    k: int | None  # None: brms's exact GP (the fields below ``by``)
     sdgp: ParamSpec
     lscale: ParamSpec
-    zgp: ParamSpec
-    basis: str  # data container: (obs, basis) or (obs, level, basis)
-    eigenvalues: str  # data container: (basis,) or (level, basis)
+    zgp: ParamSpec  # the exact GP's: one weight per training point, every level's in turn
+    basis: str  # data container: (obs, basis) or (obs, level, basis); "" for the exact GP
+    eigenvalues: str  # data container: (basis,) or (level, basis); "" for the exact GP
     by: str | None = None
+    index: str = ""  # exact: each row's position among the GP's training then new points
+    sqdist: tuple[str, ...] = ()  # exact, per level: squared distances between training points
+    cross: tuple[str, ...] = ()  # exact, per level: from the new points to the training points
+    newsq: tuple[str, ...] = ()  # exact, per level: between the new points
+    sizes: tuple[int, ...] = ()  # exact, per level: the number of training points
+    conditional: tuple[str, ...] = ()  # exact, per level: the new points' variable (predictions)
+
+    @property
+    def containers(self) -> tuple[str, ...]:
+        if self.k is None:
+            return (self.index, *self.sqdist, *self.cross, *self.newsq)
+        return (self.basis, self.eigenvalues)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +274,7 @@ class PredictorIR:
         names = [self.population.X, self.offset, *(s.Z for s in self.smooths)]
         for block in self.blocks:
             names += [block.index, block.Z]
-        names += [name for gp in self.gps for name in (gp.basis, gp.eigenvalues)]
+        names += [name for gp in self.gps for name in gp.containers]
         names += [n for m in self.monotonic for n in (m.codes, m.covariate) if n is not None]
         return [n for n in names if n is not None]
 
