@@ -23,15 +23,15 @@ from hiermod.data.runtime import gp_points, gp_sq_distances
 
 __all__ = ["EXACT_LIMIT", "ExactArrays", "exact_arrays", "exact_constants"]
 
-EXACT_LIMIT = 500
+EXACT_LIMIT = 250
 """``gp(x)`` without ``k`` is the exact GP when its GPs have at most this many distinct covariate
 points in all (summed over the levels of ``by``), else the approximation with k = 20 and a
 warning. One logp+gradient of the exact GP costs a Cholesky factor of the points' covariance and
-its gradient, O(m^3): measured (benchmarks/gp_exact_cost.py, one BLAS thread on a shared 2-core
-machine) 0.6 ms at m = 100, 23 ms at 250, 68 ms at 500, 0.44 s at 1000 and 3.6 s at 2000, against
-0.02-0.07 ms for the approximation with k = 20. A fit of 4 chains x 2000 iterations at ~30
-gradients an iteration is then about 1.5 hours of gradients at 500 points and 16 hours at 1000:
-500 is where the exact GP stops being a reasonable default."""
+its gradient, O(m^3): measured (benchmarks/gp_exact_cost.py, one BLAS thread, 2-core machine at
+load 1.2) 0.38 ms at m = 100, 2.8 ms at 250, 36 ms at 500, 0.18 s at 1000 and 1.06 s at 2000,
+against 0.01-0.05 ms for the approximation with k = 20. A fit of 4 chains x 2000 iterations at
+~30 gradients an iteration is 240,000 gradients: about 11 minutes of them at 250 points (6 on two
+cores), 2.4 hours at 500 and 12 hours at 1000. 250 keeps the default fit within minutes."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
