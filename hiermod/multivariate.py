@@ -141,6 +141,7 @@ class MultivariateModel:
         self.rescor_eta = _rescor_eta(given.pop("rescor", None), self.rescor)
         priors = given
         self.data = _complete(data, self.formula, str(options.get("na_action", "drop")))
+        self._univariate = univariate
         self.models: dict[str, Any] = {}  # hm.Model per response (given as univariate=)
         for response in responses:
             own = self._priors(priors or {}, response)
@@ -247,10 +248,29 @@ class MultivariateModel:
 
     # -- fitting and after ---------------------------------------------------------------------
 
-    def fit(self, **sample: Any) -> xr.DataTree:
+    def __getattr__(self, name: str) -> Any:
+        """A method of ``hm.Model`` that a multivariate model lacks is a clear error, not an
+        ``AttributeError`` from inside hiermod: ``m.summary(fit)`` says what there is instead."""
+        univariate = self.__dict__.get("_univariate")
+        if name.startswith("_") or univariate is None or not hasattr(univariate, name):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise OptionError(
+            f"{name} is not available for a multivariate model yet; it has fit, predict, fixef, "
+            "rescor_summary, describe, priors, source, pymc and graph, and each response's own "
+            "model in .models (e.g. m.models['y1'])"
+        )
+
+    def fit(self, *, sampler: str = "pymc", **sample: Any) -> xr.DataTree:
         """NUTS through ``pm.sample`` compiled with Numba as ``Model.fit`` (keywords passed on:
-        draws, tune, chains, random_seed, …)."""
-        sample.setdefault("compile_kwargs", {"mode": sampling_mode()})
+        draws, tune, chains, random_seed, …); ``sampler="nutpie"`` samples with nutpie."""
+        if sampler not in ("pymc", "nutpie"):
+            raise OptionError(
+                f"sampler={sampler!r}: a multivariate model samples with 'pymc' or 'nutpie'"
+            )
+        if sampler == "nutpie":
+            sample.setdefault("nuts_sampler", "nutpie")
+        else:
+            sample.setdefault("compile_kwargs", {"mode": sampling_mode()})
         sample.setdefault("progressbar", False)
         with self.pymc:
             fitted: xr.DataTree = pm.sample(**sample)

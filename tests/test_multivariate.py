@@ -173,6 +173,20 @@ def test_rescor_needs_gaussian_responses() -> None:
     assert hm.Model("mvbind(y1, y2) ~ x", data).rescor  # brms's default for gaussian ones
 
 
+@pytest.mark.parametrize("method", ["summary", "ranef", "varcorr", "conditional_effects", "loo"])
+def test_a_univariate_method_it_lacks_is_a_clear_error(method: str) -> None:
+    m = hm.Model("mvbind(y1, y2) ~ x", _data())
+    with pytest.raises(OptionError, match=f"{method} is not available for a multivariate model"):
+        getattr(m, method)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_method'"):
+        m.no_such_method  # noqa: B018 - not a method of hm.Model either: a plain AttributeError
+
+
+def test_an_unknown_sampler_is_refused() -> None:
+    with pytest.raises(OptionError, match="'pymc' or 'nutpie'"):
+        hm.Model("mvbind(y1, y2) ~ x", _data()).fit(sampler="stan")
+
+
 def test_a_response_missing_from_the_data() -> None:
     with pytest.raises(DataError, match="'y3' is not in the data"):
         hm.Model("mvbind(y1, y3) ~ x", _data())
