@@ -249,32 +249,13 @@ class MultivariateModel:
     # -- fitting and after ---------------------------------------------------------------------
 
     def __getattr__(self, name: str) -> Any:
-        """A method of ``hm.Model`` that a multivariate model lacks is a clear error, not an
-        ``AttributeError`` from inside hiermod: ``m.summary(fit)`` says what there is instead."""
-        univariate = self.__dict__.get("_univariate")
-        if name.startswith("_") or univariate is None or not hasattr(univariate, name):
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        raise OptionError(
-            f"{name} is not available for a multivariate model yet; it has fit, predict, fixef, "
-            "rescor_summary, describe, priors, source, pymc and graph, and each response's own "
-            "model in .models (e.g. m.models['y1'])"
-        )
+        """A method of ``hm.Model`` that a multivariate model lacks is a clear error (``_missing``)."""
+        raise _missing(name, self.__dict__.get("_univariate"), type(self).__name__)
 
     def fit(self, *, sampler: str = "pymc", **sample: Any) -> xr.DataTree:
         """NUTS through ``pm.sample`` compiled with Numba as ``Model.fit`` (keywords passed on:
         draws, tune, chains, random_seed, …); ``sampler="nutpie"`` samples with nutpie."""
-        if sampler not in ("pymc", "nutpie"):
-            raise OptionError(
-                f"sampler={sampler!r}: a multivariate model samples with 'pymc' or 'nutpie'"
-            )
-        if sampler == "nutpie":
-            sample.setdefault("nuts_sampler", "nutpie")
-        else:
-            sample.setdefault("compile_kwargs", {"mode": sampling_mode()})
-        sample.setdefault("progressbar", False)
-        with self.pymc:
-            fitted: xr.DataTree = pm.sample(**sample)
-        return fitted
+        return _sample(self.pymc, sampler, sample)
 
     def predict(
         self,
@@ -318,6 +299,33 @@ class MultivariateModel:
         from hiermod.output.graph import Graph, graph_parts
 
         return Graph(graph_parts(self.pymc, name=str(self.formula))).to(format)
+
+
+def _missing(name: str, univariate: Any, owner: str) -> Exception:
+    """``m.summary(fit)`` on a multivariate model: an OptionError that says what it has instead;
+    a name ``hm.Model`` lacks too is a plain AttributeError."""
+    if name.startswith("_") or univariate is None or not hasattr(univariate, name):
+        return AttributeError(f"{owner!r} object has no attribute {name!r}")
+    return OptionError(
+        f"{name} is not available for a multivariate model yet; it has fit, predict, fixef, "
+        "rescor_summary, describe, priors, source, pymc and graph, and each response's own "
+        "model in .models (e.g. m.models['y1'])"
+    )
+
+
+def _sample(model: pm.Model, sampler: str, sample: dict[str, Any]) -> xr.DataTree:
+    if sampler not in ("pymc", "nutpie"):
+        raise OptionError(
+            f"sampler={sampler!r}: a multivariate model samples with 'pymc' or 'nutpie'"
+        )
+    if sampler == "nutpie":
+        sample.setdefault("nuts_sampler", "nutpie")
+    else:
+        sample.setdefault("compile_kwargs", {"mode": sampling_mode()})
+    sample.setdefault("progressbar", False)
+    with model:
+        fitted: xr.DataTree = pm.sample(**sample)
+    return fitted
 
 
 def _fixef(models: Mapping[str, Any], posterior: Any) -> pd.DataFrame:

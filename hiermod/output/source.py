@@ -56,7 +56,7 @@ from hiermod.output.source_model import (
 )
 from hiermod.plan.ir import ConstantIR, ModelIR
 
-__all__ = ["emit_source"]
+__all__ = ["emit_source", "main_lines"]
 
 # Names the generated module defines or imports; data-derived names never take them.
 _RESERVED = (
@@ -213,7 +213,13 @@ def _build_model(e: Emitter) -> list[str]:
 
 
 def _main(e: Emitter) -> list[str]:
-    var_names = list_of(literal(p.name) for p in e.ir.parameters() if p.role in _SUMMARY_ROLES)
+    var_names = [p.name for p in e.ir.parameters() if p.role in _SUMMARY_ROLES]
+    return main_lines(var_names)
+
+
+def main_lines(var_names: list[str]) -> list[str]:
+    """The module's ``main()``: fit the model to a CSV file and print the summary of
+    ``var_names`` (also the multivariate module's, ``output/source_multivariate.py``)."""
     sample = call(
         "pm.sample",
         draws="args.draws",
@@ -233,7 +239,7 @@ def _main(e: Emitter) -> list[str]:
         "    args = parser.parse_args()",
         "    with build_model(pd.read_csv(args.csv)):",
         *render(sample, 2, "idata = "),
-        *render(var_names, 1, "var_names = "),
+        *render(list_of(literal(v) for v in var_names), 1, "var_names = "),
         "    print(pm.stats.summary(idata, var_names=var_names).to_string())",
         "",
         "",

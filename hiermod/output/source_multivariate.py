@@ -29,7 +29,8 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from hiermod.output.codegen import comment_text, docstring_text, list_of, literal, render
+from hiermod.output.codegen import comment_text, docstring_text, literal
+from hiermod.output.source import main_lines
 from hiermod.plan.ir import ModelIR
 
 __all__ = ["ResponsePart", "compose_source", "model_names", "rescor_labels", "tag"]
@@ -326,30 +327,6 @@ def _prepare(parts: list[ResponsePart], rescor: bool) -> list[str]:
     return [*lines, "    return data"]
 
 
-def _main(var_names: list[str]) -> list[str]:
-    return [
-        "def main() -> None:",
-        '    """Fit the model to a CSV file and print a summary of its parameters."""',
-        "    parser = argparse.ArgumentParser(description=main.__doc__)",
-        '    parser.add_argument("csv", help="a CSV file with the columns the model reads")',
-        '    parser.add_argument("--draws", type=int, default=1000)',
-        '    parser.add_argument("--tune", type=int, default=1000)',
-        '    parser.add_argument("--chains", type=int, default=4)',
-        '    parser.add_argument("--seed", type=int, default=0)',
-        "    args = parser.parse_args()",
-        "    with build_model(pd.read_csv(args.csv)):",
-        "        idata = pm.sample(",
-        "            draws=args.draws, tune=args.tune, chains=args.chains, random_seed=args.seed",
-        "        )",
-        *render(list_of(literal(v) for v in var_names), 1, "var_names = "),
-        "    print(pm.stats.summary(idata, var_names=var_names).to_string())",
-        "",
-        "",
-        'if __name__ == "__main__":',
-        "    main()",
-    ]
-
-
 def _var_names(part: ResponsePart, module: _Module) -> list[str]:
     main = module.function("main")
     for node in ast.walk(main):
@@ -474,6 +451,6 @@ def compose_source(
         *prepares,
         "\n".join(_prepare(parts, rescor)),
         "\n".join(build),
-        "\n".join(_main(var_names)),
+        "\n".join(main_lines(var_names)),
     ]
     return "\n\n\n".join(sections) + "\n"
