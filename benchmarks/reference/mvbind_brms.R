@@ -7,7 +7,8 @@
 #
 # Reads benchmarks/reference/mvbind_brms/data.csv (500 rows simulated by tests/test_multivariate.py's
 # _data(n=500, seed=11, rho=0.5): two Gaussian responses with residual correlation 0.5) and writes
-# (not run yet: on this machine rstan stopped at "Boost not found", BH without its include folder)
+# (not run yet: its first run stopped at rstan's "Boost not found"; the boost-include link below is
+# the fix the other reference scripts use)
 #   summary.csv    every scalar parameter: name, mean, sd, q5, q95, rhat, ess_bulk
 #   model.stan     stancode(fit)
 #   meta.json      formula, settings, run time, versions
@@ -15,9 +16,19 @@
 
 suppressPackageStartupMessages({
   library(brms)
+  library(rstan)
   library(posterior)
   library(jsonlite)
 })
+
+# Debian's r-cran-bh has no headers (Boost is in /usr/include): rstan needs a directory holding only a
+# link "boost" to them (as benchmarks/reference/mcycle_brms.R).
+if (dir.exists("/usr/include/boost")) {
+  boost <- file.path(tempdir(), "boost-include")
+  dir.create(boost, showWarnings = FALSE)
+  if (!file.exists(file.path(boost, "boost"))) file.symlink("/usr/include/boost", file.path(boost, "boost"))
+  rstan::rstan_options(boost_lib = boost)
+}
 
 here <- local({
   file <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
