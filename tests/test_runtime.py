@@ -38,8 +38,13 @@ CALLS = {
     "gp_basis": (RNG.normal(size=(6, 2)), (0.1, -0.2), 3.0, (1.25, 1.5), 3),
     "gp_eigenvalues": ((1.25, 1.5), 3),
     "monotonic_codes": (pd.Series([5, 2, 3.0, 4], name="x"), (2, 3, 4, 5)),
-    "tprs_basis": (X, (0.1, 2.0), (-1.0, 0.0, 1.5), ((1.0, 0.5), (0.2, -1.0), (0.3, 0.1)),
-                   ((0.0, 1.0), (1.0, 0.5))),
+    # s(x, z): 2-D sites (a row on a site: r = 0), 3 radial and 3 polynomial rows, 2 columns
+    "tprs_basis": (np.column_stack([X, X**2]), (0.1, 2.0), ((-1.0, 0.5), (0.0, 0.0), (1.5, -2.0)),
+                   ((1.0, 0.5), (0.2, -1.0), (0.3, 0.1)), ((0.0, 1.0), (1.0, 0.5), (0.2, -0.3))),
+    # two exact GPs (by = f): known points scaled by dmax, rows on known and on new points
+    "gp_points": (np.array([[0.0], [2.0], [3.0], [2.0], [8.0], [1.0]]), np.array([0, 0, 0, 1, 1, 1]),
+                  (((0.0,), (1.0,)), ((0.5,),)), (2.0, 4.0)),
+    "gp_sq_distances": (RNG.normal(size=(4, 2)), RNG.normal(size=(3, 2))),
     "cubic_basis": (X, (-1.0, 0.0, 1.0), (((1.0, 0.0), (0.5, 1.0), (0.2, 0.0), (0.0, 1.0)),) * 2,
                     False),
     "smooth_by": (RNG.normal(size=(4, 3)), np.array([1, 0, 1, 2]), 3, 1),
@@ -62,11 +67,18 @@ def test_emitted_helper_runs_without_hiermod_and_agrees(name: str) -> None:
     for source in helper_sources([name]):  # the helper and the ones it calls, in order
         exec(compile(source, f"<{name}>", "exec"), namespace)  # safe: hiermod's own source
     ours, theirs = getattr(runtime, name)(*CALLS[name]), namespace[name](*CALLS[name])  # type: ignore[operator]
-    if isinstance(ours, tuple) and isinstance(ours[0], np.ndarray):
+    _assert_same(ours, theirs)
+
+
+def _assert_same(ours: object, theirs: object) -> None:
+    """Equal values, arrays compared element by element, tuples item by item."""
+    if isinstance(ours, tuple) and isinstance(theirs, tuple) and len(ours) == len(theirs):
         for a, b in zip(ours, theirs, strict=True):
-            np.testing.assert_array_equal(a, b)
+            _assert_same(a, b)
     elif isinstance(ours, np.ndarray):
         np.testing.assert_array_equal(ours, theirs)
+        assert isinstance(theirs, np.ndarray)
+        assert ours.dtype == theirs.dtype
     else:
         assert ours == theirs
 
@@ -107,3 +119,14 @@ def test_level_codes_match_by_text_only_when_one_level_has_it() -> None:
 def test_cell_index_refuses_unseen_combinations() -> None:
     with pytest.raises(ValueError, match="unseen in training"):
         runtime.cell_index((np.array([0]), np.array([0])), ((0, 1), (1, 0)))
+
+
+def test_gp_points_share_one_value_per_distinct_point() -> None:
+    """Rows at a training point get its index; the rows' other points are new, one each, after
+    every GP's training points (3 here), in order of GP then value."""
+    x, codes, points, dmax = CALLS["gp_points"]
+    index, new = runtime.gp_points(x, codes, points, dmax)
+    # GP 0: x/2 = 0, 1, 1.5 -> known 0, known 1, new (index 3); GP 1: x/4 = 0.5, 2, 0.25 -> known
+    # 2, new 5 (0.25 < 2 sorted first: 4), new 4
+    assert index.tolist() == [0, 1, 3, 2, 5, 4]
+    assert [n.tolist() for n in new] == [[[1.5]], [[0.25], [2.0]]]
