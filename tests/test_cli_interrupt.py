@@ -1,9 +1,10 @@
 """``hiermod fit`` stopped by Ctrl-C: it says so, exits with 130 and never writes ``-o`` itself.
 
-PyMC catches a ``KeyboardInterrupt`` during the draws and returns the draws it has. The in-process
-tests imitate that without a signal: ``pm.sample`` is replaced by one that samples fewer draws than
-asked, or that calls the SIGINT handler the command installed (as the signal would) and returns.
-One slow test sends a real SIGINT to the real command.
+During PyMC's draws Ctrl-C stops the sampler after the current draw (hiermod.inference.interrupts),
+and PyMC returns the draws it has. The in-process tests imitate that without a signal: ``pm.sample``
+is replaced by one that samples fewer draws than asked, or that calls the SIGINT handler hiermod
+installed (as the signal would) from PyMC's per-draw callback. Two slow tests send a real SIGINT to
+the real command.
 """
 
 from __future__ import annotations
@@ -53,15 +54,19 @@ def _stopped_after(draws: int) -> Any:
 
 
 def _signalled(**kwargs: Any) -> Any:
-    """``pm.sample`` during which SIGINT arrives: the command's handler runs, PyMC swallows the
-    ``KeyboardInterrupt`` and returns (here every draw, as ADVI's ``pm.fit`` would)."""
-    kwargs.update(cores=1)
-    result = REAL_SAMPLE(**kwargs)
-    handler = signal.getsignal(signal.SIGINT)
-    assert callable(handler)
-    with pytest.raises(KeyboardInterrupt):
-        handler(signal.SIGINT, None)
-    return result
+    """``pm.sample`` during which SIGINT arrives at the last draw: the handler hiermod installed
+    runs (as the signal would run it), and the sampler stops after that draw, with every draw."""
+    given = kwargs["callback"]
+    kept = []
+
+    def callback(trace: Any, draw: Any) -> None:
+        kept.extend([] if draw.tuning else [draw])
+        if len(kept) == kwargs["draws"]:
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+        given(trace=trace, draw=draw)
+
+    kwargs.update(cores=1, callback=callback)
+    return REAL_SAMPLE(**kwargs)
 
 
 def _assert_partial(csv: Path, out: Path, draws: int, err: str) -> None:
@@ -123,19 +128,43 @@ def test_interrupt_that_escapes_the_sampler_keeps_nothing(
 def test_interrupt_during_tuning_keeps_nothing(
     csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def tuning(**kwargs: Any) -> Any:
-        signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+    def tuning(**kwargs: Any) -> Any:  # SIGINT at the 5th tuning step: PyMC keeps no draw
+        given = kwargs["callback"]
 
-    def no_trace(**kwargs: Any) -> Any:  # PyMC, stopped while tuning: "Not enough samples"
-        try:
-            tuning()
-        except KeyboardInterrupt:
-            raise ValueError("Not enough samples to build a trace.") from None
+        def callback(trace: Any, draw: Any) -> None:
+            if draw.tuning and draw.draw_idx == 5:
+                signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+            given(trace=trace, draw=draw)
 
-    monkeypatch.setattr(pm, "sample", no_trace)
+        kwargs.update(cores=1, callback=callback)
+        return REAL_SAMPLE(**kwargs)
+
+    monkeypatch.setattr(pm, "sample", tuning)
     out = tmp_path / "fit.nc"
     assert main(_fit(csv, out)) == 130
     assert "interrupted (Ctrl-C) before any draw was kept; nothing was written" in (
+        capsys.readouterr().err
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupt_outside_the_draws_that_breaks_a_compiled_call_keeps_nothing(
+    csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C outside PyMC's draws raises where the program is; inside a Numba-compiled function
+    that comes out as a SystemError, which is still reported as the interrupt it was."""
+    import hiermod.inference.fit as fit_module
+
+    def compiled_call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+        except KeyboardInterrupt:
+            raise SystemError("returned a result with an exception set") from None
+
+    monkeypatch.setattr(fit_module, "_nuts", compiled_call)
+    out = tmp_path / "fit.nc"
+    assert main(_fit(csv, out)) == 130
+    assert "interrupted (Ctrl-C) before the fit returned; nothing was kept" in (
         capsys.readouterr().err
     )
     assert list(tmp_path.iterdir()) == []
@@ -183,12 +212,15 @@ from hiermod.cli import main
 _sample = pymc.sample
 _told = []
 
-def _tell(trace, draw):
-    if not draw.tuning and not _told:
-        _told.append(True)
-        print("hiermod-test: a draw was kept", file=sys.stderr, flush=True)
-
 def _sample_telling(*args, **kwargs):
+    given = kwargs.get("callback")  # hiermod's: stops the sampler after a Ctrl-C
+
+    def _tell(trace, draw):
+        if not draw.tuning and not _told:
+            _told.append(True)
+            print("hiermod-test: a draw was kept", file=sys.stderr, flush=True)
+        given(trace=trace, draw=draw)
+
     kwargs["callback"] = _tell
     return _sample(*args, **kwargs)
 

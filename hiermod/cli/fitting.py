@@ -11,10 +11,11 @@ It holds the data columns the model reads, in the group ``hiermod_training_data`
 (:mod:`hiermod.cli.training`; not with ``--without-data``), so ``hiermod predict fit.nc`` needs no
 other file.
 
-**Ctrl-C.** PyMC catches a ``KeyboardInterrupt`` during the draws and returns the draws it has, so
-a run would otherwise carry on as if it had finished. While the fit runs, :func:`watch_interrupts`
-records SIGINT before raising it as usual; a fit that was interrupted, or that has fewer chains or
-draws than asked for (:func:`shortfall`), is *partial*: its posterior gets the attribute
+**Ctrl-C.** During PyMC's draws, Ctrl-C stops the sampler after the current draw and the fit comes
+back marked partial (:mod:`hiermod.inference.interrupts`); elsewhere in the fit,
+:func:`watch_interrupts` records SIGINT before raising it as usual. A fit that was interrupted, or
+that has fewer chains or draws than asked for (:func:`shortfall`), is *partial*: its posterior gets
+the attribute
 ``hiermod_partial = 1``, it is written (with ``-o``) to ``fit.partial.nc``, never to ``fit.nc``,
 stderr says what was kept, and the exit status is :data:`INTERRUPTED` (130, the shell's 128 +
 SIGINT). Interrupted before any draw was kept (during tuning), nothing is written.
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from hiermod.cli.checks import check_output, partial_path, write_atomically
 from hiermod.inference.fit_groups import read_group
+from hiermod.inference.interrupts import PARTIAL_ATTR, StoppedBeforeDraws
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -44,7 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["INTERRUPTED", "PARTIAL_ATTR", "fit_command", "shortfall", "watch_interrupts"]
 
 INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
-PARTIAL_ATTR = "hiermod_partial"
 
 
 @dataclass
@@ -127,19 +128,24 @@ def fit_command(args: argparse.Namespace, load_model: Callable[[argparse.Namespa
                 progressbar=not args.no_progress,
                 **kwargs,
             )
+        except StoppedBeforeDraws:
+            _say("interrupted (Ctrl-C) before any draw was kept; nothing was written")
+            return INTERRUPTED
         except KeyboardInterrupt:
             _say("interrupted (Ctrl-C) before the fit returned; nothing was kept")
             return INTERRUPTED
         except Exception:
             if not watch.interrupted:
                 raise
-            # PyMC cannot build a trace when stopped during tuning ("Not enough samples").
-            _say("interrupted (Ctrl-C) before any draw was kept; nothing was written")
+            # Python raised the KeyboardInterrupt inside a compiled function, which then failed
+            # with another error (e.g. Numba's SystemError), outside PyMC's draws.
+            _say("interrupted (Ctrl-C) before the fit returned; nothing was kept")
             return INTERRUPTED
     if training is not None:
         idata[GROUP] = training
     missing = shortfall(idata, args.method, args.draws, args.chains)
-    if watch.interrupted or missing is not None:
+    interrupted = watch.interrupted or bool(idata["posterior"].attrs.get(PARTIAL_ATTR, 0))
+    if interrupted or missing is not None:
         idata["posterior"].attrs[PARTIAL_ATTR] = 1
         kept = f" ({missing})" if missing else ""
         where = "; nothing was written (no -o)"
@@ -150,7 +156,7 @@ def fit_command(args: argparse.Namespace, load_model: Callable[[argparse.Namespa
                 f"{PARTIAL_ATTR} = 1); {out} was not written"
             )
             kept = ""
-        why = "interrupted (Ctrl-C)" if watch.interrupted else "the sampler stopped early"
+        why = "interrupted (Ctrl-C)" if interrupted else "the sampler stopped early"
         _say(f"{why} before the draws were complete{kept}{where}")
         return INTERRUPTED
     print(model.summary(idata))

@@ -45,6 +45,7 @@ import hiermod as hm
 from hiermod.cli.checks import CommandError, check_output, write_atomically
 from hiermod.cli.inputs import existing_file, read_data
 from hiermod.cli.training import training_data
+from hiermod.inference.interrupts import PARTIAL_ATTR
 from hiermod.inference.intervals import summarise
 from hiermod.inference.storage import stored_model
 from hiermod.warnings import DataWarning
@@ -110,7 +111,7 @@ def predict_command(args: argparse.Namespace) -> int:
             f"{args.fit} holds no training data (saved with hiermod fit --without-data, "
             "or from Python): give the data it was fitted on with --train FILE"
         )
-    if int(fit["posterior"].attrs.get("hiermod_partial", 0)):
+    if int(fit["posterior"].attrs.get(PARTIAL_ATTR, 0)):
         print(
             f"hiermod predict: note: {args.fit} is a partial fit (interrupted); its draws are "
             "not all that were asked for",

@@ -39,6 +39,12 @@ from threadpoolctl import threadpool_limits
 
 from hiermod.arguments import check_count, check_flag, check_seed
 from hiermod.errors import DependencyError, HiermodError
+from hiermod.inference.approximate import (
+    advi,
+    map_fit,
+    warn_if_advi_on_groups,
+    warn_if_centred_mode,
+)
 from hiermod.inference.calls import (
     METHODS,
     SAMPLERS,
@@ -55,6 +61,12 @@ from hiermod.inference.compiled import (
 )
 from hiermod.inference.diagnostics import unchecked, warn_if_problems
 from hiermod.inference.fit_groups import read_group
+from hiermod.inference.interrupts import (
+    PARTIAL_ATTR,
+    DrawStop,
+    StoppedBeforeDraws,
+    stop_between_draws,
+)
 from hiermod.inference.storage import fit_attrs
 from hiermod.output.module import module_data
 from hiermod.plan.ir import ModelIR
@@ -178,13 +190,13 @@ def fit(
             pymc_model, draws, tune, chains, sampler, random_seed, progressbar, kwargs, keys
         )
     elif method == "advi":
-        _warn_if_advi_on_groups(ir)
-        idata = _advi(pymc_model, draws, random_seed, progressbar, kwargs)
+        warn_if_advi_on_groups(ir)
+        idata = advi(pymc_model, draws, random_seed, progressbar, kwargs)
     elif method == "pathfinder":
         idata = _pathfinder(pymc_model, draws, random_seed, progressbar, kwargs)
     else:
-        _warn_if_centred_mode(ir)
-        idata = _map(pymc_model, random_seed, progressbar, kwargs)
+        warn_if_centred_mode(ir)
+        idata = map_fit(pymc_model, random_seed, progressbar, kwargs)
     elapsed = time.perf_counter() - start
     if (
         rows_model is not None
@@ -298,7 +310,11 @@ def _nuts(
     limit = (
         contextlib.nullcontext() if sampler == "pymc" else threadpool_limits(blas_threads(chains))
     )
-    with limit, nutpie_runs, warnings.catch_warnings():
+    stops, stop = contextlib.ExitStack(), DrawStop()
+    if sampler == "pymc":  # Ctrl-C stops between draws (hiermod.inference.interrupts)
+        stop = stops.enter_context(stop_between_draws())
+        kwargs["callback"] = stop.callback(kwargs.get("callback"))
+    with limit, nutpie_runs, stops, warnings.catch_warnings():
         # PyMC's NUTS computes the kinetic energy of each leapfrog step with NumPy; when a
         # trajectory diverges (usually early in tuning, e.g. a Poisson model's exp(eta) from a
         # jittered start) the momentum overflows and NumPy warns "overflow encountered in dot".
@@ -311,17 +327,24 @@ def _nuts(
             category=RuntimeWarning,
             module="pymc.step_methods.hmc.quadpotential",
         )
-        result = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            random_seed=random_seed,
-            progressbar=progressbar,
-            nuts_sampler=sampler,
-            model=model,
-            **kwargs,
-        )
+        try:
+            result = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                random_seed=random_seed,
+                progressbar=progressbar,
+                nuts_sampler=sampler,
+                model=model,
+                **kwargs,
+            )
+        except Exception as error:  # e.g. PyMC's "Not enough samples" after Ctrl-C in tuning
+            if stop.requested:
+                raise StoppedBeforeDraws from error
+            raise
     assert isinstance(result, xr.DataTree)
+    if stop.requested:
+        result["posterior"].attrs[PARTIAL_ATTR] = 1
     return result
 
 
@@ -347,22 +370,6 @@ def blas_threads(chains: int) -> int:
     """
     cpus = os.cpu_count() or 1
     return max(1, cpus // max(1, min(chains, cpus)))
-
-
-def _advi(
-    model: pm.Model,
-    draws: int,
-    random_seed: int | None,
-    progressbar: bool,
-    kwargs: dict[str, Any],
-) -> xr.DataTree:
-    n = int(kwargs.pop("n", 20_000))
-    approx = pm.fit(
-        n=n, method="advi", model=model, random_seed=random_seed, progressbar=progressbar, **kwargs
-    )
-    result = approx.sample(draws, random_seed=random_seed)
-    assert isinstance(result, xr.DataTree)
-    return result
 
 
 def _pathfinder(
@@ -411,58 +418,6 @@ def _without_starts(model: pm.Model) -> pm.Model:
     for rv in model.rvs_to_initial_values:
         model.rvs_to_initial_values[rv] = None
     return model
-
-
-def _warn_if_advi_on_groups(ir: ModelIR) -> None:
-    """Mean-field ADVI treats each group effect and its sd as independent, so it shrinks the sds
-    and with them the uncertainty: sleepstudy's ``Reaction ~ Days + (Days | Subject)`` gave Days
-    3.07 ± 0.68 where NUTS gives 10.3 ± 1.7 (issue 13). Said once per fit."""
-    groupings = sorted({":".join(b.block.factors) for p in ir.predictors for b in p.blocks})
-    if groupings:
-        warnings.warn(
-            f"method='advi' on a model with group-level effects ({', '.join(groupings)}): "
-            "mean-field ADVI ignores the dependence between group effects and their sds and "
-            "typically underestimates the sds and the uncertainty of every estimate, and may shift "
-            "the estimates themselves; use it for a first look only and fit with "
-            "method='nuts' for estimates",
-            FitWarning,
-            stacklevel=user_stacklevel(),
-        )
-
-
-def _warn_if_centred_mode(ir: ModelIR) -> None:
-    """MAP of a centred block: its density grows without bound as its sd goes to 0 with every
-    level at the mean (beta_l ~ N(mean, sd)), so the mode the optimizer looks for is not there."""
-    centred = [
-        f"{':'.join(b.block.factors)} in {p.dpar}"
-        for p in ir.predictors
-        for b in p.blocks
-        if b.centered
-    ]
-    if centred:
-        warnings.warn(
-            f"method='map' on centred group effects ({', '.join(centred)}): their density is "
-            "unbounded as the group sd goes to 0, so the optimizer may not converge and the mode "
-            "says little; fit with NUTS, or build the model with centered=False for a MAP",
-            FitWarning,
-            stacklevel=user_stacklevel(),
-        )
-
-
-def _map(
-    model: pm.Model, random_seed: int | None, progressbar: bool, kwargs: dict[str, Any]
-) -> xr.DataTree:
-    """The mode from the model's initial point (no jitter: the same answer on every call)."""
-    kwargs.setdefault("jitter", False)
-    result = pm.find_MAP(
-        model=model,
-        progressbar=progressbar,
-        random_seed=random_seed,
-        return_inferencedata=True,
-        **kwargs,
-    )
-    assert isinstance(result, xr.DataTree)
-    return result
 
 
 def _ensure_observed(idata: xr.DataTree, ir: ModelIR) -> None:
