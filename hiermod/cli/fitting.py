@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from hiermod.cli.checks import check_output, partial_path, write_atomically
 from hiermod.inference.fit_groups import read_group
-from hiermod.inference.interrupts import PARTIAL_ATTR, StoppedBeforeDraws
+from hiermod.inference.interrupts import PARTIAL_ATTR, StoppedBeforeDraws, handling_sigint
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -63,20 +62,13 @@ def watch_interrupts() -> Iterator[InterruptWatch]:
     be set) or when SIGINT is ignored, nothing is changed and nothing is recorded.
     """
     watch = InterruptWatch()
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or previous == signal.SIG_IGN:
-        yield watch
-        return
 
     def record(signum: int, frame: FrameType | None) -> None:
         watch.interrupted = True
         signal.default_int_handler(signum, frame)
 
-    signal.signal(signal.SIGINT, record)
-    try:
+    with handling_sigint(record):
         yield watch
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def shortfall(idata: xr.DataTree, method: str, draws: int, chains: int) -> str | None:

@@ -58,18 +58,32 @@ class DrawStop:
         return after_each_draw
 
 
+SigintHandler = Callable[[int, FrameType | None], None]
+
+
 @contextlib.contextmanager
-def stop_between_draws() -> Iterator[DrawStop]:
-    """The SIGINT handler of the module docstring, put back as it was on exit.
+def handling_sigint(handler: SigintHandler) -> Iterator[None]:
+    """``handler`` for SIGINT while the block runs, the previous one put back on exit.
 
     Outside the main thread (where handlers cannot be set) or when SIGINT is ignored, nothing is
-    changed and ``requested`` stays False.
+    changed: ``handler`` never runs.
     """
-    stop = DrawStop()
     previous = signal.getsignal(signal.SIGINT)
     if threading.current_thread() is not threading.main_thread() or previous == signal.SIG_IGN:
-        yield stop
+        yield
         return
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def stop_between_draws() -> Iterator[DrawStop]:
+    """The SIGINT handler of the module docstring (:func:`handling_sigint`: outside the main thread
+    ``requested`` stays False)."""
+    stop = DrawStop()
 
     def ask(signum: int, frame: FrameType | None) -> None:
         if stop.requested:  # the second Ctrl-C: at once
@@ -81,8 +95,5 @@ def stop_between_draws() -> Iterator[DrawStop]:
             flush=True,
         )
 
-    signal.signal(signal.SIGINT, ask)
-    try:
+    with handling_sigint(ask):
         yield stop
-    finally:
-        signal.signal(signal.SIGINT, previous)
