@@ -53,20 +53,28 @@ def _stopped_after(draws: int) -> Any:
     return sample
 
 
-def _signalled(**kwargs: Any) -> Any:
-    """``pm.sample`` during which SIGINT arrives at the last draw: the handler hiermod installed
-    runs (as the signal would run it), and the sampler stops after that draw, with every draw."""
-    given = kwargs["callback"]
-    kept = []
+def _ctrl_c_when(pressed: Any) -> Any:
+    """``pm.sample`` during which SIGINT arrives after the step where ``pressed(draw, kept)`` is
+    true (``kept``: the draws kept so far): the handler hiermod installed runs, as the signal would
+    run it, from PyMC's per-draw callback."""
 
-    def callback(trace: Any, draw: Any) -> None:
-        kept.extend([] if draw.tuning else [draw])
-        if len(kept) == kwargs["draws"]:
-            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
-        given(trace=trace, draw=draw)
+    def sample(**kwargs: Any) -> Any:
+        given, kept = kwargs["callback"], []
 
-    kwargs.update(cores=1, callback=callback)
-    return REAL_SAMPLE(**kwargs)
+        def callback(trace: Any, draw: Any) -> None:
+            kept.extend([] if draw.tuning else [draw])
+            if pressed(draw, len(kept)):
+                signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+            given(trace=trace, draw=draw)
+
+        kwargs.update(cores=1, callback=callback)
+        return REAL_SAMPLE(**kwargs)
+
+    return sample
+
+
+# SIGINT at the last of the 40 draws _fit asks for: the sampler stops after it, with every draw
+_signalled = _ctrl_c_when(lambda draw, kept: kept == 40)
 
 
 def _assert_partial(csv: Path, out: Path, draws: int, err: str) -> None:
@@ -128,18 +136,10 @@ def test_interrupt_that_escapes_the_sampler_keeps_nothing(
 def test_interrupt_during_tuning_keeps_nothing(
     csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def tuning(**kwargs: Any) -> Any:  # SIGINT at the 5th tuning step: PyMC keeps no draw
-        given = kwargs["callback"]
-
-        def callback(trace: Any, draw: Any) -> None:
-            if draw.tuning and draw.draw_idx == 5:
-                signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
-            given(trace=trace, draw=draw)
-
-        kwargs.update(cores=1, callback=callback)
-        return REAL_SAMPLE(**kwargs)
-
-    monkeypatch.setattr(pm, "sample", tuning)
+    # SIGINT at the 5th tuning step: PyMC keeps no draw
+    monkeypatch.setattr(
+        pm, "sample", _ctrl_c_when(lambda draw, kept: draw.tuning and draw.draw_idx == 5)
+    )
     out = tmp_path / "fit.nc"
     assert main(_fit(csv, out)) == 130
     assert "interrupted (Ctrl-C) before any draw was kept; nothing was written" in (
