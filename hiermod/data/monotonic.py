@@ -39,7 +39,7 @@ __all__ = ["MAX_STEPS", "monotonic_designs", "monotonic_levels"]
 MAX_STEPS = 1000  # integers 0..1e6 are a numeric predictor, not 10^6 simplex weights
 
 
-class _Rows(Protocol):  # hiermod.data.binder._Rows
+class _Rows(Protocol):  # hiermod.data.row_columns.Rows
     frame: dict[str, pd.Series]
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> DataError: ...

@@ -279,7 +279,7 @@ class DataEmitter(_PrepareCode):
         self.complete_rows = ""
         self.numeric = _NumericCode(self)
 
-    # -- design columns (mirrors binder._TermColumns.columns) --------------------------------------
+    # -- design columns (mirrors row_columns.TermColumns.columns) --------------------------------------
 
     def _is_categorical(self, atom: Atom) -> bool:
         if isinstance(atom, Call):
