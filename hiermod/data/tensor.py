@@ -102,7 +102,9 @@ def t2_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
     for j, (kind, k) in enumerate(options):
         distinct = np.unique(columns[:, j]).shape[0]
         if distinct < k:
-            raise ValueError(f"a margin of k = {k} needs {k} distinct values ({distinct} found)")
+            raise ValueError(
+                f"{call.args[j]} has {distinct} distinct values, fewer than its margin's k = {k}"
+            )
         basis, penalty, ppoly = _margin(columns[:, j], kind, k)
         transform, rank = _natural(basis, penalty, kind, np.asarray(ppoly.x))
         coefs = np.einsum("pmk,kq->mpq", ppoly.c, transform)

@@ -16,10 +16,8 @@ from hiermod.formula.syntax import Call, Keyword, Name, Number, String
 
 __all__ = ["MARGINS", "check_t2", "t2_options", "t2_variables"]
 
-MARGINS: dict[str, str] = {
-    "cr": "cubic regression spline",
-    "cc": "cyclic cubic regression spline",
-}
+MARGINS: dict[str, str] = {"cr": "cubic regression spline"}
+# cc margins are built (hiermod.data.tensor) but do not match mgcv's basis yet: refused
 DEFAULT_K = 5  # mgcv's per margin of a tensor product
 _MGCV = ("by", "d", "m", "xt", "id", "sp", "full", "ord", "pc")  # mgcv's t2 options not here yet
 _LEAST = {"cr": 3, "cc": 4}  # the smallest basis with a penalised part and, for cr, a null space
@@ -91,7 +89,10 @@ def check_t2(call: Call, text: str) -> None:
         if b.value not in MARGINS:
             assert bs is not None
             known = ", ".join(f'"{name}" ({what})' for name, what in MARGINS.items())
-            extra = " (thin-plate margins are not supported yet)" if b.value == "tp" else ""
+            extra = {
+                "tp": " (thin-plate margins are not supported yet)",
+                "cc": " (cyclic margins are not supported yet)",
+            }.get(b.value, "")
             raise FormulaError(
                 f"t2() bs must be one of {known}, not {b}{extra}",
                 text,
