@@ -28,6 +28,7 @@ from hiermod.formula.multivariate import MultivariateFormula, split_responses
 from hiermod.formula.parser import parse_syntax
 from hiermod.inference.fit import sampling_mode
 from hiermod.inference.predict_multivariate import predict_multivariate
+from hiermod.inference.response_views import ResponseSummaries
 from hiermod.output.module import build_rows, load_module
 from hiermod.output.source_multivariate import (
     ResponsePart,
@@ -111,7 +112,7 @@ def _untag(key: str, response: str) -> str | None:
     return None
 
 
-class MultivariateModel:
+class MultivariateModel(ResponseSummaries):
     """A model of several responses (see the module docstring and docs/terms.md)."""
 
     def __init__(
@@ -278,6 +279,7 @@ class MultivariateModel:
             rescor=self.rescor,
             kind=kind,
             random_seed=random_seed,
+            plans=[(m.ir, m.design) for m in self.models.values()],
         )
 
     def fixef(self, idata: Any) -> pd.DataFrame:
@@ -308,7 +310,8 @@ def _missing(name: str, univariate: Any, owner: str) -> Exception:
         return AttributeError(f"{owner!r} object has no attribute {name!r}")
     return OptionError(
         f"{name} is not available for a multivariate model yet; it has fit, predict, fixef, "
-        "rescor_summary, describe, priors, source, pymc and graph, and each response's own "
+        "varcorr, corr, ranef, coef, rescor_summary, describe, priors, source, pymc and graph, "
+        "and each response's own "
         "model in .models (e.g. m.models['y1'])"
     )
 

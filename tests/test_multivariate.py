@@ -16,7 +16,7 @@ import xarray as xr
 from support import assert_same_model
 
 import hiermod as hm
-from hiermod.errors import DataError, FamilyError, FormulaError, OptionError
+from hiermod.errors import DataError, FamilyError, FormulaError, OptionError, UnseenLevelError
 from hiermod.formula.multivariate import split_responses
 from hiermod.formula.parser import parse_syntax
 from hiermod.multivariate import MultivariateModel
@@ -173,7 +173,7 @@ def test_rescor_needs_gaussian_responses() -> None:
     assert hm.Model("mvbind(y1, y2) ~ x", data).rescor  # brms's default for gaussian ones
 
 
-@pytest.mark.parametrize("method", ["summary", "ranef", "varcorr", "conditional_effects", "loo"])
+@pytest.mark.parametrize("method", ["summary", "conditional_effects", "loo"])
 def test_a_univariate_method_it_lacks_is_a_clear_error(method: str) -> None:
     m = hm.Model("mvbind(y1, y2) ~ x", _data())
     with pytest.raises(OptionError, match=f"{method} is not available for a multivariate model"):
@@ -330,6 +330,53 @@ def test_fixef_rows_per_response_rescor_rows_and_the_graph() -> None:
     dot = m.graph("dot")
     for name in ("Lrescor", "sigma_y1_b", "y2_b", "Y"):
         assert name in dot
+
+
+def test_group_summaries_are_each_responses_on_its_part_of_the_fit() -> None:
+    """varcorr, corr, ranef and coef: each response's univariate table read off the joint draws
+    (y1's rows from y1_sd_g, y1_r_g, sigma_y1), under a response level."""
+    data = _data()
+    m = hm.Model("mvbind(y1, y2) ~ x + (1 + x | g); mu_y2 ~ z + (1 | g)", data)
+    with m.pymc:
+        prior = pm.sample_prior_predictive(draws=40, random_seed=6)["prior"].to_dataset()
+    fit = xr.DataTree.from_dict({"posterior": prior})
+    post = prior
+    table = m.varcorr(fit)
+    assert list(table.index) == [
+        ("y1", "g", "Intercept"),
+        ("y1", "g", "x"),
+        ("y1", "Residual", "sigma"),
+        ("y2", "g", "Intercept"),
+        ("y2", "Residual", "sigma"),
+    ]
+    sd = post["y1_sd_g"].values.reshape(-1, 2)
+    np.testing.assert_allclose(table["mean"].to_numpy()[:2], sd.mean(axis=0))
+    assert table.loc[("y2", "Residual", "sigma"), "mean"] == pytest.approx(
+        float(post["sigma_y2"].mean())
+    )
+    corr = m.corr(fit)
+    assert list(corr.index) == [("y1", "g", "Intercept", "x")]
+    assert corr["mean"].iloc[0] == pytest.approx(float(post["y1_corr_g"].mean()))
+    ranef = m.ranef(fit)
+    assert set(ranef) == {"y1", "y2"}
+    level = ranef["y2"]["g"].loc["g3"]
+    assert level[("mean", "Intercept")] == pytest.approx(float(post["y2_r_g"].sel(g="g3").mean()))
+    coef = m.coef(fit)
+    own = post["y1_Intercept"] + post["y1_r_g"].sel(g="g0", y1_g_term="Intercept")
+    assert coef["y1"]["g"].loc["g0"][("estimate", "Intercept")] == pytest.approx(float(own.mean()))
+
+
+def test_an_unseen_level_at_prediction_is_a_clear_error() -> None:
+    m = hm.Model("mvbind(y1, y2) ~ x + (1 | g)", _data())
+    with m.pymc:
+        prior = pm.sample_prior_predictive(draws=5, random_seed=1)["prior"].to_dataset()
+    fit = xr.DataTree.from_dict({"posterior": prior})
+    new = pd.DataFrame({"x": [0.0, 1.0], "z": [0.0, 0.0], "g": ["g1", "G2"]})
+    with pytest.raises(UnseenLevelError, match="1 level of 'g' the fit never saw: 'G2'") as info:
+        m.predict(fit, new)
+    assert "did you mean 'g2'" in str(info.value)
+    assert "predicts the training levels only" in str(info.value)
+    assert m.predict(fit, new.iloc[:1]).shape == (1, 5, 1, 2)
 
 
 def test_a_sigma_formula_with_rescor_equals_the_bivariate_normal_density() -> None:
