@@ -24,7 +24,7 @@ import xarray as xr
 from hiermod.data.columns import kept_rows
 from hiermod.data.sources import formula_columns
 from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
-from hiermod.formula.multivariate import MultivariateFormula, split_responses
+from hiermod.formula.multivariate import MultivariateFormula, shared_ids, split_responses
 from hiermod.formula.parser import parse_syntax
 from hiermod.inference.fit import sampling_mode
 from hiermod.inference.predict_multivariate import predict_multivariate
@@ -152,6 +152,7 @@ class MultivariateModel(ResponseSummaries):
                 family=families[response],
                 priors=own,
                 suffstats=False,
+                _joint_ids=frozenset(shared_ids(self.formula)),
                 **options,
             )
 
@@ -190,6 +191,7 @@ class MultivariateModel(ResponseSummaries):
             len(self.data),
             rescor=self.rescor,
             eta=self.rescor_eta,
+            block_ids=shared_ids(self.formula),
         )
 
     @functools.cached_property
@@ -222,7 +224,7 @@ class MultivariateModel(ResponseSummaries):
         if self.rescor:
             tables.append(_rescor_rows(len(self.responses), self.rescor_eta))
         out: pd.DataFrame = pd.concat(tables, ignore_index=True).set_index("parameter")
-        return out
+        return _shared_rows(out, self.pymc, shared_ids(self.formula))
 
     @property
     def priors(self) -> pd.DataFrame:
@@ -301,6 +303,37 @@ class MultivariateModel(ResponseSummaries):
         from hiermod.output.graph import Graph, graph_parts
 
         return Graph(graph_parts(self.pymc, name=str(self.formula))).to(format)
+
+
+def _shared_rows(table: pd.DataFrame, model: pm.Model, block_ids: tuple[str, ...]) -> pd.DataFrame:
+    """``describe()`` with an ID shared across responses: the responses' own joints are gone
+    from the model, the union (``chol_g_id_p``, ``corr_g_id_p``, ``z_g_id_p``) is in it."""
+    if not block_ids:
+        return table
+    present = [name in model.named_vars or name == "Lrescor" for name in table.index]
+    kept, gone = table[present], table[[not p for p in present]]
+    rows = []
+    for name, var in model.named_vars.items():
+        if name in table.index or not any(name.endswith(f"_id_{i}") for i in block_ids):
+            continue
+        dims = model.named_vars_to_dims.get(name) or ()
+        role = {"chol": "group_cholesky", "corr": "group_corr", "z": "group_offsets"}
+        rows.append(
+            {
+                "parameter": name,
+                "response": "all",
+                "dims": ", ".join(dims),
+                "shape": tuple(int(v) for v in var.shape.eval()),
+                "role": role.get(name.split("_")[0], ""),
+                "dpar": "",
+                "free": var in model.free_RVs,
+                "term": f"the ID {name.rsplit('_id_', 1)[1]} across responses",
+                # the responses' own (agreeing) priors of what the union replaces
+                "prior": next((p for n, p in gone["prior"].items() if str(n).endswith(name)), ""),
+            }
+        )
+    shared = pd.DataFrame(rows).set_index("parameter")
+    return pd.concat([kept, shared])
 
 
 def _missing(name: str, univariate: Any, owner: str) -> Exception:

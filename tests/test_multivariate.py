@@ -68,15 +68,10 @@ FORMULA_ERRORS = [
     ("mvbind(y1, y2) ~ x; sigma ~ x", "a later formula names its response", "^^^^^"),
     ("mvbind(y1, y2) ~ x; mu_y2 ~ z; mu_y2 ~ x", "two formulas for mu_y2", "^^^^^"),
     ("mvbind(y1, y2) | weights(w) ~ x", "addition terms", "^^^^^^^^^^"),
-    # brms correlates the responses' effects of g: refused, not dropped
+    # one ID, one grouping, across responses as within one
     (
-        "mvbind(y1, y2) ~ x + (1 | p | g)",
-        "the ID p joins blocks of the responses y1 and y2",
-        "^^^^^^^^^^^",
-    ),
-    (
-        "mvbind(y1, y2) ~ x; mu_y2 ~ z + (1 | 2 | g); sigma_y1 ~ (1 | 2 | g)",
-        "the ID 2 joins blocks of the responses y1 and y2",
+        "mvbind(y1, y2) ~ x; mu_y1 ~ x + (1 | p | g); mu_y2 ~ z + (1 | p | h)",
+        "the ID p joins the groupings g (y1) and h (y2)",
         "^^^^^^^^^^^",
     ),
 ]
@@ -377,6 +372,138 @@ def test_an_unseen_level_at_prediction_is_a_clear_error() -> None:
     assert "did you mean 'g2'" in str(info.value)
     assert "predicts the training levels only" in str(info.value)
     assert m.predict(fit, new.iloc[:1]).shape == (1, 5, 1, 2)
+
+
+def _hand_shared(data: pd.DataFrame) -> pm.Model:
+    """mvbind(y1, y2) ~ x + (1 | p | g); sigma_y1 ~ (1 | p | g) by hand: one LKJ over
+    (y1_Intercept, sigma_y1_Intercept, y2_Intercept), brms's order, rescor on."""
+    levels = sorted(data["g"].unique())
+    g = np.searchsorted(levels, data["g"])
+    x = data["x"].to_numpy()
+    labels = ["y1_Intercept", "sigma_y1_Intercept", "y2_Intercept"]
+    with pm.Model(coords={"g": levels, "g_id_p_term": labels}) as model:
+        chol, _, _ = pm.LKJCholeskyCov(
+            "chol_g_id_p",
+            n=3,
+            eta=3.0,
+            sd_dist=pm.HalfNormal.dist(sigma=np.array([1.0, 0.5, 2.0]), shape=3),
+            compute_corr=True,
+            store_in_trace=False,
+        )
+        r = pm.Normal("z_g_id_p", 0.0, 1.0, dims=("g", "g_id_p_term")) @ chol.T
+        mu1 = pm.Normal("y1_Intercept", 0, 5) + x * pm.Normal("y1_b", 0, 2, shape=1)[0] + r[g, 0]
+        sigma1 = pt.exp(pm.Normal("sigma_y1_Intercept", 0, 1) + r[g, 1])
+        mu2 = pm.Normal("y2_Intercept", 1, 4) + x * pm.Normal("y2_b", 0, 3, shape=1)[0] + r[g, 2]
+        sigma2 = pm.Exponential("sigma_y2", 2.0)
+        lrescor = pm.LKJCorr("Lrescor", n=2, eta=1.0)
+        sigma = pt.stack([sigma1, pt.broadcast_to(sigma2, sigma1.shape)], axis=1)
+        pm.MvNormal(
+            "Y",
+            mu=pt.stack([mu1, mu2], axis=1),
+            chol=sigma[:, :, None] * lrescor,
+            observed=data[["y1", "y2"]].to_numpy(),
+        )
+    return model
+
+
+SHARED = "mvbind(y1, y2) ~ x + (1 | p | g); sigma_y1 ~ (1 | p | g)"
+SHARED_PRIORS = {
+    "y1_Intercept": "normal(0, 5)",
+    "y1_b": "normal(0, 2)",
+    "y1_sd": "half_normal(1)",
+    "sigma_y1_Intercept": "normal(0, 1)",
+    "sigma_y1_sd": "half_normal(0.5)",
+    "y2_Intercept": "normal(1, 4)",
+    "y2_b": "normal(0, 3)",
+    "y2_sd": "half_normal(2)",
+    "sigma_y2": "exponential(2)",
+    "y1_corr": "lkj(3)",
+    "y2_corr": "lkj(3)",
+}
+
+
+def test_an_id_shared_by_responses_is_one_lkj_over_their_effects() -> None:
+    """brms's cross-response correlation: one LKJ over y1's mu and sigma and y2's effects of g,
+    against the hand-written model; the exported module builds it without hiermod."""
+    data = _data()
+    m = hm.Model(SHARED, data, priors=SHARED_PRIORS)
+    assert_same_model(m.pymc, _hand_shared(data), check_dims=False)
+    source = m.source()
+    assert source.count("pm.LKJCholeskyCov(") == 1
+    assert "y2_r_g_id_p = r_g_id_p[..., 2:3]" in source
+    namespace: dict[str, object] = {"__name__": "hiermod_generated"}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    assert_same_model(namespace["build_model"](data), m.pymc)  # type: ignore[operator]
+
+
+def test_summaries_of_a_shared_id_read_the_union() -> None:
+    """Each response's view holds its own joint cut from the union (its effects r = z @ chol.T
+    are the fit's); corr adds the cross-response pairs; describe lists the union."""
+    from hiermod.inference.response_views import response_view
+
+    data = _data()
+    m = hm.Model(SHARED, data, priors=SHARED_PRIORS)
+    with m.pymc:
+        prior = pm.sample_prior_predictive(draws=30, random_seed=8)["prior"].to_dataset()
+    fit = xr.DataTree.from_dict({"posterior": prior})
+    view = response_view(m.models["y1"].ir, "y1", fit)["posterior"]
+    packed = view["chol_g_id_p"].values
+    chol = np.zeros((*packed.shape[:2], 2, 2))
+    chol[..., *np.tril_indices(2)] = packed
+    effects = np.einsum("cdlk,cdjk->cdlj", view["z_g_id_p"].values, chol)
+    np.testing.assert_allclose(effects[..., 0], prior["y1_r_g"].values, atol=1e-10)
+    np.testing.assert_allclose(effects[..., 1], prior["sigma_y1_r_g"].values, atol=1e-10)
+    corr = m.corr(fit)
+    across = corr.loc["all"]
+    assert list(across.index) == [
+        ("g", "y1_Intercept", "sigma_y1_Intercept"),
+        ("g", "y1_Intercept", "y2_Intercept"),
+        ("g", "sigma_y1_Intercept", "y2_Intercept"),
+    ]
+    np.testing.assert_allclose(
+        across["mean"].to_numpy(), prior["corr_g_id_p"].values.mean(axis=(0, 1))
+    )
+    # y1's own pair, from the union, equals the union's pair of the same two terms
+    own = corr.loc[("y1", "g", "Intercept", "sigma_Intercept"), "mean"]
+    assert own == pytest.approx(across["mean"].iloc[0])
+    assert m.varcorr(fit).loc[("y2", "g", "Intercept"), "mean"] == pytest.approx(
+        float(prior["y2_sd_g"].mean())
+    )
+    described = m.describe()
+    assert {"chol_g_id_p", "z_g_id_p"} <= set(described.index)
+    assert not any(name.startswith(("y1_chol", "y2_z")) for name in described.index)
+
+
+@pytest.mark.slow
+def test_a_correlation_across_responses_is_recovered() -> None:
+    """60 groups, the groups' intercepts of y1 and y2 correlated 0.7 (sds 1 and 0.8): the
+    posterior of the union's correlation covers the correlation of the simulated effects."""
+    rng = np.random.default_rng(12)
+    n_groups, rows = 60, 10
+    effects = rng.multivariate_normal([0, 0], [[1.0, 0.56], [0.56, 0.64]], size=n_groups)
+    g = np.repeat(np.arange(n_groups), rows)
+    x = rng.normal(size=g.size)
+    data = pd.DataFrame(
+        {
+            "x": x,
+            "g": [f"g{k}" for k in g],
+            "y1": 1 + 0.5 * x + effects[g, 0] + rng.normal(0, 0.5, g.size),
+            "y2": -1 + effects[g, 1] + rng.normal(0, 0.5, g.size),
+        }
+    )
+    realised = np.corrcoef(effects.T)[0, 1]
+    m = hm.Model("mvbind(y1, y2) ~ x + (1 | p | g)", data, rescor=False)
+    fit = m.fit(draws=500, tune=500, chains=2, random_seed=4)
+    draws = fit["posterior"]["corr_g_id_p"].values.ravel()
+    low, high = np.quantile(draws, [0.05, 0.95])
+    assert low < realised < high, (low, high, realised)
+    assert high - low < 0.5
+
+
+def test_lkj_priors_of_one_shared_id_must_agree() -> None:
+    priors = SHARED_PRIORS | {"y2_corr": "lkj(1)"}
+    with pytest.raises(hm.errors.PriorError, match="their LKJ priors must agree"):
+        _ = hm.Model(SHARED, _data(), priors=priors).pymc
 
 
 def test_a_sigma_formula_with_rescor_equals_the_bivariate_normal_density() -> None:

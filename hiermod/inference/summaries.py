@@ -40,6 +40,7 @@ from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR
 
 __all__ = [
     "correlations",
+    "draw_stats",
     "family_parameters",
     "fixef",
     "gp_parameters",
@@ -89,6 +90,12 @@ def _stats(
         else pd.Index(labels)
     )
     return pd.DataFrame(table, index=index)
+
+
+def draw_stats(values: np.ndarray, labels: list[Any], prob: float) -> pd.DataFrame:
+    """The summary columns (mean, sd, interval, r_hat, ess_bulk) of draws (chain, draw, …),
+    one row per label of the flattened trailing dims."""
+    return _stats(_as_matrix(values), labels, check_prob(prob))
 
 
 def _as_matrix(values: np.ndarray) -> np.ndarray:
