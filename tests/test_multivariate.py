@@ -168,7 +168,7 @@ def test_rescor_needs_gaussian_responses() -> None:
     assert hm.Model("mvbind(y1, y2) ~ x", data).rescor  # brms's default for gaussian ones
 
 
-@pytest.mark.parametrize("method", ["summary", "conditional_effects", "loo"])
+@pytest.mark.parametrize("method", ["conditional_effects", "loo", "pp_check"])
 def test_a_univariate_method_it_lacks_is_a_clear_error(method: str) -> None:
     m = hm.Model("mvbind(y1, y2) ~ x", _data())
     with pytest.raises(OptionError, match=f"{method} is not available for a multivariate model"):
@@ -498,6 +498,30 @@ def test_a_correlation_across_responses_is_recovered() -> None:
     low, high = np.quantile(draws, [0.05, 0.95])
     assert low < realised < high, (low, high, realised)
     assert high - low < 0.5
+
+
+def test_the_summary_shows_every_response_and_the_residual_correlation() -> None:
+    data = _data()
+    m = hm.Model(SHARED, data, priors=SHARED_PRIORS)
+    with m.pymc:
+        prior = pm.sample_prior_predictive(draws=30, random_seed=9)["prior"].to_dataset()
+    fit = xr.DataTree.from_dict({"posterior": prior})
+    summary = m.summary(fit)
+    text = str(summary)
+    assert text.startswith("Formula: mvbind(y1, y2) ~ 1 + x + (1 | p | g)")
+    for fragment in ("y1: gaussian (link: identity)", "rescor__y1__y2", "sigma_y1_Intercept"):
+        assert fragment in text
+    titles = [title for title, _ in summary.sections()]
+    assert titles[1] == "Residual correlations (brms's rescor):"
+    assert summary.rescor.loc["rescor__y1__y2", "mean"] == pytest.approx(
+        float(prior["rescor"].mean())
+    )
+    assert summary.varcorr.loc[("y2", "g", "Intercept"), "mean"] == pytest.approx(
+        float(prior["y2_sd_g"].mean())
+    )
+    assert ("all", "g", "y1_Intercept", "y2_Intercept") in summary.correlations.index
+    assert "<table" in summary._repr_html_()
+    assert repr(summary) == text  # shown once: the object, not print + return
 
 
 def test_lkj_priors_of_one_shared_id_must_agree() -> None:

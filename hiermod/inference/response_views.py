@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hiermod.formula.multivariate import MultivariateFormula
 from hiermod.inference.fit_groups import read_group
+from hiermod.inference.report_multivariate import MultivariateSummary, multivariate_summary
 from hiermod.inference.summaries import draw_stats
 from hiermod.output.source_multivariate import model_names, tag
 from hiermod.plan.ir import ModelIR
@@ -108,6 +110,38 @@ class ResponseSummaries:
     """The summaries of a multivariate model (``models``: each response's ``hm.Model``)."""
 
     models: dict[str, Any]
+    formula: MultivariateFormula
+    data: pd.DataFrame
+    rescor: bool
+
+    def fixef(self, idata: Any) -> pd.DataFrame:  # the model's (hiermod.multivariate)
+        raise NotImplementedError
+
+    def rescor_summary(self, idata: Any) -> pd.DataFrame:  # the model's
+        raise NotImplementedError
+
+    def tagged(self, name: str, response: str) -> str:  # the model's
+        raise NotImplementedError
+
+    def summary(self, idata: Any, *, prob: float = 0.95) -> MultivariateSummary:
+        """The whole fit, as ``Model.summary``: every response's tables and the residual
+        correlations (:mod:`hiermod.inference.report_multivariate`); shown once in a notebook."""
+        tables = {
+            "fixef": self.fixef(idata),
+            "varcorr": self.varcorr(idata, prob=prob),
+            "corr": self.corr(idata, prob=prob),
+        }
+        if self.rescor:
+            tables["rescor"] = self.rescor_summary(idata)
+        return multivariate_summary(
+            formula=str(self.formula),
+            models=self.models,
+            tagged=self.tagged,
+            n_rows=len(self.data),
+            idata=idata,
+            tables=tables,
+            prob=prob,
+        )
 
     def varcorr(self, idata: Any, *, prob: float = 0.95) -> pd.DataFrame:
         """Each response's ``Model.varcorr`` (group sds, its residual sd, mean correlations) on its
