@@ -12,6 +12,7 @@ with ``rescor=False``, each response keeps its own likelihood.
 from __future__ import annotations
 
 import functools
+import time
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -26,9 +27,11 @@ from hiermod.data.sources import formula_columns
 from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
 from hiermod.formula.multivariate import MultivariateFormula, shared_ids, split_responses
 from hiermod.formula.parser import parse_syntax
-from hiermod.inference.fit import sampling_mode
+from hiermod.inference.diagnostics import unchecked
+from hiermod.inference.fit import nuts_sample
 from hiermod.inference.predict_multivariate import predict_multivariate
 from hiermod.inference.response_views import ResponseSummaries
+from hiermod.inference.storage_multivariate import multivariate_attrs
 from hiermod.output.module import build_rows, load_module
 from hiermod.output.source_multivariate import (
     ResponsePart,
@@ -139,6 +142,7 @@ class MultivariateModel(ResponseSummaries):
             )
         self.rescor = gaussian if rescor is None else bool(rescor)
         given = dict(priors or {})
+        self.given_priors = dict(given)  # as the user gave them: stored with a fit
         self.rescor_eta = _rescor_eta(given.pop("rescor", None), self.rescor)
         priors = given
         self.data = _complete(data, self.formula, str(options.get("na_action", "drop")))
@@ -258,7 +262,10 @@ class MultivariateModel(ResponseSummaries):
     def fit(self, *, sampler: str = "pymc", **sample: Any) -> xr.DataTree:
         """NUTS through ``pm.sample`` compiled with Numba as ``Model.fit`` (keywords passed on:
         draws, tune, chains, random_seed, …); ``sampler="nutpie"`` samples with nutpie."""
-        return _sample(self.pymc, sampler, sample)
+        started = time.perf_counter()
+        fitted = _sample(self, sampler, sample)
+        _stamp(self, fitted, sampler, int(sample.get("tune", 1000)), time.perf_counter() - started)
+        return fitted
 
     def predict(
         self,
@@ -349,19 +356,39 @@ def _missing(name: str, univariate: Any, owner: str) -> Exception:
     )
 
 
-def _sample(model: pm.Model, sampler: str, sample: dict[str, Any]) -> xr.DataTree:
+def _stamp(
+    model: MultivariateModel, fitted: xr.DataTree, sampler: str, tune: int, seconds: float
+) -> None:
+    """The attributes that let the fit rebuild its model (:mod:`~hiermod.inference.storage_multivariate`)."""
+    posterior = fitted["posterior"]
+    settings: dict[str, str | int | float] = {
+        "method": "nuts",
+        "sampler": sampler,
+        "draws": int(posterior.sizes["draw"]),
+        "tune": tune,
+        "chains": int(posterior.sizes["chain"]),
+        "seconds": round(seconds, 3),
+    }
+    families = {r: m.family.name for r, m in model.models.items()}
+    posterior.attrs.update(
+        multivariate_attrs(
+            str(model.formula), families, model.rescor, model.given_priors, settings, model.source()
+        )
+    )
+
+
+def _sample(model: MultivariateModel, sampler: str, sample: dict[str, Any]) -> xr.DataTree:
+    """``Model.fit``'s NUTS (:func:`~hiermod.inference.fit.nuts_sample`) with its one warning;
+    its checks leave out the standard-normal offsets, the correlations (checked through their
+    Cholesky factors) and Lrescor (its upper triangle is constant)."""
     if sampler not in ("pymc", "nutpie"):
         raise OptionError(
             f"sampler={sampler!r}: a multivariate model samples with 'pymc' or 'nutpie'"
         )
-    if sampler == "nutpie":
-        sample.setdefault("nuts_sampler", "nutpie")
-    else:
-        sample.setdefault("compile_kwargs", {"mode": sampling_mode()})
-    sample.setdefault("progressbar", False)
-    with model:
-        fitted: xr.DataTree = pm.sample(**sample)
-    return fitted
+    skip = [model.tagged(n, r) for r, m in model.models.items() for n in unchecked(m.ir)]
+    skip += [v.name for v in model.pymc.free_RVs if v.name.startswith("z_")]  # a shared union
+    skip += ["Lrescor", *(v.name for v in model.pymc.deterministics if v.name.startswith("corr_"))]
+    return nuts_sample(model.pymc, sampler, sample, skip)
 
 
 def _fixef(models: Mapping[str, Any], posterior: Any) -> pd.DataFrame:

@@ -5,6 +5,7 @@ correlation), predictions against NumPy, the exported source, and a recovery of 
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from hiermod.formula.parser import parse_syntax
 from hiermod.multivariate import MultivariateModel
 from hiermod.output.module import load_module
 from hiermod.output.source_multivariate import rescor_labels
-from hiermod.warnings import DataWarning
+from hiermod.warnings import DataWarning, SamplingWarning
 
 REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference" / "mvbind_brms"
 
@@ -297,7 +298,11 @@ def test_exported_source_round_trip() -> None:
 def test_the_residual_correlation_is_recovered() -> None:
     data = _data(n=500, seed=11, rho=0.5)
     m = hm.Model("mvbind(y1, y2) ~ x + z + (1 | g)", data)
-    fit = m.fit(draws=500, tune=500, chains=2, random_seed=3)
+    # 5 groups: the group sds mix slowly (R-hat 1.012 for y2_sd_g at 2 x 500, brms has 26
+    # divergences on these data); the warning is expected, the rescor's own R-hat is checked below
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        fit = m.fit(draws=500, tune=500, chains=2, random_seed=3)
     summary = m.rescor_summary(fit)
     row = summary.loc["rescor__y1__y2"]
     assert abs(row["mean"] - 0.5) < 3 * row["sd"], summary
@@ -476,10 +481,11 @@ def test_summaries_of_a_shared_id_read_the_union() -> None:
 
 @pytest.mark.slow
 def test_a_correlation_across_responses_is_recovered() -> None:
-    """60 groups, the groups' intercepts of y1 and y2 correlated 0.7 (sds 1 and 0.8): the
+    """80 groups of 5 rows, the groups' intercepts of y1 and y2 correlated 0.7 (sds 1 and 0.8,
+    residual sd 1: little data per group, where the joint's non-centred form suits): the
     posterior of the union's correlation covers the correlation of the simulated effects."""
     rng = np.random.default_rng(12)
-    n_groups, rows = 60, 10
+    n_groups, rows = 80, 5
     effects = rng.multivariate_normal([0, 0], [[1.0, 0.56], [0.56, 0.64]], size=n_groups)
     g = np.repeat(np.arange(n_groups), rows)
     x = rng.normal(size=g.size)
@@ -487,17 +493,20 @@ def test_a_correlation_across_responses_is_recovered() -> None:
         {
             "x": x,
             "g": [f"g{k}" for k in g],
-            "y1": 1 + 0.5 * x + effects[g, 0] + rng.normal(0, 0.5, g.size),
-            "y2": -1 + effects[g, 1] + rng.normal(0, 0.5, g.size),
+            "y1": 1 + 0.5 * x + effects[g, 0] + rng.normal(0, 1.0, g.size),
+            "y2": -1 + effects[g, 1] + rng.normal(0, 1.0, g.size),
         }
     )
     realised = np.corrcoef(effects.T)[0, 1]
     m = hm.Model("mvbind(y1, y2) ~ x + (1 | p | g)", data, rescor=False)
-    fit = m.fit(draws=500, tune=500, chains=2, random_seed=4)
+    fit = m.fit(draws=1000, tune=1000, chains=2, random_seed=4)
     draws = fit["posterior"]["corr_g_id_p"].values.ravel()
     low, high = np.quantile(draws, [0.05, 0.95])
     assert low < realised < high, (low, high, realised)
-    assert high - low < 0.5
+    assert high - low < 0.7
+    # the fit remembers its model: rebuilt from it, the same module
+    assert fit["posterior"].attrs["hiermod_sampler"] == "pymc"
+    assert hm.Model.from_idata(fit, data).source() == m.source()
 
 
 def test_the_summary_shows_every_response_and_the_residual_correlation() -> None:
@@ -522,6 +531,75 @@ def test_the_summary_shows_every_response_and_the_residual_correlation() -> None
     assert ("all", "g", "y1_Intercept", "y2_Intercept") in summary.correlations.index
     assert "<table" in summary._repr_html_()
     assert repr(summary) == text  # shown once: the object, not print + return
+
+
+def _stamped_fit(m: MultivariateModel, seed: int = 10) -> xr.DataTree:
+    """A fit-shaped DataTree (prior draws) with the attributes MultivariateModel.fit writes."""
+    from hiermod.inference.storage_multivariate import multivariate_attrs
+
+    with m.pymc:
+        idata = pm.sample_prior_predictive(draws=20, random_seed=seed)
+    posterior = idata["prior"].to_dataset()
+    observed = idata["observed_data"].to_dataset()
+    families = {r: model.family.name for r, model in m.models.items()}
+    settings = {"method": "nuts", "sampler": "pymc", "draws": 20, "tune": 0, "chains": 1}
+    posterior.attrs = multivariate_attrs(
+        str(m.formula), families, m.rescor, m.given_priors, settings, m.source()
+    )
+    return xr.DataTree.from_dict({"posterior": posterior, "observed_data": observed})
+
+
+def test_a_saved_fit_rebuilds_its_model(tmp_path: Path) -> None:
+    """Model.from_idata of a multivariate fit: the same module, priors and rescor; predictions
+    from the reloaded file; other data are refused."""
+    data = _data()
+    m = hm.Model(SHARED, data, priors={"y1_b": "normal(0, 2)"}, rescor=False)
+    fit = _stamped_fit(m)
+    fit.to_netcdf(tmp_path / "fit.nc")
+    back = xr.open_datatree(tmp_path / "fit.nc")
+    again = hm.Model.from_idata(back, data)
+    assert isinstance(again, MultivariateModel)
+    assert again.source() == m.source()
+    assert not again.rescor
+    np.testing.assert_allclose(
+        again.predict(back, data.iloc[:3]).values, m.predict(fit, data.iloc[:3]).values
+    )
+    with pytest.raises(DataError, match="do not reproduce the fit's observed y1"):
+        hm.Model.from_idata(back, data.assign(y1=data["y1"] + 1.0))
+    with pytest.raises(hm.errors.FitMismatchError, match="y2_b: the fit's has shape"):
+        hm.Model.from_idata(back, data.assign(x=data["g"]))  # x read as a categorical now
+
+
+TAMPERED = [
+    ({"hiermod_formula": "mvbind(y1, y2) ~ 1"}, "disagrees with the formula"),
+    ({"hiermod_model": "{"}, "not valid JSON"),
+    ({"hiermod_model": '{"formula": "y1 ~ x"}'}, "disagrees with the formula"),
+]
+
+
+@pytest.mark.parametrize(("changes", "message"), TAMPERED)
+def test_a_tampered_multivariate_fit_is_a_storage_error(changes: dict, message: str) -> None:
+    m = hm.Model("mvbind(y1, y2) ~ x", _data())
+    fit = _stamped_fit(m)
+    fit["posterior"].attrs.update(changes)
+    with pytest.raises(hm.errors.StorageError, match=message):
+        hm.Model.from_idata(fit, _data())
+
+
+def test_stored_families_and_rescor_are_checked() -> None:
+    import json
+
+    m = hm.Model("mvbind(y1, y2) ~ x", _data())
+    for change, message in (
+        ({"families": {"y1": "gaussian", "y2": "no_such"}}, "family of y2"),
+        ({"families": {"y1": "gaussian"}}, "a family for each response"),
+        ({"rescor": "yes"}, "'rescor' must be true or false"),
+    ):
+        fit = _stamped_fit(m)
+        spec = json.loads(fit["posterior"].attrs["hiermod_model"]) | change
+        fit["posterior"].attrs["hiermod_model"] = json.dumps(spec)
+        with pytest.raises(hm.errors.StorageError, match=message):
+            hm.Model.from_idata(fit, _data())
 
 
 def test_lkj_priors_of_one_shared_id_must_agree() -> None:
@@ -604,3 +682,65 @@ def test_three_responses_equal_a_hand_written_mvnormal() -> None:
         observed = data[["y1", "y2", "y3"]].to_numpy()
         pm.MvNormal("Y", mu=pt.stack(mus, axis=1), chol=chol, observed=observed)
     assert_same_model(m.pymc, hand, check_dims=False)
+
+
+# -- against brms ---------------------------------------------------------------------------------
+
+# brms's default priors of these fits (prior_summary): b flat, Intercept student_t(3, median, 2.5),
+# sd and sigma half student_t(3, 0, 2.5), cor and rescor lkj(1); hiermod is given the same.
+BRMS_PRIORS = {
+    "y1_b": "flat()",
+    "y2_b": "flat()",
+    "y1_Intercept": "student_t(3, 1.2, 2.5)",
+    "y2_Intercept": "student_t(3, -0.9, 2.5)",
+    "y1_sd": "half_student_t(3, 2.5)",
+    "y2_sd": "half_student_t(3, 2.5)",
+    "sigma_y1": "half_student_t(3, 2.5)",
+    "sigma_y2": "half_student_t(3, 2.5)",
+}
+BRMS_FITS = {
+    "rescor": ("mvbind(y1, y2) ~ x + z + (1 | g)", "summary.csv", {}),
+    "shared_id": (
+        "mvbind(y1, y2) ~ x + z + (1 | p | g)",
+        "summary_shared_id.csv",
+        {"y1_corr": "lkj(1)", "y2_corr": "lkj(1)"},
+    ),
+}
+
+
+def _ours(posterior: xr.Dataset, brms_name: str) -> np.ndarray:
+    """hiermod's draws of a brms parameter: b_y1_x is y1_b[x], sd_g__y1_Intercept y1_sd_g,
+    cor_g__y1_Intercept__y2_Intercept corr_g_id_p, rescor__y1__y2 rescor."""
+    if brms_name.startswith("b_"):
+        response, term = brms_name[2:].split("_", 1)
+        if term == "Intercept":
+            return posterior[f"{response}_Intercept"].values
+        return posterior[f"{response}_b"].sel({f"{response}_coef": term}).values
+    if brms_name.startswith("sd_g__"):
+        return posterior[f"{brms_name[6:].split('_')[0]}_sd_g"].values
+    if brms_name.startswith("cor_g__"):
+        return posterior["corr_g_id_p"].values[..., 0]
+    if brms_name.startswith("rescor__"):
+        return posterior["rescor"].values[..., 0]
+    return posterior[brms_name].values  # sigma_y1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fit", BRMS_FITS)
+def test_posterior_means_agree_with_brms(fit: str) -> None:
+    """The same model and priors as brms (2 chains × 1000 after 1000 each): every posterior mean
+    within 0.25 of brms's posterior sd, the group sds and correlations (5 groups: few draws per
+    effective sample in both fits, brms's ESS 48 for sd_g__y2_Intercept) within 0.5."""
+    formula, table, extra = BRMS_FITS[fit]
+    brms = pd.read_csv(REFERENCE / table).set_index("name")
+    data = pd.read_csv(REFERENCE / "data.csv")
+    m = hm.Model(formula, data, priors=BRMS_PRIORS | extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        posterior = m.fit(draws=1000, tune=1000, chains=2, random_seed=5, target_accept=0.95)[
+            "posterior"
+        ]
+    for name, row in brms.iterrows():
+        ours = float(_ours(posterior, str(name)).mean())
+        allowed = 0.5 if str(name).startswith(("sd_", "cor_")) else 0.25
+        assert abs(ours - row["mean"]) <= allowed * row["sd"], (name, ours, row["mean"], row["sd"])
