@@ -320,6 +320,7 @@ class Model(_Fitting):
         na_action: str = "drop",
         suffstats: bool | str = "auto",
         _kept_priors: Mapping[str, Prior] | None = None,  # Model.update (hiermod.updating)
+        _joint_ids: frozenset[str] = frozenset(),  # an mvbind response's shared IDs
         **dpar_formulas: str,
     ) -> None:
         if is_dask_frame(data):  # too large for memory: reduced on Dask (docs/scale.md)
@@ -346,7 +347,7 @@ class Model(_Fitting):
         self.link = self.family.check_link(link)
         self.data = data
         self.design = bind(self.formula, data, family=self.family, na_action=na_action)  # type: ignore[arg-type]
-        self.options = LowerOptions(self.link, priors, layout, centered, _kept_priors)
+        self.options = LowerOptions(self.link, priors, layout, centered, _kept_priors, _joint_ids)
         rows_ir = lower(self.design, self.family, self.options)
         y = self.design.y
         assert y is not None  # a response is required above

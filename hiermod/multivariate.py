@@ -12,6 +12,7 @@ with ``rescor=False``, each response keeps its own likelihood.
 from __future__ import annotations
 
 import functools
+import time
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -24,10 +25,13 @@ import xarray as xr
 from hiermod.data.columns import kept_rows
 from hiermod.data.sources import formula_columns
 from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
-from hiermod.formula.multivariate import MultivariateFormula, split_responses
+from hiermod.formula.multivariate import MultivariateFormula, shared_ids, split_responses
 from hiermod.formula.parser import parse_syntax
-from hiermod.inference.fit import sampling_mode
+from hiermod.inference.diagnostics import unchecked
+from hiermod.inference.fit import nuts_sample
 from hiermod.inference.predict_multivariate import predict_multivariate
+from hiermod.inference.response_views import ResponseSummaries
+from hiermod.inference.storage_multivariate import multivariate_attrs
 from hiermod.output.module import build_rows, load_module
 from hiermod.output.source_multivariate import (
     ResponsePart,
@@ -111,7 +115,7 @@ def _untag(key: str, response: str) -> str | None:
     return None
 
 
-class MultivariateModel:
+class MultivariateModel(ResponseSummaries):
     """A model of several responses (see the module docstring and docs/terms.md)."""
 
     def __init__(
@@ -138,6 +142,7 @@ class MultivariateModel:
             )
         self.rescor = gaussian if rescor is None else bool(rescor)
         given = dict(priors or {})
+        self.given_priors = dict(given)  # as the user gave them: stored with a fit
         self.rescor_eta = _rescor_eta(given.pop("rescor", None), self.rescor)
         priors = given
         self.data = _complete(data, self.formula, str(options.get("na_action", "drop")))
@@ -151,6 +156,7 @@ class MultivariateModel:
                 family=families[response],
                 priors=own,
                 suffstats=False,
+                _joint_ids=frozenset(shared_ids(self.formula)),
                 **options,
             )
 
@@ -189,6 +195,7 @@ class MultivariateModel:
             len(self.data),
             rescor=self.rescor,
             eta=self.rescor_eta,
+            block_ids=shared_ids(self.formula),
         )
 
     @functools.cached_property
@@ -221,7 +228,7 @@ class MultivariateModel:
         if self.rescor:
             tables.append(_rescor_rows(len(self.responses), self.rescor_eta))
         out: pd.DataFrame = pd.concat(tables, ignore_index=True).set_index("parameter")
-        return out
+        return _shared_rows(out, self.pymc, shared_ids(self.formula))
 
     @property
     def priors(self) -> pd.DataFrame:
@@ -255,7 +262,10 @@ class MultivariateModel:
     def fit(self, *, sampler: str = "pymc", **sample: Any) -> xr.DataTree:
         """NUTS through ``pm.sample`` compiled with Numba as ``Model.fit`` (keywords passed on:
         draws, tune, chains, random_seed, …); ``sampler="nutpie"`` samples with nutpie."""
-        return _sample(self.pymc, sampler, sample)
+        started = time.perf_counter()
+        fitted = _sample(self, sampler, sample)
+        _stamp(self, fitted, sampler, int(sample.get("tune", 1000)), time.perf_counter() - started)
+        return fitted
 
     def predict(
         self,
@@ -278,6 +288,7 @@ class MultivariateModel:
             rescor=self.rescor,
             kind=kind,
             random_seed=random_seed,
+            plans=[(m.ir, m.design) for m in self.models.values()],
         )
 
     def fixef(self, idata: Any) -> pd.DataFrame:
@@ -301,6 +312,37 @@ class MultivariateModel:
         return Graph(graph_parts(self.pymc, name=str(self.formula))).to(format)
 
 
+def _shared_rows(table: pd.DataFrame, model: pm.Model, block_ids: tuple[str, ...]) -> pd.DataFrame:
+    """``describe()`` with an ID shared across responses: the responses' own joints are gone
+    from the model, the union (``chol_g_id_p``, ``corr_g_id_p``, ``z_g_id_p``) is in it."""
+    if not block_ids:
+        return table
+    present = [name in model.named_vars or name == "Lrescor" for name in table.index]
+    kept, gone = table[present], table[[not p for p in present]]
+    rows = []
+    for name, var in model.named_vars.items():
+        if name in table.index or not any(name.endswith(f"_id_{i}") for i in block_ids):
+            continue
+        dims = model.named_vars_to_dims.get(name) or ()
+        role = {"chol": "group_cholesky", "corr": "group_corr", "z": "group_offsets"}
+        rows.append(
+            {
+                "parameter": name,
+                "response": "all",
+                "dims": ", ".join(dims),
+                "shape": tuple(int(v) for v in var.shape.eval()),
+                "role": role.get(name.split("_")[0], ""),
+                "dpar": "",
+                "free": var in model.free_RVs,
+                "term": f"the ID {name.rsplit('_id_', 1)[1]} across responses",
+                # the responses' own (agreeing) priors of what the union replaces
+                "prior": next((p for n, p in gone["prior"].items() if str(n).endswith(name)), ""),
+            }
+        )
+    shared = pd.DataFrame(rows).set_index("parameter")
+    return pd.concat([kept, shared])
+
+
 def _missing(name: str, univariate: Any, owner: str) -> Exception:
     """``m.summary(fit)`` on a multivariate model: an OptionError that says what it has instead;
     a name ``hm.Model`` lacks too is a plain AttributeError."""
@@ -308,24 +350,45 @@ def _missing(name: str, univariate: Any, owner: str) -> Exception:
         return AttributeError(f"{owner!r} object has no attribute {name!r}")
     return OptionError(
         f"{name} is not available for a multivariate model yet; it has fit, predict, fixef, "
-        "rescor_summary, describe, priors, source, pymc and graph, and each response's own "
+        "varcorr, corr, ranef, coef, rescor_summary, describe, priors, source, pymc and graph, "
+        "and each response's own "
         "model in .models (e.g. m.models['y1'])"
     )
 
 
-def _sample(model: pm.Model, sampler: str, sample: dict[str, Any]) -> xr.DataTree:
+def _stamp(
+    model: MultivariateModel, fitted: xr.DataTree, sampler: str, tune: int, seconds: float
+) -> None:
+    """The attributes that let the fit rebuild its model (:mod:`~hiermod.inference.storage_multivariate`)."""
+    posterior = fitted["posterior"]
+    settings: dict[str, str | int | float] = {
+        "method": "nuts",
+        "sampler": sampler,
+        "draws": int(posterior.sizes["draw"]),
+        "tune": tune,
+        "chains": int(posterior.sizes["chain"]),
+        "seconds": round(seconds, 3),
+    }
+    families = {r: m.family.name for r, m in model.models.items()}
+    posterior.attrs.update(
+        multivariate_attrs(
+            str(model.formula), families, model.rescor, model.given_priors, settings, model.source()
+        )
+    )
+
+
+def _sample(model: MultivariateModel, sampler: str, sample: dict[str, Any]) -> xr.DataTree:
+    """``Model.fit``'s NUTS (:func:`~hiermod.inference.fit.nuts_sample`) with its one warning;
+    its checks leave out the standard-normal offsets, the correlations (checked through their
+    Cholesky factors) and Lrescor (its upper triangle is constant)."""
     if sampler not in ("pymc", "nutpie"):
         raise OptionError(
             f"sampler={sampler!r}: a multivariate model samples with 'pymc' or 'nutpie'"
         )
-    if sampler == "nutpie":
-        sample.setdefault("nuts_sampler", "nutpie")
-    else:
-        sample.setdefault("compile_kwargs", {"mode": sampling_mode()})
-    sample.setdefault("progressbar", False)
-    with model:
-        fitted: xr.DataTree = pm.sample(**sample)
-    return fitted
+    skip = [model.tagged(n, r) for r, m in model.models.items() for n in unchecked(m.ir)]
+    skip += [v.name for v in model.pymc.free_RVs if v.name.startswith("z_")]  # a shared union
+    skip += ["Lrescor", *(v.name for v in model.pymc.deterministics if v.name.startswith("corr_"))]
+    return nuts_sample(model.pymc, sampler, sample, skip)
 
 
 def _fixef(models: Mapping[str, Any], posterior: Any) -> pd.DataFrame:

@@ -42,6 +42,7 @@ from hiermod.data.design import (
 )
 from hiermod.data.families import Family, get_family
 from hiermod.data.gp import gp_design
+from hiermod.data.grouping_by import by_design, by_grouping_block
 from hiermod.data.identify import warn_unidentifiable
 from hiermod.data.monotonic import monotonic_designs
 from hiermod.data.names import named_columns
@@ -297,7 +298,13 @@ class _Binder:
             z = np.hstack([np.ones((self.n, 1)), z])
             labels = ["Intercept", *labels]
         grouping, codes, cell = self.group_codes.grouping(block)
-        return BlockDesign(block, grouping, tuple(labels), z, codes, cell)
+        by = None
+        if block.by is not None:  # gr(g, by = f): the cells of g:f pair each level with its f
+            if self.fit and block.by.name not in self.factor_levels:  # no one-level warning
+                self.factor_levels[block.by.name] = self.rows.factor(block.by.name, None)[1]
+            pairs = self.group_codes.grouping(by_grouping_block(block))
+            by = by_design(block, pairs, self.rows.error, self.fit)
+        return BlockDesign(block, grouping, tuple(labels), z, codes, cell, by)
 
 
 class _Groupings:

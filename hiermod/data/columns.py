@@ -174,6 +174,7 @@ def used_columns(
         for block in f.blocks:
             atoms += [a for t in block.terms for a in t.factors]
             atoms += [] if values else list(block.grouping.factors)
+            atoms += [block.by] if block.by is not None and not values else []  # gr(g, by = f)
         if values:
             atoms = [a for a in atoms if not (isinstance(a, Call) and a.func == "C")]
         nodes += [n for atom in atoms for n in data_names(atom)]

@@ -27,6 +27,7 @@ from hiermod.formula.terms import Atom, Block, ModelFormula, Term
 
 __all__ = [
     "BlockDesign",
+    "ByDesign",
     "ColumnSchema",
     "Contrast",
     "DataMoments",
@@ -154,6 +155,24 @@ class Schema:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class ByDesign:
+    """The by factor of one ``gr(g, by = f)`` block: its grouping ``g:f`` (cells = the observed
+    (level of g, level of f) pairs), the rows' codes and cells of it, and ``of_level[j]``, the
+    code of the level of ``f`` that level ``j`` of ``g`` belongs to (-1: no row has level j)."""
+
+    factor: str
+    grouping: GroupingSchema
+    codes: tuple[np.ndarray, ...]
+    cell: np.ndarray
+    of_level: np.ndarray  # (levels of g,) int64
+
+    @property
+    def levels(self) -> tuple[object, ...]:
+        """The levels of the by factor, in code order."""
+        return self.grouping.levels[1]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class BlockDesign:
     """One group block's arrays.
 
@@ -168,6 +187,7 @@ class BlockDesign:
     Z: np.ndarray  # (n, k) float64
     codes: tuple[np.ndarray, ...]  # each (n,) int64
     cell: np.ndarray  # (n,) int64
+    by: ByDesign | None = None  # gr(g, by = f): each level's level of f (hiermod.data.grouping_by)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -92,7 +92,10 @@ class ScanSpec:
 
     @staticmethod
     def of(formula: ModelFormula) -> ScanSpec:
-        groupings = {b.factors: None for f in formula.formulas for b in f.blocks}
+        blocks = [b for f in formula.formulas for b in f.blocks]
+        groupings = {b.factors: None for b in blocks}
+        # gr(g, by = f): the (g, f) pairs are a grouping's cells too (hiermod.data.grouping_by)
+        groupings |= {(*b.factors, b.by.name): None for b in blocks if b.by is not None}
         return ScanSpec(formula, stateful_calls(formula), tuple(groupings))
 
 

@@ -47,7 +47,7 @@ def _too_many_terms(ctx: Context, span: Span | None) -> FormulaError:
 def _key(item: Term | Block) -> object:
     """Identity of a term or block in an ordered set: ``a:b`` is ``b:a``; block terms are a set."""
     if isinstance(item, Block):
-        return (item.intercept, frozenset(item.terms), item.grouping, item.correlated)
+        return (item.intercept, frozenset(item.terms), item.grouping, item.correlated, item.by)
     return item
 
 

@@ -144,6 +144,7 @@ def expand_block(group: GroupTerm, ctx: Context, *, strict: bool = True) -> list
                 group.correlated,
                 span=group.span,
                 block_id=the_id,
+                by=group.by,
             )
         )
     return blocks

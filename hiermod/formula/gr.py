@@ -3,8 +3,11 @@
 (:mod:`hiermod.formula.block_ids`). ``gr()`` takes one column (a call's arguments
 cannot hold ``:``): the cells of two columns are ``(1 | g1:g2)``.
 
-brms's other options are refused, each with a message: ``by = f`` (a separate sd and correlation
-per level of ``f``), ``cov`` (a known
+``gr(g, by = f)`` is brms's separate sd (and correlation) per level of the factor ``f``: each level
+of ``g`` belongs to one level of ``f`` (checked on the data, :mod:`hiermod.data.grouping_by`), and
+its effects have that level's sd and correlation. Example: ``(1 + x | gr(subject, by = arm))``
+gives ``sd_subject`` over (arm, term): the subjects of arm a share one sd per effect, those of arm
+b another. brms's other options are refused, each with a message: ``cov`` (a known
 covariance between levels) and ``dist = "student"``. ``gr()`` stands alone after ``|``;
 anywhere else it is an error (``checks.check_calls`` keeps the word for that case).
 
@@ -23,7 +26,6 @@ from hiermod.formula.syntax import Call, GroupTerm, Keyword, Name, Number
 __all__ = ["unwrap_gr"]
 
 _NOT_YET = {
-    "by": "a separate sd and correlation per level of by is not supported yet",
     "cov": "a known covariance between the levels is not supported",
     "dist": "group effects other than normal are not supported",
 }
@@ -62,7 +64,15 @@ def _group(group: GroupTerm, ctx: Context) -> GroupTerm:
         raise ctx.error("gr() takes a grouping column", grouping.span, "gr(g)")
     correlated = group.correlated
     block_id = group.block_id
+    by: Name | None = None
     for keyword in call.kwargs:
+        if keyword.name == "by":  # brms's gr(g, by = f)
+            if not isinstance(keyword.value, Name):
+                raise ctx.error(
+                    "by of gr() is a categorical column", keyword.value.span or keyword.span
+                )
+            by = keyword.value
+            continue
         if keyword.name == "id":  # brms's gr(g, id = p) is (… | p | g)
             if block_id is not None:
                 raise ctx.error("the block has two IDs", keyword.span, "write (e | gr(g, id = p))")
@@ -80,10 +90,18 @@ def _group(group: GroupTerm, ctx: Context) -> GroupTerm:
             raise ctx.error(
                 f"gr() has no argument {keyword.name!r}",
                 keyword.span,
-                "gr(g), gr(g, cor = FALSE) or gr(g, id = p)",
+                "gr(g), gr(g, cor = FALSE), gr(g, id = p) or gr(g, by = f)",
             )
         correlated = correlated and _logical(keyword, ctx)
-    return replace(group, grouping=grouping, correlated=correlated, block_id=block_id)
+    if by is not None and block_id is not None:
+        raise ctx.error(
+            "a block with a by factor cannot share a block ID",
+            by.span,
+            "write the block without its ID, or without by",
+        )
+    if by is not None and by.name == grouping.name:
+        raise ctx.error("by must be another column than the grouping", by.span)
+    return replace(group, grouping=grouping, correlated=correlated, block_id=block_id, by=by)
 
 
 def _logical(keyword: Keyword, ctx: Context) -> bool:

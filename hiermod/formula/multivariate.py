@@ -23,7 +23,7 @@ from hiermod.formula.expand import expand
 from hiermod.formula.syntax import Call, FormulaSyntax, Name, Response, SyntaxTree
 from hiermod.formula.terms import ModelFormula
 
-__all__ = ["MultivariateFormula", "is_multivariate", "split_responses"]
+__all__ = ["MultivariateFormula", "is_multivariate", "shared_ids", "split_responses"]
 
 
 def is_multivariate(tree: SyntaxTree) -> bool:
@@ -155,28 +155,40 @@ def split_responses(tree: SyntaxTree, *, strict: bool = True) -> MultivariateFor
         own = FormulaSyntax(lhs, main.rhs, span=main.span)
         sub = SyntaxTree((own, *dpars[name.name]), text=tree.text)
         formulas.append(expand(sub, strict=strict))
-    _one_response_per_id(responses, formulas, ctx)
+    _one_grouping_per_id(responses, formulas, ctx)
     return MultivariateFormula(responses, tuple(formulas), text=tree.text)
 
 
-def _one_response_per_id(
+def _one_grouping_per_id(
     responses: tuple[str, ...], formulas: list[ModelFormula], ctx: Context
 ) -> None:
-    """brms's ``mvbind(y1, y2) ~ x + (1 | p | g)`` correlates y1's and y2's effects of g; each
-    response is compiled on its own here, so an ID shared by two responses is refused rather than
-    dropped. An ID within one response (its mu and sigma) joins as in a univariate model."""
-    owners: dict[str, str] = {}
+    """brms's ``mvbind(y1, y2) ~ x + (1 | p | g)`` correlates y1's and y2's effects of g (one LKJ
+    over them, :mod:`hiermod.output.source_multivariate_ids`); as within one response, one ID
+    names one grouping: ``(1 | p | g)`` for y1 with ``(1 | p | h)`` for y2 is an error."""
+    owners: dict[str, tuple[str, object]] = {}
     for response, formula in zip(responses, formulas, strict=True):
         for part in (formula.main, *formula.dpars.values()):
             for block in part.blocks:
                 if block.block_id is None:
                     continue
-                owner = owners.setdefault(block.block_id, response)
-                if owner != response:
+                owner, grouping = owners.setdefault(block.block_id, (response, block.grouping))
+                if grouping != block.grouping:
                     raise ctx.error(
-                        f"the ID {block.block_id} joins blocks of the responses {owner} and "
-                        f"{response}: correlations across responses are not supported yet",
+                        f"the ID {block.block_id} joins the groupings {grouping} ({owner}) and "
+                        f"{block.grouping} ({response}): one ID correlates the effects of one "
+                        "grouping",
                         block.span,
-                        "give each response its own ID, or drop the ID (each response's effects "
-                        "of the grouping are then independent of the other's)",
+                        "give the blocks of each grouping their own ID",
                     )
+
+
+def shared_ids(formula: MultivariateFormula) -> tuple[str, ...]:
+    """The block IDs of more than one response, in order of first use: their blocks share one
+    correlation across the responses."""
+    seen: dict[str, set[str]] = {}
+    for response, model in zip(formula.responses, formula.formulas, strict=True):
+        for part in (model.main, *model.dpars.values()):
+            for block in part.blocks:
+                if block.block_id is not None:
+                    seen.setdefault(block.block_id, set()).add(response)
+    return tuple(i for i, owners in seen.items() if len(owners) > 1)

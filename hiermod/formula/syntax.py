@@ -272,13 +272,15 @@ class GroupTerm:
     structure: str | None = None
     block_id: FormulaNode | None = None  # brms's ID: (1 + x | p | g)
     span: Span | None = _span()
+    by: Name | None = None  # brms's gr(g, by = f): an sd (and correlation) per level of f
 
     def __str__(self) -> str:
         if self.structure is not None:
             return f"{self.structure}({self.terms} | {self.grouping})"
         bar = "|" if self.correlated else "||"
         block_id = f" {self.block_id} |" if self.block_id is not None else ""
-        return f"({self.terms} {bar}{block_id} {self.grouping})"
+        grouping = f"gr({self.grouping}, by = {self.by})" if self.by is not None else self.grouping
+        return f"({self.terms} {bar}{block_id} {grouping})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,11 +97,14 @@ class Block:
     correlated: bool = True
     span: Span | None = field(default=None, compare=False, repr=False)
     block_id: str | None = None  # brms's ID, (1 + x | p | g): one correlation across formulas
+    # brms's gr(g, by = f): a separate sd (and correlation) per level of f, g nested in f
+    by: Name | None = None
 
     def __str__(self) -> str:
         bar = "|" if self.correlated else "||"
         block_id = f" {self.block_id} |" if self.block_id is not None else ""
-        return f"({_sum_text(self.intercept, self.terms)} {bar}{block_id} {self.grouping})"
+        grouping = f"gr({self.grouping}, by = {self.by})" if self.by is not None else self.grouping
+        return f"({_sum_text(self.intercept, self.terms)} {bar}{block_id} {grouping})"
 
     @property
     def factors(self) -> tuple[str, ...]:
@@ -121,6 +124,7 @@ class Block:
             and self.grouping == other.grouping
             and self.correlated == other.correlated
             and self.block_id == other.block_id
+            and self.by == other.by
         )
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import xarray as xr
 
 from hiermod._version import __version__
@@ -42,6 +43,11 @@ from hiermod.inference.storage import (
     fingerprint,
     fitted_parameters,
     stored_model,
+)
+from hiermod.inference.storage_multivariate import (
+    check_multivariate_fit,
+    is_multivariate_fit,
+    stored_multivariate,
 )
 from hiermod.plan.ir import ModelIR
 
@@ -147,6 +153,8 @@ def rebuild[M: _Compiled](make: Callable[..., M], fit: xr.DataTree, data: pd.Dat
     formula without a response, a layout hiermod has not got) is the file's fault, a :class:`~hiermod.errors.StorageError`; a
     ``DataError`` stays one (the data do not suit the formula).
     """
+    if is_multivariate_fit(fit):
+        return _rebuild_multivariate(make, fit, data)
     spec = stored_model(fit)
     try:
         model = make(
@@ -165,3 +173,25 @@ def rebuild[M: _Compiled](make: Callable[..., M], fit: xr.DataTree, data: pd.Dat
     check_same_data(model.ir, model.design, fit)
     check_fit(model.ir, fit)
     return model
+
+
+def _rebuild_multivariate[M](make: Callable[..., M], fit: xr.DataTree, data: pd.DataFrame) -> M:
+    """``Model.from_idata`` of a multivariate fit (:mod:`hiermod.inference.storage_multivariate`)."""
+    spec = stored_multivariate(fit)
+    try:
+        model: Any = make(
+            spec.formula, data, family=spec.families, rescor=spec.rescor, priors=spec.priors
+        )
+    except (PriorError, FamilyError, FormulaError, OptionError) as error:
+        raise StorageError(
+            f"this fit's {PREFIX}model holds a choice this model does not accept: {error}"
+        ) from None
+    pymc_model = model.pymc
+    observed = {
+        rv.name: np.asarray(pymc_model.rvs_to_values[rv].data)
+        for rv in pymc_model.observed_RVs
+        if hasattr(pymc_model.rvs_to_values[rv], "data")
+    }
+    check_multivariate_fit(pymc_model, fit, observed)
+    result: M = model
+    return result

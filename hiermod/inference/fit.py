@@ -28,7 +28,7 @@ import importlib
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,7 @@ __all__ = [
     "check_method",
     "check_settings",
     "fit",
+    "nuts_sample",
     "sampling_mode",
 ]
 
@@ -346,6 +347,22 @@ def _nuts(
     if stop.requested:
         result["posterior"].attrs[PARTIAL_ATTR] = 1
     return result
+
+
+def nuts_sample(
+    model: pm.Model, sampler: str, sample: dict[str, Any], skip: Sequence[str] = ()
+) -> xr.DataTree:
+    """NUTS of a model hiermod did not plan as one (a multivariate model's composed module) with
+    ``Model.fit``'s settings: PyMC's sampler compiled with Numba or nutpie, Ctrl-C between draws,
+    hiermod's one SamplingWarning (``skip``: variables its checks leave out)."""
+    if sampler != "pymc":
+        _require(sampler)
+    draws, tune = int(sample.pop("draws", 1000)), int(sample.pop("tune", 1000))
+    chains = int(sample.pop("chains", 4))
+    seed, progress = sample.pop("random_seed", None), bool(sample.pop("progressbar", False))
+    idata = _nuts(model, draws, tune, chains, sampler, seed, progress, sample)
+    warn_if_problems(idata, skip)
+    return idata
 
 
 def _start_lkj_at_values(model: pm.Model, kwargs: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ In the ``dense`` layout a new combination of known levels is not unseen: its par
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Literal
 
@@ -28,11 +29,21 @@ import numpy as np
 import pandas as pd
 
 from hiermod.data.design import BlockDesign, Design, GroupingSchema, Level, Schema
+from hiermod.data.grouping_by import of_levels
 from hiermod.data.levels import as_table_type, listing, suggestion
-from hiermod.errors import UnseenLevelError
+from hiermod.data.runtime import level_codes
+from hiermod.errors import DataError, UnseenLevelError
 from hiermod.plan.ir import BlockIR, ModelIR
 
-__all__ = ["NEW_LEVELS", "NewLevels", "check_levels", "extended_schema", "level_coords"]
+__all__ = [
+    "NEW_LEVELS",
+    "NewLevels",
+    "by_codes",
+    "by_filled",
+    "check_levels",
+    "extended_schema",
+    "level_coords",
+]
 
 NewLevels = Literal["error", "population"]
 NEW_LEVELS: tuple[NewLevels, ...] = ("error", "population")
@@ -105,9 +116,9 @@ def extended_schema(schema: Schema, design: Design, frame: pd.DataFrame) -> Sche
     levels: dict[str, tuple[Level, ...]] = dict(schema.factor_levels)
     codes: dict[str, np.ndarray] = {}  # each grouping factor's codes in the extended table
     cells: dict[tuple[str, ...], np.ndarray] = {}  # each grouping's rows' cells (-1: unseen)
-    for bd in (bd for fd in design.formulas for bd in fd.blocks):
-        cells.setdefault(bd.grouping.factors, bd.cell)
-        for factor, code in zip(bd.grouping.factors, bd.codes, strict=True):
+    for grouping, grouping_codes, cell in _groupings(design):
+        cells.setdefault(grouping.factors, cell)
+        for factor, code in zip(grouping.factors, grouping_codes, strict=True):
             if factor in codes:
                 continue
             unseen = code < 0
@@ -130,6 +141,63 @@ def extended_schema(schema: Schema, design: Design, frame: pd.DataFrame) -> Sche
             table = np.vstack([table, added])
         groupings[factors] = GroupingSchema(factors, tuple(levels[f] for f in factors), table)
     return replace(schema, factor_levels=levels, groupings=groupings)
+
+
+def _groupings(
+    design: Design,
+) -> Iterator[tuple[GroupingSchema, tuple[np.ndarray, ...], np.ndarray]]:
+    """Every block's grouping with the rows' codes and cells, and a ``gr(g, by = f)`` block's
+    grouping ``g:f`` too (a new level of g is appended with its level of f)."""
+    for bd in (bd for fd in design.formulas for bd in fd.blocks):
+        yield bd.grouping, bd.codes, bd.cell
+        if bd.by is not None:
+            yield bd.by.grouping, bd.by.codes, bd.by.cell
+
+
+def by_codes(block: BlockIR, bd: BlockDesign, n_by: int) -> np.ndarray:
+    """``gr(g, by = f)``: each (possibly new) level's code of f, which the fit must know (its sd
+    is the sd of that level of f; the fit's levels of f are the first ``n_by``)."""
+    assert bd.by is not None
+    codes = bd.by.of_level
+    if (codes >= n_by).any():
+        f = bd.by.factor
+        values = [bd.by.levels[c] for c in np.unique(codes[codes >= n_by])]
+        raise UnseenLevelError(
+            f"{block.block} has rows whose level of {f!r} the fit never saw: {listing(values)}; "
+            f"a new level of {bd.grouping.factors[0]!r} takes the sd of its level of {f!r}, and "
+            "these have none",
+            hint=f"levels of {f!r} in the fit: {listing(list(bd.by.levels[:n_by]))}",
+        )
+    return codes
+
+
+def by_filled(data: pd.DataFrame, schema: Schema, left_out: frozenset[str]) -> pd.DataFrame:
+    """``data`` with an absent by column of ``gr(g, by = f)`` read off the fit: each row's level
+    of f is its level of g's (the fit's pairs). A new level of g has no level of f to read: an
+    error for a block that is predicted, f's first level for a left-out one (its effects are 0).
+    E.g. ``(1 | gr(subject, by = arm))`` and rows with only ``subject``: ``arm`` as in the fit."""
+    fill: dict[str, pd.Series] = {}
+    for block in (b for f in schema.formula.formulas for b in f.blocks if b.by is not None):
+        assert block.by is not None
+        g, f = block.factors[0], block.by.name
+        if f in data.columns or f in fill or g not in data.columns:
+            continue
+        pairs = schema.groupings[(g, f)]
+        of_level = of_levels(pairs)
+        codes = level_codes(data[g], pairs.levels[0])
+        known = codes >= 0
+        if not known.all() and str(block.grouping) not in left_out:
+            new = data[g][~known].tolist()
+            raise DataError(
+                f"{block} needs the column {f!r} for the levels of {g!r} the fit never saw "
+                f"({listing(new)}): a new level takes the sd of its level of {f!r}",
+                hint=f"add the column {f!r} to the new data",
+            )
+        levels = pairs.levels[1]
+        fill[f] = pd.Series(
+            [levels[of_level[c]] if c >= 0 else levels[0] for c in codes], index=data.index
+        )
+    return data.assign(**fill) if fill else data
 
 
 def level_coords(block: BlockIR, bd: BlockDesign) -> dict[str, tuple[object, ...]]:

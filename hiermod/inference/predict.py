@@ -63,6 +63,8 @@ from hiermod.inference.calls import check_prediction
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.levels import (
     NewLevels,
+    by_codes,
+    by_filled,
     check_levels,
     extended_schema,
     level_coords,
@@ -130,7 +132,8 @@ def _filled(data: pd.DataFrame, schema: Schema, left_out: frozenset[str]) -> pd.
         for block in formula.blocks:
             (left if str(block.grouping) in left_out else read).update(block.factors)
     fill = {f: schema.factor_levels[f][0] for f in sorted(left - read) if f not in data.columns}
-    return data.assign(**fill) if fill else data
+    data = data.assign(**fill) if fill else data
+    return by_filled(data, schema, left_out)
 
 
 def _encode(
@@ -222,6 +225,8 @@ def rows_ir(
         for block, bd in zip(predictor.blocks, fd.blocks, strict=True):
             coords.update(level_coords(block, bd))
             values[block.index] = _flat_index(block, bd, coords)
+            if block.by_dim is not None:  # gr(g, by = f): each level's level of f
+                values[block.by_index] = by_codes(block, bd, len(coords[block.by_dim]))
             if block.Z is not None:
                 values[block.Z] = np.asfortranarray(bd.Z) if block.term_dim else bd.Z[:, 0]
         for smooth, sd in zip(predictor.smooths, fd.smooths, strict=True):  # s(x)'s Zs

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import types
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,12 @@ import pytensor.tensor as pt
 import xarray as xr
 from pymc.distributions.moments.means import mean as expected_value
 
-from hiermod.errors import OptionError
+from hiermod.data.binder import apply_schema
+from hiermod.data.design import Design
+from hiermod.errors import OptionError, UnseenLevelError
+from hiermod.inference.levels import check_levels
 from hiermod.output.module import build_rows
+from hiermod.plan.ir import ModelIR
 
 __all__ = ["predict_multivariate"]
 
@@ -41,6 +46,22 @@ def _filled(new: pd.DataFrame, training: pd.DataFrame, responses: tuple[str, ...
     return out
 
 
+def _known_levels(ir: ModelIR, design: Design, rows: pd.DataFrame) -> None:
+    """An unseen level of a grouping is hiermod's UnseenLevelError (the level, its count, the
+    closest known one), not the generated module's bare ValueError."""
+    encoded = apply_schema(design.schema, rows, new_levels="allow")
+    frame = rows.iloc[encoded.rows].reset_index(drop=True)
+    try:
+        check_levels(ir, encoded, frame, frozenset())
+    except UnseenLevelError as error:
+        raise UnseenLevelError(
+            error.message,
+            hint=f"{error.hint.split('; pass new_levels=')[0] if error.hint else ''}; a "
+            "multivariate model predicts the training levels only (new_levels='population' is "
+            "not available for it yet)",
+        ) from None
+
+
 def predict_multivariate(
     module: types.ModuleType,
     posterior: Any,
@@ -51,11 +72,16 @@ def predict_multivariate(
     rescor: bool,
     kind: str = "mean",
     random_seed: int | None = None,
+    plans: Sequence[tuple[ModelIR, Design]] = (),
 ) -> xr.DataArray:
-    """The predictions at ``new`` rows, dims (chain, draw, obs, response)."""
+    """The predictions at ``new`` rows, dims (chain, draw, obs, response); ``plans`` are the
+    responses' (plan, design), whose level tables the rows' levels are checked against."""
     if kind not in _KINDS:
         raise OptionError(f"kind={kind!r}: a multivariate model predicts kind='mean' or 'response'")
-    model = build_rows(module, _filled(new, training, responses))
+    rows = _filled(new, training, responses)
+    for ir, design in plans:
+        _known_levels(ir, design, rows)
+    model = build_rows(module, rows)
     observed = [model["Y"]] if rescor else [model[r] for r in responses]
     with model:
         if kind == "mean":

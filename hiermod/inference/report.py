@@ -39,7 +39,7 @@ from hiermod.inference.summaries import (
 from hiermod.plan.ir import BlockIR, ModelIR
 from hiermod.warnings import user_stacklevel
 
-__all__ = ["Summary", "summary"]
+__all__ = ["Summary", "fit_line", "summary"]
 
 
 def _number(v: float) -> str:
@@ -176,7 +176,8 @@ def _n_observations(ir: ModelIR, design: Design, streamed: bool) -> int:
     return design.n
 
 
-def _fit_line(idata: xr.DataTree) -> str:
+def fit_line(idata: xr.DataTree) -> str:
+    """The fit line of a summary: method, sampler, chains × draws, tuning and time."""
     attrs = read_group(idata).attrs
     method = attrs.get("hiermod_method", "nuts")
     chains = read_group(idata).sizes["chain"]
@@ -233,7 +234,7 @@ def summary(
         formula=str(ir.formula),
         family=f"{ir.likelihood.family} (link: {ir.likelihood.link})",
         data=f"{_n_observations(ir, design, streamed)} observations; groups: {_groups_line(ir)}",
-        fit=_fit_line(idata),
+        fit=fit_line(idata),
         prob=prob,
         fixef=fixef(ir, idata, prob=prob),
         varcorr=varcorr(ir, idata, prob=prob),

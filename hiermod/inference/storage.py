@@ -31,7 +31,8 @@ training data (:func:`check_same_data`)::
     m = hm.Model.from_idata(az.from_netcdf("fit.nc"), data=df)
     m.predict(idata, data=new_df)
 
-(:func:`hiermod.inference.belongs.rebuild` does it.)
+(:func:`hiermod.inference.belongs.rebuild` does it; a multivariate fit's own choices are
+:mod:`hiermod.inference.storage_multivariate`'s.)
 """
 
 from __future__ import annotations
@@ -73,14 +74,17 @@ __all__ = [
     "fit_schema",
     "fitted_parameters",
     "model_spec",
+    "prior_json",
     "read_attrs",
+    "spec_json",
     "stored_model",
+    "stored_priors",
 ]
 
 PREFIX = "hiermod_"
 
 
-def _prior_json(prior: Prior | str) -> dict[str, Any]:
+def prior_json(prior: Prior | str) -> dict[str, Any]:
     parsed = parse_prior(prior)
     params = {k: list(v) if isinstance(v, tuple) else v for k, v in parsed.params}
     return {"dist": parsed.dist, "params": params}
@@ -101,7 +105,7 @@ def model_spec(ir: ModelIR, options: LowerOptions) -> dict[str, Any]:
         "formula": ir.formula,
         "family": ir.likelihood.family,
         "link": ir.likelihood.link,
-        "priors": {k: _prior_json(v) for k, v in (options.priors or {}).items()},
+        "priors": {k: prior_json(v) for k, v in (options.priors or {}).items()},
         "layout": layout,
         "centered": options.centered
         if isinstance(options.centered, bool | str)
@@ -314,7 +318,7 @@ def stored_model(idata: xr.DataTree | object) -> StoredModel:
         StorageError: an attribute is missing or malformed (the message names it and its part).
     """
     attrs = read_attrs(idata)
-    spec = _spec_json(attrs["model"])
+    spec = spec_json(attrs["model"])
     where = f"{PREFIX}model"
     for key in ("formula", "family", "link"):
         value = spec.get(key)
@@ -330,13 +334,13 @@ def stored_model(idata: xr.DataTree | object) -> StoredModel:
         formula=_checked_formula(spec["formula"]),
         family=family,
         link=link,
-        priors=_priors(spec.get("priors", {})) or None,
+        priors=stored_priors(spec.get("priors", {})) or None,
         layout=_layout(spec.get("layout", "auto")),
         centered=_centring(spec.get("centered", False)),  # fits before "auto" were non-centred
     )
 
 
-def _spec_json(text: str) -> dict[str, Any]:
+def spec_json(text: str) -> dict[str, Any]:
     try:
         spec = json.loads(text)
     except json.JSONDecodeError as error:
@@ -371,7 +375,7 @@ def _checked_formula(text: str) -> str:
     return text
 
 
-def _priors(value: Any) -> dict[str, Prior]:
+def stored_priors(value: Any) -> dict[str, Prior]:
     where = f"{PREFIX}model"
     if not isinstance(value, dict):
         raise _malformed(where, "its 'priors' must be an object of priors by parameter", value)

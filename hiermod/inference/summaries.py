@@ -40,6 +40,7 @@ from hiermod.plan.ir import BlockIR, ConstantIR, ModelIR, PredictorIR
 
 __all__ = [
     "correlations",
+    "draw_stats",
     "family_parameters",
     "fixef",
     "gp_parameters",
@@ -89,6 +90,12 @@ def _stats(
         else pd.Index(labels)
     )
     return pd.DataFrame(table, index=index)
+
+
+def draw_stats(values: np.ndarray, labels: list[Any], prob: float) -> pd.DataFrame:
+    """The summary columns (mean, sd, interval, r_hat, ess_bulk) of draws (chain, draw, …),
+    one row per label of the flattened trailing dims."""
+    return _stats(_as_matrix(values), labels, check_prob(prob))
 
 
 def _as_matrix(values: np.ndarray) -> np.ndarray:
@@ -161,6 +168,22 @@ def _grouping(block: BlockIR) -> str:
     return str(block.block.grouping)
 
 
+def _by_labels(ir: ModelIR, block: BlockIR, labels: list[Any]) -> list[Any]:
+    """The labels of a block's sds (or pairs) in the order of its draws: with ``gr(g, by = f)``
+    one set per level of f, brms's ``Intercept:fa`` (the term, ``:``, f and the level)."""
+    if block.by_dim is None:
+        return labels
+    by = block.block.by
+    out: list[Any] = []
+    for level in ir.coords[block.by_dim]:
+        tag = f":{by}{level}"
+        out += [
+            tuple(t + tag for t in label) if isinstance(label, tuple) else label + tag
+            for label in labels
+        ]
+    return out
+
+
 def varcorr(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     """Group-level sds indexed by (group, term), the residual sigma, and mean correlations alongside."""
     prob = check_prob(prob)
@@ -170,14 +193,15 @@ def varcorr(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB) -> p
     for predictor, block in _blocks(ir):
         group = _grouping(block)
         terms = [_term_label(predictor, t) for t in block.term_labels]
-        labels = [(group, t) for t in terms]
+        labels = [(group, t) for t in _by_labels(ir, block, terms)]
         parts.append(_stats(_as_matrix(_draws(idata, block.sd.name)), labels, prob))
         if block.corr is not None and block.corr.name in read_group(idata):
             # lme4's layout: the lower triangle, row (group, later term), column corr[earlier]
-            means = _draws(idata, block.corr.name).mean(axis=(0, 1))
+            means = _as_matrix(_draws(idata, block.corr.name)).mean(axis=(0, 1))
             paired = _pair_terms(predictor, block)
-            for (i, j), mean in zip(block.corr_pairs, means, strict=True):
-                corr_columns.setdefault(f"corr[{paired[i]}]", {})[(group, paired[j])] = float(mean)
+            pairs = _by_labels(ir, block, [(paired[i], paired[j]) for i, j in block.corr_pairs])
+            for (first, second), mean in zip(pairs, means, strict=True):
+                corr_columns.setdefault(f"corr[{first}]", {})[(group, second)] = float(mean)
     for constant in ir.constants:
         if constant.dpar == "sigma":
             values = _as_matrix(_draws(idata, constant.param.name))
@@ -200,10 +224,11 @@ def correlations(ir: ModelIR, idata: xr.DataTree, *, prob: float = DEFAULT_PROB)
             continue
         group = _grouping(block)
         terms = _pair_terms(predictor, block)
-        pairs = block.corr_pairs
-        table = _stats(_draws(idata, block.corr.name), [str(k) for k in range(len(pairs))], prob)
+        pairs = _by_labels(ir, block, [(terms[i], terms[j]) for i, j in block.corr_pairs])
+        values = _as_matrix(_draws(idata, block.corr.name))
+        table = _stats(values, [str(k) for k in range(len(pairs))], prob)
         table.index = pd.MultiIndex.from_tuples(
-            [(group, terms[i], terms[j]) for i, j in pairs], names=["group", "term1", "term2"]
+            [(group, *pair) for pair in pairs], names=["group", "term1", "term2"]
         )
         parts.append(table)
     if not parts:

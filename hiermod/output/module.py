@@ -43,8 +43,9 @@ def load_module(source: str, name: str = "hiermod_model") -> types.ModuleType:
 def module_data(ir: ModelIR) -> dict[str, np.ndarray]:
     """The arrays ``build_model`` reads, as hiermod encoded them: what ``prepare(df)`` returns
     for the training rows, or for a streamed model the cell sums of its chunks."""
-    if ir.suffstats is not None and ir.streamed:
-        return dict(ir.suffstats.values)
+    if ir.suffstats is not None and ir.streamed:  # and gr(g, by = f)'s per-level codes
+        by = {d.name: ir.data_values[d.name] for d in ir.data if d.role == "by"}
+        return dict(ir.suffstats.values) | by
     return {"rows": np.asarray(ir.coords["obs"]), **ir.data_values}
 
 

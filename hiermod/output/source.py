@@ -129,7 +129,7 @@ def _containers(e: Emitter, indent: int) -> list[str]:
     """``pm.Data`` containers of the row-wise likelihood (the response is a constant)."""
     lines = comment("Data containers (pm.Data): swap in new rows with pm.set_data", indent)
     for spec in e.ir.data:
-        if spec.name == e.ir.likelihood.observed:
+        if spec.name == e.ir.likelihood.observed or spec.role == "by":  # by: with its block
             continue
         value = Subscript("data", literal(spec.name))
         dims = dims_code(spec.dims) if spec.dims else "None"  # an exact GP's distances

@@ -150,6 +150,8 @@ def _suffstats_cells(e: Emitter, ir: ModelIR, ss: SuffStatsIR) -> list[str]:
     if isinstance(ss.sigma, PredictorIR) and isinstance(sigma, PredictorIR):
         for copy, original in _copies(sigma, ss.sigma):
             entries.append((copy, Subscript("data", literal(original), "[first]")))
+    # gr(g, by = f)'s per-level codes are no rows: kept as they are (a streamed model's data)
+    entries += [(d.name, Subscript("data", literal(d.name))) for d in ir.data if d.role == "by"]
     return [*lines, *render(_dict(list(dict(entries).items())), 1, "return ")]
 
 

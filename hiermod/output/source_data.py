@@ -40,6 +40,7 @@ from hiermod.output.codegen import (
     render,
     tuple_of,
 )
+from hiermod.output.source_by_data import by_containers
 from hiermod.output.source_censoring import additions, response_bounds
 from hiermod.output.source_gp_data import gp_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
@@ -279,8 +280,7 @@ class DataEmitter(_PrepareCode):
 
     def __init__(self, schema: Schema, ir: ModelIR, names: Names) -> None:
         super().__init__(schema, names)
-        self.ir = ir
-        self.complete_rows = ""
+        self.ir, self.complete_rows = ir, ""
         self.numeric = _NumericCode(self)
 
     # -- design columns (mirrors row_columns.TermColumns.columns) --------------------------------------
@@ -409,6 +409,7 @@ class DataEmitter(_PrepareCode):
                     values[block.index] = self.index(block, syntax)
                 if block.Z is not None:
                     values[block.Z] = self.effects(block, syntax)
+            values |= by_containers(self, self.schema, predictor)  # gr(g, by = f)
             values.update(monotonic_containers(self, predictor, formula))
             values.update(smooth.containers(self.numeric, formula, predictor))  # s(x)'s Zs
             if predictor.offset is not None:

@@ -23,7 +23,7 @@ from hiermod.output.emitter import Emitter, dims_code
 from hiermod.plan.ir import BlockIR, ParamSpec
 from hiermod.plan.priors import Prior
 
-__all__ = ["joint_lines"]
+__all__ = ["joint_lines", "sd_dist"]
 
 
 def _members(e: Emitter, block: BlockIR) -> list[BlockIR]:
@@ -34,7 +34,7 @@ def _members(e: Emitter, block: BlockIR) -> list[BlockIR]:
     ]
 
 
-def _sd_dist(members: list[BlockIR], k: int) -> Code:
+def sd_dist(members: list[BlockIR], k: int) -> Code:
     """The members' sd priors as one distribution over the union: their parameters side by side."""
     priors: list[Prior] = []
     for member in members:
@@ -90,7 +90,7 @@ def joint_lines(
             literal(block.chol.name),
             n=str(k),
             eta=literal(float(block.lkj_eta)),
-            sd_dist=_sd_dist(_members(e, block), k),
+            sd_dist=sd_dist(_members(e, block), k),
             compute_corr="True",
             store_in_trace="False",
         )

@@ -29,6 +29,7 @@ from hiermod.output.codegen import (
     tuple_of,
 )
 from hiermod.output.emitter import INVERSE_LINK, Emitter, Piece, dims_code
+from hiermod.output.source_by import by_block_lines
 from hiermod.output.source_categories import by_row, categorical_likelihood
 from hiermod.output.source_gp import gp_piece, gp_term
 from hiermod.output.source_helpers import custom_distribution, weighted_draws
@@ -120,6 +121,8 @@ def _block(e: Emitter, block: BlockIR) -> Piece:
     r = e.local(block.r.name)
     if block.joint is not None:  # brms's (1 | p | g) across formulas
         lines += joint_lines(e, block, _random_variable)
+    elif block.by_dim is not None:  # brms's gr(g, by = f)
+        lines += by_block_lines(e, block, _random_variable, _centred)
     elif block.correlated:
         assert block.chol is not None
         assert block.corr is not None

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from hiermod.output.codegen import comment_text, docstring_text, literal
 from hiermod.output.source import main_lines
+from hiermod.output.source_multivariate_ids import join_responses
 from hiermod.plan.ir import ModelIR
 
 __all__ = ["ResponsePart", "compose_source", "model_names", "rescor_labels", "tag"]
@@ -301,6 +302,12 @@ def _rescor_lines(parts: list[ResponsePart], bodies: list[_Body], eta: float) ->
     return lines
 
 
+def _tagger(part: ResponsePart) -> Callable[[str], str]:
+    """Tags a name of the response's part as its locals are (``r_g_id_p`` → ``y1_r_g_id_p``)."""
+    dpars = [d for d, _ in part.ir.likelihood.dpars]
+    return lambda name: tag(name, part.response, dpars)
+
+
 def _is_constant(part: ResponsePart, sigma: str) -> bool:
     return any(
         p.name == "sigma" and p.dpar == "sigma" for p in (c.param for c in part.ir.constants)
@@ -339,9 +346,16 @@ def _var_names(part: ResponsePart, module: _Module) -> list[str]:
 
 
 def compose_source(
-    parts: list[ResponsePart], formula: str, n_rows: int, *, rescor: bool, eta: float = 1.0
+    parts: list[ResponsePart],
+    formula: str,
+    n_rows: int,
+    *,
+    rescor: bool,
+    eta: float = 1.0,
+    block_ids: tuple[str, ...] = (),
 ) -> str:
-    """The multivariate model as one runnable module, from each response's univariate source."""
+    """The multivariate model as one runnable module, from each response's univariate source;
+    the blocks of ``block_ids`` share one correlation across the responses."""
     modules = {p.response: _Module.read(p.source) for p in parts}
     constants = _constant_names(modules)
     responses = tuple(p.response for p in parts)
@@ -417,6 +431,17 @@ def compose_source(
         for key, value in body.coords.items():
             if coords.setdefault(key, value) != value:
                 raise AssertionError(f"the responses' coordinates {key!r} differ")
+    tags = [_tagger(p) for p in parts]
+    lines, shared = join_responses(
+        [p.ir for p in parts], [b.lines for b in bodies], tags, block_ids
+    )
+    for body, edited, tagger in zip(bodies, lines, tags, strict=True):
+        body.lines = edited
+        for joint in shared:  # the response's own joint dims are gone with its joint
+            for dim in joint.coords:
+                coords.pop(tagger(dim), None)
+    for joint in shared:
+        coords |= {dim: literal(labels) for dim, labels in joint.coords.items()}
     coords["response"] = "RESPONSES"
     if rescor:
         coords["response_pair"] = literal(rescor_labels(responses))
@@ -430,6 +455,7 @@ def compose_source(
         "    }",
         "    with pm.Model(coords=coords) as model:",
     ]
+    build += [line for joint in shared for line in joint.lines]
     for part, body in zip(parts, bodies, strict=True):
         formula_text = comment_text(part.ir.formula)
         build += [

@@ -33,8 +33,12 @@ def _label(dpar: str, label: str) -> str:
     return label if dpar == "mu" else f"{dpar}_{label}"  # as the summaries label sigma's
 
 
-def join_blocks(run: PlanBuilder, predictors: list[PredictorIR]) -> list[PredictorIR]:
-    """``predictors`` with the blocks of each shared ID made members of one joint correlation."""
+def join_blocks(
+    run: PlanBuilder, predictors: list[PredictorIR], forced: frozenset[str] = frozenset()
+) -> list[PredictorIR]:
+    """``predictors`` with the blocks of each shared ID made members of one joint correlation;
+    an ID in ``forced`` is a joint even on one block (an mvbind's ID shared with another
+    response, whose joint the composed module makes one: ``output/source_multivariate_ids``)."""
     members: dict[str, list[tuple[int, int]]] = {}  # ID -> (predictor, block) positions
     for i, predictor in enumerate(predictors):
         for j, block in enumerate(predictor.blocks):
@@ -42,7 +46,7 @@ def join_blocks(run: PlanBuilder, predictors: list[PredictorIR]) -> list[Predict
                 members.setdefault(block.block.block_id, []).append((i, j))
     blocks = [list(p.blocks) for p in predictors]
     for block_id, places in members.items():
-        if len(places) < 2:
+        if len(places) < 2 and block_id not in forced:
             continue  # an ID on one block: nothing to join
         found = [(predictors[i].dpar, blocks[i][j]) for i, j in places]
         for (i, j), block in zip(places, _joined(run, block_id, found), strict=True):

@@ -86,7 +86,7 @@ class DataSpec:
 
     name: str
     dims: tuple[str, ...]
-    role: str  # "response", "X", "Z", "index", "offset", "trials", "weights", "se"
+    role: str  # "response", "X", "Z", "index", "by", "offset", "trials", "weights", "se"
     description: str
     dtype: str = "float64"
 
@@ -139,6 +139,9 @@ class BlockIR:
     ``Intercept``, ``b[k]``, or 0 for a term without one), and ``r = beta - m``; when no term has a
     population parameter, ``r ~ MvNormal(0, chol)`` itself is free and ``beta`` is None.
 
+    With ``by_dim`` (brms's ``gr(g, by = f)``) the sds and correlations are per level of ``f``:
+    ``r[j] = sd[f[j]] * (chol[f[j]] @ z[j])``, ``f[j]`` being level ``j``'s level of ``f``.
+
     Layouts: ``single`` — one grouping column, r has dims (g[, term]); ``observed`` — a grouping
     interaction over its observed cells, one dim ``g1__g2``; ``dense`` — the full product, dims
     ``(g1, g2[, term])``. Rows gather their effects with one flat cell index per block (``index``),
@@ -169,6 +172,10 @@ class BlockIR:
     means: tuple[PopulationTerm | None, ...] = ()  # per term, what beta is centred on
     joint: JointIR | None = None  # a block ID shared across formulas (brms's (1 | p | g))
     joint_columns: tuple[int, ...] = ()  # this block's terms among the joint's
+    # gr(g, by = f): sd is (by, term) and chol each level of f's Cholesky factor of its
+    # correlation matrix, (by, k, k); ``by_index`` holds each level of g's level of f
+    by_dim: str | None = None
+    by_index: str = ""
 
     @property
     def size(self) -> int:

@@ -92,6 +92,8 @@ class LowerOptions:
     centered: Centring | Mapping[str, Centring] = "auto"
     # Defaults chosen on other data, kept by ``Model.update(data=...)`` (hiermod.updating)
     kept_priors: Mapping[str, Prior] | None = None
+    # IDs whose blocks are a joint even alone: shared with another response of an mvbind
+    joint_ids: frozenset[str] = frozenset()
 
 
 class _Lowering(PlanBuilder):
@@ -334,7 +336,7 @@ def lower(
 
     # A categorical model has no mu: its categories' copies of mu's formula take its place.
     predictors = [run.predictor(fd) for fd in design.formulas[int(family.per_category) :]]
-    predictors = join_blocks(run, predictors)  # brms's (1 | p | g) in two formulas
+    predictors = join_blocks(run, predictors, run.options.joint_ids)  # (1 | p | g) in two formulas
     thresholds = run.thresholds(y_name, design.formulas[0]) if family.ordinal else None
     dpars: list[tuple[str, PredictorIR | ConstantIR | str]] = [
         (p.dpar, p) for p in predictors if p.dpar in ("mu", *run.categories)

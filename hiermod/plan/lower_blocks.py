@@ -19,6 +19,7 @@ import numpy as np
 
 from hiermod.data.design import BlockDesign, DataMoments, Design, FormulaDesign
 from hiermod.data.runtime import level_labels
+from hiermod.plan.block_by import by_parts
 from hiermod.plan.ir import BlockIR, DataSpec, Layout, ParamSpec, PopulationIR, PopulationTerm
 from hiermod.plan.names import Namer, identifier, stem
 from hiermod.plan.priors import Prior, PriorSlot
@@ -263,12 +264,15 @@ def lower_block(
     effect_dims = (*level_dims, term_dim) if term_dim else level_dims
     effect_shape = (*level_shape, k) if term_dim else level_shape
     correlated = bd.block.correlated and k > 1
+    by_dim, by_index = by_parts(run, bd, prefix, block_stem, level_dims)  # gr(g, by = f)
 
-    sd = _group_sd(run, bd, prefix, dpar, block_stem, position, term_dim, correlated, sd_scale)
+    sd = _group_sd(
+        run, bd, prefix, dpar, block_stem, position, (by_dim, term_dim), correlated, sd_scale
+    )
     chol = corr = None
     if correlated:
         assert term_dim is not None
-        chol, corr = _correlation(run, bd, prefix, dpar, block_stem, term_dim)
+        chol, corr = _correlation(run, bd, prefix, dpar, block_stem, (by_dim, term_dim))
     centered, centered_reason = centring
     centred_on_population = centered and any(m is not None for m in means)
     z, beta, r = _effects(
@@ -297,6 +301,8 @@ def lower_block(
         centered_reason=centered_reason,
         beta=beta,
         means=means if centred_on_population else (),
+        by_dim=by_dim,
+        by_index=by_index,
     )
 
 
@@ -364,11 +370,12 @@ def _group_sd(
     dpar: str,
     block_stem: str,
     position: int,
-    term_dim: str | None,
+    dims: tuple[str | None, str | None],
     correlated: bool,
     scale: float,
 ) -> ParamSpec:
-    """``sd_<stem>``, with its prior slot: ``half_normal(scale / sd(column))`` per effect."""
+    """``sd_<stem>``, with its prior slot: ``half_normal(scale / sd(column))`` per effect; over
+    (by, term) with ``gr(g, by = f)`` (``dims`` is (by dim, term dim), either ``None``)."""
     k = len(bd.term_labels)
     sd_name = run.namer.claim(f"{prefix}sd_{block_stem}")
     sd_scale = run.prior_scales(scale, ("Z", dpar, position), bd.Z, bd.term_labels, sd_name)
@@ -377,12 +384,12 @@ def _group_sd(
     )
     sd = ParamSpec(
         sd_name,
-        (term_dim,) if term_dim else (),
-        (k,) if term_dim else (),
+        tuple(d for d in dims if d is not None),
+        tuple(len(run.coords[d]) for d in dims if d is not None),
         "group_sd",
         dpar,
         str(bd.block),
-        free=not correlated,
+        free=not correlated or dims[0] is not None,  # LKJCholeskyCov's own sds, unless by
     )
     run.slots.append(
         PriorSlot(
@@ -397,9 +404,17 @@ def _group_sd(
 
 
 def _correlation(
-    run: PlanBuilder, bd: BlockDesign, prefix: str, dpar: str, block_stem: str, term_dim: str
+    run: PlanBuilder,
+    bd: BlockDesign,
+    prefix: str,
+    dpar: str,
+    block_stem: str,
+    dims: tuple[str | None, str],
 ) -> tuple[ParamSpec, ParamSpec]:
-    """``chol_<stem>`` (the packed Cholesky factor) and ``corr_<stem>``, with its LKJ prior slot."""
+    """``chol_<stem>`` (the packed Cholesky factor; with ``gr(g, by = f)`` each level of f's
+    Cholesky factor of its correlation matrix, (by, k, k)) and ``corr_<stem>``, with its LKJ prior
+    slot; ``dims`` is (by dim or ``None``, term dim)."""
+    by_dim, term_dim = dims
     k = len(bd.term_labels)
     source = str(bd.block)
     chol_name = run.namer.claim(f"{prefix}chol_{block_stem}")
@@ -411,8 +426,15 @@ def _correlation(
     rows, cols = np.triu_indices(k, 1)
     pairs = tuple(f"{labels[i]}, {labels[j]}" for i, j in zip(rows, cols, strict=True))
     pair_dim = run.add_dim(f"{term_dim}_pair", pairs)
-    chol = ParamSpec(chol_name, (), (k * (k + 1) // 2,), "group_cholesky", dpar, source)
-    corr = ParamSpec(corr_name, (pair_dim,), (len(pairs),), "group_corr", dpar, source, free=False)
+    if by_dim is None:
+        chol = ParamSpec(chol_name, (), (k * (k + 1) // 2,), "group_cholesky", dpar, source)
+        corr_dims: tuple[str, ...] = (pair_dim,)
+    else:
+        n_by = len(run.coords[by_dim])
+        chol = ParamSpec(chol_name, (), (n_by, k, k), "group_cholesky", dpar, source)
+        corr_dims = (by_dim, pair_dim)
+    corr_shape = tuple(len(run.coords[d]) for d in corr_dims)
+    corr = ParamSpec(corr_name, corr_dims, corr_shape, "group_corr", dpar, source, free=False)
     run.slots.append(
         PriorSlot(corr_name, (corr_name, f"{prefix}corr"), Prior("lkj", LKJ_ETA), "correlation")
     )
