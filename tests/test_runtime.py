@@ -48,6 +48,9 @@ CALLS = {
     "cubic_basis": (X, (-1.0, 0.0, 1.0), (((1.0, 0.0), (0.5, 1.0), (0.2, 0.0), (0.0, 1.0)),) * 2,
                     False),
     "smooth_by": (RNG.normal(size=(4, 3)), np.array([1, 0, 1, 2]), 3, 1),
+    # t2(x, z): margins of 4 (rank 2) and 3 (rank 2) columns, the null-null product onto 1 column
+    "tensor_basis": ((RNG.normal(size=(5, 4)), RNG.normal(size=(5, 3))), (2, 2),
+                     ((1.0,), (0.5,), (-2.0,), (0.25,))),
 }  # fmt: skip
 
 

@@ -124,7 +124,7 @@ REFUSED = [
     ("y ~ s(x, by = log(x2))", "categorical column"),
     ("y ~ s(x, k = 2)", "at least 3"),
     ('y ~ s(x, bs = "ps")', "bs must be one of"),
-    ("y ~ t2(x, x2)", "tensor-product smooth"),
+    ('y ~ t2(x, x2, bs = "tp")', "thin-plate margins are not supported yet"),
     ("y ~ te(x, x2)", "brms cannot fit either"),
     ("y ~ ti(x, x2)", "brms cannot fit either"),
     ("y ~ s(log(x))", "column name"),

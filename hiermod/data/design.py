@@ -200,6 +200,7 @@ class SmoothDesign:
     Z: np.ndarray  # (n, q) float64
     level: str = ""  # s(x, by = f): "f" and the level's text ("fa"); "" without by
     columns: tuple[int, int] = (0, 0)  # Z's columns among every column of the call
+    penalty: int = 1  # t2(x, z): which of its penalised blocks (brms's t2xz_1, t2xz_2, …)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

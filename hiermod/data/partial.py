@@ -65,7 +65,13 @@ def stateful_calls(formula: ModelFormula) -> tuple[Call, ...]:
             atoms += [a for t in block.terms for a in t.factors]
         calls += [a for a in atoms if isinstance(a, Call)]
     for call in calls:
-        if call.func in ("poly", "bs", "s", "gp"):  # gp(): its scaling, centre and basis range
+        if call.func in (
+            "poly",
+            "bs",
+            "s",
+            "t2",
+            "gp",
+        ):  # gp(): its scaling, centre and basis range
             raise StreamError(
                 f"{call.func}() needs all rows at once (its basis depends on the whole column)",
                 formula.text,

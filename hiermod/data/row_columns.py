@@ -93,7 +93,7 @@ class TermColumns:
     def _atom(self, atom: Atom, full: bool | None) -> tuple[np.ndarray, list[str]]:
         """One factor's columns: a numeric vector, a basis, or a categorical's indicator columns."""
         if full is None:
-            if isinstance(atom, Call) and atom.func == "s":
+            if isinstance(atom, Call) and atom.func in ("s", "t2"):
                 return smooth_columns(self.evaluator, atom)
             if isinstance(atom, Call) and atom.func in ("poly", "bs"):
                 basis = self.evaluator.basis(atom)

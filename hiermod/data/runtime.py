@@ -40,6 +40,7 @@ __all__ = [
     "monotonic_codes",
     "poly_basis",
     "smooth_by",
+    "tensor_basis",
     "tprs_basis",
     "unique_labels",
 ]
@@ -393,6 +394,29 @@ def cubic_basis(
     value = ((ci[:, 0] * d + ci[:, 1]) * d + ci[:, 2]) * d + ci[:, 3]
     slope = (3.0 * ci[:, 0] * d + 2.0 * ci[:, 1]) * d + ci[:, 2]
     return np.asarray(value + (x - inside)[:, None] * slope)
+
+
+def tensor_basis(
+    margins: tuple[np.ndarray, ...],
+    ranks: tuple[int, ...],
+    null: tuple[tuple[float, ...], ...],
+) -> np.ndarray:
+    """A tensor-product smooth ``t2(x, z)`` in its mixed-model columns, from its
+    margins' columns at the rows (each: its penalty's range part, ``ranks[j]`` columns,
+    then its null part).
+
+    The row-wise Kronecker products of the parts in mgcv's order (two margins:
+    range-range, null-range, range-null, then null-null): the null-null product times
+    ``null`` first (the unpenalised columns), then the others, each a penalised block
+    with an identity penalty.
+    """
+    parts = [margins[0][:, : ranks[0]], margins[0][:, ranks[0] :]]
+    for m, r in zip(margins[1:], ranks[1:], strict=True):
+        pairs = [(p, q) for q in (m[:, :r], m[:, r:]) for p in parts]
+        parts = [(p[:, :, None] * q[:, None, :]).reshape(len(p), -1) for p, q in pairs]
+    last = parts[-1]
+    free = last @ np.asarray(null).reshape(last.shape[1], -1)
+    return np.hstack([free, *parts[:-1]])
 
 
 def smooth_by(basis: np.ndarray, codes: np.ndarray, n: int, fixed: int) -> np.ndarray:

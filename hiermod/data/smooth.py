@@ -27,6 +27,7 @@ from formulae.transforms import CyclicCubicSpline, NaturalCubicSpline
 from hiermod.data.columns import column_kind, factorize
 from hiermod.data.design import SmoothDesign
 from hiermod.data.runtime import cubic_basis, level_codes, smooth_by, tprs_basis
+from hiermod.data.tensor import t2_basis, t2_fit
 from hiermod.data.tprs import MAX_KNOTS, tprs_fit
 from hiermod.data.transforms import Evaluator
 from hiermod.formula.smooths import smooth_options, smooth_variables
@@ -45,7 +46,8 @@ __all__ = [
 
 
 def is_smooth(atom: object) -> bool:
-    return isinstance(atom, Call) and atom.func == "s"
+    """``s(…)`` or ``t2(…)`` (:mod:`hiermod.data.tensor`)."""
+    return isinstance(atom, Call) and atom.func in ("s", "t2")
 
 
 def _tolist(values: np.ndarray) -> Any:
@@ -98,6 +100,8 @@ def smooth_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
 
 def smooth_basis(state: dict[str, Any], x: np.ndarray) -> np.ndarray:
     """Every column of the smooth at ``x``: the unpenalised ones first."""
+    if state["bs"] == "t2":
+        return t2_basis(state, x)
     if state["bs"] == "tp":
         return tprs_basis(x, state["shift"], state["sites"], state["radial"], state["poly"])
     return cubic_basis(x, state["knots"], state["coefs"], state["bs"] == "cc")
@@ -110,6 +114,11 @@ def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[An
     variables = smooth_variables(call)  # formula.smooths.check_smooth: one or two columns
     columns = [evaluator.numeric(v) for v in variables]
     x = columns[0] if len(columns) == 1 else np.column_stack(columns)
+    if evaluator.fit and key not in evaluator.constants and call.func == "t2":
+        try:
+            evaluator.constants[key] = t2_fit(x, call)
+        except ValueError as problem:
+            raise evaluator.error(f"{call}: {problem}", call.span, "lower k") from None
     if evaluator.fit and key not in evaluator.constants:
         distinct = np.unique(x, axis=0).shape[0]
         if distinct < smooth_options(call)[1]:
@@ -197,6 +206,9 @@ def smooth_designs(f: Formula, evaluator: Evaluator) -> tuple[SmoothDesign, ...]
             assert isinstance(call, Call)
             basis, fixed, levels = _values(evaluator, call)
             variable = "".join(map(str, smooth_variables(call)))  # s(x, z): brms's sxz_1
+            if call.func == "t2":  # one design per penalty: brms's t2xz_1, t2xz_2, …
+                out += _blocks(call, variable, basis, fixed, evaluator.constants[str(call)])
+                continue
             if not levels:
                 out.append(
                     SmoothDesign(str(call), variable, basis[:, fixed:], "", (fixed, basis.shape[1]))
@@ -214,10 +226,22 @@ def smooth_designs(f: Formula, evaluator: Evaluator) -> tuple[SmoothDesign, ...]
     return tuple(out)
 
 
+def _blocks(
+    call: Call, variable: str, basis: np.ndarray, fixed: int, state: Any
+) -> list[SmoothDesign]:
+    """The penalised blocks of ``t2(…)``, each its own smooth design (and sd)."""
+    out, start = [], fixed
+    for j, width in enumerate(state["blocks"]):
+        span = (start, start + int(width))
+        out.append(SmoothDesign(str(call), variable, basis[:, span[0] : span[1]], "", span, j + 1))
+        start = span[1]
+    return out
+
+
 def _refuse(evaluator: Evaluator, block: Block) -> None:
     for term in block.terms:
         for atom in term.factors:
-            if isinstance(atom, Call) and atom.func == "s":
+            if is_smooth(atom):
                 raise evaluator.error(
                     "a smooth cannot be a group-level term",
                     atom.span,

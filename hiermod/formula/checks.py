@@ -45,6 +45,7 @@ from hiermod.formula.syntax import (
     UnaryMinus,
     arith_nodes,
 )
+from hiermod.formula.tensor import check_t2
 
 __all__ = [
     "Context",
@@ -118,10 +119,16 @@ def walk_calls(node: object) -> Iterator[tuple[Call, bool]]:
     lists: set[int] = set()
     for current, nested in _walk(node):
         if isinstance(current, Call) and id(current) not in lists:
-            levels = current.keyword("levels") if current.func == "C" else None
-            if levels is not None and isinstance(levels.value, Call) and levels.value.func == "c":
-                lists.add(id(levels.value))
+            lists.update(_lists(current))
             yield current, nested
+
+
+def _lists(call: Call) -> Iterator[int]:
+    """The ``c(…)`` lists that are option values: ``C(f, levels = c(…))``, ``t2(x, z, k = c(…))``."""
+    names = {"C": ("levels",), "t2": ("k", "bs")}.get(call.func, ())
+    for kw in call.kwargs:
+        if kw.name in names and isinstance(kw.value, Call) and kw.value.func == "c":
+            yield id(kw.value)
 
 
 def reads_a_column(node: object) -> bool:
@@ -199,6 +206,8 @@ def check_calls(node: object, ctx: Context, *, response_side: bool = False) -> N
             )
         if call.func == "s":  # its options: hiermod.formula.smooths
             check_smooth(call, ctx.text)
+        if call.func == "t2":  # its options: hiermod.formula.tensor
+            check_t2(call, ctx.text)
         _check_signature(call, spec.parameters, spec.positional, spec.required, ctx)
         _check_arguments(call, ctx)
 
@@ -301,7 +310,7 @@ def _check_arguments(call: Call, ctx: Context) -> None:
             if kw is not None and not is_positive_int(kw.value):
                 raise ctx.error(f"bs() {param} must be a positive whole number", kw.span)
     for kw in call.kwargs:
-        if call.func not in ("C", "s") and isinstance(kw.value, String):
+        if call.func not in ("C", "s", "t2") and isinstance(kw.value, String):
             raise ctx.error(f"{call.func}() {kw.name} takes a number, not a string", kw.span)
 
 
@@ -397,8 +406,9 @@ def _strings_outside_keywords(call: Call) -> Iterator[String]:
     def visit(n: ArithNode) -> Iterator[String]:
         return (node for node in arith_nodes(n) if isinstance(node, String))
 
-    # C(f, "contr.sum") and C(f, levels=c("c", "a", "b")) hold strings as R allows.
-    options = ("contrast", "levels") if call.func == "C" else ()
+    # C(f, "contr.sum"), C(f, levels=c("c", "a", "b")) and t2(x, z, bs=c("cr", "cc")) hold
+    # strings as R allows.
+    options = {"C": ("contrast", "levels"), "t2": ("bs",)}.get(call.func, ())
     for position, arg in enumerate(call.args):
         if not (call.func == "C" and position == 1):
             yield from visit(arg)

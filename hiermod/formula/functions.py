@@ -116,6 +116,16 @@ _SPECS = (
         data_arguments=2,  # s(x, z) reads both columns, s(x, by = f) f
         data_keywords=("by",),
     ),
+    FunctionSpec(
+        "t2",
+        Role.BASIS,
+        ("x", "z", "w"),
+        2,
+        ("k", "bs"),
+        summary='tensor-product smooth (brms, mgcv\'s t2): k=5 per column, bs="cr" or "cc", one '
+        "per column or c(…); hiermod.formula.tensor",
+        data_arguments=3,
+    ),
     FunctionSpec("mo", Role.MONOTONIC, ("x",), 1, summary="monotonic effect (brms)"),
     FunctionSpec("offset", Role.OFFSET, ("x",), 1, summary="term with coefficient fixed at 1"),
     FunctionSpec("trials", Role.ADDITION, ("x",), 1, summary="binomial number of trials"),
@@ -193,18 +203,13 @@ FOREIGN_RESPONSES: dict[str, str] = {
 
 # Terms of brms, mgcv and R that hiermod does not have (yet): (what it is, what to write instead).
 # Without this table the closest allowed name would be suggested: s(x) -> "did you mean 'se'?".
-_SMOOTH = (
-    "a tensor-product smooth (mgcv, brms); hiermod does not support it yet",
-    "s(x, z) is the two-dimensional thin-plate smooth; or s(x) + s(z)",
-)
 # brms 2.18 itself refuses te() and ti() ("not yet implemented in brms. Consider using 't2'"):
 # mgcv's te/ti penalties do not split into brms's mixed-model form
 _TE = (
     "mgcv's tensor-product smooth, which brms cannot fit either (brms has t2(), not te()/ti())",
-    "s(x, z) is the two-dimensional thin-plate smooth; or s(x) + s(z)",
+    "t2(x, z) is brms's tensor-product smooth; or s(x, z), the two-dimensional thin-plate one",
 )
 FOREIGN_FUNCTIONS: dict[str, tuple[str, str]] = {
-    "t2": _SMOOTH,
     "te": _TE,
     "ti": _TE,
     "ns": ("R's natural spline basis (splines::ns); hiermod does not have it", "use bs(x, df=4)"),

@@ -45,6 +45,7 @@ from hiermod.output.source_censoring import additions, response_bounds
 from hiermod.output.source_gp_data import gp_containers
 from hiermod.output.source_helpers import complete_rows_source, helper_sources
 from hiermod.output.source_monotonic_data import monotonic_containers
+from hiermod.output.source_tensor import tensor_code
 from hiermod.plan.ir import BlockIR, ModelIR
 from hiermod.plan.names import identifier
 
@@ -246,6 +247,9 @@ class _NumericCode:
             return self.out.local(key, stem, f"{x}[:, None] ** np.arange(1, {k + 1})"), k
         if state is None:
             raise EmitError(f"no stored constants for {node}")
+        if node.func == "t2":  # hiermod.output.source_tensor
+            value, k = tensor_code(self.out, node, [self.operand(a) for a in node.args])
+            return self.out.local(key, stem, value), k
         if node.func == "s":  # a smooth: hiermod.output.source_smooth; s(x, z) two columns
             if len(node.args) > 1:
                 x = f"np.column_stack([{', '.join(self.operand(a) for a in node.args)}])"
@@ -288,7 +292,7 @@ class DataEmitter(_PrepareCode):
 
     def _atom(self, atom: Atom, full: bool | None) -> list[Column]:
         if full is None:
-            if isinstance(atom, Call) and atom.func in ("poly", "bs", "s"):
+            if isinstance(atom, Call) and atom.func in ("poly", "bs", "s", "t2"):
                 local, k = self.numeric.basis(atom)
                 labels = smooth.labels(atom, k, self.schema)  # poly(x, 2)[1], s(x)[1], …
                 return [Column(f"{local}[:, {j}]", label) for j, label in enumerate(labels)]

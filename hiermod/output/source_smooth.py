@@ -15,6 +15,7 @@ from __future__ import annotations
 from hiermod.formula.smooths import BASES
 from hiermod.output.codegen import Code, call, comment, literal, render
 from hiermod.output.emitter import Emitter, Piece, dims_code
+from hiermod.output.source_tensor import tensor_note
 from hiermod.plan.ir import ParamSpec, SmoothIR
 
 __all__ = ["smooth_piece", "smooth_term"]
@@ -31,11 +32,16 @@ def _variable(e: Emitter, spec: ParamSpec) -> list[str]:
 
 def smooth_piece(e: Emitter, smooth: SmoothIR) -> Piece:
     """The smooth's sd and standard-normal coefficients, and its term."""
-    fixed = int(e.data.schema.transforms[smooth.term].get("fixed"))
+    state = e.data.schema.transforms[smooth.term]
+    fixed = int(state.get("fixed"))
     free = f"{fixed} unpenalised column in X, " if fixed else ""
+    what = (
+        f"{smooth.term}: a {BASES.get(smooth.bs)} in brms's mixed-model form (mgcv's smooth2random)"
+    )
+    if smooth.bs == "t2":  # one of its penalised blocks (hiermod.output.source_tensor)
+        what, free = tensor_note(smooth.term, state, smooth.penalty), ""
     note = (
-        f"{smooth.term}: a {BASES[smooth.bs]} in brms's mixed-model form (mgcv's smooth2random): "
-        f"{free}{smooth.z.shape[0]} penalised columns {smooth.Z} with standard-normal "
+        f"{what}: {free}{smooth.z.shape[0]} penalised columns {smooth.Z} with standard-normal "
         f"coefficients {smooth.z.name} times one sd, {smooth.sd.name} (identity penalty, on "
         "mgcv's scale)"
     )

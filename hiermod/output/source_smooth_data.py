@@ -107,5 +107,6 @@ def containers(numeric: Any, formula: Formula, predictor: PredictorIR) -> dict[s
     for smooth in predictor.smooths:
         local, fixed = numeric.basis(smooth_call(formula, smooth.term))
         start, stop = smooth.columns
-        out[smooth.Z] = f"{local}[:, {start}:{stop}]" if smooth.level else f"{local}[:, {fixed}:]"
+        block = smooth.level or smooth.term.startswith("t2(")  # a level's or a penalty's columns
+        out[smooth.Z] = f"{local}[:, {start}:{stop}]" if block else f"{local}[:, {fixed}:]"
     return out

@@ -259,6 +259,7 @@ class SmoothIR:
     z: ParamSpec
     columns: tuple[int, int] = (0, 0)  # Z's columns among the call's columns (one level of a by)
     level: str = ""  # s(x, by = f): "f" and the level ("fa")
+    penalty: int = 1  # t2(x, z): which of its penalised blocks (its own sd)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,9 @@ def lower_smooth(
 ) -> SmoothIR:
     """The smooth's data, dim and parameters, with the prior slot of its sd."""
     bs = str(run.design.schema.transforms[sd.term].get("bs"))
-    stem = f"s{identifier(sd.variable + sd.level)}_1"  # s(times, by = f), level a: stimesfa_1
+    # s(times, by = f), level a: stimesfa_1; t2(x, z)'s second penalty: t2xz_2
+    kind = "t2" if sd.term.startswith("t2(") else "s"
+    stem = f"{kind}{identifier(sd.variable + sd.level)}_{sd.penalty}"
     q = sd.Z.shape[1]
     basis_dim = run.add_dim(f"{prefix}{stem}_basis", tuple(str(j) for j in range(1, q + 1)))
     z_data = run.add_data(
@@ -54,4 +56,4 @@ def lower_smooth(
     zs = ParamSpec(
         z_name, (basis_dim,), (q,), "smooth_offsets", dpar, sd.term, Prior("normal", 0.0, 1.0)
     )
-    return SmoothIR(sd.term, bs, z_data, basis_dim, sds, zs, sd.columns, sd.level)
+    return SmoothIR(sd.term, bs, z_data, basis_dim, sds, zs, sd.columns, sd.level, sd.penalty)
