@@ -9,6 +9,8 @@ free parameters exactly as after sampling).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -17,6 +19,7 @@ import xarray as xr
 
 import hiermod as hm
 from hiermod.inference.storage import fit_attrs
+from hiermod.warnings import SamplingWarning
 
 
 def sleepstudy_like(n: int = 90, seed: int = 0) -> pd.DataFrame:
@@ -87,3 +90,19 @@ def pymc_likelihood_inputs(model: hm.Model, idata: xr.DataTree) -> list[np.ndarr
             for k, value in enumerate(values):
                 out[k][c, d] = np.broadcast_to(value, (n,))
     return out
+
+
+def surface_recovery(formula: str, d: pd.DataFrame) -> tuple[float, float]:
+    """A fit of a smooth of ``y = sin(2 pi x) cos(pi z) + noise`` (``d``): the root mean square
+    distance of the posterior mean surface from the truth at the rows, and sigma's posterior mean."""
+    m = hm.Model(formula, data=d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        fit = m.fit(draws=300, tune=500, chains=2, random_seed=3, progressbar=False)
+    mean = np.asarray(m.predict(fit, data=d[["x", "z"]], kind="mean"))
+    fitted = mean.reshape(-1, len(d)).mean(axis=0)
+    truth = np.sin(2 * np.pi * d["x"]) * np.cos(np.pi * d["z"])
+    rmse = float(np.sqrt(np.mean((fitted - truth) ** 2)))
+    sigma = float(fit["posterior"]["sigma"].mean())
+    print(f"{formula} recovery: rmse {rmse:.4f}, sigma {sigma:.4f}")
+    return rmse, sigma

@@ -10,7 +10,6 @@ columns is orthogonal (singular values 1), so the two are the same model.
 from __future__ import annotations
 
 import functools
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,6 @@ from support import assert_same_model
 import hiermod as hm
 from hiermod.errors import FormulaError
 from hiermod.output.module import load_module
-from hiermod.warnings import SamplingWarning
 
 REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference" / "mgcv_smooth_2d"
 
@@ -234,16 +232,8 @@ def test_source_exports_and_runs() -> None:
 def test_recovers_a_surface() -> None:
     """y = sin(2 pi x) cos(pi z) + N(0, 0.2^2), 200 rows: the posterior mean surface is within
     0.1 (root mean square) of the truth at the rows, and sigma's posterior mean within 20% of 0.2."""
-    d = data()
-    m = hm.Model("y ~ s(x, z)", data=d)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SamplingWarning)
-        fit = m.fit(draws=300, tune=500, chains=2, random_seed=3, progressbar=False)
-    mean = np.asarray(m.predict(fit, data=d[["x", "z"]], kind="mean"))
-    fitted = mean.reshape(-1, len(d)).mean(axis=0)
-    truth = np.sin(2 * np.pi * d["x"]) * np.cos(np.pi * d["z"])
-    rmse = float(np.sqrt(np.mean((fitted - truth) ** 2)))
-    sigma = float(fit["posterior"]["sigma"].mean())
-    print(f"s(x, z) recovery: rmse {rmse:.4f}, sigma {sigma:.4f}")
+    from fit_support import surface_recovery
+
+    rmse, sigma = surface_recovery("y ~ s(x, z)", data())
     assert rmse < 0.1
     assert abs(sigma / 0.2 - 1.0) < 0.2

@@ -11,7 +11,6 @@ brms's.
 from __future__ import annotations
 
 import functools
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,6 @@ import hiermod as hm
 from hiermod.data.runtime import tensor_basis
 from hiermod.errors import DataError, FormulaError
 from hiermod.output.module import load_module
-from hiermod.warnings import SamplingWarning
 
 REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference" / "mgcv_t2"
 
@@ -317,16 +315,8 @@ def test_source_exports_and_runs() -> None:
 def test_recovers_a_surface() -> None:
     """y = sin(2 pi x) cos(pi z) + N(0, 0.2^2), 200 rows: the posterior mean surface is within
     0.1 (root mean square) of the truth at the rows, and sigma's posterior mean within 20% of 0.2."""
-    d = data()
-    m = hm.Model("y ~ t2(x, z)", data=d)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SamplingWarning)
-        fit = m.fit(draws=300, tune=500, chains=2, random_seed=3, progressbar=False)
-    mean = np.asarray(m.predict(fit, data=d[["x", "z"]], kind="mean"))
-    fitted = mean.reshape(-1, len(d)).mean(axis=0)
-    truth = np.sin(2 * np.pi * d["x"]) * np.cos(np.pi * d["z"])
-    rmse = float(np.sqrt(np.mean((fitted - truth) ** 2)))
-    sigma = float(fit["posterior"]["sigma"].mean())
-    print(f"t2(x, z) recovery: rmse {rmse:.4f}, sigma {sigma:.4f}")
+    from fit_support import surface_recovery
+
+    rmse, sigma = surface_recovery("y ~ t2(x, z)", data())
     assert rmse < 0.1
     assert abs(sigma / 0.2 - 1.0) < 0.2
