@@ -22,6 +22,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from hiermod.arguments import check_choice
 from hiermod.data.columns import kept_rows
 from hiermod.data.sources import formula_columns
 from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
@@ -29,7 +30,7 @@ from hiermod.formula.multivariate import MultivariateFormula, shared_ids, split_
 from hiermod.formula.parser import parse_syntax
 from hiermod.inference.diagnostics import unchecked
 from hiermod.inference.fit import nuts_sample
-from hiermod.inference.predict_multivariate import predict_multivariate
+from hiermod.inference.predict_multivariate import filled_responses, predict_multivariate
 from hiermod.inference.response_views import ResponseSummaries
 from hiermod.inference.storage_multivariate import multivariate_attrs
 from hiermod.output.module import build_rows, load_module
@@ -189,10 +190,14 @@ class MultivariateModel(ResponseSummaries):
     @functools.cache  # noqa: B019 - one source per model, kept as long as the model
     def source(self) -> str:
         """The PyMC source of the model: a runnable module (``prepare``, ``build_model``, ``main``)."""
+        return self._compose(self._parts(), len(self.data))
+
+    def _compose(self, parts: list[ResponsePart], n_rows: int) -> str:
+        """The module of the responses' ``parts`` (this model's, or of rows to predict)."""
         return compose_source(
-            self._parts(),
+            parts,
             str(self.formula),
-            len(self.data),
+            n_rows,
             rescor=self.rescor,
             eta=self.rescor_eta,
             block_ids=shared_ids(self.formula),
@@ -240,16 +245,9 @@ class MultivariateModel(ResponseSummaries):
             table[first] = [self.tagged(str(n), response) for n in table[first]]
             table.insert(1, "response", response)
             tables.append(table)
-        if self.rescor:
-            tables.append(
-                pd.DataFrame(
-                    {
-                        tables[0].columns[0]: ["Lrescor"],
-                        "response": ["all"],
-                        "prior": [f"lkj_corr_cholesky({self.rescor_eta:g})"],
-                    }
-                )
-            )
+        if self.rescor:  # the residual correlation's, as a row of the first column's kind
+            row = {"response": ["all"], "prior": [f"lkj_corr_cholesky({self.rescor_eta:g})"]}
+            tables.append(pd.DataFrame({tables[0].columns[0]: ["Lrescor"], **row}))
         combined: pd.DataFrame = pd.concat(tables, ignore_index=True)
         return combined
 
@@ -273,22 +271,28 @@ class MultivariateModel(ResponseSummaries):
         data: pd.DataFrame | None = None,
         *,
         kind: str = "mean",
+        new_levels: str = "error",
         random_seed: int | None = None,
     ) -> xr.DataArray:
         """Predictions at ``data`` (the training rows by default), dims (chain, draw, obs, response):
         ``kind="mean"`` each response's expected value, ``kind="response"`` draws of the responses
-        (correlated as the residual correlation says)."""
-        new = self.data if data is None else data
+        (correlated as the residual correlation says). ``new_levels="population"`` draws the effects
+        of a level the fit never saw from the population (every response's, jointly where an ID
+        correlates them), as ``Model.predict``; the default is an UnseenLevelError."""
+        check_choice("new_levels", new_levels, ("error", "population"))
+        rows = self.data
+        if data is not None:
+            filled = filled_responses(data, self.data, self.responses)
+            rows = _complete(filled, self.formula, "drop")
         return predict_multivariate(
-            self._module,
+            self.models,
             idata,
-            new,
-            self.data,
-            self.responses,
+            rows,
+            compose=self._compose,
             rescor=self.rescor,
             kind=kind,
+            new_levels=new_levels,  # type: ignore[arg-type]
             random_seed=random_seed,
-            plans=[(m.ir, m.design) for m in self.models.values()],
         )
 
     def fixef(self, idata: Any) -> pd.DataFrame:

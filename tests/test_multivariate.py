@@ -375,8 +375,62 @@ def test_an_unseen_level_at_prediction_is_a_clear_error() -> None:
     with pytest.raises(UnseenLevelError, match="1 level of 'g' the fit never saw: 'G2'") as info:
         m.predict(fit, new)
     assert "did you mean 'g2'" in str(info.value)
-    assert "predicts the training levels only" in str(info.value)
+    assert "pass new_levels='population'" in str(info.value)
     assert m.predict(fit, new.iloc[:1]).shape == (1, 5, 1, 2)
+    with pytest.raises(OptionError, match="new_levels"):
+        m.predict(fit, new, new_levels="draw")
+
+
+def _fixed(fit: xr.DataTree, **values: object) -> xr.DataTree:
+    """``fit`` with the named variables set to one value in every draw."""
+    posterior = fit["posterior"].to_dataset()
+    for name, value in values.items():
+        posterior[name] = xr.full_like(posterior[name], 0.0) + np.asarray(value)
+    return xr.DataTree.from_dict({"posterior": posterior})
+
+
+def test_new_levels_are_drawn_from_each_responses_population() -> None:
+    """``new_levels="population"``: a new level's effect is a draw of Normal(0, sd) per posterior
+    draw, each response with its own sd (fixed here at 0.05 and 4), shared by the level's rows;
+    the known levels' predictions are those of ``new_levels="error"``."""
+    data = _data()
+    m = hm.Model(FORMULA, data, priors=PRIORS, rescor=True)
+    fit = _fixed(_one_point(m, draws=4000), y1_sd_g=0.05, y2_sd_g=4.0)
+    new = pd.DataFrame(
+        {"x": [0.0, 0.0, 1.0], "z": [0.0, 0.0, 2.0], "g": ["new", "new", "g2"]}, index=[7, 8, 9]
+    )
+    mean = m.predict(fit, new, kind="mean", new_levels="population", random_seed=4)
+    assert list(mean["obs"].values) == [7, 8, 9]
+    np.testing.assert_array_equal(mean.sel(obs=7).to_numpy(), mean.sel(obs=8).to_numpy())
+    post = fit["posterior"].to_dataset()
+    population = np.stack(
+        [post["y1_Intercept"].to_numpy(), post["y2_Intercept"].to_numpy()], axis=-1
+    )
+    effects = (mean.sel(obs=7).to_numpy() - population).reshape(-1, 2)
+    assert effects.std(axis=0) == pytest.approx([0.05, 4.0], rel=0.08)
+    assert np.all(np.abs(effects.mean(axis=0)) < 4 * np.array([0.05, 4.0]) / np.sqrt(4000))
+    known = m.predict(fit, new.iloc[2:], kind="mean")
+    np.testing.assert_allclose(mean.sel(obs=[9]).to_numpy(), known.to_numpy(), rtol=1e-12)
+
+
+def test_new_levels_of_an_id_across_responses_are_drawn_jointly() -> None:
+    """``(1 | p | g)`` across responses: a new level's effects (y1's, y2's) are one draw of the
+    union's MvNormal(0, Sigma): with sds 1, 2 and correlation 0.9 fixed in every draw, the
+    drawn effects' covariance is Sigma (within 5 standard errors of each entry)."""
+    data = _data()
+    m = hm.Model("mvbind(y1, y2) ~ x + (1 | p | g)", data, rescor=False)
+    packed = [1.0, 0.9 * 2.0, 2.0 * np.sqrt(1 - 0.81)]  # the Cholesky factor's lower triangle
+    fit = _fixed(_one_point(m, draws=6000), chol_g_id_p=packed)
+    new = pd.DataFrame({"x": [0.0], "z": [0.0], "g": ["new"]})
+    mean = m.predict(fit, new, kind="mean", new_levels="population", random_seed=2)
+    post = fit["posterior"].to_dataset()
+    population = np.stack(
+        [post["y1_Intercept"].to_numpy(), post["y2_Intercept"].to_numpy()], axis=-1
+    )
+    effects = (mean.to_numpy()[:, :, 0] - population).reshape(-1, 2)
+    cov = np.array([[1.0, 1.8], [1.8, 4.0]])
+    se = np.sqrt((cov**2 + np.outer(np.diag(cov), np.diag(cov))) / len(effects))
+    assert np.all(np.abs(np.cov(effects.T) - cov) < 5 * se)
 
 
 def _hand_shared(data: pd.DataFrame) -> pm.Model:

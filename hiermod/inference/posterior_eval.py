@@ -30,7 +30,15 @@ from hiermod.inference.belongs import check_fit
 from hiermod.inference.fit_groups import read_group
 from hiermod.plan.ir import BlockIR, ModelIR, ParamSpec
 
-__all__ = ["broadcast_params", "evaluate", "level_parameter", "posterior_draws", "rv_on"]
+__all__ = [
+    "broadcast_params",
+    "evaluate",
+    "level_parameter",
+    "posterior_draws",
+    "rv_on",
+    "spliced_levels",
+    "vectorized",
+]
 
 Tensor = Any  # a PyTensor variable
 
@@ -96,15 +104,41 @@ def evaluate(
         if draws.shape[2:] != trained:
             raise DataError(f"the posterior draws of {spec.name!r} do not fit this model's levels")
         rv = model[spec.name]
-        hole = pt.tensor(name=spec.name, shape=trained, dtype=rv.dtype)
-        new_levels = rv_on(rv, broadcast_params(rv))  # see broadcast_params
-        spliced[rv] = pt.set_subtensor(new_levels[tuple(slice(0, k) for k in trained)], hole)
+        spliced[rv], hole = spliced_levels(rv, trained)
         holes.append(hole)
     for name in (n for p in new.predictors for gp in p.gps for n in gp.conditional):
         if name in model.named_vars:  # an exact GP at new points: drawn per draw, or its mean
             rv = model[name]
             mu, cov = rv.owner.op.dist_params(rv.owner)
             spliced[rv] = rv_on(rv, [mu, cov]) if gp_draws else mu
+    shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(new.coords["obs"]))
+    return vectorized(model, outputs, posterior, spliced, holes, shape, random_seed, truncate)
+
+
+def spliced_levels(rv: Tensor, trained: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """A level variable ``rv`` whose level dims were extended past its ``trained`` shape, as
+    (its replacement, a placeholder): the placeholder stands for the training levels and takes
+    their posterior draws; the new levels after them stay ``rv``'s distribution, drawn from the
+    population given each draw's hyperparameters. E.g. ``z_g`` (5,) fitted, (7,) at the new rows:
+    ``z_g[:5]`` are the draws, ``z_g[5:]`` two draws of Normal(0, 1) per posterior draw."""
+    hole = pt.tensor(name=rv.name, shape=trained, dtype=rv.dtype)
+    new_levels = rv_on(rv, broadcast_params(rv))  # see broadcast_params
+    return pt.set_subtensor(new_levels[tuple(slice(0, k) for k in trained)], hole), hole
+
+
+def vectorized(
+    model: pm.Model,
+    outputs: list[Tensor],
+    posterior: xr.Dataset,
+    spliced: dict[Tensor, Tensor],
+    holes: list[Tensor],
+    shape: tuple[int, int, int],
+    random_seed: int | None,
+    truncate: tuple[float | np.ndarray | None, float | np.ndarray | None] | None = None,
+) -> list[np.ndarray]:
+    """``outputs`` of ``model`` at every draw of ``posterior``, after the ``spliced`` replacements
+    (whose ``holes`` take posterior draws too), as (chain, draw, obs, …) arrays of ``shape`` in
+    front (see :func:`evaluate`)."""
     free = [rv for rv in model.free_RVs if rv not in spliced]
     for rv in free:
         posterior_draws(posterior, rv.name)
@@ -119,9 +153,9 @@ def evaluate(
         broadcast_params(out) if _is_random(out) and out not in free else None for out in outputs
     ]
     flat = [t for out, params in zip(outputs, parts, strict=True) for t in (params or [out])]
-    vectorized = iter(vectorize_over_posterior(flat, posterior, [*free, *holes]))
+    results = iter(vectorize_over_posterior(flat, posterior, [*free, *holes]))
     rebuilt = [
-        next(vectorized) if params is None else rv_on(out, [next(vectorized) for _ in params])
+        next(results) if params is None else rv_on(out, [next(results) for _ in params])
         for out, params in zip(outputs, parts, strict=True)
     ]
     if truncate is not None:
@@ -132,7 +166,6 @@ def evaluate(
             for r, params in zip(rebuilt, parts, strict=True)
         ]
     function = compile_pymc([], rebuilt, random_seed=random_seed, mode="FAST_COMPILE")
-    shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(new.coords["obs"]))
     values = [np.asarray(v, dtype=float) for v in function()]
     # (an ordinal model's category probabilities keep their last dim: (chain, draw, obs, category))
     return [

@@ -82,6 +82,7 @@ __all__ = [
     "RowsModel",
     "add_predictions",
     "distributional_parameters",
+    "encode_rows",
     "groupings",
     "level_parameter",
     "predict",
@@ -136,7 +137,7 @@ def _filled(data: pd.DataFrame, schema: Schema, left_out: frozenset[str]) -> pd.
     return by_filled(data, schema, left_out)
 
 
-def _encode(
+def encode_rows(
     ir: ModelIR,
     training: Design,
     data: pd.DataFrame | None,
@@ -309,7 +310,7 @@ def distributional_parameters(
     check_prediction(idata, "mean", ("mean",), random_seed, None, groups)
     check_fit(ir, idata)  # another model's fit says so before its rows' levels are checked
     left_out = _left_out(ir, groups)
-    design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
+    design, obs = encode_rows(ir, training, data, new_levels, streamed, left_out)
     new = rows_ir(ir, design, need_trials=False)
     model = rows_model(new, design)
     values = evaluate(ir, new, model, _dpar_variables(new, model), idata, random_seed, left_out)
@@ -378,7 +379,7 @@ def predict(
     check_prediction(idata, kind, KINDS, random_seed, add_to, groups)
     check_fit(ir, idata)  # another model's fit says so before its rows' levels are checked
     left_out = _left_out(ir, groups)
-    design, obs = _encode(ir, training, data, new_levels, streamed, left_out)
+    design, obs = encode_rows(ir, training, data, new_levels, streamed, left_out)
     linear = kind == "linear"
     new = rows_ir(ir, design, need_trials=not linear, linear=linear)
     model = rows_model(new, design)

@@ -1,12 +1,27 @@
 """Predictions of a multivariate model at new rows: a ``response`` dim beside ``obs``.
 
-The model of the new rows is the generated module's ``build_model`` of their encoding (as for a
-univariate model), its graph evaluated at each posterior draw by ``pm.sample_posterior_predictive``:
+As for a univariate model (:mod:`hiermod.inference.predict`), nothing here restates a family, a
+link or a linear predictor:
 
-- ``kind="mean"``: each response's expected value, PyMC's ``mean()`` of its likelihood (with
-  residual correlation the MvNormal's ``mu``: the correlation does not move the mean);
-- ``kind="response"``: draws of the responses from the likelihood, so with residual correlation
-  the draws of a row are correlated as ``diag(sigma) Rescor diag(sigma)``.
+1. **Encode** the rows per response with the response's training schema
+   (:func:`~hiermod.inference.predict.encode_rows`): an unseen level of a grouping is an
+   UnseenLevelError, or with ``new_levels="population"`` appended to its level table. The
+   responses read the same rows (those with a value in every column of every response's formula),
+   so their extended tables agree.
+2. **Plan** each response's row-wise model of those rows (:func:`~hiermod.inference.predict.rows_ir`)
+   and compose the multivariate module of them exactly as the model's own module is composed
+   (the ``compose`` hook: :func:`~hiermod.output.source_multivariate.compose_source` with the
+   model's settings), then build it on the responses' arrays, tagged as the module names them.
+3. **Splice** the posterior: a free variable whose level dims grew (``y1_z_g``, a shared ID's union
+   ``z_g_id_p``) takes the posterior draws for the training levels and the population
+   distribution given each draw for the new ones (:func:`~hiermod.inference.posterior_eval.spliced_levels`);
+   which variables grew is read from the model's dims, so a union across responses is found as
+   any response's own block is.
+4. **Evaluate** every draw at once (:func:`~hiermod.inference.posterior_eval.vectorized`):
+   ``kind="mean"`` each response's expected value, PyMC's ``mean()`` of its likelihood (with
+   residual correlation the MvNormal's ``mu``: the correlation does not move the mean);
+   ``kind="response"`` draws of the responses, so with residual correlation the draws of a row are
+   correlated as ``diag(sigma) Rescor diag(sigma)``.
 
 New rows need no response columns: the likelihood's observed values are not read by either kind,
 so a missing response column is filled with a value the training data had.
@@ -14,31 +29,35 @@ so a missing response column is filled with a value the training data had.
 
 from __future__ import annotations
 
-import types
-import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pymc as pm
-import pytensor.tensor as pt
 import xarray as xr
 from pymc.distributions.moments.means import mean as expected_value
 
-from hiermod.data.binder import apply_schema
-from hiermod.data.design import Design
-from hiermod.errors import OptionError, UnseenLevelError
-from hiermod.inference.levels import check_levels
-from hiermod.output.module import build_rows
-from hiermod.plan.ir import ModelIR
+from hiermod.errors import OptionError
+from hiermod.inference.fit_groups import read_group
+from hiermod.inference.levels import NewLevels
+from hiermod.inference.posterior_eval import posterior_draws, spliced_levels, vectorized
+from hiermod.inference.predict import encode_rows, rows_ir
+from hiermod.output.module import build_rows, load_module, module_data
+from hiermod.output.source import emit_source
+from hiermod.output.source_multivariate import ResponsePart, model_names
 
-__all__ = ["predict_multivariate"]
+__all__ = ["Compose", "filled_responses", "predict_multivariate"]
 
 _KINDS = ("mean", "response")
 
+Compose = Callable[[list[ResponsePart], int], str]
+"""The model's composition of its responses' parts into one module source, for ``n`` rows."""
 
-def _filled(new: pd.DataFrame, training: pd.DataFrame, responses: tuple[str, ...]) -> pd.DataFrame:
+
+def filled_responses(
+    new: pd.DataFrame, training: pd.DataFrame, responses: tuple[str, ...]
+) -> pd.DataFrame:
     """``new`` with each response column set (its values are not read by a prediction)."""
     out = new.copy()
     for response in responses:
@@ -46,61 +65,79 @@ def _filled(new: pd.DataFrame, training: pd.DataFrame, responses: tuple[str, ...
     return out
 
 
-def _known_levels(ir: ModelIR, design: Design, rows: pd.DataFrame) -> None:
-    """An unseen level of a grouping is hiermod's UnseenLevelError (the level, its count, the
-    closest known one), not the generated module's bare ValueError."""
-    encoded = apply_schema(design.schema, rows, new_levels="allow")
-    frame = rows.iloc[encoded.rows].reset_index(drop=True)
-    try:
-        check_levels(ir, encoded, frame, frozenset())
-    except UnseenLevelError as error:
-        raise UnseenLevelError(
-            error.message,
-            hint=f"{error.hint.split('; pass new_levels=')[0] if error.hint else ''}; a "
-            "multivariate model predicts the training levels only (new_levels='population' is "
-            "not available for it yet)",
-        ) from None
+def _rows_model(
+    models: Mapping[str, Any],
+    rows: pd.DataFrame,
+    compose: Compose,
+    new_levels: NewLevels,
+    rescor: bool,
+) -> tuple[pm.Model, np.ndarray]:
+    """The multivariate row-wise PyMC model of ``rows`` (complete rows) and their ``obs`` labels."""
+    parts: list[ResponsePart] = []
+    data: dict[str, np.ndarray] = {}
+    observed: list[str] = []
+    obs = np.asarray(rows.index)
+    for response, model in models.items():
+        design, obs = encode_rows(model.ir, model.design, rows, new_levels, streamed=False)
+        ir = rows_ir(model.ir, design)
+        family = f"{model.family.name}, {model.link} link"
+        parts.append(ResponsePart(response, family, ir, emit_source(ir, design)))
+        names = model_names(ir, response)
+        data |= {names.get(k, k): v for k, v in module_data(ir).items()}
+        observed.append(names.get(ir.likelihood.observed, ir.likelihood.observed))
+    if rescor:
+        data["Y"] = np.column_stack([data[name] for name in observed])
+    module = load_module(compose(parts, len(obs)), "hiermod_multivariate_rows")
+    return build_rows(module, data), obs
+
+
+def _level_sizes(model: pm.Model, name: str) -> tuple[int, ...] | None:
+    """The shape ``name``'s dims give it in ``model`` (``None`` when a dim has no name)."""
+    dims = model.named_vars_to_dims.get(name, ())
+    if any(d is None for d in dims):
+        return None
+    return tuple(len(model.coords[d]) for d in dims)
 
 
 def predict_multivariate(
-    module: types.ModuleType,
+    models: Mapping[str, Any],
     posterior: Any,
-    new: pd.DataFrame,
-    training: pd.DataFrame,
-    responses: tuple[str, ...],
+    rows: pd.DataFrame,
     *,
+    compose: Compose,
     rescor: bool,
     kind: str = "mean",
+    new_levels: NewLevels = "error",
     random_seed: int | None = None,
-    plans: Sequence[tuple[ModelIR, Design]] = (),
 ) -> xr.DataArray:
-    """The predictions at ``new`` rows, dims (chain, draw, obs, response); ``plans`` are the
-    responses' (plan, design), whose level tables the rows' levels are checked against."""
+    """The predictions at ``rows``, dims (chain, draw, obs, response).
+
+    ``models`` are the responses' univariate models (``hm.Model``: plan, design, family), in the
+    order of the response dim; ``rows`` have a value in every column every response reads (the
+    responses' too: :func:`filled_responses`); ``compose`` is the model's composition of its module
+    (see :data:`Compose`).
+    """
     if kind not in _KINDS:
         raise OptionError(f"kind={kind!r}: a multivariate model predicts kind='mean' or 'response'")
-    rows = _filled(new, training, responses)
-    for ir, design in plans:
-        _known_levels(ir, design, rows)
-    model = build_rows(module, rows)
-    observed = [model["Y"]] if rescor else [model[r] for r in responses]
-    with model:
-        if kind == "mean":
-            means = [expected_value(v) for v in observed]
-            value = means[0] if rescor else pt.stack(means, axis=1)
-        else:
-            value = observed[0] if rescor else pt.stack(observed, axis=1)
-        pm.Deterministic("__prediction", value, dims=("obs", "response"))
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning, message=".*observed.*")
-            drawn = pm.sample_posterior_predictive(
-                posterior,
-                var_names=["__prediction"],
-                random_seed=random_seed,
-                progressbar=False,
-                predictions=True,
-            )
-    values = drawn["predictions"]["__prediction"]
-    coords = {"obs": np.asarray(model.coords["obs"]), "response": list(responses)}
-    return xr.DataArray(
-        np.asarray(values), dims=("chain", "draw", "obs", "response"), coords=coords, name=kind
-    )
+    responses = tuple(models)
+    model, obs = _rows_model(models, rows, compose, new_levels, rescor)
+    draws = read_group(posterior)
+    spliced: dict[Any, Any] = {}
+    holes = []
+    for rv in model.free_RVs:
+        trained = tuple(posterior_draws(draws, rv.name).shape[2:])
+        if _level_sizes(model, rv.name) not in (None, (), trained):  # a level dim grew
+            spliced[rv], hole = spliced_levels(rv, trained)
+            holes.append(hole)
+    likelihoods = [model["Y"]] if rescor else [model[r] for r in responses]
+    outputs = [expected_value(v) for v in likelihoods] if kind == "mean" else likelihoods
+    shape = (draws.sizes["chain"], draws.sizes["draw"], len(obs))
+    values = vectorized(model, outputs, draws, spliced, holes, shape, random_seed)
+    value = values[0] if rescor else np.stack(values, axis=-1)
+    coords = {
+        "chain": draws["chain"].values,
+        "draw": draws["draw"].values,
+        "obs": obs,
+        "response": list(responses),
+    }
+    return xr.DataArray(value, dims=("chain", "draw", "obs", "response"), coords=coords, name=kind)
