@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import time
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ from hiermod.inference.fit import nuts_sample
 from hiermod.inference.predict_multivariate import filled_responses, predict_multivariate
 from hiermod.inference.response_views import ResponseSummaries
 from hiermod.inference.storage_multivariate import multivariate_attrs
+from hiermod.interpret.response_effects import ResponseEffects
 from hiermod.output.module import build_rows, load_module
 from hiermod.output.source_multivariate import (
     ResponsePart,
@@ -116,7 +117,7 @@ def _untag(key: str, response: str) -> str | None:
     return None
 
 
-class MultivariateModel(ResponseSummaries):
+class MultivariateModel(ResponseSummaries, ResponseEffects):
     """A model of several responses (see the module docstring and docs/terms.md)."""
 
     def __init__(
@@ -273,12 +274,12 @@ class MultivariateModel(ResponseSummaries):
         kind: str = "mean",
         new_levels: str = "error",
         random_seed: int | None = None,
+        groups: bool | str | Sequence[str] = True,
     ) -> xr.DataArray:
         """Predictions at ``data`` (the training rows by default), dims (chain, draw, obs, response):
         ``kind="mean"`` each response's expected value, ``kind="response"`` draws of the responses
-        (correlated as the residual correlation says). ``new_levels="population"`` draws the effects
-        of a level the fit never saw from the population (every response's, jointly where an ID
-        correlates them), as ``Model.predict``; the default is an UnseenLevelError."""
+        (correlated as the residual correlation says). ``new_levels`` and ``groups`` as for
+        ``Model.predict`` (see :mod:`hiermod.inference.predict_multivariate`)."""
         check_choice("new_levels", new_levels, ("error", "population"))
         rows = self.data
         if data is not None:
@@ -293,6 +294,7 @@ class MultivariateModel(ResponseSummaries):
             kind=kind,
             new_levels=new_levels,  # type: ignore[arg-type]
             random_seed=random_seed,
+            groups=groups,
         )
 
     def fixef(self, idata: Any) -> pd.DataFrame:
@@ -354,9 +356,9 @@ def _missing(name: str, univariate: Any, owner: str) -> Exception:
         return AttributeError(f"{owner!r} object has no attribute {name!r}")
     return OptionError(
         f"{name} is not available for a multivariate model yet; it has fit, predict, fixef, "
-        "varcorr, corr, ranef, coef, rescor_summary, describe, priors, source, pymc and graph, "
-        "and each response's own "
-        "model in .models (e.g. m.models['y1'])"
+        "varcorr, corr, ranef, coef, rescor_summary, summary, conditional_effects, "
+        "marginal_means, comparisons, slopes, describe, priors, source, pymc and graph, and each "
+        "response's own model in .models (e.g. m.models['y1'])"
     )
 
 

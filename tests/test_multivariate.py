@@ -169,7 +169,7 @@ def test_rescor_needs_gaussian_responses() -> None:
     assert hm.Model("mvbind(y1, y2) ~ x", data).rescor  # brms's default for gaussian ones
 
 
-@pytest.mark.parametrize("method", ["conditional_effects", "loo", "pp_check"])
+@pytest.mark.parametrize("method", ["hypothesis", "loo", "pp_check"])
 def test_a_univariate_method_it_lacks_is_a_clear_error(method: str) -> None:
     m = hm.Model("mvbind(y1, y2) ~ x", _data())
     with pytest.raises(OptionError, match=f"{method} is not available for a multivariate model"):
@@ -431,6 +431,61 @@ def test_new_levels_of_an_id_across_responses_are_drawn_jointly() -> None:
     cov = np.array([[1.0, 1.8], [1.8, 4.0]])
     se = np.sqrt((cov**2 + np.outer(np.diag(cov), np.diag(cov))) / len(effects))
     assert np.all(np.abs(np.cov(effects.T) - cov) < 5 * se)
+
+
+def _prior_fit(m: MultivariateModel, draws: int = 30) -> xr.DataTree:
+    with m.pymc:
+        prior = pm.sample_prior_predictive(draws=draws, random_seed=2)["prior"].to_dataset()
+    return xr.DataTree.from_dict({"posterior": prior})
+
+
+@pytest.mark.parametrize("rescor", [True, False])
+def test_groups_false_predicts_the_population_level_terms(rescor: bool) -> None:
+    data = _data()
+    m = hm.Model(FORMULA, data, priors=PRIORS, rescor=rescor)
+    fit = _prior_fit(m)
+    post = fit["posterior"].to_dataset()
+    new = pd.DataFrame({"x": [0.0, 1.5], "z": [1.0, 0.5]})  # no g: only left-out blocks read it
+    mean = m.predict(fit, new, groups=False).to_numpy()
+    for k, (r, column) in enumerate((("y1", "x"), ("y2", "z"))):
+        b = post[f"{r}_b"].to_numpy()[..., 0, None]
+        population = post[f"{r}_Intercept"].to_numpy()[..., None] + b * new[column].to_numpy()
+        np.testing.assert_allclose(mean[..., k], population, rtol=1e-10)
+    with pytest.raises(OptionError, match="not a grouping of the model"):
+        m.predict(fit, new, groups="h")
+
+
+def test_conditional_effects_per_response_equal_its_predictions() -> None:
+    """brms's conditional_effects of a multivariate model: one result per response that reads the
+    variable, each equal to that response's predictions at the grid rows (population level)."""
+    data = _data()
+    m = hm.Model("mvbind(y1, y2) ~ x + (1 | g)\nmu_y2 ~ x + z + (1 | g)", data, priors=PRIORS)
+    fit = _prior_fit(m)
+    both = m.conditional_effects(fit, "x", resolution=5, prob=0.9)
+    assert list(both) == ["y1", "y2"]
+    only = m.conditional_effects(fit, "z", resolution=5)
+    assert list(only) == ["y2"]
+    frame = both["y2"].frame
+    assert list(frame.columns) == ["x", "z", "estimate", "lower_90", "upper_90"]
+    predicted = m.predict(fit, frame[["x", "z"]], groups=False).sel(response="y2")
+    flat = predicted.to_numpy().reshape(-1, 5)
+    np.testing.assert_allclose(frame["estimate"], flat.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(frame["lower_90"], np.quantile(flat, 0.05, axis=0), rtol=1e-12)
+    one = m.conditional_effects(fit, "x", response="y1", resolution=5).frame
+    assert list(one.columns[:1]) == ["x"]
+    assert "z" not in one.columns  # y1 does not read z
+    post = fit["posterior"].to_dataset()
+    expected = (
+        post["y1_Intercept"].to_numpy()[..., None]
+        + post["y1_b"].to_numpy()[..., 0, None] * one["x"].to_numpy()
+    )
+    np.testing.assert_allclose(one["estimate"], expected.mean(axis=(0, 1)), rtol=1e-10)
+    slopes = m.slopes(fit, "x", response="y1").frame
+    assert float(slopes["estimate"].iloc[0]) == pytest.approx(float(post["y1_b"].mean()), rel=1e-6)
+    with pytest.raises(OptionError, match="no response's formula reads w"):
+        m.conditional_effects(fit, "w")
+    with pytest.raises(OptionError, match="response='y3' is not a response"):
+        m.conditional_effects(fit, "x", response="y3")
 
 
 def _hand_shared(data: pd.DataFrame) -> pm.Model:

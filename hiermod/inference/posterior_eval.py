@@ -146,6 +146,7 @@ def vectorized(
         outputs = list(graph_replace(outputs, spliced, strict=False))
         used = set(ancestors(outputs))  # a left-out block's level variables are no longer read
         free = [rv for rv in free if rv in used]
+        holes = [hole for hole in holes if hole in used]
     # A response to draw is vectorised through its parameters and rebuilt on them afterwards:
     # PyTensor cannot vectorise every random variable itself (PyMC's Weibull is a symbolic one).
     # (A free variable among the outputs, e.g. a constant sigma, takes its posterior draws.)

@@ -84,6 +84,7 @@ __all__ = [
     "distributional_parameters",
     "encode_rows",
     "groupings",
+    "left_out_of",
     "level_parameter",
     "predict",
     "rows_ir",
@@ -105,9 +106,13 @@ def groupings(ir: ModelIR) -> tuple[str, ...]:
 
 
 def _left_out(ir: ModelIR, groups: Groups) -> frozenset[str]:
-    """The groupings whose effects a prediction leaves out: none for ``groups=True``, every one for
-    ``False``; for names, the others (``groups="Subject"`` keeps Subject's blocks only)."""
-    every = groupings(ir)
+    return left_out_of(groupings(ir), groups)
+
+
+def left_out_of(every: tuple[str, ...], groups: Groups) -> frozenset[str]:
+    """Of the groupings ``every``, those whose effects a prediction leaves out: none for
+    ``groups=True``, every one for ``False``; for names, the others (``groups="Subject"`` keeps
+    Subject's blocks only)."""
     if isinstance(groups, bool):
         return frozenset() if groups else frozenset(every)
     named = [groups] if isinstance(groups, str) else list(groups)

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 import xarray as xr
 from pymc.distributions.moments.means import mean as expected_value
 
@@ -42,7 +43,7 @@ from hiermod.errors import OptionError
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.levels import NewLevels
 from hiermod.inference.posterior_eval import posterior_draws, spliced_levels, vectorized
-from hiermod.inference.predict import encode_rows, rows_ir
+from hiermod.inference.predict import Groups, encode_rows, groupings, left_out_of, rows_ir
 from hiermod.output.module import build_rows, load_module, module_data
 from hiermod.output.source import emit_source
 from hiermod.output.source_multivariate import ResponsePart, model_names
@@ -71,24 +72,32 @@ def _rows_model(
     compose: Compose,
     new_levels: NewLevels,
     rescor: bool,
-) -> tuple[pm.Model, np.ndarray]:
-    """The multivariate row-wise PyMC model of ``rows`` (complete rows) and their ``obs`` labels."""
+    left_out: frozenset[str],
+) -> tuple[pm.Model, np.ndarray, dict[Any, Any]]:
+    """The multivariate row-wise PyMC model of ``rows`` (complete rows), their ``obs`` labels, and
+    the effects ``r`` of each left-out grouping (every response's) as zeros to put in their place."""
     parts: list[ResponsePart] = []
+    zeros: dict[str, tuple[int, ...]] = {}
     data: dict[str, np.ndarray] = {}
     observed: list[str] = []
     obs = np.asarray(rows.index)
     for response, model in models.items():
-        design, obs = encode_rows(model.ir, model.design, rows, new_levels, streamed=False)
+        design, obs = encode_rows(model.ir, model.design, rows, new_levels, False, left_out)
         ir = rows_ir(model.ir, design)
         family = f"{model.family.name}, {model.link} link"
         parts.append(ResponsePart(response, family, ir, emit_source(ir, design)))
         names = model_names(ir, response)
         data |= {names.get(k, k): v for k, v in module_data(ir).items()}
         observed.append(names.get(ir.likelihood.observed, ir.likelihood.observed))
+        for block in (b for p in ir.predictors for b in p.blocks):
+            if str(block.block.grouping) in left_out:
+                zeros[names.get(block.r.name, block.r.name)] = block.r.shape
     if rescor:
         data["Y"] = np.column_stack([data[name] for name in observed])
     module = load_module(compose(parts, len(obs)), "hiermod_multivariate_rows")
-    return build_rows(module, data), obs
+    built = build_rows(module, data)
+    spliced = {built[n]: pt.zeros(shape, dtype=built[n].dtype) for n, shape in zeros.items()}
+    return built, obs, spliced
 
 
 def _level_sizes(model: pm.Model, name: str) -> tuple[int, ...] | None:
@@ -109,22 +118,25 @@ def predict_multivariate(
     kind: str = "mean",
     new_levels: NewLevels = "error",
     random_seed: int | None = None,
+    groups: Groups = True,
 ) -> xr.DataArray:
     """The predictions at ``rows``, dims (chain, draw, obs, response).
 
     ``models`` are the responses' univariate models (``hm.Model``: plan, design, family), in the
     order of the response dim; ``rows`` have a value in every column every response reads (the
     responses' too: :func:`filled_responses`); ``compose`` is the model's composition of its module
-    (see :data:`Compose`).
+    (see :data:`Compose`); ``groups`` says whose group-level effects count, as for a univariate
+    model (a grouping of any response: ``groups="g"`` keeps every response's blocks of g only).
     """
     if kind not in _KINDS:
         raise OptionError(f"kind={kind!r}: a multivariate model predicts kind='mean' or 'response'")
     responses = tuple(models)
-    model, obs = _rows_model(models, rows, compose, new_levels, rescor)
+    every = tuple(dict.fromkeys(g for m in models.values() for g in groupings(m.ir)))
+    left_out = left_out_of(every, groups)
+    model, obs, spliced = _rows_model(models, rows, compose, new_levels, rescor, left_out)
     draws = read_group(posterior)
-    spliced: dict[Any, Any] = {}
     holes = []
-    for rv in model.free_RVs:
+    for rv in (v for v in model.free_RVs if v not in spliced):
         trained = tuple(posterior_draws(draws, rv.name).shape[2:])
         if _level_sizes(model, rv.name) not in (None, (), trained):  # a level dim grew
             spliced[rv], hole = spliced_levels(rv, trained)
