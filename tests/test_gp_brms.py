@@ -27,7 +27,7 @@ FORMULA = "accel ~ gp(times, k = 20, c = 5/4)"
 
 
 @functools.cache
-def fitted(formula: str = FORMULA) -> tuple[hm.Model, object]:
+def fitted(formula: str = FORMULA, chains: int = 4) -> tuple[hm.Model, object]:
     """The fit, as the brms reference (4 x 1000 after 1000, target_accept 0.95). PyMC's NUTS
     reports a few divergent transitions on this posterior (4 of 4000 with seed 11) where Stan
     reported none; the warning is recorded, and test_few_divergences bounds their number."""
@@ -35,7 +35,12 @@ def fitted(formula: str = FORMULA) -> tuple[hm.Model, object]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
         idata = m.fit(
-            draws=1000, tune=1000, chains=4, random_seed=11, progressbar=False, target_accept=0.95
+            draws=1000,
+            tune=1000,
+            chains=chains,
+            random_seed=11,
+            progressbar=False,
+            target_accept=0.95,
         )
     return m, idata
 
@@ -79,10 +84,12 @@ def test_the_exact_gp_curve_is_within_brms_band() -> None:
     with few divergences and agreeing chains."""
     meta = json.loads((REFERENCE / "meta.json").read_text())
     assert not meta["gp_exact"]["usable"]  # were it usable, compare with it instead
-    m, idata = fitted("accel ~ gp(times)")  # 94 distinct times: exact by the default rule
+    # 2 chains, not 4: each exact-GP draw costs ~250 leapfrog steps, each a Cholesky of 94 x 94
+    # (200 s for 4 chains on an idle 2-core machine, 470 s beside the rest of the suite)
+    m, idata = fitted("accel ~ gp(times)", chains=2)  # 94 distinct times: exact by the default rule
     assert m.ir.predictors[0].gps[0].k is None
     divergent = int(idata.sample_stats["diverging"].sum())  # type: ignore[attr-defined]
-    assert divergent <= 20, f"{divergent} divergent transitions of 4000 (at most 0.5%)"
+    assert divergent <= 10, f"{divergent} divergent transitions of 2000 (at most 0.5%)"
     rhat = az.rhat(idata["posterior"].to_dataset())  # type: ignore[index]
     assert max(float(rhat[v].max()) for v in ("sdgp_gptimes", "lscale_gptimes", "sigma")) < 1.01
     curve = pd.read_csv(REFERENCE / "gp_curve.csv")

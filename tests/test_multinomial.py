@@ -247,7 +247,10 @@ def test_parameters_are_recovered(family: str) -> None:
         else "cbind(sa, sb, sc) ~ x + (1 | g)"
     )
     model = hm.Model(formula, data, family=family)
-    fit = model.fit(draws=1000, tune=1000, chains=4, random_seed=1, target_accept=0.95,
+    # the multinomial with 2 chains (177 s with 4 beside the rest of the suite); the dirichlet's
+    # 2 chains of 1000 do not agree well enough for the fit's own checks (a SamplingWarning)
+    chains = 4 if family == "dirichlet" else 2
+    fit = model.fit(draws=1000, tune=1000, chains=chains, random_seed=1, target_accept=0.95,
                     progressbar=False)  # fmt: skip
     table = model.fixef(fit)
     prefix = "mu" if family == "multinomial" else "mus"
