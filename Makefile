@@ -20,7 +20,7 @@ demo: venv
 	$(BIN)/hiermod demo
 
 test: venv lint typecheck
-	$(BIN)/python -m pytest -n 2 --dist worksteal
+	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=25
 
 lint: venv
 	$(BIN)/ruff check hiermod tests benchmarks tools
