@@ -311,11 +311,11 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         )
 
     def graph(self, format: str | None = None) -> Any:
-        """The model's graph (PyMC's ModelGraph of :attr:`pymc`, a plate per set of dims):
-        ``format`` as ``Model.graph``; the plan's words per node are not shown yet."""
-        from hiermod.output.graph import Graph, graph_parts
+        """The model's graph, ``format`` as ``Model.graph``: each response's words and clusters
+        (:mod:`hiermod.output.graph_multivariate`), plates of rows and levels."""
+        from hiermod.output.graph_multivariate import multivariate_graph
 
-        return Graph(graph_parts(self.pymc, name=str(self.formula))).to(format)
+        return multivariate_graph(self.pymc, self.models, self.formula, format)
 
 
 def _shared_rows(table: pd.DataFrame, model: pm.Model, block_ids: tuple[str, ...]) -> pd.DataFrame:

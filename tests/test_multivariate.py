@@ -488,6 +488,27 @@ def test_conditional_effects_per_response_equal_its_predictions() -> None:
         m.conditional_effects(fit, "x", response="y3")
 
 
+def test_the_graph_has_each_responses_words_and_clusters() -> None:
+    """Each response's nodes carry its plan's words under their tagged names, its blocks are
+    clusters labelled with the response; the union of a shared ID and the residual correlation
+    have words of their own."""
+    m = hm.Model(
+        "mvbind(y1, y2) ~ x + (1 | p | g)\nmu_y2 ~ z + (1 | p | g) + (1 | h)",
+        _data().assign(h=lambda d: d["g"].str[-1:]),
+    )
+    source = m.graph("dot")
+    node = re.compile(r"^\s*([A-Za-z_]\w*) \[label=<(.*)> ")
+    titles = {k.group(1): k.group(2) for line in source.splitlines() if (k := node.match(line))}
+    assert titles["y1_b"].startswith("y1: x slope<BR/>")
+    assert "y1_b ~ " in titles["y1_b"]
+    assert titles["y2_b"].startswith("y2: z slope<BR/>")
+    assert titles["sigma_y1"].startswith("y1: ")
+    assert titles["z_g_id_p"].startswith("standardised effects by g")
+    assert titles["Lrescor"].startswith("Cholesky factor of the<BR/>residual correlation")
+    clusters = re.findall(r'label="([^"]*)" labeljust=l', source)
+    assert clusters == ["y1: (1 | p | g)", "y2: (1 | p | g)", "y2: (1 | h)"]
+
+
 def _hand_shared(data: pd.DataFrame) -> pm.Model:
     """mvbind(y1, y2) ~ x + (1 | p | g); sigma_y1 ~ (1 | p | g) by hand: one LKJ over
     (y1_Intercept, sigma_y1_Intercept, y2_Intercept), brms's order, rescor on."""
