@@ -22,7 +22,6 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from hiermod.arguments import check_choice
 from hiermod.data.columns import kept_rows
 from hiermod.data.sources import formula_columns
 from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
@@ -183,10 +182,7 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         return self.formula.responses
 
     def _parts(self) -> list[ResponsePart]:
-        return [
-            ResponsePart(r, f"{m.family.name}, {m.link} link", m.ir, m.source())
-            for r, m in self.models.items()
-        ]
+        return [ResponsePart.of(r, m, m.ir, m.source()) for r, m in self.models.items()]
 
     @functools.cache  # noqa: B019 - one source per model, kept as long as the model
     def source(self) -> str:
@@ -280,8 +276,7 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         ``kind="mean"`` each response's expected value, ``kind="response"`` draws of the responses
         (correlated as the residual correlation says). ``new_levels`` and ``groups`` as for
         ``Model.predict`` (see :mod:`hiermod.inference.predict_multivariate`)."""
-        check_choice("new_levels", new_levels, ("error", "population"))
-        rows = self.data
+        rows = self.data  # new_levels is checked where the rows are encoded (encode_rows)
         if data is not None:
             filled = filled_responses(data, self.data, self.responses)
             rows = _complete(filled, self.formula, "drop")

@@ -84,8 +84,7 @@ def _rows_model(
     for response, model in models.items():
         design, obs = encode_rows(model.ir, model.design, rows, new_levels, False, left_out)
         ir = rows_ir(model.ir, design)
-        family = f"{model.family.name}, {model.link} link"
-        parts.append(ResponsePart(response, family, ir, emit_source(ir, design)))
+        parts.append(ResponsePart.of(response, model, ir, emit_source(ir, design)))
         names = model_names(ir, response)
         data |= {names.get(k, k): v for k, v in module_data(ir).items()}
         observed.append(names.get(ir.likelihood.observed, ir.likelihood.observed))

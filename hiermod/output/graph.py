@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import html
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,18 @@ def graph_parts(model: pm.Model, ir: ModelIR | None = None, name: str = "model")
         nodes, edges = graph_nodes(model)
         return GraphParts(name, tuple(nodes), tuple(edges))
     labels, clusters = graph_labels(ir)
-    nodes, edges = graph_nodes(model, labels, inner_dims(ir))
+    return labelled_parts(model, name, labels, clusters, inner_dims(ir))
+
+
+def labelled_parts(
+    model: pm.Model,
+    name: str,
+    labels: dict[str, Label],
+    clusters: Sequence[BlockCluster],
+    inner: frozenset[str],
+) -> GraphParts:
+    """The graph of ``model`` with these words and block clusters (those some node is in)."""
+    nodes, edges = graph_nodes(model, labels, inner)
     used = {node.cluster for node in nodes}
     return GraphParts(name, tuple(nodes), tuple(edges), tuple(c for c in clusters if c.key in used))
 

@@ -18,7 +18,7 @@ from typing import Any
 import pymc as pm
 
 from hiermod.formula.multivariate import MultivariateFormula, shared_ids
-from hiermod.output.graph import Graph, GraphParts, graph_nodes
+from hiermod.output.graph import Graph, GraphParts, labelled_parts
 from hiermod.output.graph_labels import BlockCluster, Label, graph_labels, inner_dims
 from hiermod.output.source_multivariate import model_names
 from hiermod.plan.ir import ModelIR
@@ -29,10 +29,8 @@ __all__ = ["multivariate_graph", "multivariate_graph_parts"]
 _UNION = {
     "chol": "Cholesky factor of the effects by {g} across the responses",
     "corr": "correlations of the effects by {g} across the responses",
-    "sd": "sds of the effects by {g} across the responses",
     "z": "standardised effects by {g} (every response's)",
-    "r": "effects by {g} (every response's)",
-}
+}  # (its sds and effects r are locals of the module, not model variables)
 _RESCOR = {
     "Lrescor": "Cholesky factor of the residual correlation",
     "rescor": "residual correlations of the responses",
@@ -80,9 +78,7 @@ def multivariate_graph_parts(
             key = keys.get(label.cluster) if label.cluster is not None else None
             labels.setdefault(tagged, _tagged(label, variable, tagged, response, key))
         inner |= {names.get(d, d) for d in inner_dims(ir)}
-    nodes, edges = graph_nodes(model, labels, frozenset(inner))
-    used = {node.cluster for node in nodes}
-    return GraphParts(name, tuple(nodes), tuple(edges), tuple(c for c in clusters if c.key in used))
+    return labelled_parts(model, name, labels, clusters, frozenset(inner))
 
 
 def multivariate_graph(

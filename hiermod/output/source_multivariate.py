@@ -28,6 +28,7 @@ import ast
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hiermod.output.codegen import comment_text, docstring_text, literal
 from hiermod.output.source import main_lines
@@ -48,6 +49,12 @@ class ResponsePart:
     family: str
     ir: ModelIR
     source: str
+
+    @classmethod
+    def of(cls, response: str, model: Any, ir: ModelIR, source: str) -> ResponsePart:
+        """The part of ``response`` whose univariate ``model`` (``hm.Model``: family, link) has the
+        plan ``ir`` and its ``source`` (the model's own, or of rows to predict)."""
+        return cls(response, f"{model.family.name}, {model.link} link", ir, source)
 
 
 def tag(name: str, response: str, dpars: Iterable[str] = ()) -> str:
