@@ -98,7 +98,9 @@ def test_graph_mermaid_needs_no_graphviz(
     assert 'subgraph block0 ["(1 + x | g)"]' in text
     assert '["intercept and x slope deviations per g<br/>r_g[2]"]' in text  # a box
     # a stadium: the block's free variable (centred here, by the data's information ratio)
-    assert '(["intercept and x slope per g<br/>beta_g[2] ~ mvnormal(mean, chol)"])' in text
+    assert (
+        '(["intercept and x slope per g<br/>beta_g[2] ~ bivariate normal(mean, sd, corr)"])' in text
+    )
     assert main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.mmd")]) == 2
     assert (
         main(["graph", FORMULA, "--data", str(csv), "-o", str(tmp_path / "g.mmd"), "--force"]) == 0

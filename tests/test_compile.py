@@ -435,6 +435,32 @@ def hand_weibull() -> pm.Model:
 # Hand-written models: block kinds.
 
 
+def two_term_cholesky(stem: str, sd_sigma: float | np.ndarray, eta: float) -> pt.TensorVariable:
+    """A two-term block's sds, correlation and the Cholesky factor of its covariance, by hand:
+    LKJ(eta) for two terms is (1 + corr) / 2 ~ Beta(eta, eta) (checked against PyMC's LKJ in
+    test_two_term_correlation_prior_is_lkj); hiermod writes ``z @ chol.T`` out elementwise."""
+    stds = pm.HalfNormal(f"sd_{stem}", sigma=sd_sigma, dims=f"{stem}_term")
+    unit = pm.Beta(f"corr_unit_{stem}", eta, eta, dims=f"{stem}_term_pair")
+    rho = pm.Deterministic(f"corr_{stem}", 2.0 * unit - 1.0, dims=f"{stem}_term_pair")[0]
+    first = pt.stack([stds[0], pt.constant(0.0)])
+    second = pt.stack([stds[1] * rho, stds[1] * pt.sqrt(1.0 - rho**2)])
+    return pt.stack([first, second])
+
+
+def test_two_term_correlation_prior_is_lkj() -> None:
+    """The Beta(eta, eta) on (1 + corr) / 2 is LKJ(eta)'s density of the one correlation of two
+    terms: log p(corr) = log Beta(u) - log 2 (u = (1 + corr) / 2), against PyMC's LKJCorr (whose
+    value is the correlation matrix's Cholesky factor [[1, 0], [corr, sqrt(1 - corr^2)]]; its
+    normalising constant is good to about 1e-7)."""
+    for eta in (0.5, 1.0, 2.0, 7.0):
+        lkj = pm.LKJCorr.dist(n=2, eta=eta)
+        for corr in (-0.95, -0.3, 0.0, 0.4, 0.99):
+            factor = np.array([[1.0, 0.0], [corr, np.sqrt(1.0 - corr**2)]])
+            expected = pm.logp(lkj, factor).eval()
+            unit = pm.logp(pm.Beta.dist(eta, eta), (1.0 + corr) / 2.0).eval()
+            assert abs(unit - np.log(2.0) - expected) < 1e-6, (eta, corr)
+
+
 def hand_correlated_default() -> pm.Model:
     """y ~ x + (1 + x | g), default priors; sd_g ~ half_normal([sd y, sd y / sd x]), lkj(2)."""
     d = slopes_frame()
@@ -447,16 +473,7 @@ def hand_correlated_default() -> pm.Model:
         g = pm.Data("g_idx", g_idx, dims="obs")
         intercept = pm.StudentT("Intercept", nu=3, mu=r4(y.mean()), sigma=r4(2.5 * sd(y)))
         b = pm.Normal("b", 0.0, r4(2.5 * sd(y) / sd(x)), dims="coef")
-        chol, corr, stds = pm.LKJCholeskyCov(
-            "chol_g",
-            n=2,
-            eta=2.0,
-            sd_dist=pm.HalfNormal.dist(sigma=np.array([r4(sd(y)), r4(sd(y) / sd(x))]), shape=2),
-            compute_corr=True,
-            store_in_trace=False,
-        )
-        pm.Deterministic("sd_g", stds, dims="g_term")
-        pm.Deterministic("corr_g", corr[np.triu_indices(2, 1)], dims="g_term_pair")
+        chol = two_term_cholesky("g", np.array([r4(sd(y)), r4(sd(y) / sd(x))]), 2.0)
         z_g = pm.Normal("z_g", 0.0, 1.0, dims=("g", "g_term"))
         r_g = pm.Deterministic("r_g", z_g @ chol.T, dims=("g", "g_term"))
         sigma = pm.Exponential("sigma", r4(1.0 / sd(y)))
@@ -523,6 +540,38 @@ def hand_uncorrelated_centered() -> pm.Model:
         beta_g = pm.Normal("beta_g", mean, sd_g, dims=("g", "g_term"))
         pm.Deterministic("r_g", beta_g - mean, dims=("g", "g_term"))
         mu = beta_g[g, 0] + beta_g[g, 1] * x[:, 0]
+        pm.Normal("y", mu, pm.Exponential("sigma", 0.5), observed=d["y"].to_numpy(), dims="obs")
+    return model
+
+
+def hand_correlated_centered(on_population: bool = True) -> pm.Model:
+    """y ~ x + (1 + x | g), centered=True: each group's own pair ``beta_g ~ MvNormal([Intercept,
+    b], chol)``; with ``on_population=False``, y ~ 0 + (1 + x | g): ``r_g ~ MvNormal(0, chol)``.
+    hiermod writes the pair's density out (a bivariate normal), here it is PyMC's MvNormal."""
+    d = frame()
+    g_idx, groups = codes(d["g"])
+    terms = ["Intercept", "x"]
+    coords = {**obs(d), "g": groups, "g_term": terms, "g_term_pair": pairs(terms)}
+    if on_population:
+        coords["coef"] = ["x"]
+    with pm.Model(coords=coords) as model:
+        g = pm.Data("g_idx", g_idx, dims="obs")
+        if on_population:
+            x = pm.Data("X", d[["x"]].to_numpy(), dims=("obs", "coef"))[:, 0]
+            intercept = pm.Normal("Intercept", 10.0, 5.0)
+            b = pm.Normal("b", 0.0, 2.0, dims="coef")
+        else:
+            x = pm.Data("Z_g", np.stack([np.ones(len(d)), d["x"]], axis=1), dims=("obs", "g_term"))
+            x = x[:, 1]
+        chol = two_term_cholesky("g", 1.5, 2.0)
+        if on_population:
+            mean = pt.stack([intercept, b[0]])
+            beta_g = pm.MvNormal("beta_g", mean, chol=chol, dims=("g", "g_term"))
+            r_g = pm.Deterministic("r_g", beta_g - mean, dims=("g", "g_term"))
+            mu = intercept + x * b[0] + r_g[g, 0] + r_g[g, 1] * x
+        else:
+            r_g = pm.MvNormal("r_g", np.zeros(2), chol=chol, dims=("g", "g_term"))
+            mu = r_g[g, 0] + r_g[g, 1] * x
         pm.Normal("y", mu, pm.Exponential("sigma", 0.5), observed=d["y"].to_numpy(), dims="obs")
     return model
 
@@ -619,16 +668,7 @@ def hand_interaction_observed() -> pm.Model:
     terms = ["Intercept", "x"]
 
     def effects(X: pt.TensorVariable) -> pt.TensorVariable:
-        chol, corr, stds = pm.LKJCholeskyCov(
-            "chol_g__c",
-            n=2,
-            eta=3.0,
-            sd_dist=pm.HalfNormal.dist(1.5, shape=2),
-            compute_corr=True,
-            store_in_trace=False,
-        )
-        pm.Deterministic("sd_g__c", stds, dims="g__c_term")
-        pm.Deterministic("corr_g__c", corr[np.triu_indices(2, 1)], dims="g__c_term_pair")
+        chol = two_term_cholesky("g__c", 1.5, 3.0)
         z = pm.Normal("z_g__c", 0.0, 1.0, dims=("g__c", "g__c_term"))
         r = pm.Deterministic("r_g__c", z @ chol.T, dims=("g__c", "g__c_term"))
         return r[cell_idx, 0] + r[cell_idx, 1] * X[:, 0]
@@ -1054,6 +1094,12 @@ CASES = [
          {"r_g": ("g", "g_term")}, data=slopes_frame),
     Case("uncorrelated", "y ~ x + (x || g)", hand_uncorrelated, {"r_g": ("g", "g_term")},
          priors=GAUSS_PRIORS),
+    Case("correlated_centered", "y ~ x + (1 + x | g)", hand_correlated_centered,
+         {"r_g": ("g", "g_term")}, priors=GAUSS_PRIORS, centered=True),
+    Case("correlated_centered_on_zero", "y ~ 0 + (1 + x | g)",
+         lambda: hand_correlated_centered(on_population=False),
+         {"r_g": ("g", "g_term")}, priors={"sd": "half_normal(1.5)", "sigma": "exponential(0.5)"},
+         centered=True),
     Case("uncorrelated_centered", "y ~ x + (x || g)", hand_uncorrelated_centered,
          {"r_g": ("g", "g_term")}, priors=GAUSS_PRIORS, centered=True),
     Case("slope_only", "y ~ x + (0 + x | g)", hand_slope_only, {"r_g": ("g",)},
@@ -1175,10 +1221,14 @@ def test_effect_dims_and_coords(case_id: str) -> None:
     free = {rv.name for rv in ours.free_RVs}
     effects = {n for n in ours.named_vars if n.startswith(("r_", "sigma_r_"))}
     assert effects == set(case.effects)
-    assert not effects & free  # r is computed: from z (non-centred) or beta (centred)
-    # Centred on the population, each level's coefficients beta are the parameters.
+    # r is computed: from z (non-centred) or beta (centred on the population); it is the
+    # parameter itself only centred on 0 (a block none of whose terms has a population parameter)
+    free_effects = effects & free
     betas = {n.replace("beta_", "r_", 1) for n in free if n.startswith(("beta_", "sigma_beta_"))}
-    assert betas == (set(case.effects) if case.centered else set())
+    assert not betas & free_effects
+    assert betas | free_effects == (set(case.effects) if case.centered else set())
+    on_zero = {"correlated_centered_on_zero"}
+    assert bool(free_effects) == (case_id in on_zero), free_effects
     for name, dims in case.effects.items():
         assert ours.named_vars_to_dims[name] == dims, name
         assert theirs.named_vars_to_dims[name] == dims, name

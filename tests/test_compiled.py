@@ -22,11 +22,17 @@ def _three_effects() -> hm.Model:
     return hm.Model("y ~ x + x2 + (1 + x + x2 | g)", data)
 
 
+def _four_effects() -> hm.Model:
+    noise = np.random.default_rng(2).normal(size=(len(SIM.data), 2))
+    data = SIM.data.assign(x2=noise[:, 0], x3=noise[:, 1])
+    return hm.Model("y ~ x + x2 + x3 + (1 + x + x2 + x3 | g)", data)
+
+
 @pytest.mark.parametrize(
     ("build", "packed"),
     [
-        (lambda: hm.Model(SIM.formula, SIM.data), [1.0, 0.0, 1.0]),
         (_three_effects, [1.0, 0.0, 1.0, 0.0, 0.0, 1.0]),
+        (_four_effects, [1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
     ],
 )
 def test_lkj_starts_are_pymcs_own_start(build, packed) -> None:
@@ -45,12 +51,14 @@ def test_lkj_starts_are_pymcs_own_start(build, packed) -> None:
 
 def test_no_lkj_no_starts_and_the_users_initvals_win() -> None:
     assert compiled.lkj_starts(hm.Model("y ~ x + (1 | g)", SIM.data).pymc) == {}
-    model = hm.Model(SIM.formula, SIM.data).pymc
+    # (1 + x | g): two correlated terms are written out, without an LKJ factor
+    assert compiled.lkj_starts(hm.Model(SIM.formula, SIM.data).pymc) == {}
+    model = _three_effects().pymc
     name = next(iter(compiled.lkj_starts(model)))
     kwargs: dict[str, object] = {}
     _start_lkj_at_values(model, kwargs)
     assert set(kwargs["initvals"]) == {name}  # type: ignore[arg-type]
-    mine = {name: np.array([2.0, 0.1, 3.0]), "sigma": 1.0}
+    mine = {name: np.array([2.0, 0.1, 3.0, 0.0, 0.2, 1.5]), "sigma": 1.0}
     kwargs = {"initvals": dict(mine)}
     _start_lkj_at_values(model, kwargs)
     assert kwargs["initvals"] == mine
@@ -61,8 +69,9 @@ def test_no_lkj_no_starts_and_the_users_initvals_win() -> None:
 
 
 def test_the_blas_look_up_is_for_models_with_a_scan_only() -> None:
-    assert _has_scan(hm.Model(SIM.formula, SIM.data).pymc)  # LKJ's random draws
+    assert _has_scan(_three_effects().pymc)  # LKJ's random draws
     assert not _has_scan(hm.Model("y ~ x + (1 + x || g)", SIM.data).pymc)
+    assert not _has_scan(hm.Model(SIM.formula, SIM.data).pymc)  # two terms: no LKJ
 
 
 def test_data_key_tells_source_and_data_apart() -> None:

@@ -46,8 +46,10 @@ def test_nested_and_additive_pooling_are_different_plates() -> None:
 
 def test_edges_follow_the_model() -> None:
     _, edges = graph_nodes(models()["forum"].pymc_rows)
-    assert ("chol_group__color", "r_group__color") in edges
-    assert ("z_group__color", "r_group__color") in edges
+    # (1 + x1 | group:color): two correlated terms, r from z, the sds and the correlation
+    for parent in ("sd_group__color", "corr_group__color", "z_group__color"):
+        assert (parent, "r_group__color") in edges
+    assert ("corr_unit_group__color", "corr_group__color") in edges
     assert ("r_group__color", "y") in edges
     assert ("sigma_r_group__color", "y") in edges
     # Data containers feed the likelihood; the observed response itself is a constant
@@ -162,7 +164,8 @@ def test_repr_says_what_centred_blocks_centre_on() -> None:
     assert any(line.endswith("correlated; centred on Intercept, b[0];") for line in lines)
     assert any(line.endswith("independent; centred on 0;") for line in lines)
     row = next(line for line in lines if line.strip().startswith("beta_color "))
-    assert row.endswith("centred: mvnormal(mean, chol)")  # correlated: one MvNormal per level
+    # correlated, two terms: one bivariate normal per level (an MvNormal with chol for more terms)
+    assert row.endswith("centred: bivariate normal(mean, sd, corr)")
     row = next(line for line in lines if line.strip().startswith("r_group "))
     assert row.endswith("centred: normal(mean, sd)")  # independent, centred on 0
     table = model.describe()

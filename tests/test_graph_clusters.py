@@ -99,7 +99,7 @@ def test_sleepstudy_has_one_cluster_labelled_with_its_term() -> None:
     assert list(found) == ["(1 + Days | Subject)"]
     # the block's parts, and nothing else: level coefficients (centred) or offsets (non-centred)
     level = "z_Subject" if model("sleepstudy").ir.predictors[0].blocks[0].z else "beta_Subject"
-    parts = {"sd_Subject", "chol_Subject", "corr_Subject", level, "r_Subject"}
+    parts = {"sd_Subject", "corr_unit_Subject", "corr_Subject", level, "r_Subject"}
     assert found["(1 + Days | Subject)"] == parts
     found = clusters(model("sleepstudy").graph().source)
     # the block's level plate sits inside its cluster
@@ -115,10 +115,13 @@ def test_sleepstudy_variables_are_named_for_what_they_are() -> None:
     )
     assert labels["Z_Subject"].startswith("effect columns: Intercept,<BR/>Days")
     assert "design matrix: Days" in labels["X"]
-    assert "Cholesky factor of the<BR/>covariance by Subject" in labels["chol_Subject"]
+    # two correlated terms: the correlation and its LKJ(2) prior written out, no Cholesky factor
+    assert labels["corr_unit_Subject"].startswith("(1 + correlation) / 2 of<BR/>the intercept")
+    assert "corr_unit_Subject ~ beta(2, 2)" in labels["corr_unit_Subject"]  # name and prior
+    assert labels["corr_Subject"].startswith("correlation of the<BR/>intercept and Days slope")
     source = model("sleepstudy").graph().source
     assert "LKJCholeskyCov" not in source
-    assert "chol_Subject[3] ~ lkj(2)" in labels["chol_Subject"]  # the PyMC name and the prior
+    assert "chol_Subject" not in source
     assert 'size="8,8"' in source  # fits a notebook cell: dot scales a larger graph down
 
 

@@ -28,6 +28,7 @@ from pytensor.tensor.type_other import NoneTypeT
 from hiermod.errors import DataError
 from hiermod.inference.belongs import check_fit
 from hiermod.inference.fit_groups import read_group
+from hiermod.output.distributions import bivariate_normal_dist
 from hiermod.plan.ir import BlockIR, ModelIR, ParamSpec
 
 __all__ = [
@@ -122,7 +123,18 @@ def spliced_levels(rv: Tensor, trained: tuple[int, ...]) -> tuple[Tensor, Tensor
     population given each draw's hyperparameters. E.g. ``z_g`` (5,) fitted, (7,) at the new rows:
     ``z_g[:5]`` are the draws, ``z_g[5:]`` two draws of Normal(0, 1) per posterior draw."""
     hole = pt.tensor(name=rv.name, shape=trained, dtype=rv.dtype)
-    new_levels = rv_on(rv, broadcast_params(rv))  # see broadcast_params
+    params = broadcast_params(rv)  # see broadcast_params
+    op = rv.owner.op
+    if isinstance(op, SymbolicRandomVariable) and not hasattr(op, "rv_op"):
+        # A pm.CustomDist made from a function, which PyMC cannot rebuild on other parameters.
+        # The one among level variables is the pair of a centred two-term block, (mean, sd,
+        # corr): drawn by the function the module carries (hiermod.output.source_pair).
+        if len(params) != 3 or op.ndim_supp != 1:  # pragma: no cover - hiermod writes no other
+            raise NotImplementedError(f"new levels of {rv.name} cannot be drawn")
+        mean, sd, corr = params
+        new_levels = bivariate_normal_dist(mean, sd, corr, size=None)
+    else:
+        new_levels = rv_on(rv, params)
     return pt.set_subtensor(new_levels[tuple(slice(0, k) for k in trained)], hole), hole
 
 
@@ -154,7 +166,12 @@ def vectorized(
         broadcast_params(out) if _is_random(out) and out not in free else None for out in outputs
     ]
     flat = [t for out, params in zip(outputs, parts, strict=True) for t in (params or [out])]
-    results = iter(vectorize_over_posterior(flat, posterior, [*free, *holes]))
+    # Each free variable is cut from the graph above it (a placeholder of its name takes its
+    # draws): PyMC would otherwise resize every random variable it finds above, those inside a
+    # pm.CustomDist's graph too, which it cannot (a centred two-term block's pair).
+    cut = {rv: rv.type(name=rv.name) for rv in free}
+    flat = list(graph_replace(flat, cut, strict=False))
+    results = iter(vectorize_over_posterior(flat, posterior, [*cut.values(), *holes]))
     rebuilt = [
         next(results) if params is None else rv_on(out, [next(results) for _ in params])
         for out, params in zip(outputs, parts, strict=True)

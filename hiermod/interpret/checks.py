@@ -354,7 +354,8 @@ def _prior_draws(
         if not blocks:
             return None  # no such grouping: hypothesis_table says which there are
         names += [block.r.name for block in blocks]
-        checked += [s for b in blocks for s in (b.sd, b.chol, b.z, b.beta) if s is not None]
+        parts = [(b.sd, b.chol, b.corr_unit, b.z, b.beta) for b in blocks]
+        checked += [s for part in parts for s in part if s is not None]
     improper = [s.name for s in checked if s.prior is not None and s.prior.dist in _IMPROPER]
     if improper:
         warnings.warn(

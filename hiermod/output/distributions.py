@@ -1,5 +1,9 @@
 """Distributions brms has and PyMC lacks: real functions a generated module carries.
 
+Also the bivariate normal of a correlated block of two terms (``(1 + x | g)``), written out
+rather than as PyMC's ``pm.LKJCholeskyCov`` and ``pm.MvNormal`` (the same model, a smaller graph:
+:mod:`hiermod.output.source_model`).
+
 Like :mod:`hiermod.output.likelihoods`, one copy: a family whose ``distribution`` is ``"<stem>"``
 with ``custom=True`` (:mod:`hiermod.data.families`) has here either ``<stem>_logp`` and
 ``<stem>_random`` (a ``pm.CustomDist`` with an explicit density and NumPy draws) or ``<stem>_dist``
@@ -22,6 +26,9 @@ import pytensor.tensor as pt
 __all__ = [
     "NEEDS",
     "acat_log_probs",
+    "bivariate_normal_dist",
+    "bivariate_normal_logp",
+    "correlated_pair",
     "cratio_log_probs",
     "cumulative_log_probs",
     "exgaussian_logp",
@@ -144,6 +151,36 @@ def zero_one_inflated_beta_random(mu, phi, zoi, coi, rng=None, size=None):
     values = rng.beta(mu * phi, (1.0 - mu) * phi, size=size)
     ends = np.where(rng.uniform(size=size) < coi, 1.0, 0.0)
     return np.where(rng.uniform(size=size) < zoi, ends, values)
+
+
+def correlated_pair(z, sd, corr):
+    """Two correlated effects from standard-normal ``z`` (..., 2): ``z @ chol.T`` for the Cholesky
+    factor [[sd_1, 0], [sd_2 corr, sd_2 sqrt(1 - corr^2)]], written out. E.g. corr = 0.6 takes
+    z = (1, 0) to (sd_1, 0.6 sd_2) and z = (0, 1) to (0, 0.8 sd_2)."""
+    first = sd[0] * z[..., 0]
+    second = sd[1] * (corr * z[..., 0] + pt.sqrt(1.0 - corr**2) * z[..., 1])
+    return pt.stack([first, second], axis=-1)
+
+
+def bivariate_normal_logp(value, mu, sd, corr):
+    """The normal density of pairs ``value`` (..., 2): means ``mu``, sds ``sd``, correlation
+    ``corr``. With e = (value - mu) / sd: -(e_1^2 - 2 corr e_1 e_2 + e_2^2) / (2 (1 - corr^2))
+    - log(2 pi sd_1 sd_2) - log(1 - corr^2) / 2."""
+    e = (value - mu) / sd
+    quadratic = (e[..., 0] ** 2 - 2.0 * corr * e[..., 0] * e[..., 1] + e[..., 1] ** 2) / (
+        1.0 - corr**2
+    )
+    scale = pt.log(sd[..., 0]) + pt.log(sd[..., 1]) + 0.5 * pt.log1p(-(corr**2))
+    return -0.5 * quadratic - np.log(2.0 * np.pi) - scale
+
+
+def bivariate_normal_dist(mu, sd, corr, size):
+    """Draws of :func:`bivariate_normal_logp`'s distribution: PyMC's MvNormal with the pair's
+    Cholesky factor [[sd_1, 0], [sd_2 corr, sd_2 sqrt(1 - corr^2)]] (its density is not used)."""
+    zero = pt.zeros_like(corr)
+    first = pt.stack([sd[..., 0], zero], axis=-1)
+    second = pt.stack([sd[..., 1] * corr, sd[..., 1] * pt.sqrt(1.0 - corr**2)], axis=-1)
+    return pm.MvNormal.dist(mu=mu, chol=pt.stack([first, second], axis=-2), size=size)
 
 
 def ordinal_log_cdf(x, link):

@@ -35,6 +35,8 @@ class Emitter:
     # coded cens(): dist, params, weights, which trunc() bounds (lower, upper)
     censored: tuple[str, tuple[str, ...], bool, tuple[bool, bool]] | None = None
     custom: str | None = None  # a family's distribution from hiermod.output.distributions
+    # other functions of hiermod.output.distributions the module calls (a two-term block's)
+    functions: dict[str, None] = field(default_factory=dict)
     indent: int = 2  # of the likelihood's statements: 3 inside ``if reduce:`` / ``else:``
     cells: dict[str, str] = field(default_factory=dict)  # r name -> its one-row-per-cell local
 

@@ -89,6 +89,7 @@ def _block_title(spec: ParamSpec, block: BlockIR) -> str:
         "group_sd": f"sd{plural} of the {effects} by {grouping}",
         "group_cholesky": f"Cholesky factor of the covariance by {grouping}",
         "group_corr": f"correlation{'s' if block.size > 2 else ''} of the {effects} by {grouping}",
+        "group_corr_unit": f"(1 + correlation) / 2 of the {effects} by {grouping}",
         "group_offsets": f"standard-normal offsets per {grouping}",
         "group_coefficients": f"{effects} per {grouping}",
         "group_effects": f"{effects} deviation{plural} per {grouping}",
@@ -169,7 +170,8 @@ def graph_labels(ir: ModelIR) -> tuple[dict[str, Label], tuple[BlockCluster, ...
         for block in predictor.blocks:
             key = f"block{len(clusters)}"
             clusters.append(BlockCluster(key, _cluster_label(predictor.dpar, block)))
-            for spec in (block.sd, block.chol, block.corr, block.z, block.beta, block.r):
+            parts = (block.sd, block.chol, block.corr_unit, block.corr, block.z, block.beta)
+            for spec in (*parts, block.r):
                 if spec is not None:
                     title = _block_title(spec, block)
                     labels[spec.name] = Label(title, _detail(spec, priors.get(spec.name, "")), key)
@@ -204,7 +206,13 @@ def inner_dims(ir: ModelIR) -> frozenset[str]:
     drawing a plate for each: plates are for rows and group levels."""
     dims: set[str] = set()
     for spec in ir.parameters():
-        if spec.role in ("coefficients", "group_corr", "group_cholesky", "thresholds"):
+        if spec.role in (
+            "coefficients",
+            "group_corr",
+            "group_corr_unit",
+            "group_cholesky",
+            "thresholds",
+        ):
             dims.update(spec.dims)
     for predictor in ir.predictors:
         dims.update(b.term_dim for b in predictor.blocks if b.term_dim is not None)

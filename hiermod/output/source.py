@@ -43,6 +43,7 @@ from hiermod.output.source_helpers import (
     IMPORTS,
     LIKELIHOOD_NAMES,
     censored_source,
+    distribution_function_sources,
     distribution_sources,
     likelihood_sources,
     weighted_source,
@@ -292,6 +293,8 @@ def emit_source(ir: ModelIR, design: Design) -> str:
     helpers = e.data.helper_sources()
     if e.custom is not None:
         helpers += distribution_sources(e.custom)
+    if e.functions:
+        helpers += distribution_function_sources(list(e.functions))
     if e.weighted is not None:
         helpers.append(weighted_source(*e.weighted))
     if e.censored is not None:
@@ -300,6 +303,7 @@ def emit_source(ir: ModelIR, design: Design) -> str:
     tensor = (
         ir.reducible
         or e.custom is not None
+        or bool(e.functions)
         or e.censored is not None
         or any(re.search(r"\bpt\.", line) for line in build)  # e.g. pt.gamma
     )

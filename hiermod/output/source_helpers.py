@@ -24,6 +24,7 @@ __all__ = [
     "censored_source",
     "complete_rows_source",
     "custom_distribution",
+    "distribution_function_sources",
     "helper_sources",
     "likelihood_sources",
     "weighted_draws",
@@ -72,10 +73,15 @@ def helper_sources(names: list[str]) -> list[str]:
 
 def distribution_sources(stem: str) -> list[str]:
     """The functions of :mod:`~hiermod.output.distributions` a family's ``stem`` names."""
-    kinds = ("logp", "random", "dist", "log_probs")
+    kinds = ("logp", "random", "support_point", "dist", "log_probs")
     names = [n for n in DISTRIBUTION_NAMES if n in {f"{stem}_{kind}" for kind in kinds}]
     if not names:
         raise EmitError(f"no distribution called {stem!r} in hiermod.output.distributions")
+    return _sources(distributions, DISTRIBUTION_NAMES, names)
+
+
+def distribution_function_sources(names: list[str]) -> list[str]:
+    """The source of each function of :mod:`~hiermod.output.distributions` in ``names``."""
     return _sources(distributions, DISTRIBUTION_NAMES, names)
 
 

@@ -37,6 +37,7 @@ from hiermod.output.source_joint import joint_lines
 from hiermod.output.source_monotonic import monotonic_piece, monotonic_terms
 from hiermod.output.source_ordinal import ordinal_likelihood
 from hiermod.output.source_ordinal import ordinal_thresholds as _ordinal_thresholds
+from hiermod.output.source_pair import pair_block_lines
 from hiermod.output.source_smooth import smooth_piece, smooth_term
 from hiermod.output.source_text import (
     block_notes,
@@ -123,6 +124,8 @@ def _block(e: Emitter, block: BlockIR) -> Piece:
         lines += joint_lines(e, block, _random_variable)
     elif block.by_dim is not None:  # brms's gr(g, by = f)
         lines += by_block_lines(e, block, _random_variable, _centred)
+    elif block.two_terms:  # (1 + x | g): no LKJ factor
+        lines += pair_block_lines(e, block, _random_variable, _centred)
     elif block.correlated:
         assert block.chol is not None
         assert block.corr is not None
@@ -200,14 +203,22 @@ def _non_centred(e: Emitter, block: BlockIR, op: str, scale: str) -> list[str]:
     return _random_variable(e, block.z) + render(det, 2, f"{e.local(block.r.name)} = ")
 
 
-def _centred(e: Emitter, block: BlockIR, dist: str, **spread: Code) -> list[str]:
-    """``beta ~ dist(means, ·)`` and ``r = beta - means``; or ``r ~ dist(0, ·)`` (no population
-    parameter to centre on)."""
+def _centred(
+    e: Emitter, block: BlockIR, distribution: str, params: list[Code] | None = None, **spread: Code
+) -> list[str]:
+    """``beta ~ distribution(means, ·)`` and ``r = beta - means``; or ``r ~ distribution(0, ·)``
+    (no population parameter to centre on). With ``params``, the means and they are its positional
+    arguments (a ``pm.CustomDist``'s), not ``mu=``."""
+
+    def draw(name: str, mean: Code, dims: Code) -> Code:
+        if params is None:
+            return call(distribution, literal(name), mu=mean, **spread, dims=dims)
+        return call(distribution, literal(name), mean, *params, **spread, dims=dims)
+
     r, r_dims = e.local(block.r.name), dims_code(block.r.dims)
     if block.beta is None:
-        return render(
-            call(dist, literal(block.r.name), mu="0.0", **spread, dims=r_dims), 2, f"{r} = "
-        )
+        zero = "0.0" if params is None else f"np.zeros({block.size})"
+        return render(draw(block.r.name, zero, r_dims), 2, f"{r} = ")
     means = []
     for term in block.means:
         if term is None:
@@ -227,11 +238,7 @@ def _centred(e: Emitter, block: BlockIR, dist: str, **spread: Code) -> list[str]
         )
         lines += render(call("pm.math.stack", list_of(means)), 2, f"{mean} = ")
     beta = e.local(block.beta.name)
-    lines += render(
-        call(dist, literal(block.beta.name), mu=mean, **spread, dims=dims_code(block.beta.dims)),
-        2,
-        f"{beta} = ",
-    )
+    lines += render(draw(block.beta.name, mean, dims_code(block.beta.dims)), 2, f"{beta} = ")
     difference = Chain(beta, (("-", mean),))
     lines += render(
         call("pm.Deterministic", literal(block.r.name), difference, dims=r_dims), 2, f"{r} = "

@@ -71,13 +71,22 @@ def block_notes(block: BlockIR, predictor: PredictorIR) -> list[str]:
             f"non-centred, r_{joint.stem} = z @ chol.T; this block's effects are its columns."
         )
         return notes
-    if block.correlated:
+    if block.two_terms:
+        # LKJ(eta) for two terms is a density of their one correlation alone: written out, the
+        # model needs no Cholesky factor (a third less to compile, half the gradient's work)
+        eta = f"{block.lkj_eta:g}"
+        kind = (
+            f"Two correlated effects, LKJ({eta}) prior on their correlation, written out: "
+            f"(1 + corr) / 2 ~ Beta({eta}, {eta})"
+        )
+        spread, product = "sd, corr", "correlated_pair(z, sd, corr)"
+    elif block.correlated:
         kind = f"Correlated effects, LKJ({block.lkj_eta:g}) prior on their correlation"
         spread, product = "chol", "z @ chol.T"
     else:
         kind = "Independent effects (||)" if block.size > 1 else "One effect"
         spread, product = "sd", "z * sd"
-    dist = "MvNormal" if block.correlated else "Normal"
+    dist = "bivariate normal" if block.two_terms else "MvNormal" if block.correlated else "Normal"
     if block.beta is not None:
         labels = predictor.population.coef_labels
 

@@ -104,6 +104,7 @@ def _joined(run: PlanBuilder, block_id: str, found: list[tuple[str, BlockIR]]) -
                 correlated=True,
                 sd=replace(block.sd, free=False),
                 chol=chol if owner else None,
+                corr_unit=None,
                 corr=corr if owner else None,
                 z=z if owner else None,
                 beta=None,

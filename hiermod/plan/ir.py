@@ -44,6 +44,7 @@ Role = Literal[
     "group_sd",  # sd of group-level effects
     "group_cholesky",  # packed Cholesky factor (LKJCholeskyCov)
     "group_corr",  # correlation matrix (deterministic)
+    "group_corr_unit",  # (1 + corr) / 2 of a two-term block, Beta(eta, eta): LKJ(eta) for two terms
     "group_offsets",  # z: standard-normal offsets (non-centred)
     "group_effects",  # r: the group-level effects (deterministic, or free when centred)
     "group_coefficients",  # beta = population value + r: free when centred on the population
@@ -135,7 +136,7 @@ class BlockIR:
     """One group block: non-centred, ``r = z @ chol.T`` (correlated) or ``r = z * sd``; or centred.
 
     Centred, the sampler works on each level's coefficients ``beta ~ MvNormal(m, chol)`` (or
-    ``Normal(m, sd)``), where ``m`` holds the population parameters of the block's terms (``means``:
+    ``Normal(m, sd)``, or a bivariate normal for two terms: ``corr_unit``), where ``m`` holds the population parameters of the block's terms (``means``:
     ``Intercept``, ``b[k]``, or 0 for a term without one), and ``r = beta - m``; when no term has a
     population parameter, ``r ~ MvNormal(0, chol)`` itself is free and ``beta`` is None.
 
@@ -176,10 +177,16 @@ class BlockIR:
     # correlation matrix, (by, k, k); ``by_index`` holds each level of g's level of f
     by_dim: str | None = None
     by_index: str = ""
+    # two correlated terms written out (chol None): (1 + corr) / 2 ~ Beta(eta, eta), source_pair
+    corr_unit: ParamSpec | None = None
 
     @property
     def size(self) -> int:
         return len(self.term_labels)
+
+    @property
+    def two_terms(self) -> bool:  # a correlated pair written out (corr_unit), not an LKJ
+        return self.corr_unit is not None
 
     @property
     def joint_owner(self) -> bool:
@@ -188,11 +195,9 @@ class BlockIR:
 
     @property
     def corr_pairs(self) -> tuple[tuple[int, int], ...]:
-        """The (i, j), i < j, term pairs whose correlations ``corr`` stores, in its order.
-
-        The upper triangle row by row, as ``np.triu_indices(k, 1)``: for terms (Intercept, x, z)
-        the pairs (Intercept, x), (Intercept, z), (x, z). The diagonal is not stored: it is 1.
-        """
+        """The (i, j), i < j, term pairs whose correlations ``corr`` stores, in its order: the upper
+        triangle row by row (``np.triu_indices(k, 1)``), e.g. for terms (Intercept, x, z) the pairs
+        (Intercept, x), (Intercept, z), (x, z). The diagonal is not stored: it is 1."""
         size = self.joint.size if self.joint is not None else self.size  # over the union
         rows, cols = np.triu_indices(size, 1)
         return tuple(zip(rows.tolist(), cols.tolist(), strict=True))
@@ -465,8 +470,8 @@ class ModelIR:
             pop = predictor.population
             out.extend(p for p in (pop.intercept, pop.coefficients) if p is not None)
             for block in predictor.blocks:
-                parts = (block.sd, block.chol, block.corr, block.z, block.beta, block.r)
-                out.extend(p for p in parts if p)
+                parts = (block.sd, block.chol, block.corr_unit, block.corr, block.z, block.beta)
+                out.extend(p for p in (*parts, block.r) if p)
             out.extend(p for gp in predictor.gps for p in (gp.sdgp, gp.lscale, gp.zgp))
             out.extend(p for m in predictor.monotonic for p in (m.bsp, m.simo))
             out.extend(p for smooth in predictor.smooths for p in (smooth.sd, smooth.z))

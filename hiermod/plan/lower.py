@@ -468,11 +468,18 @@ def _with_priors(predictor: PredictorIR, resolved: Mapping[str, ResolvedPrior]) 
     )
     blocks = []
     for b in predictor.blocks:
-        chol, eta = b.chol, b.lkj_eta
-        if chol is not None and b.corr is not None:
+        chol, corr_unit, eta = b.chol, b.corr_unit, b.lkj_eta
+        if b.corr is not None and (chol is not None or corr_unit is not None):
             lkj = resolved[b.corr.name].prior
-            chol, eta = replace(chol, prior=lkj), float(dict(lkj.params)["eta"])  # type: ignore[arg-type]
-        blocks.append(replace(b, sd=_attach(b.sd, resolved), chol=chol, lkj_eta=eta))
+            eta = float(dict(lkj.params)["eta"])  # type: ignore[arg-type]
+            if chol is not None:
+                chol = replace(chol, prior=lkj)
+            else:  # LKJ(eta) of two terms: (1 + corr) / 2 ~ Beta(eta, eta)
+                assert corr_unit is not None
+                corr_unit = replace(corr_unit, prior=Prior("beta", eta, eta))
+        blocks.append(
+            replace(b, sd=_attach(b.sd, resolved), chol=chol, corr_unit=corr_unit, lkj_eta=eta)
+        )
     monotonic = attach_monotonic(predictor.monotonic, resolved)
     gps = tuple(attach_gp(gp, resolved) for gp in predictor.gps)
     smooths = tuple(replace(s, sd=_attach(s.sd, resolved)) for s in predictor.smooths)

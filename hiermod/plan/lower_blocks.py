@@ -266,13 +266,18 @@ def lower_block(
     correlated = bd.block.correlated and k > 1
     by_dim, by_index = by_parts(run, bd, prefix, block_stem, level_dims)  # gr(g, by = f)
 
+    # (1 + x | g): two correlated terms are written out, no LKJ factor (see BlockIR.corr_unit)
+    two_terms = correlated and k == 2 and by_dim is None
+    in_lkj = correlated and not two_terms  # the sds are pm.LKJCholeskyCov's own
     sd = _group_sd(
-        run, bd, prefix, dpar, block_stem, position, (by_dim, term_dim), correlated, sd_scale
+        run, bd, prefix, dpar, block_stem, position, (by_dim, term_dim), in_lkj, sd_scale
     )
-    chol = corr = None
+    chol = corr = corr_unit = None
     if correlated:
         assert term_dim is not None
-        chol, corr = _correlation(run, bd, prefix, dpar, block_stem, (by_dim, term_dim))
+        dims = (by_dim, term_dim)
+        chol, corr = _correlation(run, bd, prefix, dpar, block_stem, dims, two_terms)
+        chol, corr_unit = (None, chol) if two_terms else (chol, None)
     centered, centered_reason = centring
     centred_on_population = centered and any(m is not None for m in means)
     z, beta, r = _effects(
@@ -303,6 +308,7 @@ def lower_block(
         means=means if centred_on_population else (),
         by_dim=by_dim,
         by_index=by_index,
+        corr_unit=corr_unit,
     )
 
 
@@ -371,11 +377,12 @@ def _group_sd(
     block_stem: str,
     position: int,
     dims: tuple[str | None, str | None],
-    correlated: bool,
+    in_lkj: bool,
     scale: float,
 ) -> ParamSpec:
     """``sd_<stem>``, with its prior slot: ``half_normal(scale / sd(column))`` per effect; over
-    (by, term) with ``gr(g, by = f)`` (``dims`` is (by dim, term dim), either ``None``)."""
+    (by, term) with ``gr(g, by = f)`` (``dims`` is (by dim, term dim), either ``None``).
+    ``in_lkj``: a deterministic of ``pm.LKJCholeskyCov``'s factor (not with by)."""
     k = len(bd.term_labels)
     sd_name = run.namer.claim(f"{prefix}sd_{block_stem}")
     sd_scale = run.prior_scales(scale, ("Z", dpar, position), bd.Z, bd.term_labels, sd_name)
@@ -389,7 +396,7 @@ def _group_sd(
         "group_sd",
         dpar,
         str(bd.block),
-        free=not correlated or dims[0] is not None,  # LKJCholeskyCov's own sds, unless by
+        free=not in_lkj or dims[0] is not None,
     )
     run.slots.append(
         PriorSlot(
@@ -410,14 +417,16 @@ def _correlation(
     dpar: str,
     block_stem: str,
     dims: tuple[str | None, str],
+    two_terms: bool = False,
 ) -> tuple[ParamSpec, ParamSpec]:
     """``chol_<stem>`` (the packed Cholesky factor; with ``gr(g, by = f)`` each level of f's
     Cholesky factor of its correlation matrix, (by, k, k)) and ``corr_<stem>``, with its LKJ prior
-    slot; ``dims`` is (by dim or ``None``, term dim)."""
+    slot; ``dims`` is (by dim or ``None``, term dim). ``two_terms``: ``corr_unit_<stem>`` in
+    place of ``chol`` (BlockIR.corr_unit)."""
     by_dim, term_dim = dims
     k = len(bd.term_labels)
     source = str(bd.block)
-    chol_name = run.namer.claim(f"{prefix}chol_{block_stem}")
+    chol_name = run.namer.claim(f"{prefix}{'corr_unit' if two_terms else 'chol'}_{block_stem}")
     corr_name = run.namer.claim(f"{prefix}corr_{block_stem}")
     # One correlation per pair of terms, not the matrix: its diagonal is the constant 1,
     # which convergence checks and summaries cannot score. (1 + x + z | g): pairs
@@ -426,9 +435,12 @@ def _correlation(
     rows, cols = np.triu_indices(k, 1)
     pairs = tuple(f"{labels[i]}, {labels[j]}" for i, j in zip(rows, cols, strict=True))
     pair_dim = run.add_dim(f"{term_dim}_pair", pairs)
-    if by_dim is None:
-        chol = ParamSpec(chol_name, (), (k * (k + 1) // 2,), "group_cholesky", dpar, source)
+    if two_terms:
+        chol = ParamSpec(chol_name, (pair_dim,), (1,), "group_corr_unit", dpar, source)
         corr_dims: tuple[str, ...] = (pair_dim,)
+    elif by_dim is None:
+        chol = ParamSpec(chol_name, (), (k * (k + 1) // 2,), "group_cholesky", dpar, source)
+        corr_dims = (pair_dim,)
     else:
         n_by = len(run.coords[by_dim])
         chol = ParamSpec(chol_name, (), (n_by, k, k), "group_cholesky", dpar, source)

@@ -36,22 +36,25 @@ def _blocks(ir: ModelIR) -> list[tuple[str, BlockIR]]:
     return [(p.dpar, b) for p in ir.predictors for b in p.blocks]
 
 
-def _correlated(ir: ModelIR) -> frozenset[str]:
-    """The level parameters (``beta_g``, ``r_g``) of the correlated blocks."""
-    return frozenset(
-        spec.name
+def _correlated(ir: ModelIR) -> dict[str, bool]:
+    """The level parameters (``beta_g``, ``r_g``) of the correlated blocks, each with whether its
+    block is a pair written out (``BlockIR.two_terms``)."""
+    return {
+        spec.name: block.two_terms
         for _, block in _blocks(ir)
         if block.correlated
         for spec in (block.beta, block.r)
         if spec is not None
-    )
+    }
 
 
-def _prior(spec: ParamSpec, correlated: frozenset[str]) -> str:
-    if spec.role == "group_corr":  # the LKJ prior sits on the Cholesky factor
+def _prior(spec: ParamSpec, correlated: dict[str, bool]) -> str:
+    if spec.role == "group_corr":  # the LKJ prior sits on the Cholesky factor (or corr_unit)
         return ""
     if spec.free and spec.role in ("group_coefficients", "group_effects"):  # centred blocks
         if spec.name in correlated:
+            if correlated[spec.name]:  # a pair written out (BlockIR.corr_unit)
+                return "centred: bivariate normal(mean, sd, corr)"
             return "centred: mvnormal(mean, chol)"
         return "centred: normal(mean, sd)"
     return (
