@@ -167,9 +167,8 @@ def bivariate_normal_logp(value, mu, sd, corr):
     ``corr``. With e = (value - mu) / sd: -(e_1^2 - 2 corr e_1 e_2 + e_2^2) / (2 (1 - corr^2))
     - log(2 pi sd_1 sd_2) - log(1 - corr^2) / 2."""
     e = (value - mu) / sd
-    quadratic = (e[..., 0] ** 2 - 2.0 * corr * e[..., 0] * e[..., 1] + e[..., 1] ** 2) / (
-        1.0 - corr**2
-    )
+    cross = 2.0 * corr * e[..., 0] * e[..., 1]
+    quadratic = (e[..., 0] ** 2 - cross + e[..., 1] ** 2) / (1.0 - corr**2)
     scale = pt.log(sd[..., 0]) + pt.log(sd[..., 1]) + 0.5 * pt.log1p(-(corr**2))
     return -0.5 * quadratic - np.log(2.0 * np.pi) - scale
 
