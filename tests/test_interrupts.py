@@ -116,3 +116,64 @@ def test_outside_the_main_thread_nothing_changes() -> None:
     thread.start()
     thread.join()
     assert seen == [before, False]
+
+
+# -- nutpie: it catches Ctrl-C itself and returns the draws so far (nutpie.sample's abort) ---------
+
+nutpie = pytest.importorskip("nutpie")
+
+
+def _nutpie_stopping(monkeypatch: pytest.MonkeyPatch, after: int | None) -> None:
+    """``nutpie.sample`` as it behaves on Ctrl-C: the draws so far (``after`` of them), or a
+    KeyboardInterrupt when Ctrl-C came before the first draw (``after=None``)."""
+    original = nutpie.sample
+
+    def stopped(compiled: Any, *args: Any, **kwargs: Any) -> Any:
+        if after is None:
+            raise KeyboardInterrupt
+        return original(compiled, *args, **(kwargs | {"draws": after}))
+
+    monkeypatch.setattr(nutpie, "sample", stopped)
+
+
+@pytest.mark.filterwarnings("ignore::hiermod.warnings.SamplingWarning")  # a few draws
+def test_nutpie_stopped_by_ctrl_c_gives_a_partial_fit_and_says_so(model, monkeypatch, capsys):
+    _nutpie_stopping(monkeypatch, after=7)
+    fit = model.fit(
+        sampler="nutpie", draws=500, tune=20, chains=2, random_seed=1, progressbar=False
+    )
+    assert fit["posterior"].attrs[PARTIAL_ATTR] == 1
+    assert fit["posterior"].sizes["draw"] == 7
+    assert "nutpie stopped the chains after 7 of 500 draws" in capsys.readouterr().err
+
+
+def test_nutpie_stopped_while_tuning_says_no_draw_was_kept(model, monkeypatch) -> None:
+    _nutpie_stopping(monkeypatch, after=None)
+    with pytest.raises(StoppedBeforeDraws):
+        model.fit(sampler="nutpie", draws=50, tune=50, chains=1, random_seed=1, progressbar=False)
+
+
+@pytest.mark.filterwarnings("ignore::hiermod.warnings.SamplingWarning")  # 30 draws
+def test_a_nutpie_fit_without_ctrl_c_is_not_partial(model) -> None:
+    fit = model.fit(sampler="nutpie", draws=30, tune=30, chains=1, random_seed=1, progressbar=False)
+    assert PARTIAL_ATTR not in fit["posterior"].attrs
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::hiermod.warnings.SamplingWarning")
+def test_a_real_sigint_during_nutpies_draws_keeps_them(model, monkeypatch, capsys) -> None:
+    """A real SIGINT to this process once nutpie samples (tuning is 1 step): nutpie's Rust loop
+    sees it, ends the chains, and the fit is partial."""
+    original = nutpie.sample
+
+    def sample_then_press(*args: Any, **kwargs: Any) -> Any:
+        threading.Timer(1.0, signal.raise_signal, args=(signal.SIGINT,)).start()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(nutpie, "sample", sample_then_press)
+    fit = model.fit(
+        sampler="nutpie", draws=10**6, tune=1, chains=1, random_seed=1, progressbar=False
+    )
+    assert fit["posterior"].attrs[PARTIAL_ATTR] == 1
+    assert 0 < fit["posterior"].sizes["draw"] < 10**6
+    assert "nutpie stopped the chains" in capsys.readouterr().err

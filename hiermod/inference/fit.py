@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -339,14 +340,35 @@ def _nuts(
                 model=model,
                 **kwargs,
             )
+        except KeyboardInterrupt as error:
+            # nutpie returns the draws so far on Ctrl-C and raises only when it has none (in tuning)
+            if sampler == "nutpie":
+                raise StoppedBeforeDraws from error
+            raise
         except Exception as error:  # e.g. PyMC's "Not enough samples" after Ctrl-C in tuning
             if stop.requested:
                 raise StoppedBeforeDraws from error
             raise
     assert isinstance(result, xr.DataTree)
-    if stop.requested:
+    if stop.requested or _cut_short(result, sampler, draws):
         result["posterior"].attrs[PARTIAL_ATTR] = 1
     return result
+
+
+def _cut_short(result: xr.DataTree, sampler: str, draws: int) -> bool:
+    """Whether nutpie stopped before ``draws``: on Ctrl-C it ends every chain and returns the draws
+    so far (``nutpie.sample`` catches the KeyboardInterrupt), so the fit is partial, as a PyMC fit
+    stopped by Ctrl-C; said on stderr, as PyMC's stop is."""
+    kept = int(result["posterior"].sizes["draw"])
+    if sampler != "nutpie" or kept >= draws:
+        return False
+    print(
+        f"hiermod: Ctrl-C — nutpie stopped the chains after {kept} of {draws} draws; the fit "
+        f"keeps them and is marked partial (posterior attribute {PARTIAL_ATTR} = 1)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return True
 
 
 def nuts_sample(
