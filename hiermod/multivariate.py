@@ -27,6 +27,7 @@ from hiermod.data.sources import formula_columns
 from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
 from hiermod.formula.multivariate import MultivariateFormula, shared_ids, split_responses
 from hiermod.formula.parser import parse_syntax
+from hiermod.inference.calls import PYMC_FAMILIES, resolve_sampler
 from hiermod.inference.diagnostics import unchecked
 from hiermod.inference.fit import nuts_sample
 from hiermod.inference.predict_multivariate import filled_responses, predict_multivariate
@@ -254,10 +255,16 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         """A method of ``hm.Model`` that a multivariate model lacks is a clear error (``_missing``)."""
         raise _missing(name, self.__dict__.get("_univariate"), type(self).__name__)
 
-    def fit(self, *, sampler: str = "pymc", **sample: Any) -> xr.DataTree:
-        """NUTS through ``pm.sample`` compiled with Numba as ``Model.fit`` (keywords passed on:
-        draws, tune, chains, random_seed, …); ``sampler="nutpie"`` samples with nutpie."""
+    def fit(self, *, sampler: str = "auto", **sample: Any) -> xr.DataTree:
+        """NUTS as ``Model.fit`` (keywords passed on: draws, tune, chains, random_seed, …): by
+        default nutpie (``sampler="auto"``, :func:`~hiermod.inference.calls.resolve_sampler`);
+        ``sampler="pymc"`` samples with PyMC's sampler compiled with Numba."""
         started = time.perf_counter()
+        settings = {"draws", "tune", "chains", "random_seed", "progressbar"}
+        keywords = {k: v for k, v in sample.items() if k not in settings}
+        families = sorted(m.ir.likelihood.family for m in self.models.values())
+        family = next((f for f in families if f in PYMC_FAMILIES), families[0])
+        sampler = resolve_sampler(sampler, "nuts", keywords, family)
         fitted = _sample(self, sampler, sample)
         _stamp(self, fitted, sampler, int(sample.get("tune", 1000)), time.perf_counter() - started)
         return fitted
@@ -384,7 +391,7 @@ def _sample(model: MultivariateModel, sampler: str, sample: dict[str, Any]) -> x
     Cholesky factors) and Lrescor (its upper triangle is constant)."""
     if sampler not in ("pymc", "nutpie"):
         raise OptionError(
-            f"sampler={sampler!r}: a multivariate model samples with 'pymc' or 'nutpie'"
+            f"sampler={sampler!r}: a multivariate model samples with 'auto', 'nutpie' or 'pymc'"
         )
     skip = [model.tagged(n, r) for r, m in model.models.items() for n in unchecked(m.ir)]
     skip += [v.name for v in model.pymc.free_RVs if v.name.startswith("z_")]  # a shared union

@@ -14,6 +14,7 @@ import warnings
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -285,21 +286,45 @@ def test_threaded_samplers_run_with_limited_blas_threads(model, monkeypatch) -> 
 
 
 @pytest.mark.parametrize(
-    ("method", "kwargs", "chosen"),
+    ("method", "kwargs", "family", "chosen"),
     [
-        ("nuts", {}, "nutpie"),
-        ("nuts", {"target_accept": 0.9, "initvals": {"sigma": 1.0}}, "nutpie"),
-        ("nuts", {"callback": print}, "pymc"),  # a per-draw callback is PyMC's sampler's
-        ("nuts", {"initvals": [{"sigma": 1.0}, {"sigma": 2.0}]}, "pymc"),  # one start per chain
-        ("advi", {}, "pymc"),
+        ("nuts", {}, "gaussian", "nutpie"),
+        ("nuts", {}, None, "nutpie"),
+        ("nuts", {"target_accept": 0.9, "initvals": {"sigma": 1.0}}, "poisson", "nutpie"),
+        ("nuts", {"callback": print}, "gaussian", "pymc"),  # a per-draw callback is PyMC's
+        ("nuts", {"initvals": [{"sigma": 1.0}, {"sigma": 2.0}]}, None, "pymc"),  # one per chain
+        ("nuts", {}, "multinomial", "pymc"),  # mixes worse with nutpie (PYMC_FAMILIES)
+        ("nuts", {}, "dirichlet", "pymc"),
+        ("advi", {}, "gaussian", "pymc"),
     ],
 )
-def test_sampler_auto_is_nutpie_where_it_can_run(method, kwargs, chosen) -> None:
+def test_sampler_auto_is_nutpie_where_it_can_run(method, kwargs, family, chosen) -> None:
     pytest.importorskip("nutpie")
     from hiermod.inference.calls import resolve_sampler
 
-    assert resolve_sampler("auto", method, kwargs) == chosen
-    assert resolve_sampler("pymc", method, kwargs) == "pymc"
+    assert resolve_sampler("auto", method, kwargs, family) == chosen
+    assert resolve_sampler("pymc", method, kwargs, family) == "pymc"
+    assert resolve_sampler("nutpie", method, kwargs, family) == "nutpie"
+
+
+@pytest.mark.filterwarnings("ignore::hiermod.warnings.SamplingWarning")  # 30 draws
+@pytest.mark.parametrize(("family", "ran"), [("gaussian", "nutpie"), ("multinomial", "pymc")])
+def test_the_default_sampler_is_nutpie_except_where_pymcs_mixes_better(family, ran) -> None:
+    """``fit()`` without ``sampler=`` is ``sampler="auto"``: the fit records which one ran."""
+    pytest.importorskip("nutpie")
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"x": rng.normal(size=40), "g": np.repeat(list("abcd"), 10)})
+    if family == "multinomial":
+        counts = rng.multinomial(10, [0.2, 0.3, 0.5], size=40)
+        data[["a", "b", "c"]] = counts
+        formula = "cbind(a, b, c) ~ x"
+    else:
+        data["y"] = data["x"] + rng.normal(size=40)
+        formula = "y ~ x + (1 | g)"
+    fit = hm.Model(formula, data, family=family).fit(
+        draws=30, tune=30, chains=1, random_seed=1, progressbar=False
+    )
+    assert fit["posterior"].attrs["hiermod_sampler"] == ran
 
 
 def test_sampler_auto_without_nutpie_is_pymcs(monkeypatch) -> None:

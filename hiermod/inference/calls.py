@@ -119,21 +119,31 @@ def backend_keywords(method: str) -> frozenset[str] | None:
     return frozenset(names - _SET_BY_HIERMOD - {"vars", "initial_point", "rng"})
 
 
-def resolve_sampler(sampler: str, method: str, kwargs: Mapping[str, Any]) -> str:
-    """The NUTS implementation a fit runs: ``sampler`` itself, or for ``"auto"`` nutpie when it is
-    installed and the call passes only keywords it takes (a dict of ``initvals``, not one per
-    chain), PyMC's sampler otherwise.
+# Families whose fits mix markedly worse with nutpie than with PyMC's sampler at the default
+# settings: tests/test_multinomial.py's recovery fits (4 × 1000 draws, target_accept 0.95) reach a
+# bulk ESS of 262–327 with nutpie (a SamplingWarning at the defaults) and over 400 with PyMC's.
+PYMC_FAMILIES = frozenset({"multinomial", "dirichlet"})
 
-    nutpie is the faster end to end on the models of the workflow benchmark (it compiles with
-    Numba once and runs the chains as threads; sleepstudy 4 × 1000 draws: 70–90 s against 282 s
-    with PyMC's sampler, in issue 18's measurement), but not yet shown better on every family:
-    the multinomial and Dirichlet recovery fits (4 × 1000 draws, target_accept 0.95) reach a bulk
-    ESS of 262–327 with nutpie against over 400 with PyMC's. So ``"pymc"`` stays the default and
-    ``"auto"`` is asked for. ``"auto"`` with ``method="advi"`` and the others is unused.
+
+def resolve_sampler(
+    sampler: str, method: str, kwargs: Mapping[str, Any], family: str | None = None
+) -> str:
+    """The NUTS implementation a fit runs: ``sampler`` itself, or for ``"auto"`` (the default)
+    nutpie when it is installed, the call passes only keywords it takes (a dict of ``initvals``,
+    not one per chain) and the model's ``family`` is not one of :data:`PYMC_FAMILIES`; PyMC's
+    sampler otherwise.
+
+    nutpie is the faster end to end on every model of benchmarks/samplers.py (the classic models
+    of the workflow benchmark, 4 chains × 1000 draws): it compiles once with Numba and runs the
+    chains as threads, where PyMC's sampler compiles its step function and starts a process per
+    chain; docs/performance.md has the table. ``"auto"`` with ``method="advi"`` and the others
+    is unused.
     """
     if sampler != "auto":
         return sampler
     if method != "nuts" or importlib.util.find_spec("nutpie") is None:
+        return "pymc"
+    if family in PYMC_FAMILIES:
         return "pymc"
     if set(kwargs) - _NUTPIE_KEYWORDS:
         return "pymc"

@@ -147,7 +147,7 @@ def fit(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    sampler: str = "pymc",
+    sampler: str = "auto",
     random_seed: int | None = None,
     progressbar: bool = True,
     method: str = "nuts",
@@ -164,9 +164,10 @@ def fit(
             for a model that keeps no rows (streamed): no observed data, no pointwise values.
         draws, tune, chains: NUTS settings; ``draws`` is also the number of draws taken from an
             ADVI or Pathfinder approximation.
-        sampler: the NUTS implementation: ``"pymc"`` (the default), ``"nutpie"``, ``"numpyro"``,
-            or ``"auto"``: nutpie when installed and the call's keywords allow it, else PyMC's
-            (:func:`~hiermod.inference.calls.resolve_sampler`).
+        sampler: the NUTS implementation: ``"auto"`` (the default: nutpie when installed and the
+            call's keywords and the family allow it, else PyMC's;
+            :func:`~hiermod.inference.calls.resolve_sampler`), ``"nutpie"``, ``"pymc"`` or
+            ``"numpyro"``.
         random_seed: makes the fit reproducible.
         method: ``"nuts"``, ``"advi"``, ``"pathfinder"`` or ``"map"``.
         log_likelihood: compute the pointwise log-likelihood group (``True``), skip it
@@ -180,7 +181,7 @@ def fit(
         >>> idata = m.fit(draws=500, tune=500, chains=2, random_seed=1)   # doctest: +SKIP
     """
     check_fit_call(method, sampler, draws, tune, chains, random_seed, progressbar, kwargs)
-    sampler = resolve_sampler(sampler, method, kwargs)
+    sampler = resolve_sampler(sampler, method, kwargs, ir.likelihood.family)
     if log_likelihood is not None:
         check_flag("log_likelihood", log_likelihood)
     start = time.perf_counter()
