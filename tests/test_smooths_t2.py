@@ -308,7 +308,7 @@ def test_predict_mean_at_new_points() -> None:
 def test_source_exports_and_runs() -> None:
     """The exported module imports no formulae and no hiermod, says what the term is, and builds
     the same model (with sigma's own t2 of cyclic margins)."""
-    formula = "y ~ t2(x, z); sigma ~ t2(x, z, k = 4)"
+    formula = 'y ~ t2(x, z); sigma ~ t2(x, z, k = 4, bs = "cc")'
     priors = {k: v for k, v in PRIORS.items() if k != "sigma"} | {"sigma_sds": "half_normal(0.7)"}
     m = hm.Model(formula, data=data(), priors=priors)
     source = m.source()

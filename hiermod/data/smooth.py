@@ -10,7 +10,8 @@ keeps only what evaluates it again (:func:`~hiermod.data.runtime.tprs_basis`,
 ``tp`` is mgcv's own construction, step by step (:mod:`hiermod.data.tprs`): brms's ``sds`` is a
 scale on mgcv's parameterisation of the thin-plate basis, and formulae's is another rotation and
 scaling of the same space. ``cr`` and ``cc`` are formulae's splines (``NaturalCubicSpline``,
-``CyclicCubicSpline``: cardinal splines on mgcv's knots) and their ``to_random()`` split with an
+``CyclicCubicSpline``: cardinal splines on mgcv's knots, the cyclic one's given to it as mgcv
+places them, :func:`~hiermod.data.tensor.place_knots`) and their ``to_random()`` split with an
 identity penalty, on mgcv's scale: ``smoothCon``'s default ``scale.penalty`` divides the penalty
 ``S`` by ``norm(S) / norm(X, "I")^2`` (1-norm of S over the squared row-sum norm of the
 unconstrained design X) before the constraint is absorbed, so the penalised columns are
@@ -27,7 +28,7 @@ from formulae.transforms import CyclicCubicSpline, NaturalCubicSpline
 from hiermod.data.columns import column_kind, factorize
 from hiermod.data.design import SmoothDesign
 from hiermod.data.runtime import cubic_basis, level_codes, smooth_by, tprs_basis
-from hiermod.data.tensor import t2_basis, t2_fit
+from hiermod.data.tensor import place_knots, t2_basis, t2_fit
 from hiermod.data.tprs import MAX_KNOTS, tprs_fit
 from hiermod.data.transforms import Evaluator
 from hiermod.formula.smooths import smooth_options, smooth_variables
@@ -81,9 +82,10 @@ def smooth_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
         raw_basis = raw(x, df=k, center=False)
     else:  # mgcv's cc: the cycle is the data's range, k knots, the two ends one
         lower, period = float(np.min(x)), float(np.ptp(x))
+        knots = place_knots(x, k)[1:-1]  # mgcv's, given to formulae (hiermod.data.tensor)
         spline, raw = CyclicCubicSpline(), CyclicCubicSpline()
-        spline(x, period=period, df=k - 2, lower_bound=lower)
-        raw_basis = raw(x, period=period, df=k - 1, lower_bound=lower, center=False)
+        spline(x, period=period, knots=knots, lower_bound=lower)
+        raw_basis = raw(x, period=period, knots=knots, lower_bound=lower, center=False)
     fixed = spline.null_space_dimension
     scale = _penalty_scale(raw_basis, raw.penalty_matrix)
     # to_random(B) = B @ T; T from the identity, then the centring constraint in front of it.

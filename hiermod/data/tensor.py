@@ -50,13 +50,20 @@ from hiermod.data.tprs import tprs_raw
 from hiermod.formula.syntax import Call
 from hiermod.formula.tensor import t2_options, t2_variables
 
-__all__ = ["margin_columns", "t2_basis", "t2_fit"]
+__all__ = ["margin_columns", "place_knots", "t2_basis", "t2_fit"]
 
 
 def _tolist(values: np.ndarray) -> Any:
     if values.ndim == 0:
         return float(values)
     return tuple(_tolist(v) for v in values)
+
+
+def place_knots(x: np.ndarray, k: int) -> np.ndarray:
+    """mgcv's ``place.knots(x, k)`` of a cyclic spline: ``k`` knots at evenly spaced quantiles of
+    the distinct values, the first and last at the data's range (formulae's own are quantiles of
+    the values wrapped into the cycle, where the largest falls on the smallest: up to 1% off)."""
+    return np.asarray(np.quantile(np.unique(x), np.linspace(0.0, 1.0, k)))
 
 
 class _Margin:
@@ -77,7 +84,7 @@ class _Margin:
             basis = spline(x, df=k, center=False)
         else:  # mgcv's cc: the cycle is the data's range, k knots (place.knots), the two ends one
             spline = CyclicCubicSpline()
-            knots = np.quantile(np.unique(x), np.linspace(0.0, 1.0, k))
+            knots = place_knots(x, k)
             basis = spline(
                 x, period=float(np.ptp(x)), knots=knots[1:-1], lower_bound=knots[0], center=False
             )
