@@ -18,7 +18,7 @@ import pandas as pd
 import pymc as pm
 import pytest
 import xarray as xr
-from support import assert_same_model
+from support import assert_same_model, hand_t2
 
 import hiermod as hm
 from hiermod.data.runtime import tensor_basis
@@ -247,25 +247,8 @@ def hand_written() -> pm.Model:
     """``y ~ t2(x, z)`` by hand (brms's Stan program in PyMC) on mgcv's columns mapped onto
     hiermod's rotation."""
     ref = train()
-    columns = _theirs(ref, 3) @ _map()
-    widths = (9, 6, 6)
-    coords = {"obs": np.arange(len(ref)), "coef": [f"t2(x, z)[{j}]" for j in (1, 2, 3)]}
-    coords |= {
-        f"t2xz_{j}_basis": [str(i) for i in range(1, w + 1)] for j, w in enumerate(widths, 1)
-    }
-    with pm.Model(coords=coords) as model:
-        mu = pm.Normal("Intercept", 0.0, 2.0) + columns[:, 1:4] @ pm.Normal(
-            "b", 0.0, 1.0, dims="coef"
-        )
-        start = 4
-        for j, width in enumerate(widths, 1):
-            sds = pm.HalfStudentT(f"sds_t2xz_{j}", nu=3.0, sigma=1.5)
-            zs = pm.Normal(f"zs_t2xz_{j}", 0.0, 1.0, dims=f"t2xz_{j}_basis")
-            mu = mu + columns[:, start : start + width] @ (sds * zs)
-            start += width
-        sigma = pm.Exponential("sigma", 2.0)
-        pm.Normal("y", mu, sigma, observed=ref["y"].to_numpy(), dims="obs")
-    return model
+    columns = (_theirs(ref, 3) @ _map())[:, 1:]  # past the intercept's
+    return hand_t2(columns, (9, 6, 6), "t2xz", "t2(x, z)", ref["y"].to_numpy())
 
 
 def test_same_model_as_hand_written() -> None:

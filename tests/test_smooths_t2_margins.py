@@ -19,7 +19,7 @@ import pandas as pd
 import pymc as pm
 import pytest
 import xarray as xr
-from support import assert_same_model
+from support import assert_same_model, hand_t2
 
 import hiermod as hm
 from hiermod.errors import DataError
@@ -226,25 +226,9 @@ def hand_written() -> pm.Model:
     ours = _level_columns(case, "v", m.ir.data_values, m.ir.coords["coef"])
     theirs = _theirs(case, "v", ref)
     columns = theirs @ np.linalg.lstsq(theirs, ours, rcond=None)[0]
-    widths = [ref.filter(regex=rf"^v\.Z{j}_").shape[1] for j in (1, 2, 3)]
-    free = ref.filter(like="v.Xf_").shape[1]
+    widths = tuple(ref.filter(regex=rf"^v\.Z{j}_").shape[1] for j in (1, 2, 3))
     term = 't2(x, z, k=c(4, 5), bs=c("cc", "tp"), by=v)'
-    coords = {"obs": np.arange(len(ref)), "coef": [f"{term}[{j}]" for j in range(1, free + 1)]}
-    coords |= {
-        f"t2xzv_{j}_basis": [str(i) for i in range(1, w + 1)] for j, w in enumerate(widths, 1)
-    }
-    with pm.Model(coords=coords) as model:
-        b = pm.Normal("b", 0.0, 1.0, dims="coef")
-        mu = pm.Normal("Intercept", 0.0, 2.0) + columns[:, :free] @ b
-        start = free
-        for j, width in enumerate(widths, 1):
-            sds = pm.HalfStudentT(f"sds_t2xzv_{j}", nu=3.0, sigma=1.5)
-            zs = pm.Normal(f"zs_t2xzv_{j}", 0.0, 1.0, dims=f"t2xzv_{j}_basis")
-            mu = mu + columns[:, start : start + width] @ (sds * zs)
-            start += width
-        sigma = pm.Exponential("sigma", 2.0)
-        pm.Normal("y", mu, sigma, observed=ref["y"].to_numpy(), dims="obs")
-    return model
+    return hand_t2(columns, widths, "t2xzv", term, ref["y"].to_numpy())
 
 
 def test_same_model_as_hand_written() -> None:
