@@ -114,3 +114,25 @@ def hand_t2(
         sigma = pm.Exponential("sigma", 2.0)
         pm.Normal("y", mu, sigma, observed=y, dims="obs")
     return model
+
+
+def assert_block_map(
+    ours: np.ndarray, theirs: np.ndarray, free: int, widths: tuple[int, ...]
+) -> None:
+    """``theirs`` (mgcv's unpenalised columns, then its penalised blocks of ``widths``) is
+    ``ours`` (the same layout) times a map by least squares (residual below 1e-8 of the largest
+    value) that takes the unpenalised columns into the unpenalised ones (``free`` of them) and
+    each block onto the block of the same place only, by an orthogonal map (singular values 1 to
+    1e-8): the same penalties, each on the same scale."""
+    assert ours.shape == theirs.shape
+    coef, *_ = np.linalg.lstsq(ours, theirs, rcond=None)
+    assert np.abs(ours @ coef - theirs).max() < 1e-8 * np.abs(theirs).max()
+    np.testing.assert_allclose(coef[free:, :free], 0.0, atol=1e-8)
+    start = free
+    for width in widths:
+        block = slice(start, start + width)
+        others = np.delete(coef[:, block], np.arange(start, start + width), axis=0)
+        np.testing.assert_allclose(others, 0.0, atol=1e-8)
+        singular = np.linalg.svd(coef[block, block], compute_uv=False)
+        np.testing.assert_allclose(singular, 1.0, rtol=1e-8)
+        start += width
