@@ -85,3 +85,54 @@ def random_intercept_eta(
     r_g = pm.Deterministic("r_g", z_g * sd, dims="g")
     eta = X @ b + r_g[g]
     return eta if intercept_sd is None else pm.Normal("Intercept", 0.0, intercept_sd) + eta
+
+
+def hand_t2(
+    columns: np.ndarray, widths: tuple[int, ...], stem: str, term: str, y: np.ndarray
+) -> pm.Model:
+    """A Gaussian model with one ``t2()`` by hand, brms's Stan program in PyMC: ``columns`` are the
+    unpenalised ones (coefficients ``b``, labels ``term[1]``, …) and then the penalised blocks of
+    ``widths`` (``Zs_<stem>_j @ (sds_<stem>_j * zs_<stem>_j)``); priors Intercept normal(0, 2),
+    b normal(0, 1), sds half_student_t(3, 1.5), sigma exponential(2)."""
+    free = columns.shape[1] - sum(widths)
+    coords: dict[str, object] = {
+        "obs": np.arange(len(y)),
+        "coef": [f"{term}[{j}]" for j in range(1, free + 1)],
+    }
+    coords |= {
+        f"{stem}_{j}_basis": [str(i) for i in range(1, w + 1)] for j, w in enumerate(widths, 1)
+    }
+    with pm.Model(coords=coords) as model:
+        b = pm.Normal("b", 0.0, 1.0, dims="coef")
+        mu = pm.Normal("Intercept", 0.0, 2.0) + columns[:, :free] @ b
+        start = free
+        for j, width in enumerate(widths, 1):
+            sds = pm.HalfStudentT(f"sds_{stem}_{j}", nu=3.0, sigma=1.5)
+            zs = pm.Normal(f"zs_{stem}_{j}", 0.0, 1.0, dims=f"{stem}_{j}_basis")
+            mu = mu + columns[:, start : start + width] @ (sds * zs)
+            start += width
+        sigma = pm.Exponential("sigma", 2.0)
+        pm.Normal("y", mu, sigma, observed=y, dims="obs")
+    return model
+
+
+def assert_block_map(
+    ours: np.ndarray, theirs: np.ndarray, free: int, widths: tuple[int, ...]
+) -> None:
+    """``theirs`` (mgcv's unpenalised columns, then its penalised blocks of ``widths``) is
+    ``ours`` (the same layout) times a map by least squares (residual below 1e-8 of the largest
+    value) that takes the unpenalised columns into the unpenalised ones (``free`` of them) and
+    each block onto the block of the same place only, by an orthogonal map (singular values 1 to
+    1e-8): the same penalties, each on the same scale."""
+    assert ours.shape == theirs.shape
+    coef, *_ = np.linalg.lstsq(ours, theirs, rcond=None)
+    assert np.abs(ours @ coef - theirs).max() < 1e-8 * np.abs(theirs).max()
+    np.testing.assert_allclose(coef[free:, :free], 0.0, atol=1e-8)
+    start = free
+    for width in widths:
+        block = slice(start, start + width)
+        others = np.delete(coef[:, block], np.arange(start, start + width), axis=0)
+        np.testing.assert_allclose(others, 0.0, atol=1e-8)
+        singular = np.linalg.svd(coef[block, block], compute_uv=False)
+        np.testing.assert_allclose(singular, 1.0, rtol=1e-8)
+        start += width

@@ -119,7 +119,7 @@ CASES = [
     Case("y ~ <centre>(x)", MEANING, "unknown function 'centre'", "did you mean 'center'?"),
     # Terms of brms and mgcv say what they are instead of suggesting the nearest name (s -> se).
     Case("y ~ s(x, <k=2>)", MEANING, "s() k must be a whole number of at least 3", "k=10"),
-    Case("y ~ x + t2(x, z, <by = f>)", MEANING, "t2() by is not supported yet", "k = c(5, 6)"),
+    Case("y ~ x + t2(x, z, <full = TRUE>)", MEANING, "t2() full is not supported", "k = c(5, 6)"),
     Case("y ~ <te>(x, z)", MEANING, "te() is mgcv's tensor-product smooth", "t2(x, z) is brms's"),
     Case("y ~ <cse>(x)", MEANING, "cse() is brms's category-specific effect", "ordinary term"),
     Case("y ~ gp(x, <k=0>)", MEANING, "gp() k must be a whole number of basis functions"),

@@ -3,7 +3,7 @@
 #
 #   Rscript benchmarks/reference/mgcv_smooth.R
 #
-# For mcycle's s(times) with bs = "tp" (mgcv's default, k = 10) and bs = "cr" (k = 10): brms's
+# For mcycle's s(times) with bs = "tp" (mgcv's default, k = 10), "cr" and "cc" (k = 10): brms's
 # data_sm calls smoothCon(s(times), data, absorb.cons = TRUE, diagonal.penalty = TRUE) (so with
 # mgcv's default scale.penalty = TRUE) and then smooth2random(sm, names(data), type = 2). Writes
 # benchmarks/reference/mgcv_smooth/<bs>.csv: times, the unpenalised columns Xf_1, … and the
@@ -23,15 +23,18 @@ dir.create(OUT, showWarnings = FALSE)
 mcycle <- read.csv(file.path(DATA, "mcycle.csv"))
 
 scales <- list()
-for (bs in c("tp", "cr")) {
+for (bs in c("tp", "cr", "cc")) {
   spec <- s(times, bs = bs)
   sm <- smoothCon(spec, data = mcycle, absorb.cons = TRUE, diagonal.penalty = TRUE)[[1]]
   re <- smooth2random(sm, names(mcycle), type = 2)
   Xf <- as.matrix(re$Xf)
   Z <- as.matrix(re$rand[[1]])
-  colnames(Xf) <- paste0("Xf_", seq_len(ncol(Xf)))
   colnames(Z) <- paste0("Z_", seq_len(ncol(Z)))
-  out <- data.frame(times = mcycle$times, Xf, Z)
+  out <- data.frame(times = mcycle$times, Z)
+  if (ncol(Xf) > 0) {  # none for cc
+    colnames(Xf) <- paste0("Xf_", seq_len(ncol(Xf)))
+    out <- data.frame(times = mcycle$times, Xf, Z)
+  }
   write.csv(signif(out, 12), file.path(OUT, paste0(bs, ".csv")), row.names = FALSE)
   raw <- smooth.construct(spec, data = mcycle, knots = NULL)
   scales[[bs]] <- data.frame(
@@ -49,7 +52,7 @@ out <- data.frame(times = mcycle$times, f = mcycle$f)
 for (j in seq_along(sms)) {
   re <- smooth2random(sms[[j]], names(mcycle), type = 2)
   level <- levels(mcycle$f)[j]
-  Xf <- as.matrix(re$Xf)
+  Xf <- as.matrix(re$Xf)  # none for cc
   Z <- as.matrix(re$rand[[1]])
   colnames(Xf) <- paste0("Xf_", level, "_", seq_len(ncol(Xf)))
   colnames(Z) <- paste0("Z_", level, "_", seq_len(ncol(Z)))

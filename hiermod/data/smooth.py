@@ -10,7 +10,8 @@ keeps only what evaluates it again (:func:`~hiermod.data.runtime.tprs_basis`,
 ``tp`` is mgcv's own construction, step by step (:mod:`hiermod.data.tprs`): brms's ``sds`` is a
 scale on mgcv's parameterisation of the thin-plate basis, and formulae's is another rotation and
 scaling of the same space. ``cr`` and ``cc`` are formulae's splines (``NaturalCubicSpline``,
-``CyclicCubicSpline``: cardinal splines on mgcv's knots) and their ``to_random()`` split with an
+``CyclicCubicSpline``: cardinal splines on mgcv's knots, the cyclic one's given to it as mgcv
+places them, :func:`~hiermod.data.tensor.place_knots`) and their ``to_random()`` split with an
 identity penalty, on mgcv's scale: ``smoothCon``'s default ``scale.penalty`` divides the penalty
 ``S`` by ``norm(S) / norm(X, "I")^2`` (1-norm of S over the squared row-sum norm of the
 unconstrained design X) before the constraint is absorbed, so the penalised columns are
@@ -27,7 +28,7 @@ from formulae.transforms import CyclicCubicSpline, NaturalCubicSpline
 from hiermod.data.columns import column_kind, factorize
 from hiermod.data.design import SmoothDesign
 from hiermod.data.runtime import cubic_basis, level_codes, smooth_by, tprs_basis
-from hiermod.data.tensor import t2_basis, t2_fit
+from hiermod.data.tensor import place_knots, t2_basis, t2_fit
 from hiermod.data.tprs import MAX_KNOTS, tprs_fit
 from hiermod.data.transforms import Evaluator
 from hiermod.formula.smooths import smooth_options, smooth_variables
@@ -81,9 +82,10 @@ def smooth_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
         raw_basis = raw(x, df=k, center=False)
     else:  # mgcv's cc: the cycle is the data's range, k knots, the two ends one
         lower, period = float(np.min(x)), float(np.ptp(x))
+        knots = place_knots(x, k)[1:-1]  # mgcv's, given to formulae (hiermod.data.tensor)
         spline, raw = CyclicCubicSpline(), CyclicCubicSpline()
-        spline(x, period=period, df=k - 2, lower_bound=lower)
-        raw_basis = raw(x, period=period, df=k - 1, lower_bound=lower, center=False)
+        spline(x, period=period, knots=knots, lower_bound=lower)
+        raw_basis = raw(x, period=period, knots=knots, lower_bound=lower, center=False)
     fixed = spline.null_space_dimension
     scale = _penalty_scale(raw_basis, raw.penalty_matrix)
     # to_random(B) = B @ T; T from the identity, then the centring constraint in front of it.
@@ -107,22 +109,18 @@ def smooth_basis(state: dict[str, Any], x: np.ndarray) -> np.ndarray:
     return cubic_basis(x, state["knots"], state["coefs"], state["bs"] == "cc")
 
 
-def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[Any, ...]]:
-    """Every column of the smooth over the rows (fitted once), how many are unpenalised, and the
-    ``by`` levels (``()`` without by): with by, each level's columns (:func:`smooth_by`)."""
-    key = str(call)
-    variables = smooth_variables(call)  # formula.smooths.check_smooth: one or two columns
-    columns = [evaluator.numeric(v) for v in variables]
-    x = columns[0] if len(columns) == 1 else np.column_stack(columns)
-    if evaluator.fit and key not in evaluator.constants and call.func == "t2":
+def _fit(evaluator: Evaluator, call: Call, x: np.ndarray) -> dict[str, Any]:
+    """The constants of ``call`` on the training columns, its ``by``'s among them."""
+    by = _by_levels(evaluator, call) if call.keyword("by") is not None else None
+    if call.func == "t2":  # hiermod.data.tensor; a numeric by leaves it unconstrained (mgcv)
         try:
-            evaluator.constants[key] = t2_fit(x, call)
+            state = t2_fit(x, call, centred=by != "numeric")
         except ValueError as problem:
             raise evaluator.error(f"{call}: {problem}", call.span, "lower k") from None
-    if evaluator.fit and key not in evaluator.constants:
+    else:
         distinct = np.unique(x, axis=0).shape[0]
         if distinct < smooth_options(call)[1]:
-            what = " and ".join(map(str, variables))
+            what = " and ".join(map(str, smooth_variables(call)))
             raise evaluator.error(
                 f"{call} needs at least k = {smooth_options(call)[1]} distinct values of "
                 f"{what} ({distinct} found)",
@@ -133,16 +131,37 @@ def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[An
             state = smooth_fit(x, call)
         except ValueError as problem:  # formulae's own checks (a singular penalty, …)
             raise evaluator.error(f"{call}: {problem}", call.span) from None
-        by = call.keyword("by")
-        if by is not None:
-            state["by_levels"] = _by_levels(evaluator, call)
-        evaluator.constants[key] = state
+    if by is not None:
+        by_column = call.keyword("by")
+        assert by_column is not None
+        state["by"] = str(by_column.value)
+    if by == "numeric":
+        state["by_numeric"] = True
+    elif by is not None:
+        state["by_levels"] = by
+    return state
+
+
+def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[Any, ...]]:
+    """Every column of the smooth over the rows (fitted once), how many are unpenalised, and the
+    ``by`` levels (``()`` without by): with by, each level's columns (:func:`smooth_by`); with a
+    numeric by (``t2`` only), the columns times it."""
+    key = str(call)
+    variables = smooth_variables(call)  # formula.smooths.check_smooth: one or two columns
+    columns = [evaluator.numeric(v) for v in variables]
+    x = columns[0] if len(columns) == 1 else np.column_stack(columns)
+    if evaluator.fit and key not in evaluator.constants:
+        evaluator.constants[key] = _fit(evaluator, call, x)
     state = evaluator.constants[key]
     basis, fixed = smooth_basis(state, x), int(state["fixed"])
+    by = call.keyword("by")
+    if state.get("by_numeric"):
+        assert by is not None
+        assert isinstance(by.value, Name)
+        return basis * evaluator.numeric(by.value)[:, None], fixed, ()
     levels = tuple(state.get("by_levels", ()))
     if not levels:
         return basis, fixed, ()
-    by = call.keyword("by")
     assert by is not None
     assert isinstance(by.value, Name)
     codes = level_codes(evaluator.columns[by.value.name], levels)
@@ -156,19 +175,31 @@ def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[An
     return smooth_by(basis, codes, len(levels), fixed), fixed * len(levels), levels
 
 
-def _by_levels(evaluator: Evaluator, call: Call) -> tuple[Any, ...]:
+def _by_levels(evaluator: Evaluator, call: Call) -> tuple[Any, ...] | str:
+    """The levels of a categorical ``by``; ``"numeric"`` for a numeric one of ``t2`` (a
+    varying-coefficient smooth: refused for ``s``, and when the column is constant, where mgcv
+    would keep the sum-to-zero constraint)."""
     by = call.keyword("by")
     assert by is not None
     assert isinstance(by.value, Name)
     series = evaluator.columns[by.value.name]
-    if column_kind(series) != "categorical":
+    if column_kind(series) == "categorical":
+        return factorize(series)[1]
+    if call.func != "t2":
         raise evaluator.error(
             f"{call}: a numeric by (a varying-coefficient smooth) is not supported yet",
             by.span,
             f"for one smooth per level, make {by.value} categorical (strings or a pandas "
-            "Categorical)",
+            "Categorical); t2(x, z, by = v) takes a numeric v",
         )
-    return factorize(series)[1]
+    values = evaluator.numeric(by.value)
+    if np.ptp(values) == 0.0:
+        raise evaluator.error(
+            f"{call}: the numeric by {by.value} is constant (the smooth times a number)",
+            by.span,
+            f"drop by = {by.value}, or make {by.value} categorical",
+        )
+    return "numeric"
 
 
 def smooth_columns(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, list[str]]:
@@ -206,35 +237,37 @@ def smooth_designs(f: Formula, evaluator: Evaluator) -> tuple[SmoothDesign, ...]
             assert isinstance(call, Call)
             basis, fixed, levels = _values(evaluator, call)
             variable = "".join(map(str, smooth_variables(call)))  # s(x, z): brms's sxz_1
-            if call.func == "t2":  # one design per penalty: brms's t2xz_1, t2xz_2, …
-                out += _blocks(call, variable, basis, fixed, evaluator.constants[str(call)])
+            by = call.keyword("by")  # brms's names: t2xzfa_1 (f's level a), t2xzv_1 (numeric v)
+            names = [] if by is None else [f"{by.value}{level}" for level in levels or ("",)]
+            if call.func == "t2":  # one design per penalty: brms's t2xz_1, …, t2xzfa_1, …
+                blocks = evaluator.constants[str(call)]["blocks"]
+                out += _blocks(call, variable, basis, fixed, blocks, names or [""])
                 continue
-            if not levels:
-                out.append(
-                    SmoothDesign(str(call), variable, basis[:, fixed:], "", (fixed, basis.shape[1]))
-                )
-                continue
-            by = call.keyword("by")
-            assert by is not None
-            q = (basis.shape[1] - fixed) // len(levels)
-            for i, level in enumerate(levels):
+            q = (basis.shape[1] - fixed) // max(1, len(levels))
+            for i, name in enumerate(names or [""]):
                 span = (fixed + i * q, fixed + (i + 1) * q)
-                name = f"{by.value}{level}"
-                out.append(
-                    SmoothDesign(str(call), variable, basis[:, span[0] : span[1]], name, span)
-                )
+                Z = basis[:, span[0] : span[1]]
+                out.append(SmoothDesign(str(call), variable, Z, name, span))
     return tuple(out)
 
 
 def _blocks(
-    call: Call, variable: str, basis: np.ndarray, fixed: int, state: Any
+    call: Call,
+    variable: str,
+    basis: np.ndarray,
+    fixed: int,
+    widths: tuple[int, ...],
+    levels: list[str],
 ) -> list[SmoothDesign]:
-    """The penalised blocks of ``t2(…)``, each its own smooth design (and sd)."""
+    """The penalised blocks of ``t2(…)``, each its own smooth design (and sd), level by level of
+    a by (``levels`` its names, ``[""]`` without)."""
     out, start = [], fixed
-    for j, width in enumerate(state["blocks"]):
-        span = (start, start + int(width))
-        out.append(SmoothDesign(str(call), variable, basis[:, span[0] : span[1]], "", span, j + 1))
-        start = span[1]
+    for level in levels:
+        for j, width in enumerate(widths):
+            span = (start, start + int(width))
+            Z = basis[:, span[0] : span[1]]
+            out.append(SmoothDesign(str(call), variable, Z, level, span, j + 1))
+            start = span[1]
     return out
 
 

@@ -34,7 +34,7 @@ from hiermod.data import runtime
 # the runtime function takes the schema's nested tuples; here it is fed arrays (the same maths)
 tprs_basis = cast(Any, runtime.tprs_basis)
 
-__all__ = ["MAX_KNOTS", "default_k", "tprs_fit"]
+__all__ = ["MAX_KNOTS", "default_k", "tprs_fit", "tprs_raw"]
 
 MAX_KNOTS = 2000  # distinct sites a tp basis is built from at most, as mgcv's max.knots
 
@@ -72,10 +72,12 @@ def _sites(u: np.ndarray) -> np.ndarray:
     return sites
 
 
-def tprs_fit(x: np.ndarray, k: int) -> dict[str, Any]:
-    """The constants of a thin-plate smooth of the (n, d) covariates ``x`` with basis dimension
-    ``k``: ``shift``, ``sites``, ``radial``, ``poly`` (:func:`tprs_basis`'s arguments), the number
-    of unpenalised columns ``fixed`` (d) and mgcv's ``penalty_scale``."""
+def tprs_raw(x: np.ndarray, k: int) -> dict[str, Any]:
+    """Steps 1 to 3, mgcv's unconstrained thin-plate basis of the (n, d) covariates ``x`` with
+    dimension ``k``: its columns ``X`` at the rows (the polynomial ones, 1, x_1, .., x_d, last),
+    its ``penalty``, the covariates' ``shift``, the ``sites`` and ``uz``, the map from the k
+    coefficients to the kernel weights at the sites (its first rows) and the polynomial's (the
+    last d + 1): :func:`tprs_basis` of ``uz[:n_sites]``, ``uz[n_sites:]`` gives ``X``."""
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     d = x.shape[1]
     m = d + 1  # the null space of a second-order penalty: 1, x_1, .., x_d
@@ -101,7 +103,24 @@ def tprs_fit(x: np.ndarray, k: int) -> dict[str, Any]:
     penalty[: k - m, : k - m] = Z.T @ (v[:, None] * Z)
     X = tprs_basis(u, zero, sites, uz[:n_sites], uz[n_sites:])
     w = np.sqrt((X**2).mean(axis=0))
-    X, uz, penalty = X / w, uz / w, penalty / np.outer(w, w)
+    return {
+        "X": X / w,
+        "penalty": penalty / np.outer(w, w),
+        "uz": uz / w,
+        "shift": shift,
+        "sites": sites,
+    }
+
+
+def tprs_fit(x: np.ndarray, k: int) -> dict[str, Any]:
+    """The constants of a thin-plate smooth of the (n, d) covariates ``x`` with basis dimension
+    ``k``: ``shift``, ``sites``, ``radial``, ``poly`` (:func:`tprs_basis`'s arguments), the number
+    of unpenalised columns ``fixed`` (d) and mgcv's ``penalty_scale``."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    d = x.shape[1]
+    raw = tprs_raw(x, k)
+    X, penalty, uz, shift, sites = (raw[key] for key in ("X", "penalty", "uz", "shift", "sites"))
+    u, n_sites = x - shift, sites.shape[0]
     scale = float(np.abs(penalty).sum(axis=0).max() / np.abs(X).sum(axis=1).max() ** 2)
     penalty /= scale
     # the sum-to-zero constraint: the null space of the column sums, from a complete QR

@@ -121,10 +121,11 @@ _SPECS = (
         Role.BASIS,
         ("x", "z", "w"),
         2,
-        ("k", "bs"),
-        summary='tensor-product smooth (brms, mgcv\'s t2): k=5 per column, bs="cr" or "cc", one '
-        "per column or c(…); hiermod.formula.tensor",
+        ("by", "k", "bs"),
+        summary='tensor-product smooth (brms, mgcv\'s t2): k=5 per column, bs="cr", "cc" or "tp", '
+        "one per column or c(…), by=f (one per level) or a number; hiermod.formula.tensor",
         data_arguments=3,
+        data_keywords=("by",),
     ),
     FunctionSpec("mo", Role.MONOTONIC, ("x",), 1, summary="monotonic effect (brms)"),
     FunctionSpec("offset", Role.OFFSET, ("x",), 1, summary="term with coefficient fixed at 1"),

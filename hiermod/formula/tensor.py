@@ -3,10 +3,13 @@
 ``t2(x, z)`` (mgcv's ``t2``, Wood, Scheipl & Faraway 2013) is a smooth of two or three numeric
 columns built from one marginal smooth per column: ``bs`` names the marginal bases (one for all,
 or ``c("cr", "cc")`` one per column; ``"cr"``, the cubic regression spline, mgcv's default for a
-tensor product, or ``"cc"``, the cyclic one) and ``k`` their dimensions (one for all or ``c(5, 6)``;
-default 5, at least 3 for ``cr`` and 4 for ``cc``, as mgcv counts them). What mgcv has and hiermod
-does not yet is refused here: thin-plate margins (``bs = "tp"``), ``by``, ``d``, ``full``, ``ord``
-and the other options, more than three columns.
+tensor product, ``"cc"``, the cyclic one, or ``"tp"``, the thin-plate regression spline of one
+column) and ``k`` their dimensions (one for all or ``c(5, 6)``; default 5, at least 3 for ``cr``
+and ``tp`` and 4 for ``cc``, as mgcv counts them: below, mgcv resets k with a warning). ``by = f``
+is one smooth per level of a categorical f, ``by = v`` of a numeric v the smooth times v (checked
+when the data are bound, :mod:`hiermod.data.smooth`). What mgcv has and hiermod does not is
+refused here: ``d`` (a margin of several columns), ``full``, ``ord`` and the other options, more
+than three columns.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from hiermod.formula.syntax import Call, Keyword, Name, Number, String
 
 __all__ = ["MARGINS", "check_t2", "t2_options", "t2_variables"]
 
-MARGINS: dict[str, str] = {"cr": "cubic regression spline"}
-# cc margins are built (hiermod.data.tensor) but do not match mgcv's basis yet: refused
+MARGINS: dict[str, str] = {
+    "cr": "cubic regression spline",
+    "cc": "cyclic cubic regression spline",
+    "tp": "thin-plate regression spline",
+}
 DEFAULT_K = 5  # mgcv's per margin of a tensor product
-_MGCV = ("by", "d", "m", "xt", "id", "sp", "full", "ord", "pc")  # mgcv's t2 options not here yet
-_LEAST = {"cr": 3, "cc": 4}  # the smallest basis with a penalised part and, for cr, a null space
+_MGCV = ("d", "m", "xt", "id", "sp", "full", "ord", "pc")  # mgcv's t2 options not in hiermod
+_LEAST = {"cr": 3, "cc": 4, "tp": 3}  # mgcv's smallest (t2 resets k < 3, cc raises k < 4 to 4)
 
 
 def t2_variables(call: Call) -> tuple[Name, ...]:
@@ -49,8 +55,9 @@ def t2_options(call: Call) -> tuple[tuple[str, int], ...]:
 
 
 def check_t2(call: Call, text: str) -> None:
-    """``t2(x, z)``, ``t2(x, z, k = 6)``, ``t2(x, z, k = c(4, 6), bs = c("cr", "cc"))``, of two or
-    three columns; anything else is a :class:`FormulaError` with a caret under it."""
+    """``t2(x, z)``, ``t2(x, z, k = 6)``, ``t2(x, z, k = c(4, 6), bs = c("cr", "cc"))``,
+    ``t2(x, z, by = f)``, of two or three columns; anything else is a :class:`FormulaError` with a
+    caret under it."""
     if len(call.args) < 2 or len(call.args) > 3:
         raise FormulaError(
             "t2() takes two or three columns (a tensor product of their marginal smooths)",
@@ -68,11 +75,20 @@ def check_t2(call: Call, text: str) -> None:
     for kw in call.kwargs:
         if kw.name in _MGCV:
             raise FormulaError(
-                f"t2() {kw.name} is not supported yet (hiermod has t2's k and bs)",
+                f"t2() {kw.name} is not supported (hiermod has t2's k, bs and by)",
                 text,
                 kw.span,
                 hint='e.g. t2(x, z, k = c(5, 6), bs = "cr")',
             )
+    by = call.keyword("by")
+    if by is not None and not isinstance(by.value, Name):
+        raise FormulaError(
+            "t2() by takes a column: categorical (one smooth per level) or numeric (the smooth "
+            "times it)",
+            text,
+            by.span,
+            hint="e.g. t2(x, z, by = f), with f in the formula too: y ~ f + t2(x, z, by = f)",
+        )
     d = len(call.args)
     bs, k = call.keyword("bs"), call.keyword("k")
     kinds = _values(bs) or (String("cr"),)
@@ -89,12 +105,8 @@ def check_t2(call: Call, text: str) -> None:
         if b.value not in MARGINS:
             assert bs is not None
             known = ", ".join(f'"{name}" ({what})' for name, what in MARGINS.items())
-            extra = {
-                "tp": " (thin-plate margins are not supported yet)",
-                "cc": " (cyclic margins are not supported yet)",
-            }.get(b.value, "")
             raise FormulaError(
-                f"t2() bs must be one of {known}, not {b}{extra}",
+                f"t2() bs must be one of {known}, not {b}",
                 text,
                 bs.span,
                 hint='e.g. bs = "cr"',
@@ -113,7 +125,8 @@ def check_t2(call: Call, text: str) -> None:
         if size < _LEAST[kind]:
             assert k is not None  # the default 5 is enough
             raise FormulaError(
-                f"t2() k of {column} ({kind}) must be at least {_LEAST[kind]}",
+                f"t2() k of {column} ({kind}) must be at least {_LEAST[kind]} (mgcv resets a "
+                "smaller k with a warning)",
                 text,
                 k.span,
                 hint="e.g. k = 5",

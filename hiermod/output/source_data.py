@@ -247,13 +247,14 @@ class _NumericCode:
             return self.out.local(key, stem, f"{x}[:, None] ** np.arange(1, {k + 1})"), k
         if state is None:
             raise EmitError(f"no stored constants for {node}")
-        if node.func == "t2":  # hiermod.output.source_tensor
-            value, k = tensor_code(self.out, node, [self.operand(a) for a in node.args])
-            return self.out.local(key, stem, value), k
-        if node.func == "s":  # a smooth: hiermod.output.source_smooth; s(x, z) two columns
-            if len(node.args) > 1:
-                x = f"np.column_stack([{', '.join(self.operand(a) for a in node.args)}])"
-            value, k = smooth.basis_code(self.out, node, x)
+        if node.func in ("s", "t2"):  # hiermod.output.source_smooth_data, source_tensor
+            if node.func == "t2":
+                value, k = tensor_code(self.out, node, [self.operand(a) for a in node.args])
+            else:  # s(x, z): two columns
+                if len(node.args) > 1:
+                    x = f"np.column_stack([{', '.join(self.operand(a) for a in node.args)}])"
+                value, k = smooth.basis_code(self.out, node, x)
+            value, k = smooth.by_code(self.out, node, value, k, self.operand)
             return self.out.local(key, stem, value), k
         if node.func == "poly":
             alpha, norm2 = state.get("alpha"), state.get("norm2")

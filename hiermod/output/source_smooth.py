@@ -39,7 +39,7 @@ def smooth_piece(e: Emitter, smooth: SmoothIR) -> Piece:
         f"{smooth.term}: a {BASES.get(smooth.bs)} in brms's mixed-model form (mgcv's smooth2random)"
     )
     if smooth.bs == "t2":  # one of its penalised blocks (hiermod.output.source_tensor)
-        what, free = tensor_note(smooth.term, state, smooth.penalty), ""
+        what, free = tensor_note(smooth.term, state, smooth.penalty, smooth.level), ""
     note = (
         f"{what}: {free}{smooth.z.shape[0]} penalised columns {smooth.Z} with standard-normal "
         f"coefficients {smooth.z.name} times one sd, {smooth.sd.name} (identity penalty, on "

@@ -8,18 +8,19 @@ lines rather than one line per number as ruff would lay them out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hiermod.data.smooth import is_smooth
 from hiermod.data.smooth import smooth_label as label_of
 from hiermod.formula.smooths import BASES
-from hiermod.formula.syntax import Call
+from hiermod.formula.syntax import Call, Name
 from hiermod.formula.terms import Formula
 from hiermod.output.codegen import Code, call, comment, literal
 from hiermod.plan.ir import PredictorIR
 from hiermod.plan.names import identifier
 
-__all__ = ["basis_code", "containers", "labels", "smooth_call"]
+__all__ = ["basis_code", "by_code", "containers", "labels", "smooth_call"]
 
 
 def _rows(value: Any, depth: int) -> list[str]:
@@ -56,8 +57,8 @@ def _table(out: Any, wanted: str, value: Any, note: str) -> str:
 
 def basis_code(out: Any, node: Call, x: str) -> tuple[Code, int]:
     """The call of the runtime function that evaluates ``s(x)``'s stored basis at ``x``, and its
-    number of unpenalised columns; the constants are module-level tables. With ``by = f``, the
-    basis goes through ``smooth_by`` with f's codes (its level table a constant too)."""
+    number of unpenalised columns; the constants are module-level tables (its ``by``:
+    :func:`by_code`)."""
     assert is_smooth(node)
     state, stem = out.schema.transforms[str(node)], identifier(str(node))
     fixed, bs = int(state.get("fixed")), state.get("bs")
@@ -74,20 +75,32 @@ def basis_code(out: Any, node: Call, x: str) -> tuple[Code, int]:
             out, f"{stem}_COEFS", state.get("coefs"), f"{node}: the cubic of each interval"
         )
         basis = call(out.helper("cubic_basis"), x, knots, coefs, literal(bs == "cc"))
-    levels = tuple(dict(state.values).get("by_levels", ()))
+    return basis, fixed
+
+
+def by_code(
+    out: Any, node: Call, basis: Code, fixed: int, operand: Callable[[Name], str]
+) -> tuple[Code, int]:
+    """``basis`` (of ``s()`` or ``t2()``, ``fixed`` unpenalised columns) with its ``by``: through
+    ``smooth_by`` with f's codes (its level table a constant too) for a categorical f, times the
+    column (``operand`` its code) for a numeric one."""
     by = node.keyword("by")
-    if not levels or by is None:
+    if by is None:
         return basis, fixed
-    codes = out.codes(str(by.value), levels)
-    return call(out.helper("smooth_by"), basis, codes, str(len(levels)), str(fixed)), fixed * len(
-        levels
-    )
+    assert isinstance(by.value, Name)
+    values = dict(out.schema.transforms[str(node)].values)
+    if values.get("by_numeric"):
+        return call("np.multiply", basis, f"{operand(by.value)}[:, None]"), fixed
+    levels = tuple(values.get("by_levels", ()))
+    codes = out.codes(by.value.name, levels)
+    value = call(out.helper("smooth_by"), basis, codes, str(len(levels)), str(fixed))
+    return value, fixed * len(levels)
 
 
 def labels(node: Call, k: int, schema: Any) -> list[str]:
     """The labels of a basis's ``k`` columns: ``poly(x, 2)[1]``; a smooth's as binding gives them
     (``s(x, by=f)[1]:f[a]``)."""
-    if node.func != "s":
+    if node.func not in ("s", "t2"):
         return [f"{node}[{j + 1}]" for j in range(k)]
     state = schema.transforms[str(node)]
     levels = tuple(dict(state.values).get("by_levels", ()))
