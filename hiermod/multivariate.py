@@ -22,6 +22,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from hiermod.arguments import check_flag
 from hiermod.data.columns import kept_rows
 from hiermod.data.sources import formula_columns
 from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
@@ -32,6 +33,7 @@ from hiermod.inference.fit import nuts_sample
 from hiermod.inference.predict_multivariate import filled_responses, predict_multivariate
 from hiermod.inference.response_views import ResponseSummaries
 from hiermod.inference.storage_multivariate import multivariate_attrs
+from hiermod.interpret.response_checks import ResponseChecks
 from hiermod.interpret.response_effects import ResponseEffects
 from hiermod.output.module import build_rows, load_module
 from hiermod.output.source_multivariate import (
@@ -116,7 +118,7 @@ def _untag(key: str, response: str) -> str | None:
     return None
 
 
-class MultivariateModel(ResponseSummaries, ResponseEffects):
+class MultivariateModel(ResponseSummaries, ResponseEffects, ResponseChecks):
     """A model of several responses (see the module docstring and docs/terms.md)."""
 
     def __init__(
@@ -128,6 +130,7 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         rescor: bool | None = None,
         priors: Mapping[str, Prior | str] | None = None,
         univariate: Any = None,
+        _each: Mapping[str, Mapping[str, Any]] | None = None,  # per response (update)
         **options: Any,
     ) -> None:
         self.formula = split_responses(parse_syntax(formula))
@@ -144,6 +147,8 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         self.rescor = gaussian if rescor is None else bool(rescor)
         given = dict(priors or {})
         self.given_priors = dict(given)  # as the user gave them: stored with a fit
+        self._call = {"family": family, "rescor": rescor, "priors": priors, **options}
+        self._given_data = data  # what update() starts from
         self.rescor_eta = _rescor_eta(given.pop("rescor", None), self.rescor)
         priors = given
         self.data = _complete(data, self.formula, str(options.get("na_action", "drop")))
@@ -158,7 +163,7 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
                 priors=own,
                 suffstats=False,
                 _joint_ids=frozenset(shared_ids(self.formula)),
-                **options,
+                **{**options, **(_each or {}).get(response, {})},
             )
 
     def _priors(self, priors: Mapping[str, Prior | str], response: str) -> dict[str, Any]:
@@ -254,13 +259,39 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         """A method of ``hm.Model`` that a multivariate model lacks is a clear error (``_missing``)."""
         raise _missing(name, self.__dict__.get("_univariate"), type(self).__name__)
 
-    def fit(self, *, sampler: str = "pymc", **sample: Any) -> xr.DataTree:
+    def fit(
+        self,
+        *,
+        sampler: str = "pymc",
+        log_likelihood: bool | None = None,
+        posterior_predictive: bool = False,
+        **sample: Any,
+    ) -> xr.DataTree:
         """NUTS through ``pm.sample`` compiled with Numba as ``Model.fit`` (keywords passed on:
-        draws, tune, chains, random_seed, …); ``sampler="nutpie"`` samples with nutpie."""
+        draws, tune, chains, random_seed, …); ``sampler="nutpie"`` samples with nutpie. The fit
+        holds the rows' joint pointwise log-likelihood (``log_likelihood``: as ``Model.fit``; see
+        :mod:`hiermod.interpret.response_checks`) and with ``posterior_predictive=True`` a draw of
+        the responses per posterior draw and row."""
+        if log_likelihood is not None:
+            check_flag("log_likelihood", log_likelihood)
+        check_flag("posterior_predictive", posterior_predictive)
         started = time.perf_counter()
+        tune, seed = int(sample.get("tune", 1000)), sample.get("random_seed")
         fitted = _sample(self, sampler, sample)
-        _stamp(self, fitted, sampler, int(sample.get("tune", 1000)), time.perf_counter() - started)
+        _stamp(self, fitted, sampler, tune, time.perf_counter() - started)
+        self._after_fit(fitted, log_likelihood, posterior_predictive, seed)
         return fitted
+
+    def update(
+        self, formula: str | None = None, data: pd.DataFrame | None = None, **changes: Any
+    ) -> MultivariateModel:
+        """A new model with another formula (a whole ``mvbind`` one, or ``". ~ . + z"`` applied to
+        every response), data or option (``family=``, ``rescor=``, ``priors=``…), as
+        ``Model.update`` (:func:`hiermod.updating.update_multivariate`)."""
+        from hiermod.updating import update_multivariate
+
+        updated: MultivariateModel = update_multivariate(self, formula, data, changes)
+        return updated
 
     def predict(
         self,
@@ -352,7 +383,8 @@ def _missing(name: str, univariate: Any, owner: str) -> Exception:
     return OptionError(
         f"{name} is not available for a multivariate model yet; it has fit, predict, fixef, "
         "varcorr, corr, ranef, coef, rescor_summary, summary, conditional_effects, "
-        "marginal_means, comparisons, slopes, describe, priors, source, pymc and graph, and each "
+        "marginal_means, comparisons, slopes, hypothesis, bayes_r2, pp_check, loo, "
+        "prior_predictive, update, describe, priors, source, pymc and graph, and each "
         "response's own model in .models (e.g. m.models['y1'])"
     )
 

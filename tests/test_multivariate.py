@@ -169,7 +169,7 @@ def test_rescor_needs_gaussian_responses() -> None:
     assert hm.Model("mvbind(y1, y2) ~ x", data).rescor  # brms's default for gaussian ones
 
 
-@pytest.mark.parametrize("method", ["hypothesis", "loo", "pp_check"])
+@pytest.mark.parametrize("method", ["pymc_rows", "from_idata"])
 def test_a_univariate_method_it_lacks_is_a_clear_error(method: str) -> None:
     m = hm.Model("mvbind(y1, y2) ~ x", _data())
     with pytest.raises(OptionError, match=f"{method} is not available for a multivariate model"):
