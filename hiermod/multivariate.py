@@ -43,6 +43,7 @@ from hiermod.output.source_multivariate import (
     rescor_labels,
 )
 from hiermod.plan.priors import Prior, parse_prior
+from hiermod.updating import MultivariateUpdates
 
 __all__ = ["MultivariateModel"]
 
@@ -118,7 +119,26 @@ def _untag(key: str, response: str) -> str | None:
     return None
 
 
-class MultivariateModel(ResponseSummaries, ResponseEffects, ResponseChecks):
+def _response_priors(
+    priors: Mapping[str, Prior | str], responses: tuple[str, ...], response: str
+) -> dict[str, Any]:
+    """The priors of one response, given under the tagged names (``y1_b``, ``sigma_y1``,
+    ``sigma_y1_Intercept``), passed to its model untagged (``b``, ``sigma``, …)."""
+    out: dict[str, Any] = {}
+    for key, prior in priors.items():
+        owners = [r for r in responses if _untag(key, r) is not None]
+        if not owners:
+            first = responses[0]
+            raise OptionError(
+                f"the prior {key!r} names no response: write the tagged name, e.g. "
+                f"{first}_b, {first}_Intercept or sigma_{first}"
+            )
+        if response == max(owners, key=len):
+            out[str(_untag(key, response))] = prior
+    return out
+
+
+class MultivariateModel(ResponseSummaries, ResponseEffects, ResponseChecks, MultivariateUpdates):
     """A model of several responses (see the module docstring and docs/terms.md)."""
 
     def __init__(
@@ -155,7 +175,7 @@ class MultivariateModel(ResponseSummaries, ResponseEffects, ResponseChecks):
         self._univariate = univariate
         self.models: dict[str, Any] = {}  # hm.Model per response (given as univariate=)
         for response in responses:
-            own = self._priors(priors or {}, response)
+            own = _response_priors(priors or {}, responses, response)
             self.models[response] = univariate(
                 self.formula.of(response),
                 self.data,
@@ -165,22 +185,6 @@ class MultivariateModel(ResponseSummaries, ResponseEffects, ResponseChecks):
                 _joint_ids=frozenset(shared_ids(self.formula)),
                 **{**options, **(_each or {}).get(response, {})},
             )
-
-    def _priors(self, priors: Mapping[str, Prior | str], response: str) -> dict[str, Any]:
-        """The priors of one response, given under the tagged names (``y1_b``, ``sigma_y1``,
-        ``sigma_y1_Intercept``), passed to its model untagged (``b``, ``sigma``, …)."""
-        out: dict[str, Any] = {}
-        for key, prior in priors.items():
-            owners = [r for r in self.responses if _untag(key, r) is not None]
-            if not owners:
-                first = self.responses[0]
-                raise OptionError(
-                    f"the prior {key!r} names no response: write the tagged name, e.g. "
-                    f"{first}_b, {first}_Intercept or sigma_{first}"
-                )
-            if response == max(owners, key=len):
-                out[str(_untag(key, response))] = prior
-        return out
 
     @property
     def responses(self) -> tuple[str, ...]:
@@ -272,26 +276,15 @@ class MultivariateModel(ResponseSummaries, ResponseEffects, ResponseChecks):
         holds the rows' joint pointwise log-likelihood (``log_likelihood``: as ``Model.fit``; see
         :mod:`hiermod.interpret.response_checks`) and with ``posterior_predictive=True`` a draw of
         the responses per posterior draw and row."""
+        check_flag("posterior_predictive", posterior_predictive)
         if log_likelihood is not None:
             check_flag("log_likelihood", log_likelihood)
-        check_flag("posterior_predictive", posterior_predictive)
         started = time.perf_counter()
         tune, seed = int(sample.get("tune", 1000)), sample.get("random_seed")
         fitted = _sample(self, sampler, sample)
         _stamp(self, fitted, sampler, tune, time.perf_counter() - started)
         self._after_fit(fitted, log_likelihood, posterior_predictive, seed)
         return fitted
-
-    def update(
-        self, formula: str | None = None, data: pd.DataFrame | None = None, **changes: Any
-    ) -> MultivariateModel:
-        """A new model with another formula (a whole ``mvbind`` one, or ``". ~ . + z"`` applied to
-        every response), data or option (``family=``, ``rescor=``, ``priors=``…), as
-        ``Model.update`` (:func:`hiermod.updating.update_multivariate`)."""
-        from hiermod.updating import update_multivariate
-
-        updated: MultivariateModel = update_multivariate(self, formula, data, changes)
-        return updated
 
     def predict(
         self,

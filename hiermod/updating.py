@@ -25,7 +25,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import pandas as pd
 
@@ -42,7 +42,13 @@ from hiermod.plan.lower_blocks import Centring
 from hiermod.plan.priors import Prior
 from hiermod.warnings import DataWarning, user_stacklevel
 
-__all__ = ["ModelCall", "kept_choices", "update_model", "update_multivariate"]
+__all__ = [
+    "ModelCall",
+    "MultivariateUpdates",
+    "kept_choices",
+    "update_model",
+    "update_multivariate",
+]
 
 _OPTIONS = ("family", "link", "priors", "layout", "centered", "na_action", "suffstats")
 
@@ -274,3 +280,16 @@ def update_multivariate(
     for response, choices in kept.items():
         _warn_recomputed(updated.models[response].ir, choices.priors)
     return updated
+
+
+class MultivariateUpdates:
+    """``update`` of a :class:`~hiermod.multivariate.MultivariateModel`."""
+
+    def update(
+        self, formula: str | None = None, data: pd.DataFrame | None = None, **changes: Any
+    ) -> Self:
+        """A new model with another formula (a whole ``mvbind`` one, or ``". ~ . + z"`` for every
+        response), data or option (``family=``, ``rescor=``, ``priors=``…), as ``Model.update``:
+        see :func:`update_multivariate`."""
+        updated: Self = update_multivariate(self, formula, data, changes)
+        return updated

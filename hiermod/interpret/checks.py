@@ -212,7 +212,7 @@ def _check_same_rows(observations: Mapping[str, tuple[str, np.ndarray]]) -> None
         if observed.shape != reference.shape:
             raise HiermodError(
                 f"models compared by LOO must be fitted to the same rows: {name!r} has "
-                f"{reference.size} observations, {label!r} {observed.size}"
+                f"{len(reference)} observations, {label!r} {len(observed)}"
             )
         if not np.allclose(observed, reference, equal_nan=True):
             raise HiermodError(
@@ -355,7 +355,9 @@ class ModelChecks:
         check_flag("pointwise", pointwise)
         return loo(self.ir, fit, pointwise=pointwise, streamed=self.streamed)
 
-    def _loo_observations(self: FittedModel, fit: xr.DataTree, label: str) -> tuple[str, np.ndarray]:
+    def _loo_observations(
+        self: FittedModel, fit: xr.DataTree, label: str
+    ) -> tuple[str, np.ndarray]:
         """What :func:`compare` checks of the fit of ``label``: it belongs to the model and has a
         pointwise log-likelihood; the kind of its observations and their values."""
         check_fit(self.ir, fit)

@@ -64,9 +64,7 @@ __all__ = ["JOINT", "ResponseChecks", "tagged_labels"]
 JOINT = "Y"
 """The name of a multivariate fit's pointwise log-likelihood: each row's joint log density."""
 
-_REMEDY = (
-    "Refit with log_likelihood=True, or add it to this fit with model.add_log_likelihood(fit)"
-)
+_REMEDY = "Refit with log_likelihood=True, or add it to this fit with model.add_log_likelihood(fit)"
 
 
 class _Multivariate(Protocol):
@@ -145,6 +143,34 @@ def observed_responses(mv: _Multivariate, fit: xr.DataTree) -> dict[str, np.ndar
         joint = observed[JOINT]
         return {r: np.asarray(joint.sel(response=r).values) for r in mv.responses}
     return {r: np.asarray(observed[r].values) for r in mv.responses}
+
+
+def _joint_log_likelihood(mv: _Multivariate, fit: xr.DataTree) -> xr.DataArray:
+    """Each row's joint log density at every draw (chain, draw, obs): the log density of every
+    observed variable of the model (``Y``; or each response's), summed over the responses,
+    evaluated at all draws at once (:func:`~hiermod.inference.posterior_eval.vectorized`)."""
+    model = mv.pymc
+    observed = [model[JOINT]] if mv.rescor else [model[r] for r in mv.responses]
+    densities = [pm.logp(rv, model.rvs_to_values[rv]) for rv in observed]
+    posterior = read_group(fit)
+    shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(mv.data))
+    joint = sum(vectorized(model, densities, posterior, {}, [], shape, None))
+    obs = np.arange(len(mv.data))
+    if "observed_data" in fit.children and "obs" in read_group(fit, "observed_data").coords:
+        obs = read_group(fit, "observed_data")["obs"].values
+    coords = {"chain": posterior["chain"].values, "draw": posterior["draw"].values, "obs": obs}
+    return xr.DataArray(joint, dims=("chain", "draw", "obs"), coords=coords)
+
+
+def _predictive_tree(r: str, observed: np.ndarray, draws: xr.DataArray) -> xr.DataTree:
+    """One response's observed values and predictive draws, as the univariate check reads them."""
+    obs = np.arange(observed.size)
+    return xr.DataTree.from_dict(
+        {
+            "observed_data": xr.Dataset({r: ("obs", observed)}, coords={"obs": obs}),
+            "posterior_predictive": xr.Dataset({r: draws.drop_attrs().assign_coords(obs=obs)}),
+        }
+    )
 
 
 class ResponseChecks:
@@ -232,7 +258,10 @@ class ResponseChecks:
             draws.append(bayes_r2_draws(y, mean.sel(response=r, drop=True)))
         if not summary:
             return xr.concat(draws, dim=pd.Index(chosen, name="response"))
-        tables = [bayes_r2_table(r2, prob).set_axis([f"R2{r}"]) for r, r2 in zip(chosen, draws)]
+        tables = [
+            bayes_r2_table(r2, prob).set_axis([f"R2{r}"])
+            for r, r2 in zip(chosen, draws, strict=True)
+        ]
         return pd.concat(tables)
 
     def pp_check(
@@ -261,19 +290,16 @@ class ResponseChecks:
         else:
             predicted = mv.predict(fit, kind="response", random_seed=random_seed)
             draws = {r: predicted.sel(response=r, drop=True) for r in chosen}
-        figures = {}
-        for r in chosen:
-            obs = np.arange(observed[r].size)
-            tree = xr.DataTree.from_dict(
-                {
-                    "observed_data": xr.Dataset({r: ("obs", observed[r])}, coords={"obs": obs}),
-                    "posterior_predictive": xr.Dataset(
-                        {r: draws[r].drop_attrs().assign_coords(obs=obs)}
-                    ),
-                }
+        figures = {
+            r: pp_check(
+                mv.models[r].ir,
+                _predictive_tree(r, observed[r], draws[r]),
+                kind=kind,
+                num_samples=num_samples,
+                prob=prob,
             )
-            ir = mv.models[r].ir
-            figures[r] = pp_check(ir, tree, kind=kind, num_samples=num_samples, prob=prob)
+            for r in chosen
+        }
         return figures[response] if response is not None else figures
 
     # -- LOO ------------------------------------------------------------------------------------
@@ -282,22 +308,7 @@ class ResponseChecks:
         """Put the pointwise log-likelihood in ``fit``: the group ``log_likelihood`` with
         :data:`JOINT`, each row's joint log density of its responses at every draw, dims (chain,
         draw, obs) (the module docstring)."""
-        mv = self._checked(fit)
-        model = mv.pymc
-        observed = [model[JOINT]] if mv.rescor else [model[r] for r in mv.responses]
-        densities = [pm.logp(rv, model.rvs_to_values[rv]) for rv in observed]
-        posterior = read_group(fit)
-        shape = (posterior.sizes["chain"], posterior.sizes["draw"], len(mv.data))
-        joint = sum(vectorized(model, densities, posterior, {}, [], shape, None))
-        coords = {
-            "chain": posterior["chain"].values,
-            "draw": posterior["draw"].values,
-            "obs": np.arange(len(mv.data)),
-        }
-        if "observed_data" in fit.children and "obs" in read_group(fit, "observed_data").coords:
-            coords["obs"] = read_group(fit, "observed_data")["obs"].values
-        values = xr.DataArray(joint, dims=("chain", "draw", "obs"), coords=coords)
-        fit["log_likelihood"] = xr.Dataset({JOINT: values})
+        fit["log_likelihood"] = xr.Dataset({JOINT: _joint_log_likelihood(self._checked(fit), fit)})
 
     def _after_fit(
         self,
@@ -339,8 +350,9 @@ class ResponseChecks:
         mv = self._checked(fit)
         require_log_likelihood(fit, False, f"the fit of {label!r}", remedy=_REMEDY)
         observed = observed_responses(mv, fit)
-        rows = np.column_stack([observed[r] for r in mv.responses])
-        return f"the rows of the responses {', '.join(mv.responses)} jointly", rows
+        responses = sorted(mv.responses)  # the joint density of a row is the same in any order
+        rows = np.column_stack([observed[r] for r in responses])
+        return f"the rows of the responses {', '.join(responses)} jointly", rows
 
     def prior_predictive(self, draws: int = 500, random_seed: int | None = None) -> xr.DataTree:
         """Draws from the model's prior (``Model.prior_predictive``): groups ``prior``,
