@@ -14,6 +14,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import pytest
 import xarray as xr
+from fit_support import multivariate_data as _data
 from support import assert_same_model
 
 import hiermod as hm
@@ -93,19 +94,6 @@ def test_formula_errors(text: str, message: str, caret: str) -> None:
     with pytest.raises(FormulaError, match=re.escape(message)) as error:
         split_responses(parse_syntax(text))
     assert caret in str(error.value)
-
-
-def _data(n: int = 80, seed: int = 1, rho: float = 0.5) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    g = rng.integers(0, 5, n)
-    x, z = rng.normal(size=n), rng.normal(size=n)
-    effects = rng.normal(0, 0.5, (5, 2))
-    noise = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=n)
-    y1 = 1 + 0.5 * x + effects[g, 0] + noise[:, 0]
-    y2 = -1 + 0.3 * z + effects[g, 1] + 0.7 * noise[:, 1]
-    counts = rng.poisson(np.exp(0.2 + 0.3 * x))
-    frame = {"x": x, "z": z, "g": [f"g{k}" for k in g], "y1": y1, "y2": y2, "n": counts}
-    return pd.DataFrame(frame)
 
 
 PRIORS = {

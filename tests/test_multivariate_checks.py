@@ -4,7 +4,7 @@ draws.
 
 No sampler runs in the fast tests. Summaries, plots and the pointwise log-likelihood read prior
 draws shaped like a fit (:func:`_prior_fit`); LOO and compare need a posterior that importance
-sampling works with, so ``mvbind(y1, y2) ~ x`` gets exact draws of its flat-prior posterior
+sampling works with, so ``mvbind(y1, y2) ~ x + z`` gets exact draws of its flat-prior posterior
 (normal-inverse-Wishart with residual correlation, normal-inverse-χ² per response without) drawn
 with NumPy. One slow test fits with NUTS.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 import pymc as pm
 import pytest
 import xarray as xr
-from fit_support import prior_fit
+from fit_support import multivariate_data, prior_fit
 from matplotlib.figure import Figure
 from scipy import stats
 
@@ -34,24 +34,7 @@ from hiermod.warnings import DataWarning, FitWarning, SamplingWarning
 matplotlib.use("Agg")
 
 
-def _data(n: int = 60, seed: int = 4, rho: float = 0.6) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    g = rng.integers(0, 5, n)
-    x, z = rng.normal(size=n), rng.normal(size=n)
-    effects = rng.normal(0, 0.5, (5, 2))
-    noise = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=n)
-    frame = {
-        "x": x,
-        "z": z,
-        "g": [f"g{k}" for k in g],
-        "y1": 1 + 0.5 * x + effects[g, 0] + noise[:, 0],
-        "y2": -1 + 0.3 * x + effects[g, 1] + 0.7 * noise[:, 1],
-        "n": rng.poisson(np.exp(0.2 + 0.3 * x)),
-    }
-    return pd.DataFrame(frame)
-
-
-DATA = _data()
+DATA = multivariate_data(n=60, seed=4, rho=0.6)
 FORMULA = "mvbind(y1, y2) ~ x + (1 | g)"
 PRIORS = {
     "y1_Intercept": "normal(1, 1)",
@@ -305,12 +288,12 @@ def test_the_pointwise_log_likelihood_is_each_rows_joint_density(fits, name: str
 
 
 def _exact_fit(m: MultivariateModel, chains: int = 2, draws: int = 500) -> xr.DataTree:
-    """Draws of the flat-prior posterior of ``mvbind(y1, y2) ~ x``: with residual correlation
+    """Draws of the flat-prior posterior of ``mvbind(y1, y2) ~ x + z``: with residual correlation
     Σ ~ inverse-Wishart(n - k, E'E) and B | Σ ~ matrix-normal(B̂, (X'X)⁻¹, Σ); without, the
     normal-inverse-χ² posterior of each response. Then the joint pointwise log-likelihood."""
     rng = np.random.default_rng(12)
     y = DATA[["y1", "y2"]].to_numpy()
-    X = np.column_stack([np.ones(len(y)), DATA["x"]])
+    X = np.column_stack([np.ones(len(y)), DATA["x"], DATA["z"]])
     (n, k), size = X.shape, chains * draws
     b_hat = np.linalg.lstsq(X, y, rcond=None)[0]
     residuals = y - X @ b_hat
@@ -330,13 +313,14 @@ def _exact_fit(m: MultivariateModel, chains: int = 2, draws: int = 500) -> xr.Da
     variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     for j, r in enumerate(("y1", "y2")):
         variables[f"{r}_Intercept"] = (("chain", "draw"), b[:, 0, j].reshape(shape))
-        variables[f"{r}_b"] = (("chain", "draw", f"{r}_coef"), b[:, 1:, j].reshape(*shape, 1))
+        variables[f"{r}_b"] = (("chain", "draw", f"{r}_coef"), b[:, 1:, j].reshape(*shape, k - 1))
         variables[f"sigma_{r}"] = (("chain", "draw"), sd[:, j].reshape(shape))
     if m.rescor:
         dims = ("chain", "draw", "Lrescor_dim_0", "Lrescor_dim_1")
         variables["Lrescor"] = (dims, np.linalg.cholesky(corr).reshape(*shape, 2, 2))
         variables["rescor"] = (("chain", "draw", "response_pair"), corr[:, 0, 1].reshape(*shape, 1))
-    coords = {"chain": range(chains), "draw": range(draws), "y1_coef": ["x"], "y2_coef": ["x"]}
+    coords = {"chain": range(chains), "draw": range(draws), "y1_coef": ["x", "z"]}
+    coords["y2_coef"] = ["x", "z"]
     if m.rescor:
         observed = xr.Dataset(
             {"Y": (("obs", "response"), y)},
@@ -355,7 +339,7 @@ def _exact_fit(m: MultivariateModel, chains: int = 2, draws: int = 500) -> xr.Da
 def exact() -> dict[str, tuple[MultivariateModel, xr.DataTree]]:
     out = {}
     for name, rescor in (("rescor", True), ("independent", False)):
-        m = hm.Model("mvbind(y1, y2) ~ x", DATA, rescor=rescor)
+        m = hm.Model("mvbind(y1, y2) ~ x + z", DATA, rescor=rescor)
         out[name] = (m, _exact_fit(m))
     return out
 
