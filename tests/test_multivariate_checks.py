@@ -80,11 +80,13 @@ def _prior_fit(
 
 @pytest.fixture(scope="module")
 def fits() -> dict[str, tuple[MultivariateModel, xr.DataTree]]:
-    """Prior-draw fits: with residual correlation, without, and gaussian + poisson."""
+    """Prior-draw fits: with residual correlation, without, with a sigma formula of y1 (a
+    residual covariance per row), and gaussian + poisson."""
     out = {}
     for name, formula, options in (
         ("rescor", FORMULA, {"priors": PRIORS}),
         ("independent", FORMULA, {"priors": PRIORS, "rescor": False}),
+        ("sigma", FORMULA + "\nsigma_y1 ~ x", {"priors": {"sigma_y1_b": "normal(0, 0.3)"}}),
         (
             "mixed",
             "mvbind(y1, n) ~ x + (1 | g)",
@@ -254,7 +256,7 @@ def test_pp_check_of_every_response_is_a_figure_each(fits) -> None:
 # -- the pointwise log-likelihood, LOO and compare ---------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["rescor", "independent", "mixed"])
+@pytest.mark.parametrize("name", ["rescor", "independent", "sigma", "mixed"])
 def test_the_pointwise_log_likelihood_is_each_rows_joint_density(fits, name: str) -> None:
     """With rescor scipy's multivariate normal density of the row; else the sum of the
     responses' densities (brms's log_lik of a multivariate model)."""
@@ -266,16 +268,22 @@ def test_the_pointwise_log_likelihood_is_each_rows_joint_density(fits, name: str
     post = fit["posterior"]
     first, second = m.responses
     mu1, mu2 = _linear(post, first), _linear(post, second)
-    sigma1 = _flat(post, f"sigma_{first}")
+    if name == "sigma":  # log link: sigma_y1 = exp(Intercept + b x) per row
+        slope = _flat(post, "sigma_y1_b")[:, :1] * DATA["x"].to_numpy()
+        sigma1 = np.exp(_flat(post, "sigma_y1_Intercept")[:, None] + slope)
+    else:
+        sigma1 = np.repeat(_flat(post, f"sigma_{first}")[:, None], len(DATA), axis=1)
     for chain, draw in ((0, 0), (1, 17), (0, 59)):
         k = chain * 60 + draw
         y = DATA[[first, second]].to_numpy()
-        if name == "rescor":
-            s = np.array([sigma1[k], _flat(post, "sigma_y2")[k]])
+        if name in ("rescor", "sigma"):
             rho = _flat(post, "rescor")[k, 0]
-            cov = np.outer(s, s) * np.array([[1, rho], [rho, 1]])
             mean = np.column_stack([mu1[k], mu2[k]])
-            expected = [stats.multivariate_normal(mean[i], cov).logpdf(y[i]) for i in range(len(y))]
+            expected = []
+            for i in range(len(y)):
+                s = np.array([sigma1[k, i], _flat(post, "sigma_y2")[k]])
+                cov = np.outer(s, s) * np.array([[1, rho], [rho, 1]])
+                expected.append(stats.multivariate_normal(mean[i], cov).logpdf(y[i]))
         elif name == "independent":
             expected = stats.norm(mu1[k], sigma1[k]).logpdf(y[:, 0]) + stats.norm(
                 mu2[k], _flat(post, "sigma_y2")[k]

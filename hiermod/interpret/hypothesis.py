@@ -403,7 +403,8 @@ def draws_table(
     """:func:`hypothesis_table` of named draws: ``values`` maps each name a hypothesis may use to
     its draws (n,), or (n, levels) with ``index`` the levels; ``prior`` holds prior draws of the
     same names for point hypotheses' Savage–Dickey ratios; ``scope`` words the names' scope in the
-    error listing them (a multivariate model's tagged ``fixef`` names use it)."""
+    error listing them (``" of each level of Subject"``). A multivariate model's hypotheses are
+    this table of its tagged names (:mod:`hiermod.interpret.response_checks`)."""
     prob = check_prob(prob)
     texts = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
     if not texts:
