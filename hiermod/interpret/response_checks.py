@@ -27,7 +27,7 @@ Each reuses the univariate function (:mod:`hiermod.interpret.checks`, :mod:`~hie
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -212,24 +212,6 @@ class ResponseChecks:
         prior = _prior(mv, points, prior_draws, random_seed) if points else None
         return draws_table(texts, values, prob=prob, prior=prior)
 
-    @overload
-    def bayes_r2(
-        self,
-        fit: xr.DataTree,
-        *,
-        response: str | None = ...,
-        prob: float = ...,
-        summary: Literal[True] = ...,
-    ) -> pd.DataFrame: ...
-    @overload
-    def bayes_r2(
-        self,
-        fit: xr.DataTree,
-        *,
-        response: str | None = ...,
-        prob: float = ...,
-        summary: Literal[False],
-    ) -> xr.DataArray: ...
     def bayes_r2(
         self,
         fit: xr.DataTree,
