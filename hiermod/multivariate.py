@@ -22,6 +22,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from hiermod.arguments import check_flag
 from hiermod.data.columns import kept_rows
 from hiermod.data.sources import formula_columns
 from hiermod.errors import ArgumentError, DataError, FamilyError, OptionError
@@ -33,6 +34,7 @@ from hiermod.inference.fit import nuts_sample
 from hiermod.inference.predict_multivariate import filled_responses, predict_multivariate
 from hiermod.inference.response_views import ResponseSummaries
 from hiermod.inference.storage_multivariate import multivariate_attrs
+from hiermod.interpret.response_checks import ResponseChecks
 from hiermod.interpret.response_effects import ResponseEffects
 from hiermod.output.module import build_rows, load_module
 from hiermod.output.source_multivariate import (
@@ -42,6 +44,7 @@ from hiermod.output.source_multivariate import (
     rescor_labels,
 )
 from hiermod.plan.priors import Prior, parse_prior
+from hiermod.updating import MultivariateUpdates
 
 __all__ = ["MultivariateModel"]
 
@@ -117,7 +120,26 @@ def _untag(key: str, response: str) -> str | None:
     return None
 
 
-class MultivariateModel(ResponseSummaries, ResponseEffects):
+def _response_priors(
+    priors: Mapping[str, Prior | str], responses: tuple[str, ...], response: str
+) -> dict[str, Any]:
+    """The priors of one response, given under the tagged names (``y1_b``, ``sigma_y1``,
+    ``sigma_y1_Intercept``), passed to its model untagged (``b``, ``sigma``, …)."""
+    out: dict[str, Any] = {}
+    for key, prior in priors.items():
+        owners = [r for r in responses if _untag(key, r) is not None]
+        if not owners:
+            first = responses[0]
+            raise OptionError(
+                f"the prior {key!r} names no response: write the tagged name, e.g. "
+                f"{first}_b, {first}_Intercept or sigma_{first}"
+            )
+        if response == max(owners, key=len):
+            out[str(_untag(key, response))] = prior
+    return out
+
+
+class MultivariateModel(ResponseSummaries, ResponseEffects, ResponseChecks, MultivariateUpdates):
     """A model of several responses (see the module docstring and docs/terms.md)."""
 
     def __init__(
@@ -129,6 +151,7 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         rescor: bool | None = None,
         priors: Mapping[str, Prior | str] | None = None,
         univariate: Any = None,
+        _each: Mapping[str, Mapping[str, Any]] | None = None,  # per response (update)
         **options: Any,
     ) -> None:
         self.formula = split_responses(parse_syntax(formula))
@@ -145,13 +168,15 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         self.rescor = gaussian if rescor is None else bool(rescor)
         given = dict(priors or {})
         self.given_priors = dict(given)  # as the user gave them: stored with a fit
+        self._call = {"family": family, "rescor": rescor, "priors": priors, **options}
+        self._given_data = data  # what update() starts from
         self.rescor_eta = _rescor_eta(given.pop("rescor", None), self.rescor)
         priors = given
         self.data = _complete(data, self.formula, str(options.get("na_action", "drop")))
         self._univariate = univariate
         self.models: dict[str, Any] = {}  # hm.Model per response (given as univariate=)
         for response in responses:
-            own = self._priors(priors or {}, response)
+            own = _response_priors(priors or {}, responses, response)
             self.models[response] = univariate(
                 self.formula.of(response),
                 self.data,
@@ -159,24 +184,8 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
                 priors=own,
                 suffstats=False,
                 _joint_ids=frozenset(shared_ids(self.formula)),
-                **options,
+                **{**options, **(_each or {}).get(response, {})},
             )
-
-    def _priors(self, priors: Mapping[str, Prior | str], response: str) -> dict[str, Any]:
-        """The priors of one response, given under the tagged names (``y1_b``, ``sigma_y1``,
-        ``sigma_y1_Intercept``), passed to its model untagged (``b``, ``sigma``, …)."""
-        out: dict[str, Any] = {}
-        for key, prior in priors.items():
-            owners = [r for r in self.responses if _untag(key, r) is not None]
-            if not owners:
-                first = self.responses[0]
-                raise OptionError(
-                    f"the prior {key!r} names no response: write the tagged name, e.g. "
-                    f"{first}_b, {first}_Intercept or sigma_{first}"
-                )
-            if response == max(owners, key=len):
-                out[str(_untag(key, response))] = prior
-        return out
 
     @property
     def responses(self) -> tuple[str, ...]:
@@ -255,18 +264,33 @@ class MultivariateModel(ResponseSummaries, ResponseEffects):
         """A method of ``hm.Model`` that a multivariate model lacks is a clear error (``_missing``)."""
         raise _missing(name, self.__dict__.get("_univariate"), type(self).__name__)
 
-    def fit(self, *, sampler: str = "auto", **sample: Any) -> xr.DataTree:
-        """NUTS as ``Model.fit`` (keywords passed on: draws, tune, chains, random_seed, …): by
-        default nutpie (``sampler="auto"``, :func:`~hiermod.inference.calls.resolve_sampler`);
-        ``sampler="pymc"`` samples with PyMC's sampler compiled with Numba."""
+    def fit(
+        self,
+        *,
+        sampler: str = "auto",
+        log_likelihood: bool | None = None,
+        posterior_predictive: bool = False,
+        **sample: Any,
+    ) -> xr.DataTree:
+        """NUTS as ``Model.fit`` (keywords passed on: draws, tune, chains, random_seed, …), with the
+        sampler ``Model.fit`` would choose (``sampler="auto"``,
+        :func:`~hiermod.inference.calls.resolve_sampler`). The fit holds the rows' joint pointwise
+        log-likelihood (``log_likelihood``: as ``Model.fit``; see
+        :mod:`hiermod.interpret.response_checks`) and with ``posterior_predictive=True`` a draw of
+        the responses per posterior draw and row."""
+        check_flag("posterior_predictive", posterior_predictive)
+        if log_likelihood is not None:
+            check_flag("log_likelihood", log_likelihood)
         started = time.perf_counter()
+        tune, seed = int(sample.get("tune", 1000)), sample.get("random_seed")
         settings = {"draws", "tune", "chains", "random_seed", "progressbar"}
         keywords = {k: v for k, v in sample.items() if k not in settings}
         families = sorted(m.ir.likelihood.family for m in self.models.values())
         family = next((f for f in families if f in PYMC_FAMILIES), families[0])
         sampler = resolve_sampler(sampler, "nuts", keywords, family)
         fitted = _sample(self, sampler, sample)
-        _stamp(self, fitted, sampler, int(sample.get("tune", 1000)), time.perf_counter() - started)
+        _stamp(self, fitted, sampler, tune, time.perf_counter() - started)
+        self._after_fit(fitted, log_likelihood, posterior_predictive, seed)
         return fitted
 
     def predict(
@@ -359,7 +383,8 @@ def _missing(name: str, univariate: Any, owner: str) -> Exception:
     return OptionError(
         f"{name} is not available for a multivariate model yet; it has fit, predict, fixef, "
         "varcorr, corr, ranef, coef, rescor_summary, summary, conditional_effects, "
-        "marginal_means, comparisons, slopes, describe, priors, source, pymc and graph, and each "
+        "marginal_means, comparisons, slopes, hypothesis, bayes_r2, pp_check, loo, "
+        "prior_predictive, update, describe, priors, source, pymc and graph, and each "
         "response's own model in .models (e.g. m.models['y1'])"
     )
 

@@ -25,13 +25,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import pandas as pd
 
 from hiermod.arguments import check_type, unexpected_keyword
 from hiermod.data.families import Family, get_family
-from hiermod.errors import HiermodError, PriorError
+from hiermod.errors import HiermodError, OptionError, PriorError
+from hiermod.formula.expand import expand
+from hiermod.formula.multivariate import MultivariateFormula
+from hiermod.formula.parser import parse_syntax
 from hiermod.formula.terms import ModelFormula
 from hiermod.formula.update import updated_text
 from hiermod.plan.ir import ModelIR
@@ -39,7 +42,13 @@ from hiermod.plan.lower_blocks import Centring
 from hiermod.plan.priors import Prior
 from hiermod.warnings import DataWarning, user_stacklevel
 
-__all__ = ["ModelCall", "kept_choices", "update_model"]
+__all__ = [
+    "ModelCall",
+    "MultivariateUpdates",
+    "kept_choices",
+    "update_model",
+    "update_multivariate",
+]
 
 _OPTIONS = ("family", "link", "priors", "layout", "centered", "na_action", "suffstats")
 
@@ -205,3 +214,82 @@ def _warn_recomputed(ir: ModelIR, kept: Mapping[str, Prior]) -> None:
             DataWarning,
             stacklevel=user_stacklevel(),
         )
+
+
+_MULTIVARIATE_OPTIONS = ("family", "rescor", "priors", "link", "layout", "centered", "na_action")
+
+
+def _multivariate_text(model: Any, formula: str | None) -> str:
+    """The updated ``mvbind`` formula: a whole new one, or R's rule applied to every response's
+    formulas (``". ~ . + z"``: each response's formula gains z)."""
+    if formula is None:
+        return str(model.formula)
+    check_type("formula", formula, str, "formula text such as '. ~ . - x'")
+    if formula.lstrip().startswith("mvbind"):
+        return formula
+    left = formula.split("~", 1)[0].strip() if "~" in formula else ""
+    if left not in ("", "."):
+        raise OptionError(
+            f"update({formula!r}) of a multivariate model keeps its responses: write '. ~ . + z' "
+            "(every response's formula updated) or a whole mvbind(...) ~ ... formula"
+        )
+    responses = model.responses
+    formulas = tuple(
+        expand(parse_syntax(updated_text(f, formula, model.models[r].family.auxiliary)))
+        for r, f in zip(responses, model.formula.formulas, strict=True)
+    )
+    return str(MultivariateFormula(responses, formulas))
+
+
+def update_multivariate(
+    model: Any, formula: str | None, data: pd.DataFrame | None, changes: Mapping[str, Any]
+) -> Any:
+    """``MultivariateModel.update``: :func:`update_model`'s rules for a model of several
+    responses. ``formula`` is a whole ``mvbind`` formula, or an update applied to every
+    response's formulas; with the formula, family and link kept, each response keeps the default
+    priors, centring and layout chosen on the first data (as ``Model.update(data=)``)."""
+    if data is not None:
+        check_type("data", data, pd.DataFrame, "a pandas DataFrame")
+    for key in changes:
+        if key not in _MULTIVARIATE_OPTIONS:
+            raise unexpected_keyword("update()", key, _MULTIVARIATE_OPTIONS)
+    text = _multivariate_text(model, formula)
+    options = {**model._call, **changes}
+    priors = dict(options.get("priors") or {})
+    if changes.get("rescor") is False and "rescor" in priors and "priors" not in changes:
+        options["priors"] = {k: v for k, v in priors.items() if k != "rescor"}
+        warnings.warn(
+            "update(): the prior 'rescor' was dropped: rescor=False has no residual correlation",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
+    same = formula is None and "family" not in changes and "link" not in changes
+    each: dict[str, dict[str, Any]] = {}
+    kept = {r: kept_choices(m.ir) for r, m in model.models.items()} if same else {}
+    for response, choices in kept.items():
+        own: dict[str, Any] = {"_kept_priors": choices.priors}
+        if "centered" not in changes and choices.centered:
+            own["centered"] = choices.centered
+        if "layout" not in changes and choices.layout:
+            own["layout"] = {**_as_mapping(options.get("layout", "auto")), **choices.layout}
+        each[response] = own
+    new_data = model._given_data if data is None else data
+    updated = type(model)(
+        text, new_data, univariate=model._univariate, _each=each or None, **options
+    )
+    for response, choices in kept.items():
+        _warn_recomputed(updated.models[response].ir, choices.priors)
+    return updated
+
+
+class MultivariateUpdates:
+    """``update`` of a :class:`~hiermod.multivariate.MultivariateModel`."""
+
+    def update(
+        self, formula: str | None = None, data: pd.DataFrame | None = None, **changes: Any
+    ) -> Self:
+        """A new model with another formula (a whole ``mvbind`` one, or ``". ~ . + z"`` for every
+        response), data or option (``family=``, ``rescor=``, ``priors=``…), as ``Model.update``:
+        see :func:`update_multivariate`."""
+        updated: Self = update_multivariate(self, formula, data, changes)
+        return updated

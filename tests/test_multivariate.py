@@ -14,6 +14,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import pytest
 import xarray as xr
+from fit_support import multivariate_data as _data
 from support import assert_same_model
 
 import hiermod as hm
@@ -95,19 +96,6 @@ def test_formula_errors(text: str, message: str, caret: str) -> None:
     assert caret in str(error.value)
 
 
-def _data(n: int = 80, seed: int = 1, rho: float = 0.5) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    g = rng.integers(0, 5, n)
-    x, z = rng.normal(size=n), rng.normal(size=n)
-    effects = rng.normal(0, 0.5, (5, 2))
-    noise = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=n)
-    y1 = 1 + 0.5 * x + effects[g, 0] + noise[:, 0]
-    y2 = -1 + 0.3 * z + effects[g, 1] + 0.7 * noise[:, 1]
-    counts = rng.poisson(np.exp(0.2 + 0.3 * x))
-    frame = {"x": x, "z": z, "g": [f"g{k}" for k in g], "y1": y1, "y2": y2, "n": counts}
-    return pd.DataFrame(frame)
-
-
 PRIORS = {
     "y1_Intercept": "normal(0, 5)",
     "y1_b": "normal(0, 2)",
@@ -169,7 +157,7 @@ def test_rescor_needs_gaussian_responses() -> None:
     assert hm.Model("mvbind(y1, y2) ~ x", data).rescor  # brms's default for gaussian ones
 
 
-@pytest.mark.parametrize("method", ["hypothesis", "loo", "pp_check"])
+@pytest.mark.parametrize("method", ["pymc_rows", "from_idata"])
 def test_a_univariate_method_it_lacks_is_a_clear_error(method: str) -> None:
     m = hm.Model("mvbind(y1, y2) ~ x", _data())
     with pytest.raises(OptionError, match=f"{method} is not available for a multivariate model"):

@@ -84,6 +84,7 @@ __all__ = [
     "check_settings",
     "fit",
     "nuts_sample",
+    "pointwise_fits",
     "sampling_mode",
 ]
 
@@ -206,7 +207,7 @@ def fit(
     ):  # a streamed model keeps no rows: no observed data, no pointwise values
         _ensure_observed(idata, ir)
     if log_likelihood is None:
-        log_likelihood = _pointwise_fits(ir, idata)
+        log_likelihood = pointwise_fits(len(ir.coords.get("obs", ())), idata)
     if log_likelihood and rows_model is not None:
         # A model fitted through sufficient statistics has no per-row likelihood; its row-wise twin
         # (same parameters) gives the pointwise values.
@@ -254,10 +255,10 @@ def add_posterior_predictive(idata: xr.DataTree, draws: xr.DataArray) -> None:
 MAX_POINTWISE_VALUES = 250_000_000  # 2 GB of float64: e.g. 62,500 rows × 4 chains × 1000 draws
 
 
-def _pointwise_fits(ir: ModelIR, idata: xr.DataTree) -> bool:
-    """Whether the default pointwise log-likelihood fits in :data:`MAX_POINTWISE_VALUES`."""
+def pointwise_fits(n_rows: int, idata: xr.DataTree) -> bool:
+    """Whether the default pointwise log-likelihood of ``n_rows`` rows fits in
+    :data:`MAX_POINTWISE_VALUES` (else a FitWarning says it was not computed)."""
     posterior = read_group(idata)
-    n_rows = len(ir.coords.get("obs", ()))
     values = n_rows * posterior.sizes["chain"] * posterior.sizes["draw"]
     if values <= MAX_POINTWISE_VALUES:
         return True

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ from hiermod.inference.fit import MAX_POINTWISE_VALUES
 from hiermod.inference.fit_groups import read_group
 from hiermod.inference.intervals import DEFAULT_PROB, check_prob, interval_label
 from hiermod.interpret.coefficients import blocks_over, coef_tables, coefficient_variables
-from hiermod.interpret.hypothesis import Hypothesis, hypothesis_table, parse_hypothesis
+from hiermod.interpret.hypothesis import hypothesis_table, parse_hypothesis
 from hiermod.interpret.protocol import FittedModel
 from hiermod.interpret.r2 import bayes_r2_draws, bayes_r2_table
 from hiermod.plan.ir import ModelIR
@@ -43,7 +43,16 @@ if TYPE_CHECKING:
     from arviz_stats import ELPDData
     from matplotlib.figure import Figure
 
-__all__ = ["PP_CHECK_KINDS", "ModelChecks", "compare", "pp_check"]
+__all__ = [
+    "PP_CHECK_KINDS",
+    "Comparable",
+    "ModelChecks",
+    "compare",
+    "draw_prior",
+    "hypothesis_call",
+    "pp_check",
+    "require_log_likelihood",
+]
 
 PP_CHECK_KINDS = ("auto", "density", "ecdf", "bars", "rootogram")
 _IMPROPER = frozenset({"flat", "half_flat"})  # priors PyMC cannot draw from
@@ -145,7 +154,17 @@ def pp_check(
 # -- LOO and model comparison -----------------------------------------------------------------------
 
 
-def _require_log_likelihood(fit: xr.DataTree, streamed: bool, label: str = "this fit") -> None:
+_REMEDY = (
+    "Refit with log_likelihood=True, or add it to this fit with "
+    "pymc.compute_log_likelihood(fit, model=model.pymc_rows)"
+)
+
+
+def require_log_likelihood(
+    fit: xr.DataTree, streamed: bool, label: str = "this fit", *, remedy: str = _REMEDY
+) -> None:
+    """Nothing when ``fit`` has a ``log_likelihood`` group, else an error saying why it may have
+    none and what to do (``remedy``)."""
     if "log_likelihood" in fit.children:
         return
     if streamed:
@@ -158,8 +177,7 @@ def _require_log_likelihood(fit: xr.DataTree, streamed: bool, label: str = "this
         f"{label} has no pointwise log-likelihood (no 'log_likelihood' group), which LOO needs. "
         f"Model.fit leaves it out when rows × chains × draws exceed {MAX_POINTWISE_VALUES:,} "
         "values (it then issues a FitWarning saying so) and when called with "
-        "log_likelihood=False. Refit with log_likelihood=True, or add it to this fit with "
-        "pymc.compute_log_likelihood(fit, model=model.pymc_rows)"
+        f"log_likelihood=False. {remedy}"
     )
 
 
@@ -171,24 +189,30 @@ def loo(
 
     read_group(fit)  # a fit, or an error saying what is expected
     check_fit(ir, fit)
-    _require_log_likelihood(fit, streamed)
+    require_log_likelihood(fit, streamed)
     result: ELPDData = az.loo(fit, pointwise=pointwise, var_name=ir.likelihood.name)
     return result
 
 
-def _check_same_rows(models: Mapping[str, tuple[FittedModel, xr.DataTree]]) -> None:
-    """LOO compares predictive densities of the same observations: same rows, same values."""
-    first: tuple[str, np.ndarray] | None = None
-    for label, (model, fit) in models.items():
-        observed = read_group(fit, "observed_data")[model.ir.likelihood.name].values
+def _check_same_rows(observations: Mapping[str, tuple[str, np.ndarray]]) -> None:
+    """LOO compares predictive densities of the same observations: same rows, same values, and
+    the same kind of observation (a multivariate model's rows hold every response at once)."""
+    first: tuple[str, str, np.ndarray] | None = None
+    for label, (kind, observed) in observations.items():
         if first is None:
-            first = (label, observed)
+            first = (label, kind, observed)
             continue
-        name, reference = first
+        name, reference_kind, reference = first
+        if kind != reference_kind:
+            raise HiermodError(
+                f"models compared by LOO must predict the same observations: {name!r} predicts "
+                f"{reference_kind}, {label!r} {kind}; their pointwise densities are of "
+                "different things (a multivariate model's rows hold all its responses)"
+            )
         if observed.shape != reference.shape:
             raise HiermodError(
                 f"models compared by LOO must be fitted to the same rows: {name!r} has "
-                f"{reference.size} observations, {label!r} {observed.size}"
+                f"{len(reference)} observations, {label!r} {len(observed)}"
             )
         if not np.allclose(observed, reference, equal_nan=True):
             raise HiermodError(
@@ -198,7 +222,13 @@ def _check_same_rows(models: Mapping[str, tuple[FittedModel, xr.DataTree]]) -> N
             )
 
 
-def compare(models: Mapping[str, tuple[FittedModel, xr.DataTree]], **options: Any) -> pd.DataFrame:
+class Comparable(Protocol):
+    """A model :func:`compare` ranks: ``hm.Model`` or a multivariate model."""
+
+    def _loo_observations(self, fit: xr.DataTree, label: str) -> tuple[str, np.ndarray]: ...
+
+
+def compare(models: Mapping[str, tuple[Comparable, xr.DataTree]], **options: Any) -> pd.DataFrame:
     """Rank fits by their expected log predictive density, PSIS-LOO (``arviz_stats.compare``).
 
     ``models`` maps a name to ``(model, fit)``: ``hm.compare({"slopes": (m1, fit1), "intercepts":
@@ -206,6 +236,8 @@ def compare(models: Mapping[str, tuple[FittedModel, xr.DataTree]], **options: An
     model, ``p`` (effective number of parameters), ``weight``. ``options`` go to ArviZ's
     ``compare``: ``method`` of the weights (``"stacking"``, ``"BB-pseudo-BMA"``, ``"pseudo-BMA"``),
     ``reference`` (the model ``elpd_diff`` counts from), ``round_to`` (``None``: unrounded).
+    Multivariate models (``mvbind``) are compared with multivariate models of the same
+    responses: their pointwise values are the joint densities of the rows' responses.
     """
     import arviz as az
 
@@ -215,14 +247,14 @@ def compare(models: Mapping[str, tuple[FittedModel, xr.DataTree]], **options: An
             f"compare needs at least two {{name: (model, fit)}} entries, not {len(models)}"
         )
     fits: dict[str, xr.DataTree] = {}
+    observations: dict[str, tuple[str, np.ndarray]] = {}
     for label, pair in models.items():
         if not (isinstance(pair, Sequence) and len(pair) == 2):
             raise ArgumentError(f"models[{label!r}] must be a (model, fit) pair")
         model, fit = pair
-        check_fit(model.ir, fit)
-        _require_log_likelihood(fit, model.streamed, f"the fit of {label!r}")
+        observations[label] = model._loo_observations(fit, label)
         fits[label] = fit
-    _check_same_rows(models)
+    _check_same_rows(observations)
     table: pd.DataFrame = az.compare(fits, **options)
     return table
 
@@ -250,18 +282,9 @@ class ModelChecks:
         the posterior probability and odds; point hypotheses (``=``) the Savage–Dickey ratio from
         ``prior_draws`` draws of the model's prior. See :mod:`hiermod.interpret.hypothesis`.
         """
-        if not isinstance(hypotheses, str | Sequence):
-            raise ArgumentError(
-                "hypotheses is a str such as 'Days > 8' or a list of them, "
-                f"not {type(hypotheses).__name__}"
-            )
-        texts = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
-        check_prob(prob)
-        check_count("prior_draws", prior_draws, 1)
-        check_seed("random_seed", random_seed)
-        points = [h for h in map(parse_hypothesis, texts) if h.op == "="]
+        texts, points = hypothesis_call(hypotheses, prob, prior_draws, random_seed)
         check_fit(self.ir, fit)
-        prior = _prior_draws(self, points, group, prior_draws, random_seed) if points else None
+        prior = draw_prior(self, points, group, prior_draws, random_seed) if points else None
         return hypothesis_table(
             self.ir,
             self.design.schema,
@@ -332,21 +355,51 @@ class ModelChecks:
         check_flag("pointwise", pointwise)
         return loo(self.ir, fit, pointwise=pointwise, streamed=self.streamed)
 
+    def _loo_observations(
+        self: FittedModel, fit: xr.DataTree, label: str
+    ) -> tuple[str, np.ndarray]:
+        """What :func:`compare` checks of the fit of ``label``: it belongs to the model and has a
+        pointwise log-likelihood; the kind of its observations and their values."""
+        check_fit(self.ir, fit)
+        require_log_likelihood(fit, self.streamed, f"the fit of {label!r}")
+        name = self.ir.likelihood.name
+        observed = np.asarray(read_group(fit, "observed_data")[name].values)
+        return f"the response {name}", observed
 
-def _prior_draws(
+
+def hypothesis_call(
+    hypotheses: str | Sequence[str], prob: float, prior_draws: int, random_seed: int | None
+) -> tuple[list[str], list[str]]:
+    """The texts of a ``hypothesis()`` call, its arguments checked, and the names its point
+    hypotheses use (empty when there are none: no prior draws are needed)."""
+    if not isinstance(hypotheses, str | Sequence):
+        raise ArgumentError(
+            "hypotheses is a str such as 'Days > 8' or a list of them, "
+            f"not {type(hypotheses).__name__}"
+        )
+    texts = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
+    check_prob(prob)
+    check_count("prior_draws", prior_draws, 1)
+    check_seed("random_seed", random_seed)
+    points = [h for h in map(parse_hypothesis, texts) if h.op == "="]
+    return texts, list(dict.fromkeys(n for h in points for n in h.names))
+
+
+def draw_prior(
     model: FittedModel,
-    hypotheses: Sequence[Hypothesis],
+    labels: Sequence[str],
     group: str | None,
     draws: int,
     random_seed: int | None,
 ) -> xr.Dataset | None:
-    """Prior draws of what ``hypotheses`` name (and, for ``group``, of its group effects), for
-    Savage–Dickey ratios; ``None``, with a warning, when one of them has an improper prior."""
+    """Prior draws of the coefficients ``labels`` name (``fixef``'s labels; and, for ``group``, of
+    its group effects), for Savage–Dickey ratios; ``None``, with a warning, when one of them has
+    an improper prior."""
     import pymc as pm
 
     ir = model.ir
     variables = coefficient_variables(ir)
-    names = list(dict.fromkeys(variables[n] for h in hypotheses for n in h.names if n in variables))
+    names = list(dict.fromkeys(variables[n] for n in labels if n in variables))
     specs = {spec.name: spec for spec in ir.parameters()}
     checked = [specs[name] for name in names]
     if group is not None:

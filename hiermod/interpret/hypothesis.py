@@ -63,6 +63,7 @@ __all__ = [
     "Hypothesis",
     "HypothesisError",
     "density_at",
+    "draws_table",
     "evaluate",
     "hypothesis_table",
     "parse_hypothesis",
@@ -373,6 +374,37 @@ def hypothesis_table(
     Savage–Dickey ratio of point hypotheses; without it, or without a variable they name, their
     ``evid_ratio`` and ``post_prob`` are NaN. Columns and their meaning: the module docstring.
     """
+    texts = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
+    index: pd.Index | None = None
+    if group is None:
+        values: Values = population_draws(ir, posterior)
+    else:
+        index, values = level_draws(ir, schema, posterior, group)
+    prior_values: Values | None = None
+    if prior is not None:
+        prior_values = (
+            population_draws(ir, prior)
+            if group is None
+            else level_draws(ir, schema, prior, group)[1]
+        )
+    scope = "" if group is None else f" of each level of {group}"
+    return draws_table(texts, values, prob=prob, index=index, prior=prior_values, scope=scope)
+
+
+def draws_table(
+    hypotheses: str | Sequence[str],
+    values: Values,
+    *,
+    prob: float = DEFAULT_PROB,
+    index: pd.Index | None = None,
+    prior: Values | None = None,
+    scope: str = "",
+) -> pd.DataFrame:
+    """:func:`hypothesis_table` of named draws: ``values`` maps each name a hypothesis may use to
+    its draws (n,), or (n, levels) with ``index`` the levels; ``prior`` holds prior draws of the
+    same names for point hypotheses' Savage–Dickey ratios; ``scope`` words the names' scope in the
+    error listing them (``" of each level of Subject"``). A multivariate model's hypotheses are
+    this table of its tagged names (:mod:`hiermod.interpret.response_checks`)."""
     prob = check_prob(prob)
     texts = [hypotheses] if isinstance(hypotheses, str) else list(hypotheses)
     if not texts:
@@ -380,20 +412,7 @@ def hypothesis_table(
             "no hypothesis given: pass a string such as 'Days > 8', or a list of them"
         )
     parsed = [parse_hypothesis(text) for text in texts]
-    index: pd.Index | None = None
-    if group is None:
-        values: Values = population_draws(ir, posterior)
-        scope = ""
-    else:
-        index, values = level_draws(ir, schema, posterior, group)
-        scope = f" of each level of {group}"
-    prior_values: Values | None = None
-    if prior is not None and any(h.op == "=" for h in parsed):
-        prior_values = (
-            population_draws(ir, prior)
-            if group is None
-            else level_draws(ir, schema, prior, group)[1]
-        )
+    prior_values = prior if any(h.op == "=" for h in parsed) else None
     rows: list[list[Any]] = []
     keys: list[Any] = []
     for hypothesis in parsed:
