@@ -283,11 +283,7 @@ class MultivariateModel(ResponseSummaries, ResponseEffects, ResponseChecks, Mult
             check_flag("log_likelihood", log_likelihood)
         started = time.perf_counter()
         tune, seed = int(sample.get("tune", 1000)), sample.get("random_seed")
-        settings = {"draws", "tune", "chains", "random_seed", "progressbar"}
-        keywords = {k: v for k, v in sample.items() if k not in settings}
-        families = sorted(m.ir.likelihood.family for m in self.models.values())
-        family = next((f for f in families if f in PYMC_FAMILIES), families[0])
-        sampler = resolve_sampler(sampler, "nuts", keywords, family)
+        sampler = _sampler(self, sampler, sample)
         fitted = _sample(self, sampler, sample)
         _stamp(self, fitted, sampler, tune, time.perf_counter() - started)
         self._after_fit(fitted, log_likelihood, posterior_predictive, seed)
@@ -408,6 +404,16 @@ def _stamp(
             str(model.formula), families, model.rescor, model.given_priors, settings, model.source()
         )
     )
+
+
+def _sampler(model: MultivariateModel, sampler: str, sample: dict[str, Any]) -> str:
+    """``resolve_sampler`` for the responses: PyMC's sampler when any response's family mixes
+    worse with nutpie (``PYMC_FAMILIES``), as for a univariate model of it."""
+    settings = {"draws", "tune", "chains", "random_seed", "progressbar"}
+    keywords = {k: v for k, v in sample.items() if k not in settings}
+    families = sorted(m.ir.likelihood.family for m in model.models.values())
+    family = next((f for f in families if f in PYMC_FAMILIES), families[0])
+    return resolve_sampler(sampler, "nuts", keywords, family)
 
 
 def _sample(model: MultivariateModel, sampler: str, sample: dict[str, Any]) -> xr.DataTree:
