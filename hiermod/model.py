@@ -176,7 +176,7 @@ class _Fitting(_Compiled, SummaryMethods, EffectsMethods, ModelChecks):
         draws: int = 1000,
         tune: int = 1000,
         chains: int = 4,
-        sampler: str = "auto",
+        sampler: str = "pymc",
         random_seed: int | None = None,
         progressbar: bool = True,
         method: str = "nuts",

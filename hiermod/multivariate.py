@@ -267,14 +267,14 @@ class MultivariateModel(ResponseSummaries, ResponseEffects, ResponseChecks, Mult
     def fit(
         self,
         *,
-        sampler: str = "auto",
+        sampler: str = "pymc",
         log_likelihood: bool | None = None,
         posterior_predictive: bool = False,
         **sample: Any,
     ) -> xr.DataTree:
-        """NUTS as ``Model.fit`` (keywords passed on: draws, tune, chains, random_seed, …), with the
-        sampler ``Model.fit`` would choose (``sampler="auto"``,
-        :func:`~hiermod.inference.calls.resolve_sampler`). The fit holds the rows' joint pointwise
+        """NUTS as ``Model.fit`` (keywords passed on: draws, tune, chains, random_seed, …): PyMC's
+        sampler compiled with Numba, ``sampler="nutpie"``, or ``"auto"`` as ``Model.fit`` chooses
+        (:func:`~hiermod.inference.calls.resolve_sampler`). The fit holds the rows' joint pointwise
         log-likelihood (``log_likelihood``: as ``Model.fit``; see
         :mod:`hiermod.interpret.response_checks`) and with ``posterior_predictive=True`` a draw of
         the responses per posterior draw and row."""

@@ -309,8 +309,8 @@ def test_sampler_auto_is_nutpie_where_it_can_run(method, kwargs, family, chosen)
 
 @pytest.mark.filterwarnings("ignore::hiermod.warnings.SamplingWarning")  # 30 draws
 @pytest.mark.parametrize(("family", "ran"), [("gaussian", "nutpie"), ("multinomial", "pymc")])
-def test_the_default_sampler_is_nutpie_except_where_pymcs_mixes_better(family, ran) -> None:
-    """``fit()`` without ``sampler=`` is ``sampler="auto"``: the fit records which one ran."""
+def test_sampler_auto_is_nutpie_except_where_pymcs_mixes_better(family, ran) -> None:
+    """``fit(sampler="auto")`` on a model: the fit records which sampler ran."""
     pytest.importorskip("nutpie")
     rng = np.random.default_rng(3)
     data = pd.DataFrame({"x": rng.normal(size=40), "g": np.repeat(list("abcd"), 10)})
@@ -322,7 +322,7 @@ def test_the_default_sampler_is_nutpie_except_where_pymcs_mixes_better(family, r
         data["y"] = data["x"] + rng.normal(size=40)
         formula = "y ~ x + (1 | g)"
     fit = hm.Model(formula, data, family=family).fit(
-        draws=30, tune=30, chains=1, random_seed=1, progressbar=False
+        sampler="auto", draws=30, tune=30, chains=1, random_seed=1, progressbar=False
     )
     assert fit["posterior"].attrs["hiermod_sampler"] == ran
 

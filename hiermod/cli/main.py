@@ -142,9 +142,9 @@ def _register_fit(subparsers: Subparsers) -> None:
     _sampling_arguments(parser, draws=1000)
     parser.add_argument(
         "--sampler",
-        default="auto",
-        choices=("auto", "nutpie", "pymc", "numpyro"),
-        help="NUTS backend (default auto: nutpie, or PyMC's when a keyword needs it)",
+        default="pymc",
+        choices=("pymc", "nutpie", "numpyro", "auto"),
+        help="NUTS backend (default pymc; auto: nutpie when installed, else PyMC's)",
     )
     parser.add_argument(
         "--method", default="nuts", choices=("nuts", "advi", "pathfinder", "map"), help="method"

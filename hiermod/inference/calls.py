@@ -128,16 +128,16 @@ PYMC_FAMILIES = frozenset({"multinomial", "dirichlet"})
 def resolve_sampler(
     sampler: str, method: str, kwargs: Mapping[str, Any], family: str | None = None
 ) -> str:
-    """The NUTS implementation a fit runs: ``sampler`` itself, or for ``"auto"`` (the default)
-    nutpie when it is installed, the call passes only keywords it takes (a dict of ``initvals``,
-    not one per chain) and the model's ``family`` is not one of :data:`PYMC_FAMILIES`; PyMC's
-    sampler otherwise.
+    """The NUTS implementation a fit runs: ``sampler`` itself, or for ``"auto"`` nutpie when it is
+    installed, the call passes only keywords it takes (a dict of ``initvals``, not one per chain)
+    and the model's ``family`` is not one of :data:`PYMC_FAMILIES`; PyMC's sampler otherwise.
 
-    nutpie is the faster end to end on every model of benchmarks/samplers.py (the classic models
-    of the workflow benchmark, 4 chains × 1000 draws): it compiles once with Numba and runs the
-    chains as threads, where PyMC's sampler compiles its step function and starts a process per
-    chain; docs/performance.md has the table. ``"auto"`` with ``method="advi"`` and the others
-    is unused.
+    Why ``"pymc"`` stays the default (benchmarks/samplers.py, docs/performance.md): nutpie is the
+    faster end to end on every classic model of the workflow benchmark (it compiles once with
+    Numba and runs the chains as threads; 2–5× less CPU time), but with its diagonal mass matrix it
+    leaves two of the six short of a usable posterior at the default 4 × 1000 draws — epilepsy
+    (min bulk ESS 169, R-hat 1.011) and Penicillin (281, R-hat 1.023), where PyMC's sampler gets
+    1102 and 740. ``"auto"`` with ``method="advi"`` and the others is unused.
     """
     if sampler != "auto":
         return sampler

@@ -148,7 +148,7 @@ def fit(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    sampler: str = "auto",
+    sampler: str = "pymc",
     random_seed: int | None = None,
     progressbar: bool = True,
     method: str = "nuts",
@@ -165,10 +165,9 @@ def fit(
             for a model that keeps no rows (streamed): no observed data, no pointwise values.
         draws, tune, chains: NUTS settings; ``draws`` is also the number of draws taken from an
             ADVI or Pathfinder approximation.
-        sampler: the NUTS implementation: ``"auto"`` (the default: nutpie when installed and the
-            call's keywords and the family allow it, else PyMC's;
-            :func:`~hiermod.inference.calls.resolve_sampler`), ``"nutpie"``, ``"pymc"`` or
-            ``"numpyro"``.
+        sampler: the NUTS implementation: ``"pymc"`` (the default), ``"nutpie"``, ``"numpyro"``,
+            or ``"auto"``: nutpie when installed and the call's keywords and the family allow it,
+            else PyMC's (:func:`~hiermod.inference.calls.resolve_sampler`).
         random_seed: makes the fit reproducible.
         method: ``"nuts"``, ``"advi"``, ``"pathfinder"`` or ``"map"``.
         log_likelihood: compute the pointwise log-likelihood group (``True``), skip it
