@@ -25,35 +25,49 @@ from support import assert_block_map, assert_same_model, hand_t2
 import hiermod as hm
 from hiermod.output.module import load_module
 
-REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference" / "mgcv_smooth"
-BASES = ("tp", "cr", "cc")
-STEM = "stimesv"  # brms's name of s(times, by = v): sds_stimesv_1
+REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference"
+
+# the fixtures' cases: hiermod's term (as it prints: its columns' labels), the fixture files (training rows, new points), the
+# covariates, brms's stem of the names (sds_stimesv_1) and mgcv's unpenalised columns with no
+# constraint (tp, cr: the null space 1, x; cc the constant; the 2-d tp 1, x, z)
+CASES = {
+    "tp": ('s(times, by=v, bs="tp")', "mgcv_smooth/by_v_tp", ("times",), "stimesv", 2),
+    "cr": ('s(times, by=v, bs="cr")', "mgcv_smooth/by_v_cr", ("times",), "stimesv", 2),
+    "cc": ('s(times, by=v, bs="cc")', "mgcv_smooth/by_v_cc", ("times",), "stimesv", 1),
+    "xz": ("s(x, z, by=v, k=12)", "mgcv_smooth_2d/by_v", ("x", "z"), "sxzv", 3),
+}
 
 
 @functools.cache
-def train(bs: str) -> pd.DataFrame:
-    return pd.read_csv(REFERENCE / f"by_v_{bs}.csv")
+def train(case: str) -> pd.DataFrame:
+    stem = CASES[case][1]
+    return pd.read_csv(REFERENCE / f"{stem}{'_train' if case == 'xz' else ''}.csv")
 
 
-def new(bs: str) -> pd.DataFrame:
-    return pd.read_csv(REFERENCE / f"by_v_{bs}_new.csv")
+def new(case: str) -> pd.DataFrame:
+    return pd.read_csv(REFERENCE / f"{CASES[case][1]}_new.csv")
 
 
-def data(bs: str) -> pd.DataFrame:
-    """The training rows with a response (a sine of times, scaled by v, and noise)."""
-    ref = train(bs)
+def columns_of(case: str) -> list[str]:
+    return [*CASES[case][2], "v"]
+
+
+def data(case: str) -> pd.DataFrame:
+    """The training rows with a response (a sine of the first covariate times v, and noise)."""
+    ref = train(case)
     rng = np.random.default_rng(11)
-    y = ref["v"] * np.sin(ref["times"] / 9.0) + rng.normal(0.0, 0.3, len(ref))
-    return ref[["times", "v"]].assign(y=y)
+    first = ref[CASES[case][2][0]].to_numpy()
+    y = ref["v"] * np.sin(first / np.ptp(first) * 6.0) + rng.normal(0.0, 0.3, len(ref))
+    return ref[columns_of(case)].assign(y=y)
 
 
-def formula(bs: str) -> str:
-    return f'y ~ s(times, by = v, bs = "{bs}")'
+def formula(case: str) -> str:
+    return f"y ~ {CASES[case][0]}"
 
 
-def ours(values: dict[str, np.ndarray]) -> np.ndarray:
+def ours(case: str, values: dict[str, np.ndarray]) -> np.ndarray:
     """hiermod's columns of the smooth: the unpenalised ones of X, then the penalised block."""
-    return np.column_stack([values["X"], values[f"Zs_{STEM}_1"]])
+    return np.column_stack([values["X"], values[f"Zs_{CASES[case][3]}_1"]])
 
 
 def theirs(ref: pd.DataFrame) -> np.ndarray:
@@ -63,23 +77,20 @@ def theirs(ref: pd.DataFrame) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------
 # The basis against mgcv's.
 
-# mgcv's unpenalised columns with no constraint: tp, cr the null space 1, x; cc the constant
-FREE = {"tp": 2, "cr": 2, "cc": 1}
 
-
-@pytest.mark.parametrize("bs", BASES)
-def test_against_mgcv(bs: str) -> None:
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_against_mgcv(case: str) -> None:
     """mgcv's columns are hiermod's times a map: the unpenalised ones (all of the penalty's null
     space, times v: no constraint) into hiermod's population columns, the penalised block onto
     hiermod's by an orthogonal map (residual and singular values to 1e-8)."""
-    ref = train(bs)
-    m = hm.Model(formula(bs), data=data(bs))
+    ref = train(case)
+    m = hm.Model(formula(case), data=data(case))
     free = ref.filter(like="Xf_").shape[1]
-    assert free == FREE[bs]
-    assert m.ir.coords["coef"] == tuple(
-        f's(times, by=v, bs="{bs}")[{j}]' for j in range(1, free + 1)
-    )
-    assert_block_map(ours(m.ir.data_values), theirs(ref), free, (ref.filter(like="Z_").shape[1],))
+    assert free == CASES[case][4]
+    term = CASES[case][0]
+    assert m.ir.coords["coef"] == tuple(f"{term}[{j}]" for j in range(1, free + 1))
+    width = ref.filter(like="Z_").shape[1]
+    assert_block_map(ours(case, m.ir.data_values), theirs(ref), free, (width,))
 
 
 def test_names_describe_and_priors() -> None:
@@ -100,26 +111,26 @@ def test_names_describe_and_priors() -> None:
 # At new data.
 
 
-def _map(bs: str, m: hm.Model) -> np.ndarray:
+def _map(case: str, m: hm.Model) -> np.ndarray:
     """The map from mgcv's basis before the by (P_) to hiermod's columns, fitted on the training
     rows (checked there to 1e-8)."""
-    ref = train(bs)
+    ref = train(case)
     v = ref["v"].to_numpy()[:, None]
-    columns, P = ours(m.ir.data_values), ref.filter(like="P_").to_numpy()
+    columns, P = ours(case, m.ir.data_values), ref.filter(like="P_").to_numpy()
     A, *_ = np.linalg.lstsq(P * v, columns, rcond=None)
     assert np.abs(P @ A * v - columns).max() < 1e-8 * np.abs(columns).max()
     return np.asarray(A)
 
 
-@pytest.mark.parametrize("bs", BASES)
-def test_columns_at_new_points_are_mgcvs(bs: str) -> None:
-    """At 40 new times (some beyond the data: cc wraps, the others extrapolate) the exported
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_columns_at_new_points_are_mgcvs(case: str) -> None:
+    """At 40 new points (some beyond the data: cc wraps, the others extrapolate) the exported
     source's columns are mgcv's PredictMat there times the training rows' map, times the new v."""
-    m = hm.Model(formula(bs), data=data(bs))
-    at = new(bs)
-    prepared = load_module(m.source()).prepare(at[["times", "v"]].assign(y=0.0))
-    expected = at.filter(like="P_").to_numpy() @ _map(bs, m) * at["v"].to_numpy()[:, None]
-    columns = ours(prepared)
+    m = hm.Model(formula(case), data=data(case))
+    at = new(case)
+    prepared = load_module(m.source()).prepare(at[columns_of(case)].assign(y=0.0))
+    expected = at.filter(like="P_").to_numpy() @ _map(case, m) * at["v"].to_numpy()[:, None]
+    columns = ours(case, prepared)
     np.testing.assert_allclose(columns, expected, rtol=1e-8, atol=1e-9 * np.abs(expected).max())
 
 
@@ -136,18 +147,18 @@ def _draws(m: hm.Model, n: int) -> xr.DataTree:
     return xr.DataTree.from_dict({"posterior": xr.Dataset(variables)})
 
 
-@pytest.mark.parametrize("bs", BASES)
-def test_predict_mean_at_new_points(bs: str) -> None:
-    """predict's mean at new (times, v): the NumPy computation on mgcv's basis there, mapped as
-    in test_columns_at_new_points_are_mgcvs, times v."""
-    m = hm.Model(formula(bs), data=data(bs))
-    at = new(bs)
-    columns = at.filter(like="P_").to_numpy() @ _map(bs, m) * at["v"].to_numpy()[:, None]
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_predict_mean_at_new_points(case: str) -> None:
+    """predict's mean at new (x, v): the NumPy computation on mgcv's basis there, mapped as in
+    test_columns_at_new_points_are_mgcvs, times v."""
+    m = hm.Model(formula(case), data=data(case))
+    at = new(case)
+    columns = at.filter(like="P_").to_numpy() @ _map(case, m) * at["v"].to_numpy()[:, None]
     fit = _draws(m, 3)
     post = fit["posterior"]
-    predicted = np.asarray(m.predict(fit, data=at[["times", "v"]], kind="mean")).reshape(3, 40)
-    free = FREE[bs]
-    s = post[f"sds_{STEM}_1"].values[0][:, None] * post[f"zs_{STEM}_1"].values[0]
+    predicted = np.asarray(m.predict(fit, data=at[columns_of(case)], kind="mean")).reshape(3, 40)
+    free, stem = CASES[case][4], CASES[case][3]
+    s = post[f"sds_{stem}_1"].values[0][:, None] * post[f"zs_{stem}_1"].values[0]
     expected = (
         post["Intercept"].values[0][:, None]
         + post["b"].values[0] @ columns[:, :free].T
@@ -167,25 +178,26 @@ PRIORS = {
 }
 
 
-def hand_written(bs: str) -> pm.Model:
-    """``y ~ s(times, by = v, bs = <bs>)`` by hand (brms's Stan program in PyMC) on mgcv's columns
-    (brms's Xs and Zs_1_1, v already in them) mapped onto hiermod's rotation."""
-    ref = train(bs)
-    m = hm.Model(formula(bs), data=data(bs))
+def hand_written(case: str) -> pm.Model:
+    """``y ~ s(times, by = v, bs = <bs>)`` (or ``s(x, z, by = v)``) by hand (brms's Stan program
+    in PyMC) on mgcv's columns (brms's Xs and Zs_1_1, v already in them) mapped onto hiermod's
+    rotation."""
+    ref = train(case)
+    m = hm.Model(formula(case), data=data(case))
     mgcv = theirs(ref)
-    columns = mgcv @ np.linalg.lstsq(mgcv, ours(m.ir.data_values), rcond=None)[0]
+    columns = mgcv @ np.linalg.lstsq(mgcv, ours(case, m.ir.data_values), rcond=None)[0]
     width = ref.filter(like="Z_").shape[1]
-    term = f's(times, by=v, bs="{bs}")'
-    return hand_t2(columns, (width,), STEM, term, data(bs)["y"].to_numpy())
+    term = CASES[case][0]
+    return hand_t2(columns, (width,), CASES[case][3], term, data(case)["y"].to_numpy())
 
 
-@pytest.mark.parametrize("bs", BASES)
-def test_same_model_as_hand_written(bs: str) -> None:
-    m = hm.Model(formula(bs), data=data(bs), priors=PRIORS)
-    assert_same_model(m.pymc, hand_written(bs), n_points=3, rtol=1e-8)
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_same_model_as_hand_written(case: str) -> None:
+    m = hm.Model(formula(case), data=data(case), priors=PRIORS)
+    assert_same_model(m.pymc, hand_written(case), n_points=3, rtol=1e-8)
 
 
-@pytest.mark.parametrize("bs", BASES)
+@pytest.mark.parametrize("bs", ["tp", "cr", "cc"])
 def test_source_exports_and_runs(bs: str) -> None:
     """The exported module imports no formulae and no hiermod, says the smooth is times v, and
     builds the same model (of sigma too)."""
