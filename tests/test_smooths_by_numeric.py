@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytest
-import xarray as xr
-from support import assert_block_map, assert_same_model, hand_t2
+from support import assert_block_map, assert_same_model, hand_t2, random_draws
 
 import hiermod as hm
 from hiermod.output.module import load_module
@@ -134,19 +133,6 @@ def test_columns_at_new_points_are_mgcvs(case: str) -> None:
     np.testing.assert_allclose(columns, expected, rtol=1e-8, atol=1e-9 * np.abs(expected).max())
 
 
-def _draws(m: hm.Model, n: int) -> xr.DataTree:
-    """``n`` random draws of every free variable of ``m`` (one chain)."""
-    rng = np.random.default_rng(4)
-    variables = {}
-    for rv in m.pymc.free_RVs:
-        dims = m.pymc.named_vars_to_dims.get(rv.name) or ()
-        shape = tuple(len(m.pymc.coords[d]) for d in dims)
-        value = rng.normal(size=(1, n, *shape))
-        value = np.abs(value) if rv.name.startswith(("sds_", "sigma")) else value
-        variables[rv.name] = xr.DataArray(value, dims=("chain", "draw", *dims))
-    return xr.DataTree.from_dict({"posterior": xr.Dataset(variables)})
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_predict_mean_at_new_points(case: str) -> None:
     """predict's mean at new (x, v): the NumPy computation on mgcv's basis there, mapped as in
@@ -154,7 +140,7 @@ def test_predict_mean_at_new_points(case: str) -> None:
     m = hm.Model(formula(case), data=data(case))
     at = new(case)
     columns = at.filter(like="P_").to_numpy() @ _map(case, m) * at["v"].to_numpy()[:, None]
-    fit = _draws(m, 3)
+    fit = random_draws(m, 3)
     post = fit["posterior"]
     predicted = np.asarray(m.predict(fit, data=at[columns_of(case)], kind="mean")).reshape(3, 40)
     free, stem = CASES[case][4], CASES[case][3]
