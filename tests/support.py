@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
+import xarray as xr
+
+if TYPE_CHECKING:
+    import hiermod as hm
 
 
 def _free_by_value_name(model: pm.Model) -> dict[str, object]:
@@ -136,3 +142,16 @@ def assert_block_map(
         singular = np.linalg.svd(coef[block, block], compute_uv=False)
         np.testing.assert_allclose(singular, 1.0, rtol=1e-8)
         start += width
+
+
+def random_draws(m: hm.Model, n: int) -> xr.DataTree:
+    """``n`` random draws of every free variable of ``m`` (one chain)."""
+    rng = np.random.default_rng(4)
+    variables = {}
+    for rv in m.pymc.free_RVs:
+        dims = m.pymc.named_vars_to_dims.get(rv.name) or ()
+        shape = tuple(len(m.pymc.coords[d]) for d in dims)
+        value = rng.normal(size=(1, n, *shape))
+        value = np.abs(value) if rv.name.startswith(("sds_", "sigma")) else value
+        variables[rv.name] = xr.DataArray(value, dims=("chain", "draw", *dims))
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(variables)})

@@ -157,12 +157,12 @@ def test_by_level_not_seen_is_an_error() -> None:
         ("y ~ s(x):x2", "interaction"),
         ("y ~ s(x) + (s(x) | g)", "group-level"),
         ("y ~ s(x, k = 200)", "distinct values"),
-        ("y ~ s(x, by = x2)", "numeric by"),
+        ("y ~ s(x, by = one)", "the numeric by one is constant"),
     ],
 )
 def test_refused_at_bind(text: str, words: str) -> None:
     with pytest.raises(DataError, match=words):
-        hm.Model(text, data=frame())
+        hm.Model(text, data=frame().assign(one=1.0))
 
 
 # ---------------------------------------------------------------------------------------------------

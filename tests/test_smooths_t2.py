@@ -118,7 +118,7 @@ REFUSED = [
     ('y ~ t2(x, z, by = "f")', "by takes a column", 'by = "f"'),
     ("y ~ t2(x, z, by = nope)", "unknown column 'nope'", "nope"),
     ("y ~ t2(x, z, by = one)", "the numeric by one is constant", "by = one"),
-    ("y ~ s(x, by = w)", "a numeric by (a varying-coefficient smooth) is not", "by = w"),
+    ("y ~ s(x, by = one)", "the numeric by one is constant", "by = one"),
     ("y ~ (t2(x, z) | g)", "cannot be a group-level term", "t2(x, z)"),
     ("y ~ te(x, z)", "brms has t2(), not te()/ti()", "te"),
 ]

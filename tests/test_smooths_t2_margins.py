@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytest
-import xarray as xr
-from support import assert_block_map, assert_same_model, hand_t2
+from support import assert_block_map, assert_same_model, hand_t2, random_draws
 
 import hiermod as hm
 from hiermod.errors import DataError
@@ -152,20 +151,7 @@ def test_a_new_level_of_the_by_is_refused() -> None:
     with pytest.raises(
         DataError, match=r"f has a level not seen when the model was fitted \('d'\)"
     ):
-        m.predict(_draws(m, 1), data=at, kind="mean")
-
-
-def _draws(m: hm.Model, n: int) -> xr.DataTree:
-    """``n`` random draws of every free variable of ``m`` (one chain)."""
-    rng = np.random.default_rng(4)
-    variables = {}
-    for rv in m.pymc.free_RVs:
-        dims = m.pymc.named_vars_to_dims.get(rv.name) or ()
-        shape = tuple(len(m.pymc.coords[d]) for d in dims)
-        value = rng.normal(size=(1, n, *shape))
-        value = np.abs(value) if rv.name.startswith(("sds_", "sigma")) else value
-        variables[rv.name] = xr.DataArray(value, dims=("chain", "draw", *dims))
-    return xr.DataTree.from_dict({"posterior": xr.Dataset(variables)})
+        m.predict(random_draws(m, 1), data=at, kind="mean")
 
 
 def test_predict_mean_at_new_points() -> None:
@@ -179,7 +165,7 @@ def test_predict_mean_at_new_points() -> None:
     by = ref["v"].to_numpy()[:, None]
     A, *_ = np.linalg.lstsq(ref.filter(like="P_").to_numpy() * by, ours, rcond=None)
     columns = at.filter(like="P_").to_numpy() @ A * at["v"].to_numpy()[:, None]
-    fit = _draws(m, 3)
+    fit = random_draws(m, 3)
     post = fit["posterior"]
     predicted = np.asarray(m.predict(fit, data=at[COLUMNS[:-1]], kind="mean")).reshape(3, 40)
     free = len(m.ir.coords["coef"])  # cc's constant times tp's 1 and z, unconstrained: 2

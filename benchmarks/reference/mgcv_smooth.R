@@ -9,7 +9,7 @@
 # benchmarks/reference/mgcv_smooth/<bs>.csv: times, the unpenalised columns Xf_1, … and the
 # penalised columns Z_1, … (brms's Xs and Zs_1_1), one row per data row; and scale.csv: each
 # basis's S.scale (mgcv's penalty rescaling, maS = norm(S) / norm(X, "I")^2) and the row-sum norm
-# of its unconstrained design; and by_cr.csv (below). Reads ../shared/data/mcycle.csv or $HIERMOD_SHARED_DATA.
+# of its unconstrained design; by_cr.csv and by_v_<bs>.csv, by_v_<bs>_new.csv (below). Reads ../shared/data/mcycle.csv or $HIERMOD_SHARED_DATA.
 suppressPackageStartupMessages(library(mgcv))
 
 here <- local({
@@ -59,4 +59,35 @@ for (j in seq_along(sms)) {
   out <- cbind(out, signif(Xf, 12), signif(Z, 12))
 }
 write.csv(out, file.path(OUT, "by_cr.csv"), row.names = FALSE)
+
+# s(times, by = v, bs = <bs>) with a numeric v (seed 7, uniform on 0.5 to 1.5): the smooth times v,
+# with no sum-to-zero constraint (mgcv's rule for a by that is not constant: the null space keeps
+# its constant). by_v_<bs>.csv holds times, v, brms's Xs (Xf_) and Zs_1_1 (Z_) and P_, the basis
+# before v multiplies it (sm$X / v); by_v_<bs>_new.csv: 40 new times (seed 8, from 0 to 60: some
+# beyond the data's range of 2.4 to 57.6), v there and P_, mgcv's PredictMat at v = 1.
+set.seed(7)
+mcycle$v <- runif(nrow(mcycle), 0.5, 1.5)
+set.seed(8)
+new <- data.frame(times = runif(40, 0, 60))
+new$v <- runif(40, 0.5, 1.5)
+named <- function(m, prefix) {
+  m <- as.matrix(m)
+  colnames(m) <- paste0(prefix, seq_len(ncol(m)))
+  signif(m, 12)
+}
+for (bs in c("tp", "cr", "cc")) {
+  sm <- smoothCon(s(times, by = v, bs = bs), data = mcycle, absorb.cons = TRUE,
+                  diagonal.penalty = TRUE)[[1]]
+  stopifnot(nrow(sm$C) == 0)  # no constraint
+  re <- smooth2random(sm, names(mcycle), type = 2)
+  P <- sm$X / mcycle$v
+  off <- max(abs(PredictMat(sm, transform(mcycle, v = 1)) - P))
+  cat("by_v", bs, "| PredictMat at the training rows, distance from sm$X / v:", signif(off, 3), "\n")
+  out <- data.frame(times = mcycle$times, v = signif(mcycle$v, 15), named(re$Xf, "Xf_"),
+                    named(re$rand[[1]], "Z_"), named(P, "P_"))
+  write.csv(out, file.path(OUT, paste0("by_v_", bs, ".csv")), row.names = FALSE)
+  at <- data.frame(times = signif(new$times, 15), v = signif(new$v, 15),
+                   named(PredictMat(sm, transform(new, v = 1)), "P_"))
+  write.csv(at, file.path(OUT, paste0("by_v_", bs, "_new.csv")), row.names = FALSE)
+}
 cat("mgcv", as.character(packageVersion("mgcv")), "\n")

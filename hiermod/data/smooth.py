@@ -28,7 +28,7 @@ from formulae.transforms import CyclicCubicSpline, NaturalCubicSpline
 from hiermod.data.columns import column_kind, factorize
 from hiermod.data.design import SmoothDesign
 from hiermod.data.runtime import cubic_basis, level_codes, smooth_by, tprs_basis
-from hiermod.data.tensor import place_knots, t2_basis, t2_fit
+from hiermod.data.tensor import Margin, place_knots, t2_basis, t2_fit
 from hiermod.data.tprs import MAX_KNOTS, tprs_fit
 from hiermod.data.transforms import Evaluator
 from hiermod.formula.smooths import smooth_options, smooth_variables
@@ -43,6 +43,7 @@ __all__ = [
     "smooth_designs",
     "smooth_fit",
     "smooth_label",
+    "varying_fit",
 ]
 
 
@@ -100,6 +101,29 @@ def smooth_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
     return state
 
 
+def varying_fit(x: np.ndarray, call: Call) -> dict[str, Any]:
+    """The constants of ``s(x, by = v)`` with a numeric v that is not constant, as
+    :func:`smooth_fit`'s: mgcv applies no sum-to-zero constraint (the by's values identify the
+    smooth), so the penalty's whole null space stays, population columns (``tp``, ``cr``: 1 and x,
+    ``cc``: the constant; each root mean square 1 over the rows), and the penalised columns are
+    the eigenvectors of the penalty scaled by ``scale.penalty``, times ``D^-1/2``. The basis is
+    the unconstrained margin of ``t2`` (:class:`~hiermod.data.tensor.Margin`), the same rule as
+    ``t2``'s numeric by; the by multiplies it where it is evaluated."""
+    kind, k = smooth_options(call)
+    margin = Margin(x, kind, k)
+    scale = _penalty_scale(margin.basis, margin.penalty)
+    penalty = margin.penalty / scale
+    values, vectors = np.linalg.eigh((penalty + penalty.T) / 2.0)
+    rank = penalty.shape[0] - margin.null.shape[1]
+    order = np.argsort(-values, kind="stable")[:rank]
+    null = margin.null / np.sqrt(((margin.basis @ margin.null) ** 2).mean(axis=0))
+    transform = np.column_stack([null, vectors[:, order] / np.sqrt(values[order])])
+    state: dict[str, Any] = {"bs": kind, "fixed": null.shape[1], "penalty_scale": scale}
+    keys = _TABLES if kind == "tp" else ("knots", "coefs")
+    state.update(zip(keys, margin.mapped(transform), strict=True))
+    return state
+
+
 def smooth_basis(state: dict[str, Any], x: np.ndarray) -> np.ndarray:
     """Every column of the smooth at ``x``: the unpenalised ones first."""
     if state["bs"] == "t2":
@@ -127,8 +151,8 @@ def _fit(evaluator: Evaluator, call: Call, x: np.ndarray) -> dict[str, Any]:
                 call.span,
                 "lower k, e.g. s(x, k=5)",
             )
-        try:
-            state = smooth_fit(x, call)
+        try:  # a numeric by leaves it unconstrained (mgcv), as t2's
+            state = varying_fit(x, call) if by == "numeric" else smooth_fit(x, call)
         except ValueError as problem:  # formulae's own checks (a singular penalty, …)
             raise evaluator.error(f"{call}: {problem}", call.span) from None
     if by is not None:
@@ -145,7 +169,7 @@ def _fit(evaluator: Evaluator, call: Call, x: np.ndarray) -> dict[str, Any]:
 def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[Any, ...]]:
     """Every column of the smooth over the rows (fitted once), how many are unpenalised, and the
     ``by`` levels (``()`` without by): with by, each level's columns (:func:`smooth_by`); with a
-    numeric by (``t2`` only), the columns times it."""
+    numeric by, the columns times it."""
     key = str(call)
     variables = smooth_variables(call)  # formula.smooths.check_smooth: one or two columns
     columns = [evaluator.numeric(v) for v in variables]
@@ -176,22 +200,15 @@ def _values(evaluator: Evaluator, call: Call) -> tuple[np.ndarray, int, tuple[An
 
 
 def _by_levels(evaluator: Evaluator, call: Call) -> tuple[Any, ...] | str:
-    """The levels of a categorical ``by``; ``"numeric"`` for a numeric one of ``t2`` (a
-    varying-coefficient smooth: refused for ``s``, and when the column is constant, where mgcv
-    would keep the sum-to-zero constraint)."""
+    """The levels of a categorical ``by``; ``"numeric"`` for a numeric one (a varying-coefficient
+    smooth: refused when the column is constant, where mgcv would keep the sum-to-zero
+    constraint)."""
     by = call.keyword("by")
     assert by is not None
     assert isinstance(by.value, Name)
     series = evaluator.columns[by.value.name]
     if column_kind(series) == "categorical":
         return factorize(series)[1]
-    if call.func != "t2":
-        raise evaluator.error(
-            f"{call}: a numeric by (a varying-coefficient smooth) is not supported yet",
-            by.span,
-            f"for one smooth per level, make {by.value} categorical (strings or a pandas "
-            "Categorical); t2(x, z, by = v) takes a numeric v",
-        )
     values = evaluator.numeric(by.value)
     if np.ptp(values) == 0.0:
         raise evaluator.error(

@@ -50,7 +50,7 @@ from hiermod.data.tprs import tprs_raw
 from hiermod.formula.syntax import Call
 from hiermod.formula.tensor import t2_options, t2_variables
 
-__all__ = ["margin_columns", "place_knots", "t2_basis", "t2_fit"]
+__all__ = ["Margin", "margin_columns", "place_knots", "t2_basis", "t2_fit"]
 
 
 def _tolist(values: np.ndarray) -> Any:
@@ -66,10 +66,12 @@ def place_knots(x: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(np.quantile(np.unique(x), np.linspace(0.0, 1.0, k)))
 
 
-class _Margin:
+class Margin:
     """One margin, unconstrained: its ``basis`` at the rows, its ``penalty``, a basis ``null`` of
     the penalty's null space (mgcv's, see the module's docstring) and ``part``, the evaluator's
-    tables of a map from the coefficients (:meth:`mapped`)."""
+    tables of a map from the coefficients (:meth:`mapped`). Also ``s(x, by = v)``'s unconstrained
+    basis with a numeric v (:func:`hiermod.data.smooth.varying_fit`; ``tp`` of one or two
+    columns)."""
 
     def __init__(self, x: np.ndarray, kind: str, k: int) -> None:
         self.kind = kind
@@ -77,7 +79,8 @@ class _Margin:
             raw = tprs_raw(x, k)
             self.basis, self.penalty, self._uz = raw["X"], raw["penalty"], raw["uz"]
             self._shift, self._sites = raw["shift"], raw["sites"]
-            self.null = np.eye(k)[:, k - 2 :]  # the polynomial columns 1, x
+            m = raw["sites"].shape[1] + 1  # the polynomial columns 1, x (, z)
+            self.null = np.eye(k)[:, k - m :]
             return
         if kind == "cr":
             spline = NaturalCubicSpline()
@@ -116,7 +119,7 @@ class _Margin:
         return _tolist(np.asarray(self._ppoly.x)), _tolist(coefs)
 
 
-def _natural(margin: _Margin) -> tuple[np.ndarray, int]:
+def _natural(margin: Margin) -> tuple[np.ndarray, int]:
     """Step 2: the map from the marginal coefficients to the [range, null] columns, and the rank."""
     basis, penalty = margin.basis, margin.penalty
     values, vectors = np.linalg.eigh((penalty + penalty.T) / 2.0)
@@ -139,7 +142,7 @@ def _natural(margin: _Margin) -> tuple[np.ndarray, int]:
 
 def t2_fit(x: np.ndarray, call: Call, centred: bool = True) -> dict[str, Any]:
     """The constants of ``t2(…)`` on the training columns ``x`` (n, d): each margin's kind and
-    ``parts`` (:meth:`_Margin.mapped`, evaluated by :func:`margin_columns`), the ``ranks`` of the
+    ``parts`` (:meth:`Margin.mapped`, evaluated by :func:`margin_columns`), the ``ranks`` of the
     margins' penalties, the map ``null`` of the all-null product onto the population columns
     (``fixed`` of them; with ``centred``, mgcv's sum-to-zero constraint on them), the penalised
     ``blocks``' widths and mgcv's ``penalty_scale``."""
@@ -152,7 +155,7 @@ def t2_fit(x: np.ndarray, call: Call, centred: bool = True) -> dict[str, Any]:
             raise ValueError(
                 f"{call.args[j]} has {distinct} distinct values, fewer than its margin's k = {k}"
             )
-        margin = _Margin(columns[:, j], kind, k)
+        margin = Margin(columns[:, j], kind, k)
         transform, rank = _natural(margin)
         margins.append(margin)
         transforms.append(transform)

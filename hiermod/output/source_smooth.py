@@ -35,8 +35,10 @@ def smooth_piece(e: Emitter, smooth: SmoothIR) -> Piece:
     state = e.data.schema.transforms[smooth.term]
     fixed = int(state.get("fixed"))
     free = f"{fixed} unpenalised column in X, " if fixed else ""
+    times = f", times {state.get('by')}" if dict(state.values).get("by_numeric") else ""
     what = (
-        f"{smooth.term}: a {BASES.get(smooth.bs)} in brms's mixed-model form (mgcv's smooth2random)"
+        f"{smooth.term}: a {BASES.get(smooth.bs)} in brms's mixed-model form (mgcv's "
+        f"smooth2random{times})"
     )
     if smooth.bs == "t2":  # one of its penalised blocks (hiermod.output.source_tensor)
         what, free = tensor_note(smooth.term, state, smooth.penalty, smooth.level), ""
