@@ -422,7 +422,7 @@ def _sample(model: MultivariateModel, sampler: str, sample: dict[str, Any]) -> x
     Cholesky factors) and Lrescor (its upper triangle is constant)."""
     if sampler not in ("pymc", "nutpie"):
         raise OptionError(
-            f"sampler={sampler!r}: a multivariate model samples with 'auto', 'nutpie' or 'pymc'"
+            f"sampler={sampler!r}: a multivariate model samples with 'pymc', 'nutpie' or 'auto'"
         )
     skip = [model.tagged(n, r) for r, m in model.models.items() for n in unchecked(m.ir)]
     skip += [v.name for v in model.pymc.free_RVs if v.name.startswith("z_")]  # a shared union

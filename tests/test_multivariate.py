@@ -167,7 +167,7 @@ def test_a_univariate_method_it_lacks_is_a_clear_error(method: str) -> None:
 
 
 def test_an_unknown_sampler_is_refused() -> None:
-    with pytest.raises(OptionError, match="'pymc' or 'nutpie'"):
+    with pytest.raises(OptionError, match="'pymc', 'nutpie' or 'auto'"):
         hm.Model("mvbind(y1, y2) ~ x", _data()).fit(sampler="stan")
 
 
