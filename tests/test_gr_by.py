@@ -378,7 +378,9 @@ def test_recovers_a_separate_sd_per_level_of_f() -> None:
     y = 2.0 + effect[subject] + rng.normal(0.0, 0.5, subject.size)
     d = pd.DataFrame({"y": y, "g": [f"p{i}" for i in subject], "f": arm})
     model = hm.Model("y ~ 1 + (1 | gr(g, by = f))", d)
-    idata = model.fit(draws=1000, tune=1000, chains=2, random_seed=3)
+    # 4 chains: over 2 chains of 1000 draws the R-hat of a level effect landed at 1.011 in one
+    # full-suite run (hiermod's check fails the test at 1.01) while the test alone gives < 1.01
+    idata = model.fit(draws=1000, tune=1000, chains=4, random_seed=3)
     draws = idata["posterior"]["sd_g"].values.reshape(-1, 2)
     low, high = np.quantile(draws, [0.05, 0.95], axis=0)
     assert (low < realised).all(), (low, realised)

@@ -465,9 +465,11 @@ def test_posterior_agrees_with_brms() -> None:
     # k's category 3 is never observed, so the steps into and out of it are identified only by
     # their sum (brms: 0.18 and 0.19, each sd 0.11): a ridge, curved in the simplex's log-ratio
     # coordinates, on which the default step size (target_accept 0.8) diverges in 0.7-2.5% of
-    # draws at some seeds (5 and 7 of 5-9, PyMC 6.4) and none at 0.9 (seeds 5, 7, 8, 9).
+    # draws at some seeds (5 and 7 of 5-9, PyMC 6.4) and none at 0.9 (seeds 5, 7, 8, 9). Four
+    # chains: over two, simo_k's R-hat reached 1.015 in one full-suite run (1.01 fails hiermod's
+    # own check) although the test alone stays below 1.01.
     idata = model.fit(
-        draws=1000, tune=1000, chains=2, random_seed=5, progressbar=False, target_accept=0.9
+        draws=1000, tune=1000, chains=4, random_seed=5, progressbar=False, target_accept=0.9
     )
     post = idata["posterior"]
     for ours, theirs in BRMS_NAMES.items():
