@@ -155,3 +155,17 @@ def random_draws(m: hm.Model, n: int) -> xr.DataTree:
         value = np.abs(value) if rv.name.startswith(("sds_", "sigma")) else value
         variables[rv.name] = xr.DataArray(value, dims=("chain", "draw", *dims))
     return xr.DataTree.from_dict({"posterior": xr.Dataset(variables)})
+
+
+def smooth_mean(post: xr.DataTree, columns: np.ndarray, free: int, stems: list[str]) -> np.ndarray:
+    """The expected ``y`` of a smooth model at rows whose columns are ``columns`` (the ``free``
+    population columns first, then each penalised block's, in ``stems``' order), from the first
+    chain's draws: ``Intercept + b @ X + sum_j (sds_j * zs_j) @ Z_j``."""
+    expected = post["Intercept"].values[0][:, None] + post["b"].values[0] @ columns[:, :free].T
+    start = free
+    for stem in stems:
+        s = post[f"sds_{stem}"].values[0][:, None] * post[f"zs_{stem}"].values[0]
+        expected = expected + s @ columns[:, start : start + s.shape[1]].T
+        start += s.shape[1]
+    assert start == columns.shape[1]
+    return np.asarray(expected)

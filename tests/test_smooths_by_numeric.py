@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytest
-from support import assert_block_map, assert_same_model, hand_t2, random_draws
+from support import assert_block_map, assert_same_model, hand_t2, random_draws, smooth_mean
 
 import hiermod as hm
 from hiermod.output.module import load_module
@@ -144,12 +144,7 @@ def test_predict_mean_at_new_points(case: str) -> None:
     post = fit["posterior"]
     predicted = np.asarray(m.predict(fit, data=at[columns_of(case)], kind="mean")).reshape(3, 40)
     free, stem = CASES[case][4], CASES[case][3]
-    s = post[f"sds_{stem}_1"].values[0][:, None] * post[f"zs_{stem}_1"].values[0]
-    expected = (
-        post["Intercept"].values[0][:, None]
-        + post["b"].values[0] @ columns[:, :free].T
-        + s @ columns[:, free:].T
-    )
+    expected = smooth_mean(post, columns, free, [f"{stem}_1"])
     np.testing.assert_allclose(predicted, expected, rtol=1e-8, atol=1e-10)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytest
-from support import assert_block_map, assert_same_model, hand_t2, random_draws
+from support import assert_block_map, assert_same_model, hand_t2, random_draws, smooth_mean
 
 import hiermod as hm
 from hiermod.errors import DataError
@@ -169,14 +169,7 @@ def test_predict_mean_at_new_points() -> None:
     post = fit["posterior"]
     predicted = np.asarray(m.predict(fit, data=at[COLUMNS[:-1]], kind="mean")).reshape(3, 40)
     free = len(m.ir.coords["coef"])  # cc's constant times tp's 1 and z, unconstrained: 2
-    expected = post["Intercept"].values[0][:, None] + post["b"].values[0] @ columns[:, :free].T
-    start = free
-    for j in range(1, count + 1):
-        s = post[f"sds_t2xzv_{j}"].values[0][:, None] * post[f"zs_t2xzv_{j}"].values[0]
-        width = s.shape[1]
-        expected = expected + s @ columns[:, start : start + width].T
-        start += width
-    assert start == columns.shape[1]
+    expected = smooth_mean(post, columns, free, [f"t2xzv_{j}" for j in range(1, count + 1)])
     np.testing.assert_allclose(predicted, expected, rtol=1e-8, atol=1e-10)
 
 
